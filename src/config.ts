@@ -1,0 +1,148 @@
+// One typed configuration, read from the environment and validated at start. A bad value stops
+// the process with a message that names the variable, instead of failing later at first use.
+import { z } from 'zod';
+import path from 'node:path';
+
+const boolean = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+const secondsOrDefault = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  ISSUER: z.url().optional(),
+  DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(sqlite:|mongodb(\+srv)?:\/\/)/, 'must start with sqlite: or mongodb://')
+    .optional(),
+  TRUST_PROXY: boolean.default(false),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  MAIL_FROM: z.string().default('Poortwachter <no-reply@localhost>'),
+  TWILIO_ACCOUNT_SID: z.string().optional(),
+  TWILIO_AUTH_TOKEN: z.string().optional(),
+  TWILIO_FROM: z.string().optional(),
+  TWILIO_API_URL: z.url().optional(),
+  SECRETS_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/_-]{43,}={0,2}$/, 'must be 32 random bytes, base64 encoded (openssl rand -base64 32)')
+    .optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8).max(64).default(8),
+  PASSWORD_MAX_LENGTH: z.coerce.number().int().min(64).max(1024).default(128),
+  SESSION_TTL_SECONDS: secondsOrDefault(8 * 3600),
+  ACCESS_TOKEN_TTL_SECONDS: secondsOrDefault(600),
+  REFRESH_TOKEN_TTL_SECONDS: secondsOrDefault(14 * 24 * 3600),
+  FLOW_TTL_SECONDS: secondsOrDefault(3600),
+  CODE_TTL_SECONDS: secondsOrDefault(600),
+  REMEMBER_DEVICE_MAX_SECONDS: secondsOrDefault(7 * 24 * 3600),
+  DEV_OUTBOX: boolean.optional(),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  issuer: string;
+  database: { kind: 'sqlite'; file: string } | { kind: 'mongo'; url: string };
+  dataDir: string;
+  trustProxy: boolean;
+  mail: { smtpUrl?: string; from: string };
+  twilio: { accountSid?: string; authToken?: string; from?: string; apiUrl?: string };
+  /** 32-byte key for AES-256-GCM encryption of secrets at rest. */
+  secretsKey: Buffer;
+  secretsKeyIsEphemeralDevKey: boolean;
+  logLevel: string;
+  password: { minLength: number; maxLength: number };
+  ttl: {
+    session: number;
+    accessToken: number;
+    refreshToken: number;
+    flow: number;
+    code: number;
+    rememberDeviceMax: number;
+  };
+  devOutbox: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+// A fixed development key keeps encrypted dev data readable across restarts; production refuses it.
+const DEV_SECRETS_KEY = Buffer.alloc(32, 'poortwachter-development-only-key');
+
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const production = e.NODE_ENV === 'production';
+
+  let secretsKey = DEV_SECRETS_KEY;
+  let ephemeral = true;
+  if (e.SECRETS_KEY) {
+    secretsKey = Buffer.from(e.SECRETS_KEY, 'base64');
+    ephemeral = false;
+    if (secretsKey.length !== 32) problems.push('SECRETS_KEY: must decode to exactly 32 bytes');
+  } else if (production) {
+    problems.push('SECRETS_KEY: required in production (openssl rand -base64 32)');
+  }
+  const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
+  if (production && !issuer.startsWith('https://')) problems.push('ISSUER: must be https:// in production');
+  if (production && !e.SMTP_URL) problems.push('SMTP_URL: required in production (no dev outbox there)');
+  const twilioSet = [e.TWILIO_ACCOUNT_SID, e.TWILIO_AUTH_TOKEN, e.TWILIO_FROM].filter(Boolean).length;
+  if (twilioSet !== 0 && twilioSet !== 3) {
+    problems.push('TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM: set all three or none');
+  }
+  const devOutbox = e.DEV_OUTBOX ?? !production;
+  if (production && devOutbox) problems.push('DEV_OUTBOX: the dev outbox cannot be enabled in production');
+  if (e.PASSWORD_MIN_LENGTH > e.PASSWORD_MAX_LENGTH) problems.push('PASSWORD_MIN_LENGTH: larger than max');
+  if (problems.length) throw new ConfigError(problems);
+
+  const url = e.DATABASE_URL;
+  const database: Config['database'] = url?.startsWith('mongodb')
+    ? { kind: 'mongo', url }
+    : { kind: 'sqlite', file: url ? url.replace(/^sqlite:(\/\/)?/, '') : path.join(e.DATA_DIR, 'poortwachter.sqlite') };
+
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    issuer,
+    database,
+    dataDir: e.DATA_DIR,
+    trustProxy: e.TRUST_PROXY,
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+    twilio: {
+      accountSid: e.TWILIO_ACCOUNT_SID,
+      authToken: e.TWILIO_AUTH_TOKEN,
+      from: e.TWILIO_FROM,
+      apiUrl: e.TWILIO_API_URL,
+    },
+    secretsKey,
+    secretsKeyIsEphemeralDevKey: ephemeral,
+    logLevel: e.LOG_LEVEL,
+    password: { minLength: e.PASSWORD_MIN_LENGTH, maxLength: e.PASSWORD_MAX_LENGTH },
+    ttl: {
+      session: e.SESSION_TTL_SECONDS,
+      accessToken: e.ACCESS_TOKEN_TTL_SECONDS,
+      refreshToken: e.REFRESH_TOKEN_TTL_SECONDS,
+      flow: e.FLOW_TTL_SECONDS,
+      code: e.CODE_TTL_SECONDS,
+      rememberDeviceMax: e.REMEMBER_DEVICE_MAX_SECONDS,
+    },
+    devOutbox,
+  };
+}

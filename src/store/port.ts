@@ -1,0 +1,228 @@
+// The storage port: everything Poortwachter persists goes through these interfaces. Two
+// implementations (sqlite/ embedded default, mongo/ scale-out) pass the same contract tests in
+// test/store/contract.ts. Records are plain data; the layers above own their meaning (a factor
+// owns the shape of its credential `data`, accounts/ encrypts phone numbers before they get here).
+//
+// Times are epoch milliseconds. Every method takes `now` where expiry matters, so tests can use a
+// fake clock and implementations never read the wall clock for decisions.
+
+/** One oidc-provider model instance (Session, AccessToken, Grant, Interaction, ...). */
+export interface OidcRecord {
+  payload: Record<string, unknown>;
+  expiresAt: number | null;
+  consumedAt: number | null;
+}
+
+export interface OidcModelStore {
+  upsert(model: string, id: string, payload: Record<string, unknown>, expiresAt: number | null): Promise<void>;
+  /** Returns undefined for unknown or expired records. */
+  find(model: string, id: string, now: number): Promise<OidcRecord | undefined>;
+  findByUid(model: string, uid: string, now: number): Promise<OidcRecord | undefined>;
+  findByUserCode(model: string, userCode: string, now: number): Promise<OidcRecord | undefined>;
+  consume(model: string, id: string, now: number): Promise<void>;
+  destroy(model: string, id: string): Promise<void>;
+  /** Removes every record of every model that belongs to the grant. */
+  revokeByGrantId(grantId: string): Promise<void>;
+}
+
+export type AccountStatus = 'active' | 'disabled';
+
+export interface AccountRecord {
+  id: string;
+  username: string;
+  email: string;
+  emailVerified: boolean;
+  /** AES-256-GCM ciphertext (accounts/ encrypts), or null. */
+  phoneEncrypted: string | null;
+  /** Last two digits, for masked display without decrypting. */
+  phoneHint: string | null;
+  phoneVerified: boolean;
+  givenName: string | null;
+  familyName: string | null;
+  locale: string;
+  status: AccountStatus;
+  /** Account-level settings (remember-device duration, default factor, ...). */
+  settings: Record<string, unknown>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface AccountStore {
+  create(account: AccountRecord): Promise<void>;
+  /** Replaces the whole record; throws DuplicateError on a taken username/email. */
+  update(account: AccountRecord): Promise<void>;
+  findById(id: string): Promise<AccountRecord | undefined>;
+  /** Case-insensitive match on username or e-mail. */
+  findByLogin(login: string): Promise<AccountRecord | undefined>;
+  list(options?: { limit?: number; offset?: number }): Promise<AccountRecord[]>;
+  remove(id: string): Promise<void>;
+}
+
+/** A credential of one factor for one account; `data` is owned by the factor. */
+export interface CredentialRecord {
+  id: string;
+  accountId: string;
+  type: string;
+  data: Record<string, unknown>;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export interface CredentialStore {
+  put(credential: CredentialRecord): Promise<void>;
+  listByAccount(accountId: string, type?: string): Promise<CredentialRecord[]>;
+  findById(id: string): Promise<CredentialRecord | undefined>;
+  remove(id: string): Promise<void>;
+  removeByAccount(accountId: string, type?: string): Promise<void>;
+  /**
+   * Atomically replaces `data` only when the stored version still equals `expectedData`
+   * (compare-and-swap on JSON); returns false when someone else changed it first. Single-use
+   * secrets (TOTP replay window, recovery codes) rely on this across processes.
+   */
+  compareAndSwap(id: string, expectedData: Record<string, unknown>, nextData: Record<string, unknown>, now: number): Promise<boolean>;
+}
+
+/** A hosted interaction flow (login, enrol, settings, ...). See flows/flow.ts. */
+export interface FlowRecord {
+  id: string;
+  kind: string;
+  interactionUid: string | null;
+  accountId: string | null;
+  clientId: string | null;
+  state: Record<string, unknown>;
+  csrf: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface FlowStore {
+  put(flow: FlowRecord): Promise<void>;
+  find(id: string, now: number): Promise<FlowRecord | undefined>;
+  findByInteraction(interactionUid: string, now: number): Promise<FlowRecord | undefined>;
+  remove(id: string): Promise<void>;
+}
+
+/** A one-time code sent by e-mail, SMS or voice. Only the salted hash is stored. */
+export interface OneTimeCodeRecord {
+  id: string;
+  accountId: string;
+  /** What the code is for, e.g. `login:sms`, `enrol:sms`, `verify-phone`. */
+  purpose: string;
+  codeHash: string;
+  attempts: number;
+  sentAt: number;
+  expiresAt: number;
+  consumedAt: number | null;
+}
+
+export interface OneTimeCodeStore {
+  /** Stores the new code and voids (deletes) every other code of the same account + purpose. */
+  replace(code: OneTimeCodeRecord): Promise<void>;
+  /** The newest unconsumed, unexpired code for the account + purpose. */
+  findActive(accountId: string, purpose: string, now: number): Promise<OneTimeCodeRecord | undefined>;
+  /** Atomically increments attempts; returns the new count. */
+  recordAttempt(id: string): Promise<number>;
+  /** Marks consumed only if not consumed yet; returns false when it already was (single use). */
+  consume(id: string, now: number): Promise<boolean>;
+  removeByAccount(accountId: string, purpose?: string): Promise<void>;
+}
+
+/** Counters in fixed windows: failed logins per account, sends per hour, ... */
+export interface ThrottleRecord {
+  key: string;
+  count: number;
+  windowStartedAt: number;
+  windowEndsAt: number;
+  /** Last time `hit` was called; used for cooldowns. */
+  lastHitAt: number;
+}
+
+export interface ThrottleStore {
+  /** Increments the counter of `key` in a window of `windowMs` (a new window starts when the old one ended). */
+  hit(key: string, windowMs: number, now: number): Promise<ThrottleRecord>;
+  get(key: string, now: number): Promise<ThrottleRecord | undefined>;
+  reset(key: string): Promise<void>;
+}
+
+/** A remembered device: the cookie holds `id.secret`, the store holds the secret's hash. */
+export interface DeviceRecord {
+  id: string;
+  accountId: string;
+  secretHash: string;
+  /** What was proved when the device was remembered; a remembered login never reports more. */
+  amr: string[];
+  acr: string;
+  label: string;
+  createdAt: number;
+  expiresAt: number;
+  lastUsedAt: number | null;
+}
+
+export interface DeviceStore {
+  put(device: DeviceRecord): Promise<void>;
+  find(id: string, now: number): Promise<DeviceRecord | undefined>;
+  listByAccount(accountId: string, now: number): Promise<DeviceRecord[]>;
+  remove(id: string): Promise<void>;
+  removeByAccount(accountId: string): Promise<void>;
+}
+
+export interface AuditEvent {
+  id: string;
+  at: number;
+  type: string;
+  accountId: string | null;
+  clientId: string | null;
+  ip: string | null;
+  /** Never a secret, code, password, token or full phone number. */
+  detail: Record<string, unknown>;
+}
+
+export interface AuditStore {
+  append(event: AuditEvent): Promise<void>;
+  list(filter?: { accountId?: string; type?: string; limit?: number }): Promise<AuditEvent[]>;
+}
+
+/** A registered relying party: oidc-provider client metadata plus our own properties. */
+export interface ClientRecord {
+  clientId: string;
+  metadata: Record<string, unknown>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ClientStore {
+  put(client: ClientRecord): Promise<void>;
+  find(clientId: string): Promise<ClientRecord | undefined>;
+  list(): Promise<ClientRecord[]>;
+  remove(clientId: string): Promise<boolean>;
+}
+
+/** Small named documents: signing keys, cookie keys, deployment settings. */
+export interface SettingStore {
+  get<T>(name: string): Promise<T | undefined>;
+  put(name: string, value: unknown): Promise<void>;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'mongo';
+  oidc: OidcModelStore;
+  accounts: AccountStore;
+  credentials: CredentialStore;
+  flows: FlowStore;
+  codes: OneTimeCodeStore;
+  throttles: ThrottleStore;
+  devices: DeviceStore;
+  audit: AuditStore;
+  clients: ClientStore;
+  settings: SettingStore;
+  /** Deletes expired rows of every kind; returns how many. Run periodically by main.ts. */
+  removeExpired(now: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export class DuplicateError extends Error {
+  constructor(readonly field: string) {
+    super(`duplicate ${field}`);
+    this.name = 'DuplicateError';
+  }
+}
