@@ -1,0 +1,45 @@
+// Counting failures and sends in fixed windows, on the store so every process sees the same
+// counts. Keys name what is counted, e.g. `pwd-fail:acct:<id>` or `send:sms:<accountId>`.
+import type { Store } from '../store/port.ts';
+import type { Clock } from '../clock.ts';
+
+export interface LimitRule {
+  /** How many hits the window allows. */
+  max: number;
+  windowMs: number;
+}
+
+export class Limits {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {}
+
+  /** True when `key` has used up its window. Does not count. */
+  async exhausted(key: string, rule: LimitRule): Promise<boolean> {
+    const record = await this.store.throttles.get(key, this.clock.now());
+    return record !== undefined && record.windowEndsAt > this.clock.now() && record.count >= rule.max;
+  }
+
+  /** Counts one hit; returns how many the window has left (negative when over). */
+  async hit(key: string, rule: LimitRule): Promise<number> {
+    const record = await this.store.throttles.hit(key, rule.windowMs, this.clock.now());
+    return rule.max - record.count;
+  }
+
+  /** Milliseconds since the last hit, or undefined when there is none in a live window. */
+  async sinceLastHit(key: string): Promise<number | undefined> {
+    const now = this.clock.now();
+    const record = await this.store.throttles.get(key, now);
+    return record && record.windowEndsAt > now ? now - record.lastHitAt : undefined;
+  }
+
+  reset(key: string): Promise<void> {
+    return this.store.throttles.reset(key);
+  }
+}
+
+/** Password guesses per account (and per unknown login name, so both behave the same). */
+export const PASSWORD_FAILURES: LimitRule = { max: 10, windowMs: 15 * 60_000 };
+/** Password guesses per client IP across all accounts. */
+export const PASSWORD_FAILURES_PER_IP: LimitRule = { max: 100, windowMs: 15 * 60_000 };

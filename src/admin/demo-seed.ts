@@ -1,0 +1,62 @@
+// Development convenience: on a fresh store, a demo portal and a demo patient, so a newcomer can
+// sign in at once. Never runs in production.
+import { randomBytes } from 'node:crypto';
+import type { Services } from '../services.ts';
+import type { ClientRegistry } from '../oidc/client-registry.ts';
+
+export const DEMO_CLIENT_ID = 'demo-portal';
+export const DEMO_RP_PORT = 3001;
+
+export interface DemoCredentials {
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  username: string;
+  password: string;
+}
+
+export async function seedDemo(services: Services, clients: ClientRegistry, rpBase = `http://localhost:${DEMO_RP_PORT}`): Promise<DemoCredentials | undefined> {
+  if (services.config.env === 'production') return undefined;
+  const [anyClient] = await clients.list();
+  const [anyAccount] = await services.accounts.list();
+  if (anyClient || anyAccount) return undefined;
+  const redirectUri = `${rpBase}/callback`;
+  const client = await clients.add({
+    clientId: DEMO_CLIENT_ID,
+    name: 'Demo portaal',
+    redirectUris: [redirectUri],
+    postLogoutRedirectUris: [`${rpBase}/`],
+    backchannelLogoutUri: `${rpBase}/backchannel-logout`,
+    firstParty: true,
+    clientCredentials: true,
+  });
+  // Words from the blocklist would be rejected: a random suffix keeps the demo password valid.
+  const password = `Tulp-${randomBytes(4).toString("hex")}-Molen`;
+  const account = await services.accounts.create({
+    username: 'demo',
+    email: 'demo.patient@example.nl',
+    emailVerified: true,
+    phoneE164: '+31612345616',
+    phoneVerified: true,
+    givenName: 'Demi',
+    familyName: 'de Patiënt',
+    locale: 'nl',
+  });
+  await services.passwords.set(account, password);
+  return { clientId: client.clientId, clientSecret: client.clientSecret!, redirectUri, username: 'demo', password };
+}
+
+export function describeDemo(issuer: string, demo: DemoCredentials): string {
+  return [
+    '',
+    'Demo data created (development only, shown once):',
+    `  portal client_id:     ${demo.clientId}`,
+    `  portal client_secret: ${demo.clientSecret}`,
+    `  portal redirect_uri:  ${demo.redirectUri}`,
+    `  patient username:     ${demo.username}`,
+    `  patient password:     ${demo.password}`,
+    `  discovery:            ${issuer}/.well-known/openid-configuration`,
+    `  dev outbox:           ${issuer}/dev/outbox`,
+    '',
+  ].join('\n');
+}

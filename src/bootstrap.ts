@@ -1,0 +1,74 @@
+// The composition root: builds every part from the configuration, and starts and stops the
+// HTTP server. main.ts, the CLI, the demo and the tests all start here, so they run the same code.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { createLogger, type Logger } from './log.ts';
+import { openStore } from './store/open.ts';
+import { SecretBox } from './accounts/secret-box.ts';
+import { Accounts } from './accounts/accounts.ts';
+import { Passwords } from './accounts/passwords.ts';
+import { Limits } from './accounts/limits.ts';
+import { Audit } from './accounts/audit.ts';
+import { createDelivery, DevOutbox } from './delivery/index.ts';
+import type { Services } from './services.ts';
+import { createApp, type App } from './web/app.ts';
+
+export interface BuildOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export async function buildServices(config: Config, options: BuildOptions = {}): Promise<Services> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const store = await openStore(config.database);
+  const box = new SecretBox(config.secretsKey);
+  const outbox = config.devOutbox ? new DevOutbox() : undefined;
+  return {
+    config,
+    store,
+    clock,
+    logger,
+    box,
+    accounts: new Accounts(store, box, clock),
+    passwords: new Passwords(store, config.password, clock),
+    limits: new Limits(store, clock),
+    audit: new Audit(store, clock),
+    delivery: createDelivery(config, logger, outbox),
+    outbox,
+  };
+}
+
+export interface RunningServer {
+  url: string;
+  app: App;
+  services: Services;
+  close(): Promise<void>;
+}
+
+/** Starts the HTTP server; `port: 0` picks a free one (tests). Expired rows are swept periodically. */
+export async function startServer(services: Services, port = services.config.port, host = services.config.host): Promise<RunningServer> {
+  const app = await createApp(services);
+  const server = http.createServer(app.callback());
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  const address = server.address() as AddressInfo;
+  const sweep = setInterval(() => {
+    services.store.removeExpired(services.clock.now()).catch((error: Error) => services.logger.warn({ err: error.message }, 'cleanup failed'));
+  }, 60_000);
+  sweep.unref();
+  return {
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`,
+    app,
+    services,
+    async close() {
+      clearInterval(sweep);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await services.delivery.close();
+      await services.store.close();
+    },
+  };
+}

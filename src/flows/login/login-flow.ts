@@ -1,0 +1,133 @@
+// The login flow: ties an oidc-provider interaction to a persisted flow, asks the step engine
+// what is next, hands the step to its factor, and gives oidc-provider the login only when every
+// required step passed.
+import type { Context } from 'koa';
+import type { Services } from '../../services.ts';
+import type { Interactions, InteractionView } from '../../oidc/interactions.ts';
+import { deriveAssurance, requiredAcr, type Proof } from '../../oidc/assurance.ts';
+import type { AccountRecord } from '../../store/port.ts';
+import type { Factor, FactorContext, FactorMode } from '../../factors/factor.ts';
+import { allFactors, findFactor } from '../../factors/registry.ts';
+import { Flows, scratchOf, type Flow } from '../flow.ts';
+import { decideLoginStep, type FactorFacts, type LoginStep } from './decide-step.ts';
+import type { PageState } from '../../web/render.ts';
+
+export interface LoginState {
+  accountId?: string;
+  proofs: Proof[];
+  scratch: Record<string, Record<string, unknown>>;
+  /** The step the user is on, so a reload does not re-send a code. */
+  current?: { factor: string; mode: FactorMode };
+  chosenFactor?: string;
+  enrolling?: string;
+  reauthenticated?: boolean;
+  enrolledInFlow: string[];
+  rememberDevice?: boolean;
+}
+
+export type LoginFlow = Flow<LoginState>;
+
+export interface LoginContext {
+  interaction: InteractionView;
+  flow: LoginFlow;
+  account: AccountRecord | undefined;
+}
+
+export class LoginFlowEngine {
+  readonly flows: Flows;
+
+  constructor(
+    readonly services: Services,
+    readonly interactions: Interactions,
+  ) {
+    this.flows = new Flows(services.store, services.clock, services.config.ttl.flow);
+  }
+
+  /** Loads (or starts) the flow of the interaction in the request. */
+  async load(ctx: Context): Promise<LoginContext> {
+    const interaction = await this.interactions.details(ctx);
+    let flow = await this.flows.byInteraction<LoginState>('login', interaction.uid);
+    if (!flow) {
+      const state: LoginState = { proofs: [], scratch: {}, enrolledInFlow: [] };
+      // Step-up: the session already proved the password; ask only for what is missing.
+      const stepUpOnly = interaction.sessionAccountId && interaction.reasons.length > 0 && interaction.reasons.every((r) => r === 'acr_too_weak');
+      if (stepUpOnly && interaction.sessionAccountId) {
+        state.accountId = interaction.sessionAccountId;
+        state.proofs.push({ factor: 'password', amr: ['pwd'], strength: 1, at: this.services.clock.now() });
+      }
+      flow = await this.flows.create<LoginState>('login', { interactionUid: interaction.uid, clientId: interaction.policy.clientId, accountId: state.accountId, state });
+    }
+    const account = flow.state.accountId ? await this.services.accounts.findById(flow.state.accountId) : undefined;
+    return { interaction, flow, account };
+  }
+
+  factorContext(ctx: Context, login: LoginContext, factor: Factor): FactorContext {
+    const page = ctx.state.page as PageState;
+    return {
+      services: this.services,
+      policy: login.interaction.policy,
+      account: login.account,
+      scratch: scratchOf(login.flow.state.scratch, factor.id),
+      lang: page.lang,
+      t: page.t,
+      ip: ctx.ip || null,
+      flowId: login.flow.id,
+    };
+  }
+
+  async facts(account: AccountRecord | undefined): Promise<FactorFacts[]> {
+    return Promise.all(allFactors().map(async (f) => ({
+      id: f.id,
+      role: f.role,
+      strength: f.strength,
+      enrollable: f.enrollable,
+      enrolled: account ? await f.isEnrolled(this.services, account) : false,
+    })));
+  }
+
+  async decide(login: LoginContext): Promise<LoginStep> {
+    const { flow, account, interaction } = login;
+    return decideLoginStep({
+      proofs: flow.state.proofs,
+      policy: interaction.policy,
+      requiredAcr: requiredAcr(interaction.requestedAcr, interaction.policy.minAcr),
+      factors: await this.facts(account),
+      chosenFactor: flow.state.chosenFactor,
+      defaultFactor: typeof account?.settings.defaultFactor === 'string' ? account.settings.defaultFactor : undefined,
+      enrolling: flow.state.enrolling,
+      reauthenticated: flow.state.reauthenticated === true,
+      enrolledInFlow: flow.state.enrolledInFlow,
+    });
+  }
+
+  /** Records a proof; a remembered device may then stand in for the second factor. */
+  recordProof(login: LoginContext, proof: Proof, account?: AccountRecord): void {
+    if (account) {
+      login.account = account;
+      login.flow.state.accountId = account.id;
+      login.flow.accountId = account.id;
+    }
+    login.flow.state.proofs.push(proof);
+    login.flow.state.current = undefined;
+    login.flow.state.chosenFactor = undefined;
+  }
+
+  save(login: LoginContext): Promise<void> {
+    return this.flows.save(login.flow);
+  }
+
+  /** The result handed to oidc-provider; only called when the engine says `done`. */
+  async finish(ctx: Context, login: LoginContext): Promise<string> {
+    const { acr, amr } = deriveAssurance(login.flow.state.proofs);
+    const accountId = login.flow.state.accountId;
+    if (!accountId) throw new Error('finish without an account');
+    await this.services.audit.record({ type: 'login.completed', accountId, clientId: login.interaction.policy.clientId, ip: ctx.ip, detail: { acr, amr } });
+    const url = await this.interactions.finishLogin(ctx, { accountId, acr, amr, remember: true });
+    await this.flows.remove(login.flow.id);
+    return url;
+  }
+
+  findFactor(id: string): Factor | undefined {
+    return findFactor(id);
+  }
+}

@@ -1,0 +1,37 @@
+// Starts Poortwachter: read config, open the store, build the app, listen, stop cleanly.
+import { loadConfig, ConfigError } from './config.ts';
+import { buildServices, startServer } from './bootstrap.ts';
+import { ClientRegistry } from './oidc/client-registry.ts';
+import { seedDemo, describeDemo } from './admin/demo-seed.ts';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const services = await buildServices(config);
+  const server = await startServer(services);
+  const demo = await seedDemo(services, new ClientRegistry(services.store, server.app.provider, services.clock));
+  if (demo) process.stdout.write(describeDemo(config.issuer, demo));
+  services.logger.info({ issuer: config.issuer, listen: server.url, store: services.store.kind, delivery: services.delivery.transports }, 'Poortwachter started');
+  if (config.secretsKeyIsEphemeralDevKey) services.logger.warn('SECRETS_KEY not set: using the development key (never in production)');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    services.logger.info({ signal }, 'stopping');
+    await server.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+await main();

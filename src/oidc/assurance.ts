@@ -1,0 +1,61 @@
+// What the ID token's `acr` says, derived only from what was proved in the login.
+//
+// Levels are ordered; a portal asking for one accepts it or anything higher.
+//  - low           password only                                    NIST SP 800-63B-4 AAL1
+//  - low-mfa       password + e-mail code: two steps, but NIST does not accept e-mail as an
+//                  out-of-band authenticator, so this stays below AAL2 (we do not round up)
+//  - substantial   password + SMS / voice / authenticator app / recovery code,   AAL2
+//                  or a passkey
+// The names are ours (urn:poortwachter:...): we do no identity proofing, so claiming eIDAS
+// levels or DigiD's values would overstate what a login here proves.
+export const ACR = {
+  low: 'urn:poortwachter:acr:low',
+  lowMfa: 'urn:poortwachter:acr:low-mfa',
+  substantial: 'urn:poortwachter:acr:substantial',
+} as const;
+
+export type Acr = (typeof ACR)[keyof typeof ACR];
+
+export const ACR_VALUES: readonly Acr[] = [ACR.low, ACR.lowMfa, ACR.substantial];
+
+export function acrRank(acr: string | undefined): number {
+  return acr ? ACR_VALUES.indexOf(acr as Acr) : -1;
+}
+
+export function isKnownAcr(value: string): value is Acr {
+  return ACR_VALUES.includes(value as Acr);
+}
+
+/** What one proved factor contributes. */
+export interface Proof {
+  factor: string;
+  amr: readonly string[];
+  /** 1: a single factor on its own (password, e-mail code); 2: counts towards AAL2 with a password. */
+  strength: 1 | 2;
+  /** A factor that is multi-factor on its own (a user-verifying passkey). */
+  multiFactor?: boolean;
+  at: number;
+}
+
+export function deriveAssurance(proofs: readonly Proof[]): { acr: Acr; amr: string[] } {
+  const amr = [...new Set(proofs.flatMap((p) => p.amr))];
+  const distinct = new Set(proofs.map((p) => p.factor)).size;
+  if (distinct >= 2 || proofs.some((p) => p.multiFactor)) amr.push('mfa');
+  const strongSecond = proofs.some((p) => p.strength === 2) && distinct >= 2;
+  const acr = strongSecond || proofs.some((p) => p.multiFactor) ? ACR.substantial : distinct >= 2 ? ACR.lowMfa : ACR.low;
+  return { acr, amr: [...new Set(amr)] };
+}
+
+/**
+ * The level a login must reach. `acr_values` lists acceptable levels, and a higher level
+ * satisfies a lower one, so the weakest requested value is the bar; a portal's own minimum
+ * (client metadata) raises it.
+ */
+export function requiredAcr(requested: readonly string[], clientMinimum?: string): Acr | undefined {
+  const known = requested.filter(isKnownAcr);
+  const fromRequest = known.length ? known.reduce((a, b) => (acrRank(a) <= acrRank(b) ? a : b)) : undefined;
+  const floor = clientMinimum && isKnownAcr(clientMinimum) ? clientMinimum : undefined;
+  if (!fromRequest) return floor;
+  if (!floor) return fromRequest;
+  return acrRank(floor) > acrRank(fromRequest) ? floor : fromRequest;
+}

@@ -1,0 +1,26 @@
+// The claims an ID token or userinfo response may carry about an account, per scope.
+import type { Account } from 'oidc-provider';
+import type { Accounts } from '../accounts/accounts.ts';
+
+export async function findAccountClaims(accounts: Accounts, sub: string): Promise<Account | undefined> {
+  const account = await accounts.findById(sub);
+  if (!account || account.status !== 'active') return undefined;
+  return {
+    accountId: account.id,
+    async claims() {
+      const name = [account.givenName, account.familyName].filter(Boolean).join(' ') || undefined;
+      const phone = accounts.phoneOf(account);
+      return {
+        sub: account.id,
+        preferred_username: account.username,
+        name,
+        given_name: account.givenName ?? undefined,
+        family_name: account.familyName ?? undefined,
+        locale: account.locale,
+        email: account.email,
+        email_verified: account.emailVerified,
+        ...(phone ? { phone_number: phone, phone_number_verified: account.phoneVerified } : {}),
+      };
+    },
+  };
+}

@@ -1,0 +1,75 @@
+// Our own client metadata: how a portal wants its patients to sign in. Stored with the standard
+// OIDC metadata, validated by oidc-provider through `extraClientMetadata`.
+import { isKnownAcr } from './assurance.ts';
+
+export const SECOND_FACTORS = ['sms', 'voice', 'email', 'totp', 'passkey'] as const;
+export type SecondFactorId = (typeof SECOND_FACTORS)[number];
+
+export const POLICY_PROPERTIES = [
+  'first_party',
+  'mfa',
+  'mfa_methods',
+  'remember_device',
+  'min_acr',
+  'sms_sender',
+] as const;
+
+export interface PortalPolicy {
+  clientId: string;
+  name: string;
+  /** First-party portals skip the consent screen. */
+  firstParty: boolean;
+  mfa: 'required' | 'optional';
+  /** Second factors this portal accepts (and offers at enrolment). */
+  mfaMethods: SecondFactorId[];
+  rememberDevice: boolean;
+  minAcr?: string;
+  /** Alphanumeric SMS sender for this portal, e.g. `ZINNZORG`. */
+  smsSender?: string;
+  /** Where "back to the portal" links go. */
+  homeUrl?: string;
+}
+
+type Metadata = Record<string, unknown>;
+
+export function policyFromMetadata(metadata: Metadata): PortalPolicy {
+  const methods = Array.isArray(metadata.mfa_methods)
+    ? metadata.mfa_methods.filter((m): m is SecondFactorId => SECOND_FACTORS.includes(m as SecondFactorId))
+    : [...SECOND_FACTORS];
+  const redirectUris = Array.isArray(metadata.redirect_uris) ? metadata.redirect_uris : [];
+  const firstRedirect = typeof redirectUris[0] === 'string' ? redirectUris[0] : undefined;
+  return {
+    clientId: String(metadata.client_id),
+    name: typeof metadata.client_name === 'string' ? metadata.client_name : String(metadata.client_id),
+    firstParty: metadata.first_party === true,
+    mfa: metadata.mfa === 'required' ? 'required' : 'optional',
+    mfaMethods: methods,
+    rememberDevice: metadata.remember_device !== false,
+    minAcr: typeof metadata.min_acr === 'string' ? metadata.min_acr : undefined,
+    smsSender: typeof metadata.sms_sender === 'string' ? metadata.sms_sender : undefined,
+    homeUrl: typeof metadata.client_uri === 'string' ? metadata.client_uri : firstRedirect ? new URL(firstRedirect).origin : undefined,
+  };
+}
+
+/** Returns a message for the first invalid property, or undefined when all are valid. */
+export function validatePolicyProperty(key: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  switch (key) {
+    case 'first_party':
+    case 'remember_device':
+      return typeof value === 'boolean' ? undefined : `${key} must be a boolean`;
+    case 'mfa':
+      return value === 'required' || value === 'optional' ? undefined : 'mfa must be "required" or "optional"';
+    case 'mfa_methods':
+      return Array.isArray(value) && value.length > 0 && value.every((m) => SECOND_FACTORS.includes(m as SecondFactorId))
+        ? undefined
+        : `mfa_methods must be a non-empty list of ${SECOND_FACTORS.join(', ')}`;
+    case 'min_acr':
+      return typeof value === 'string' && isKnownAcr(value) ? undefined : 'min_acr must be a known acr value';
+    case 'sms_sender':
+      // Alphanumeric sender ids: 1-11 characters, letters/digits/space, at least one letter.
+      return typeof value === 'string' && /^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/.test(value) ? undefined : 'sms_sender must be 1-11 letters or digits';
+    default:
+      return undefined;
+  }
+}

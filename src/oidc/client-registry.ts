@@ -1,0 +1,104 @@
+// Registering portals (relying parties). Metadata is validated by oidc-provider itself before it
+// is stored, so a client the CLI accepts is a client the provider will load.
+import type Provider from 'oidc-provider';
+import { randomBytes } from 'node:crypto';
+import type { ClientRecord, Store } from '../store/port.ts';
+import type { Clock } from '../clock.ts';
+import type { SecondFactorId } from './client-policy.ts';
+
+export interface ClientInput {
+  name: string;
+  redirectUris: string[];
+  public?: boolean;
+  firstParty?: boolean;
+  postLogoutRedirectUris?: string[];
+  backchannelLogoutUri?: string;
+  clientCredentials?: boolean;
+  mfa?: 'required' | 'optional';
+  mfaMethods?: SecondFactorId[];
+  rememberDevice?: boolean;
+  minAcr?: string;
+  smsSender?: string;
+  clientId?: string;
+}
+
+export class ClientValidationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClientValidationError';
+  }
+}
+
+function slug(name: string): string {
+  return name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 32) || 'portal';
+}
+
+export function metadataFromInput(input: ClientInput, clientId: string, secret: string | undefined): Record<string, unknown> {
+  const grantTypes = ['authorization_code', 'refresh_token', ...(input.clientCredentials && !input.public ? ['client_credentials'] : [])];
+  return {
+    client_id: clientId,
+    client_name: input.name,
+    redirect_uris: input.redirectUris,
+    response_types: ['code'],
+    grant_types: grantTypes,
+    token_endpoint_auth_method: input.public ? 'none' : 'client_secret_basic',
+    ...(secret ? { client_secret: secret } : {}),
+    ...(input.postLogoutRedirectUris?.length ? { post_logout_redirect_uris: input.postLogoutRedirectUris } : {}),
+    ...(input.backchannelLogoutUri ? { backchannel_logout_uri: input.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
+    first_party: input.firstParty === true,
+    mfa: input.mfa ?? 'optional',
+    ...(input.mfaMethods?.length ? { mfa_methods: input.mfaMethods } : {}),
+    remember_device: input.rememberDevice !== false,
+    ...(input.minAcr ? { min_acr: input.minAcr } : {}),
+    ...(input.smsSender ? { sms_sender: input.smsSender } : {}),
+  };
+}
+
+export class ClientRegistry {
+  constructor(
+    private readonly store: Store,
+    private readonly provider: Provider,
+    private readonly clock: Clock,
+  ) {}
+
+  private async validate(metadata: Record<string, unknown>): Promise<void> {
+    try {
+      await this.provider.Client.validate(metadata as Parameters<Provider['Client']['validate']>[0]);
+    } catch (error) {
+      const e = error as { error_description?: string; message: string };
+      throw new ClientValidationError(e.error_description ?? e.message);
+    }
+  }
+
+  /** Registers a client; returns its id and, for confidential clients, the secret (shown once). */
+  async add(input: ClientInput): Promise<{ clientId: string; clientSecret?: string; metadata: Record<string, unknown> }> {
+    const clientId = input.clientId ?? `${slug(input.name)}-${randomBytes(4).toString('hex')}`;
+    if (await this.store.clients.find(clientId)) throw new ClientValidationError(`client ${clientId} exists already`);
+    const secret = input.public ? undefined : randomBytes(32).toString('base64url');
+    const metadata = metadataFromInput(input, clientId, secret);
+    await this.validate(metadata);
+    const now = this.clock.now();
+    await this.store.clients.put({ clientId, metadata, createdAt: now, updatedAt: now });
+    return { clientId, clientSecret: secret, metadata };
+  }
+
+  /** Changes some properties of a client; the secret stays. */
+  async update(clientId: string, changes: Record<string, unknown>): Promise<ClientRecord> {
+    const existing = await this.store.clients.find(clientId);
+    if (!existing) throw new ClientValidationError(`no client ${clientId}`);
+    const metadata: Record<string, unknown> = { ...existing.metadata, ...changes, client_id: clientId };
+    for (const [key, value] of Object.entries(metadata)) if (value === undefined) delete metadata[key];
+    await this.validate(metadata);
+    const next = { ...existing, metadata, updatedAt: this.clock.now() };
+    await this.store.clients.put(next);
+    return next;
+  }
+
+  list(): Promise<ClientRecord[]> {
+    return this.store.clients.list();
+  }
+
+  remove(clientId: string): Promise<boolean> {
+    return this.store.clients.remove(clientId);
+  }
+}

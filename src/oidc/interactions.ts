@@ -1,0 +1,101 @@
+// What flows may do with an oidc-provider interaction: read it, finish the login (only after
+// every required step passed), grant consent, or abort. Flows never see oidc-provider itself.
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import { errors } from 'oidc-provider';
+import { policyFromMetadata, type PortalPolicy } from './client-policy.ts';
+import { requestedAcrValues } from './requested-acr.ts';
+
+export interface InteractionView {
+  uid: string;
+  prompt: 'login' | 'consent' | string;
+  /** Why the prompt is asked, e.g. `no_session`, `acr_too_weak`, `max_age`. */
+  reasons: string[];
+  params: Record<string, unknown>;
+  /** Account of the existing session, if any (step-up, consent). */
+  sessionAccountId: string | undefined;
+  sessionAcr: string | undefined;
+  requestedAcr: string[];
+  missingScopes: string[];
+  missingClaims: string[];
+  policy: PortalPolicy;
+  returnTo: string;
+}
+
+export class InteractionNotFound extends Error {
+  constructor() {
+    super('interaction not found or expired');
+    this.name = 'InteractionNotFound';
+  }
+}
+
+export interface LoginResult {
+  accountId: string;
+  acr: string;
+  amr: string[];
+  /** Keep the session after the browser closes. */
+  remember: boolean;
+}
+
+export class Interactions {
+  constructor(private readonly provider: Provider) {}
+
+  async details(ctx: Context): Promise<InteractionView> {
+    let interaction;
+    try {
+      interaction = await this.provider.interactionDetails(ctx.req, ctx.res);
+    } catch (error) {
+      if (error instanceof errors.SessionNotFound) throw new InteractionNotFound();
+      throw error;
+    }
+    if (ctx.params.uid && interaction.uid !== ctx.params.uid) throw new InteractionNotFound();
+    const clientId = String(interaction.params.client_id);
+    const client = await this.provider.Client.find(clientId);
+    if (!client) throw new InteractionNotFound();
+    const details = interaction.prompt.details as Record<string, unknown>;
+    const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
+    return {
+      uid: interaction.uid,
+      prompt: interaction.prompt.name,
+      reasons: [...interaction.prompt.reasons],
+      params: interaction.params as Record<string, unknown>,
+      sessionAccountId: interaction.session?.accountId,
+      sessionAcr: interaction.session?.acr,
+      requestedAcr: requestedAcrValues(interaction.params as Record<string, unknown>),
+      missingScopes: list(details.missingOIDCScope),
+      missingClaims: list(details.missingOIDCClaims),
+      policy: policyFromMetadata(client.metadata() as Record<string, unknown>),
+      returnTo: interaction.returnTo,
+    };
+  }
+
+  /** Returns the URL to send the browser to. */
+  finishLogin(ctx: Context, result: LoginResult): Promise<string> {
+    return this.provider.interactionResult(ctx.req, ctx.res, {
+      login: { accountId: result.accountId, acr: result.acr, amr: result.amr, remember: result.remember },
+    }, { mergeWithLastSubmission: false });
+  }
+
+  async grantConsent(ctx: Context): Promise<string> {
+    const interaction = await this.provider.interactionDetails(ctx.req, ctx.res);
+    const accountId = interaction.session?.accountId;
+    if (interaction.prompt.name !== 'consent' || !accountId) throw new InteractionNotFound();
+    const details = interaction.prompt.details as Record<string, unknown>;
+    const grant = interaction.grantId
+      ? await this.provider.Grant.find(interaction.grantId)
+      : new this.provider.Grant({ accountId, clientId: String(interaction.params.client_id) });
+    if (!grant) throw new InteractionNotFound();
+    if (Array.isArray(details.missingOIDCScope)) grant.addOIDCScope(details.missingOIDCScope.join(' '));
+    if (Array.isArray(details.missingOIDCClaims)) grant.addOIDCClaims(details.missingOIDCClaims.map(String));
+    const grantId = await grant.save();
+    return this.provider.interactionResult(ctx.req, ctx.res, { consent: interaction.grantId ? {} : { grantId } }, { mergeWithLastSubmission: true });
+  }
+
+  abort(ctx: Context, description: string): Promise<string> {
+    return this.provider.interactionResult(ctx.req, ctx.res, { error: 'access_denied', error_description: description }, { mergeWithLastSubmission: false });
+  }
+
+  fail(ctx: Context, error: string, description: string): Promise<string> {
+    return this.provider.interactionResult(ctx.req, ctx.res, { error, error_description: description }, { mergeWithLastSubmission: false });
+  }
+}

@@ -1,0 +1,155 @@
+// Builds the oidc-provider instance. This folder is the only door to oidc-provider: the rest of
+// the code talks to the `OidcDoor` returned here, never to oidc-provider itself.
+import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Store } from '../store/port.ts';
+import type { Accounts } from '../accounts/accounts.ts';
+import type { Logger } from '../log.ts';
+import { adapterFactory } from './adapter.ts';
+import { ACR_VALUES, acrRank, requiredAcr } from './assurance.ts';
+import { POLICY_PROPERTIES, validatePolicyProperty, policyFromMetadata } from './client-policy.ts';
+import { findAccountClaims } from './claims.ts';
+import { requestedAcrValues } from './requested-acr.ts';
+
+export interface ProviderPages {
+  error(ctx: KoaContextWithOIDC, error: { error: string; error_description?: string }): void | Promise<void>;
+  logoutConfirm(ctx: KoaContextWithOIDC, form: string): void | Promise<void>;
+  loggedOut(ctx: KoaContextWithOIDC): void | Promise<void>;
+}
+
+export interface ProviderOptions {
+  issuer: string;
+  store: Store;
+  accounts: Accounts;
+  jwks: { keys: Record<string, unknown>[] };
+  cookieKeys: string[];
+  pages: ProviderPages;
+  ttl: { session: number; accessToken: number; refreshToken: number; interaction: number };
+  secureCookies: boolean;
+  logger: Logger;
+}
+
+function acrPolicy() {
+  const policy = interactionPolicy.base();
+  const login = policy.get('login');
+  // oidc-provider does not enforce acr_values itself: ask for a (step-up) login whenever the
+  // session's level is below what the request or the portal demands. With prompt=none this
+  // becomes `interaction_required`.
+  login?.checks.add(
+    new interactionPolicy.Check('acr_too_weak', 'the session does not reach the requested acr', 'interaction_required', (ctx) => {
+      const { session, client, params } = ctx.oidc;
+      if (!session?.accountId || !client || !params) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      const needed = requiredAcr(requestedAcrValues(params), policyFromMetadata(client.metadata()).minAcr);
+      if (needed && acrRank(session.acr) < acrRank(needed)) return interactionPolicy.Check.REQUEST_PROMPT;
+      return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    }),
+  );
+  return policy;
+}
+
+export function createProvider(options: ProviderOptions): Provider {
+  const { store, accounts, pages } = options;
+  const configuration: Configuration = {
+    adapter: adapterFactory(store),
+    jwks: options.jwks as Configuration['jwks'],
+    cookies: {
+      keys: options.cookieKeys,
+      long: { signed: true, httpOnly: true, sameSite: 'lax', secure: options.secureCookies },
+      short: { signed: true, httpOnly: true, sameSite: 'lax', secure: options.secureCookies },
+    },
+    acrValues: [...ACR_VALUES],
+    claims: {
+      openid: ['sub'],
+      acr: null,
+      amr: null,
+      auth_time: null,
+      sid: null,
+      profile: ['name', 'given_name', 'family_name', 'locale', 'preferred_username'],
+      email: ['email', 'email_verified'],
+      phone: ['phone_number', 'phone_number_verified'],
+    },
+    scopes: ['openid', 'offline_access', 'profile', 'email', 'phone'],
+    responseTypes: ['code'],
+    pkce: {
+      // Public clients must use PKCE; confidential ones may. Only S256 exists in v9.
+      required: (_ctx, client) => client.clientAuthMethod === 'none',
+    },
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'RS256',
+    },
+    extraClientMetadata: {
+      properties: [...POLICY_PROPERTIES],
+      validator(_ctx, key, value) {
+        const problem = validatePolicyProperty(key, value);
+        if (problem) throw new errors.InvalidClientMetadata(problem);
+      },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      claimsParameter: { enabled: true },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx, form) => pages.logoutConfirm(ctx, form),
+        postLogoutSuccessSource: (ctx) => pages.loggedOut(ctx),
+      },
+    },
+    // Portals with the refresh_token grant get refresh tokens without the offline_access dance.
+    issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // Every refresh rotates; reusing a rotated token revokes the whole grant (oidc-provider).
+    rotateRefreshToken: true,
+    async loadExistingGrant(ctx) {
+      const { oidc } = ctx;
+      const { session, client, params } = oidc;
+      if (!session || !client || !params) return undefined;
+      const grantId = oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
+      if (grantId) {
+        const grant = await oidc.provider.Grant.find(grantId);
+        if (grant) return grant;
+      }
+      // First-party portals are ours to trust: grant what they ask for without a consent screen.
+      if (policyFromMetadata(client.metadata()).firstParty && session.accountId) {
+        const grant = new oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+        grant.addOIDCScope(String(params.scope ?? 'openid'));
+        const claims = oidc.requestParamClaims ? [...oidc.requestParamClaims] : [];
+        if (claims.length) grant.addOIDCClaims(claims);
+        await grant.save();
+        return grant;
+      }
+      return undefined;
+    },
+    findAccount: (_ctx, sub) => findAccountClaims(accounts, sub),
+    interactions: {
+      policy: acrPolicy(),
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    ttl: {
+      AccessToken: options.ttl.accessToken,
+      AuthorizationCode: 60,
+      ClientCredentials: options.ttl.accessToken,
+      IdToken: 3600,
+      Interaction: options.ttl.interaction,
+      Session: options.ttl.session,
+      Grant: options.ttl.refreshToken,
+      RefreshToken: options.ttl.refreshToken,
+    },
+    renderError: (ctx, out) => pages.error(ctx, out),
+    conformIdTokenClaims: true,
+    enabledJWA: { idTokenSigningAlgValues: ['RS256', 'ES256'], userinfoSigningAlgValues: ['RS256', 'ES256'] },
+  };
+
+  const provider = new Provider(options.issuer, configuration);
+  provider.on('server_error', (ctx, error) => {
+    options.logger.error({ err: { message: error.message, stack: error.stack }, path: ctx.path }, 'oidc server error');
+  });
+  provider.on('grant.revoked', (_ctx, grantId) => {
+    options.logger.info({ grantId }, 'grant revoked');
+  });
+  return provider;
+}

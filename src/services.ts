@@ -1,0 +1,27 @@
+// The application's parts, built once in main.ts (or a test) and handed down. Everything that
+// needs time takes it from `clock`, so tests can move it.
+import type { Config } from './config.ts';
+import type { Store } from './store/port.ts';
+import type { Clock } from './clock.ts';
+import type { Logger } from './log.ts';
+import type { Accounts } from './accounts/accounts.ts';
+import type { Passwords } from './accounts/passwords.ts';
+import type { Limits } from './accounts/limits.ts';
+import type { Audit } from './accounts/audit.ts';
+import type { SecretBox } from './accounts/secret-box.ts';
+import type { DeliveryService } from './delivery/index.ts';
+import type { DevOutbox } from './delivery/dev-outbox.ts';
+
+export interface Services {
+  config: Config;
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  box: SecretBox;
+  accounts: Accounts;
+  passwords: Passwords;
+  limits: Limits;
+  audit: Audit;
+  delivery: DeliveryService;
+  outbox: DevOutbox | undefined;
+}

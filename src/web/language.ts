@@ -1,0 +1,46 @@
+// Chooses the page language: an explicit choice (?lang=, remembered in a cookie) wins, then the
+// portal's ui_locales hint, then Dutch. Accept-Language is not used: the patients are Dutch and
+// many browsers here say en-US; the switch is one click on every page.
+import type { Middleware, Context } from 'koa';
+import { DEFAULT_LANGUAGE, isLanguage, pickLanguage, translator, type Language } from './i18n.ts';
+import type { PageState } from './render.ts';
+
+export const LANGUAGE_COOKIE = 'pw_lang';
+
+function switchUrl(ctx: Context, lang: Language): string {
+  const url = new URL(ctx.originalUrl, 'http://local');
+  url.searchParams.set('lang', lang);
+  // After a POST the same page is reached again by GET: drop the action part of the path.
+  return ctx.method === 'GET' ? `${url.pathname}${url.search}` : `${ctx.state.getUrl ?? url.pathname}?lang=${lang}`;
+}
+
+export function setLanguage(ctx: Context, lang: Language): void {
+  const page = ctx.state.page as PageState;
+  page.lang = lang;
+  page.t = translator(lang);
+  page.otherLang = lang === 'nl' ? 'en' : 'nl';
+  page.switchUrl = switchUrl(ctx, page.otherLang);
+}
+
+export function language(options: { secureCookies: boolean }): Middleware {
+  return async (ctx, next) => {
+    const query = ctx.query.lang;
+    let lang: Language = DEFAULT_LANGUAGE;
+    if (isLanguage(query)) {
+      lang = query;
+      ctx.cookies.set(LANGUAGE_COOKIE, lang, { httpOnly: true, sameSite: 'lax', secure: options.secureCookies, maxAge: 365 * 24 * 3600 * 1000, signed: false });
+    } else {
+      const cookie = ctx.cookies.get(LANGUAGE_COOKIE, { signed: false });
+      const uiLocales = typeof ctx.query.ui_locales === 'string' ? ctx.query.ui_locales : undefined;
+      lang = (isLanguage(cookie) ? cookie : pickLanguage([uiLocales])) ?? DEFAULT_LANGUAGE;
+    }
+    ctx.state.page = { nonce: ctx.state.nonce as string } as PageState;
+    setLanguage(ctx, lang);
+    await next();
+  };
+}
+
+/** Whether the visitor chose a language themselves (then a portal's ui_locales must not override it). */
+export function languageChosen(ctx: Context): boolean {
+  return isLanguage(ctx.query.lang) || isLanguage(ctx.cookies.get(LANGUAGE_COOKIE, { signed: false }));
+}

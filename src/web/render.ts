@@ -1,0 +1,47 @@
+// Server-side pages with pug. Templates are compiled once; every page gets the translator, the
+// CSP nonce and the language switch link through `ctx.state.page`.
+import pug from 'pug';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Context } from 'koa';
+import type { Language, Translate } from './i18n.ts';
+
+export const VIEWS_DIR = fileURLToPath(new URL('../../views', import.meta.url));
+
+export interface PageState {
+  lang: Language;
+  t: Translate;
+  nonce: string;
+  /** The same page in the other language. */
+  switchUrl: string;
+  otherLang: Language;
+}
+
+const compiled = new Map<string, pug.compileTemplate>();
+
+function template(view: string): pug.compileTemplate {
+  let fn = compiled.get(view);
+  if (!fn) {
+    fn = pug.compileFile(path.join(VIEWS_DIR, `${view}.pug`), { basedir: VIEWS_DIR });
+    compiled.set(view, fn);
+  }
+  return fn;
+}
+
+export function pageState(ctx: Context): PageState {
+  return ctx.state.page as PageState;
+}
+
+/** Renders `view` with `locals` as the response body; pages are never cached. */
+export function render(ctx: Context, view: string, locals: Record<string, unknown> = {}, status = 200): void {
+  const page = pageState(ctx);
+  ctx.status = status;
+  ctx.type = 'text/html; charset=utf-8';
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = template(view)({ ...page, ...locals });
+}
+
+/** Renders to a string (for mail bodies). */
+export function renderToString(view: string, locals: Record<string, unknown>): string {
+  return template(view)(locals);
+}
