@@ -48,19 +48,26 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Starts the HTTP server; `port: 0` picks a free one (tests). Expired rows are swept periodically. */
-export async function startServer(services: Services, port = services.config.port, host = services.config.host): Promise<RunningServer> {
-  const app = await createApp(services);
-  const server = http.createServer(app.callback());
+/**
+ * Starts the HTTP server; `port: 0` picks a free one. With `issuerFromAddress` the issuer becomes
+ * the address actually bound (tests and the bench, which cannot know the port in advance).
+ */
+export async function startServer(services: Services, options: { port?: number; host?: string; issuerFromAddress?: boolean } = {}): Promise<RunningServer> {
+  const host = options.host ?? services.config.host;
+  const server = http.createServer();
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? services.config.port, host, resolve));
   const address = server.address() as AddressInfo;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+  if (options.issuerFromAddress) services.config.issuer = url;
+  const app = await createApp(services);
+  server.on('request', app.callback());
   const sweep = setInterval(() => {
     services.store.removeExpired(services.clock.now()).catch((error: Error) => services.logger.warn({ err: error.message }, 'cleanup failed'));
   }, 60_000);
   sweep.unref();
   return {
-    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`,
+    url,
     app,
     services,
     async close() {

@@ -25,8 +25,12 @@ export interface ProviderOptions {
   pages: ProviderPages;
   ttl: { session: number; accessToken: number; refreshToken: number; interaction: number };
   secureCookies: boolean;
+  /** Development and tests only: let back-channel logout reach portals on loopback. */
+  allowLoopbackFetch: boolean;
   logger: Logger;
 }
+
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 
 function acrPolicy() {
   const policy = interactionPolicy.base();
@@ -58,7 +62,8 @@ export function createProvider(options: ProviderOptions): Provider {
     },
     acrValues: [...ACR_VALUES],
     claims: {
-      openid: ['sub'],
+      // amr in the openid scope: oidc-provider only puts claims in the ID token that a scope names.
+      openid: ['sub', 'acr', 'amr', 'auth_time'],
       acr: null,
       amr: null,
       auth_time: null,
@@ -140,6 +145,13 @@ export function createProvider(options: ProviderOptions): Provider {
       RefreshToken: options.ttl.refreshToken,
     },
     renderError: (ctx, out) => pages.error(ctx, out),
+    // oidc-provider refuses outgoing requests to special-use addresses (SSRF protection). The
+    // demo portal and the tests listen on loopback, so outside production loopback is allowed.
+    fetch(url, init) {
+      const request = { ...init } as RequestInit & { dispatcher?: unknown };
+      if (options.allowLoopbackFetch && LOOPBACK.test(new URL(url instanceof Request ? url.url : url).hostname)) delete request.dispatcher;
+      return globalThis.fetch(url, request);
+    },
     conformIdTokenClaims: true,
     enabledJWA: { idTokenSigningAlgValues: ['RS256', 'ES256'], userinfoSigningAlgValues: ['RS256', 'ES256'] },
   };
@@ -147,6 +159,9 @@ export function createProvider(options: ProviderOptions): Provider {
   const provider = new Provider(options.issuer, configuration);
   provider.on('server_error', (ctx, error) => {
     options.logger.error({ err: { message: error.message, stack: error.stack }, path: ctx.path }, 'oidc server error');
+  });
+  provider.on('backchannel.error', (_ctx, error, client) => {
+    options.logger.warn({ err: error.message, clientId: client.clientId }, 'back-channel logout failed');
   });
   provider.on('grant.revoked', (_ctx, grantId) => {
     options.logger.info({ grantId }, 'grant revoked');

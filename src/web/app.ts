@@ -35,6 +35,7 @@ export async function createApp(services: Services): Promise<App> {
     pages: providerPages,
     ttl: { session: config.ttl.session, accessToken: config.ttl.accessToken, refreshToken: config.ttl.refreshToken, interaction: Math.min(3600, config.ttl.flow) },
     secureCookies: https,
+    allowLoopbackFetch: config.env !== 'production',
     logger: services.logger,
   });
   // Only behind a TLS-terminating proxy that sets X-Forwarded-*: otherwise clients could spoof them.

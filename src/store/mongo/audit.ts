@@ -1,0 +1,43 @@
+import type { AuditEvent, AuditStore } from '../port.ts';
+import { toJsonObject } from '../json.ts';
+import type { AuditDoc, Models } from './models.ts';
+
+const DEFAULT_LIMIT = 100;
+
+function toEvent(doc: AuditDoc): AuditEvent {
+  return {
+    id: doc.eventId,
+    at: doc.at.getTime(),
+    type: doc.type,
+    accountId: doc.accountId,
+    clientId: doc.clientId,
+    ip: doc.ip,
+    detail: doc.detail,
+  };
+}
+
+export function createAuditStore({ audit }: Models): AuditStore {
+  return {
+    async append(event) {
+      await audit.create({
+        eventId: event.id,
+        at: new Date(event.at),
+        type: event.type,
+        accountId: event.accountId,
+        clientId: event.clientId,
+        ip: event.ip,
+        detail: toJsonObject(event.detail),
+      });
+    },
+    async list(filter = {}) {
+      const limit = Math.max(0, Math.floor(filter.limit ?? DEFAULT_LIMIT));
+      // MongoDB reads limit(0) as "no limit".
+      if (limit === 0) return [];
+      const query: Record<string, unknown> = {};
+      if (filter.accountId !== undefined) query.accountId = { $eq: filter.accountId };
+      if (filter.type !== undefined) query.type = { $eq: filter.type };
+      const docs = await audit.find(query).sort({ at: -1, _id: -1 }).limit(limit).lean<AuditDoc[]>().exec();
+      return docs.map(toEvent);
+    },
+  };
+}

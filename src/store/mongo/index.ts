@@ -1,0 +1,72 @@
+// The scale-out store: several Poortwachter processes share one MongoDB deployment. Every
+// operation the port calls atomic is a single-document update, so no replica-set transactions
+// are needed and a standalone server works too.
+import mongoose from 'mongoose';
+import type { Store } from '../port.ts';
+import { createAccountStore } from './accounts.ts';
+import { createAuditStore } from './audit.ts';
+import { createClientStore } from './clients.ts';
+import { createOneTimeCodeStore } from './codes.ts';
+import { createCredentialStore } from './credentials.ts';
+import { createDeviceStore } from './devices.ts';
+import { createFlowStore } from './flows.ts';
+import { createModels } from './models.ts';
+import { createOidcModelStore } from './oidc-models.ts';
+import { createSettingStore } from './settings.ts';
+import { createThrottleStore } from './throttles.ts';
+
+export interface MongoStore extends Store {
+  readonly kind: 'mongo';
+}
+
+export interface MongoStoreOptions {
+  /** Overrides the database named in the URL (tests use a throw-away database per run). */
+  dbName?: string;
+}
+
+export async function openMongoStore(url: string, options: MongoStoreOptions = {}): Promise<MongoStore> {
+  const connection = mongoose.createConnection(url, {
+    ...(options.dbName === undefined ? {} : { dbName: options.dbName }),
+    serverSelectionTimeoutMS: 10_000,
+    // Fail fast instead of queueing operations while the server is unreachable.
+    bufferCommands: false,
+  });
+  try {
+    await connection.asPromise();
+    const models = createModels(connection);
+    // Unique and TTL indexes must exist before the first write, or duplicates could slip in.
+    await Promise.all(Object.values(models).map((model) => model.init()));
+
+    return {
+      kind: 'mongo',
+      oidc: createOidcModelStore(models),
+      accounts: createAccountStore(models),
+      credentials: createCredentialStore(models),
+      flows: createFlowStore(models),
+      codes: createOneTimeCodeStore(models),
+      throttles: createThrottleStore(models),
+      devices: createDeviceStore(models),
+      audit: createAuditStore(models),
+      clients: createClientStore(models),
+      settings: createSettingStore(models),
+      async removeExpired(now) {
+        // TTL deletion also removes these, but only about once a minute; main.ts wants a count.
+        const at = new Date(now);
+        const results = await Promise.all([
+          models.oidc.deleteMany({ expiresAt: { $lte: at } }).exec(),
+          models.flows.deleteMany({ expiresAt: { $lte: at } }).exec(),
+          models.codes.deleteMany({ expiresAt: { $lte: at } }).exec(),
+          models.devices.deleteMany({ expiresAt: { $lte: at } }).exec(),
+          models.throttles.deleteMany({ windowEndsAt: { $lte: at } }).exec(),
+        ]);
+        return results.reduce((total, result) => total + result.deletedCount, 0);
+      },
+      async close() {
+        await connection.close();
+      },
+    };
+  } catch (error) {
+    await connection.close().catch(() => undefined);
+    throw error;
+  }
+}

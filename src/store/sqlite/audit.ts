@@ -1,0 +1,66 @@
+import type Database from 'better-sqlite3';
+import type { AuditEvent, AuditStore } from '../port.ts';
+import { parseJsonObject } from '../json.ts';
+
+interface Row {
+  id: string;
+  at: number;
+  type: string;
+  account_id: string | null;
+  client_id: string | null;
+  ip: string | null;
+  detail: string;
+}
+
+function toEvent(row: Row): AuditEvent {
+  return {
+    id: row.id,
+    at: row.at,
+    type: row.type,
+    accountId: row.account_id,
+    clientId: row.client_id,
+    ip: row.ip,
+    detail: parseJsonObject(row.detail),
+  };
+}
+
+const COLUMNS = 'id, at, type, account_id, client_id, ip, detail';
+const DEFAULT_LIMIT = 100;
+
+export function createAuditStore(db: Database.Database): AuditStore {
+  const append = db.prepare<Row>(
+    `INSERT INTO audit_events (${COLUMNS}) VALUES (@id, @at, @type, @account_id, @client_id, @ip, @detail)`);
+  // One statement per filter combination, so each can use its own index.
+  const newestFirst = 'ORDER BY at DESC, seq DESC LIMIT @limit';
+  const listAll = db.prepare<{ limit: number }, Row>(`SELECT ${COLUMNS} FROM audit_events ${newestFirst}`);
+  const listByAccount = db.prepare<{ accountId: string; limit: number }, Row>(
+    `SELECT ${COLUMNS} FROM audit_events WHERE account_id = @accountId ${newestFirst}`);
+  const listByType = db.prepare<{ type: string; limit: number }, Row>(
+    `SELECT ${COLUMNS} FROM audit_events WHERE type = @type ${newestFirst}`);
+  const listByAccountAndType = db.prepare<{ accountId: string; type: string; limit: number }, Row>(
+    `SELECT ${COLUMNS} FROM audit_events WHERE account_id = @accountId AND type = @type ${newestFirst}`);
+
+  return {
+    async append(event) {
+      append.run({
+        id: event.id,
+        at: event.at,
+        type: event.type,
+        account_id: event.accountId,
+        client_id: event.clientId,
+        ip: event.ip,
+        detail: JSON.stringify(event.detail),
+      });
+    },
+    async list(filter = {}) {
+      const limit = Math.max(0, Math.floor(filter.limit ?? DEFAULT_LIMIT));
+      const { accountId, type } = filter;
+      let rows: Row[];
+      if (accountId !== undefined && type !== undefined) rows = listByAccountAndType.all({ accountId, type, limit });
+      else if (accountId !== undefined) rows = listByAccount.all({ accountId, limit });
+      else if (type !== undefined) rows = listByType.all({ type, limit });
+      else rows = listAll.all({ limit });
+      return rows.map(toEvent);
+    },
+  };
+}

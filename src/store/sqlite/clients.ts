@@ -1,0 +1,52 @@
+import type Database from 'better-sqlite3';
+import type { ClientRecord, ClientStore } from '../port.ts';
+import { parseJsonObject } from '../json.ts';
+
+interface Row {
+  client_id: string;
+  metadata: string;
+  created_at: number;
+  updated_at: number;
+}
+
+function toRecord(row: Row): ClientRecord {
+  return {
+    clientId: row.client_id,
+    metadata: parseJsonObject(row.metadata),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+const COLUMNS = 'client_id, metadata, created_at, updated_at';
+
+export function createClientStore(db: Database.Database): ClientStore {
+  const put = db.prepare<Row>(`
+    INSERT INTO clients (${COLUMNS}) VALUES (@client_id, @metadata, @created_at, @updated_at)
+    ON CONFLICT (client_id) DO UPDATE SET metadata = excluded.metadata,
+      created_at = excluded.created_at, updated_at = excluded.updated_at`);
+  const find = db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM clients WHERE client_id = ?`);
+  const list = db.prepare<[], Row>(`SELECT ${COLUMNS} FROM clients ORDER BY created_at, client_id`);
+  const remove = db.prepare<[string]>('DELETE FROM clients WHERE client_id = ?');
+
+  return {
+    async put(client) {
+      put.run({
+        client_id: client.clientId,
+        metadata: JSON.stringify(client.metadata),
+        created_at: client.createdAt,
+        updated_at: client.updatedAt,
+      });
+    },
+    async find(clientId) {
+      const row = find.get(clientId);
+      return row && toRecord(row);
+    },
+    async list() {
+      return list.all().map(toRecord);
+    },
+    async remove(clientId) {
+      return remove.run(clientId).changes > 0;
+    },
+  };
+}

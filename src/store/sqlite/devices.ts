@@ -1,0 +1,74 @@
+import type Database from 'better-sqlite3';
+import type { DeviceRecord, DeviceStore } from '../port.ts';
+import { parseJsonStringArray } from '../json.ts';
+
+interface Row {
+  id: string;
+  account_id: string;
+  secret_hash: string;
+  amr: string;
+  acr: string;
+  label: string;
+  created_at: number;
+  expires_at: number;
+  last_used_at: number | null;
+}
+
+function toRecord(row: Row): DeviceRecord {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    secretHash: row.secret_hash,
+    amr: parseJsonStringArray(row.amr),
+    acr: row.acr,
+    label: row.label,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    lastUsedAt: row.last_used_at,
+  };
+}
+
+const COLUMNS = 'id, account_id, secret_hash, amr, acr, label, created_at, expires_at, last_used_at';
+
+export function createDeviceStore(db: Database.Database): DeviceStore {
+  const put = db.prepare<Row>(`
+    INSERT INTO devices (${COLUMNS})
+    VALUES (@id, @account_id, @secret_hash, @amr, @acr, @label, @created_at, @expires_at, @last_used_at)
+    ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id, secret_hash = excluded.secret_hash,
+      amr = excluded.amr, acr = excluded.acr, label = excluded.label, created_at = excluded.created_at,
+      expires_at = excluded.expires_at, last_used_at = excluded.last_used_at`);
+  const find = db.prepare<[string, number], Row>(`SELECT ${COLUMNS} FROM devices WHERE id = ? AND expires_at > ?`);
+  const listByAccount = db.prepare<[string, number], Row>(
+    `SELECT ${COLUMNS} FROM devices WHERE account_id = ? AND expires_at > ? ORDER BY created_at, id`);
+  const remove = db.prepare<[string]>('DELETE FROM devices WHERE id = ?');
+  const removeByAccount = db.prepare<[string]>('DELETE FROM devices WHERE account_id = ?');
+
+  return {
+    async put(device) {
+      put.run({
+        id: device.id,
+        account_id: device.accountId,
+        secret_hash: device.secretHash,
+        amr: JSON.stringify(device.amr),
+        acr: device.acr,
+        label: device.label,
+        created_at: device.createdAt,
+        expires_at: device.expiresAt,
+        last_used_at: device.lastUsedAt,
+      });
+    },
+    async find(id, now) {
+      const row = find.get(id, now);
+      return row && toRecord(row);
+    },
+    async listByAccount(accountId, now) {
+      return listByAccount.all(accountId, now).map(toRecord);
+    },
+    async remove(id) {
+      remove.run(id);
+    },
+    async removeByAccount(accountId) {
+      removeByAccount.run(accountId);
+    },
+  };
+}

@@ -1,0 +1,79 @@
+// The embedded default store: one SQLite file, no server to run. better-sqlite3 is synchronous
+// and fast enough that the async port methods simply wrap its calls.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Store } from '../port.ts';
+import { createAccountStore } from './accounts.ts';
+import { createAuditStore } from './audit.ts';
+import { createClientStore } from './clients.ts';
+import { createOneTimeCodeStore } from './codes.ts';
+import { createCredentialStore } from './credentials.ts';
+import { createDeviceStore } from './devices.ts';
+import { createFlowStore } from './flows.ts';
+import { createOidcModelStore } from './oidc-models.ts';
+import { migrate } from './schema.ts';
+import { createSettingStore } from './settings.ts';
+import { createThrottleStore } from './throttles.ts';
+
+export interface SqliteStore extends Store {
+  readonly kind: 'sqlite';
+  readonly file: string;
+}
+
+const BUSY_TIMEOUT_MS = 5000;
+
+function isInMemory(file: string): boolean {
+  return file === '' || file === ':memory:';
+}
+
+export function openSqliteStore(file: string): SqliteStore {
+  if (!isInMemory(file) && !file.startsWith('file:')) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  try {
+    // WAL lets readers proceed while one writer commits, and survives a crash without a rollback
+    // journal; synchronous=NORMAL is durable enough under WAL and avoids an fsync per commit.
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+    return createStore(db, file);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+function createStore(db: Database.Database, file: string): SqliteStore {
+  const expired = [
+    db.prepare<[number]>('DELETE FROM oidc_models WHERE expires_at <= ?'),
+    db.prepare<[number]>('DELETE FROM flows WHERE expires_at <= ?'),
+    db.prepare<[number]>('DELETE FROM one_time_codes WHERE expires_at <= ?'),
+    db.prepare<[number]>('DELETE FROM devices WHERE expires_at <= ?'),
+    db.prepare<[number]>('DELETE FROM throttles WHERE window_ends_at <= ?'),
+  ];
+  const removeExpired = db.transaction((now: number) =>
+    expired.reduce((total, statement) => total + statement.run(now).changes, 0));
+
+  return {
+    kind: 'sqlite',
+    file,
+    oidc: createOidcModelStore(db),
+    accounts: createAccountStore(db),
+    credentials: createCredentialStore(db),
+    flows: createFlowStore(db),
+    codes: createOneTimeCodeStore(db),
+    throttles: createThrottleStore(db),
+    devices: createDeviceStore(db),
+    audit: createAuditStore(db),
+    clients: createClientStore(db),
+    settings: createSettingStore(db),
+    async removeExpired(now) {
+      return removeExpired.immediate(now);
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import type Database from 'better-sqlite3';
+import type { OidcModelStore, OidcRecord } from '../port.ts';
+import { parseJsonObject } from '../json.ts';
+
+interface Row {
+  payload: string;
+  expires_at: number | null;
+  consumed_at: number | null;
+}
+
+function stringMember(payload: Record<string, unknown>, key: string): string | null {
+  const value = payload[key];
+  return typeof value === 'string' ? value : null;
+}
+
+function toRecord(row: Row | undefined): OidcRecord | undefined {
+  if (!row) return undefined;
+  return { payload: parseJsonObject(row.payload), expiresAt: row.expires_at, consumedAt: row.consumed_at };
+}
+
+const COLUMNS = 'payload, expires_at, consumed_at';
+const LIVE = '(expires_at IS NULL OR expires_at > @now)';
+
+export function createOidcModelStore(db: Database.Database): OidcModelStore {
+  // oidc-provider re-saves some models (Session, Grant) many times; consumed_at survives the
+  // re-save so a consumed authorization code or refresh token can never become fresh again.
+  const upsert = db.prepare<{
+    model: string; id: string; payload: string; grantId: string | null; uid: string | null;
+    userCode: string | null; expiresAt: number | null;
+  }>(`
+    INSERT INTO oidc_models (model, id, payload, grant_id, uid, user_code, expires_at)
+    VALUES (@model, @id, @payload, @grantId, @uid, @userCode, @expiresAt)
+    ON CONFLICT (model, id) DO UPDATE SET
+      payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid,
+      user_code = excluded.user_code, expires_at = excluded.expires_at`);
+  const find = db.prepare<{ model: string; id: string; now: number }, Row>(
+    `SELECT ${COLUMNS} FROM oidc_models WHERE model = @model AND id = @id AND ${LIVE}`);
+  const findByUid = db.prepare<{ model: string; uid: string; now: number }, Row>(
+    `SELECT ${COLUMNS} FROM oidc_models WHERE model = @model AND uid = @uid AND ${LIVE} LIMIT 1`);
+  const findByUserCode = db.prepare<{ model: string; userCode: string; now: number }, Row>(
+    `SELECT ${COLUMNS} FROM oidc_models WHERE model = @model AND user_code = @userCode AND ${LIVE} LIMIT 1`);
+  // Keeps the first consumption time: that is the moment a replay is measured against.
+  const consume = db.prepare<{ model: string; id: string; now: number }>(
+    'UPDATE oidc_models SET consumed_at = coalesce(consumed_at, @now) WHERE model = @model AND id = @id');
+  const destroy = db.prepare<[string, string]>('DELETE FROM oidc_models WHERE model = ? AND id = ?');
+  const revokeByGrantId = db.prepare<[string]>('DELETE FROM oidc_models WHERE grant_id = ?');
+
+  return {
+    async upsert(model, id, payload, expiresAt) {
+      upsert.run({
+        model, id, payload: JSON.stringify(payload), expiresAt,
+        grantId: stringMember(payload, 'grantId'), uid: stringMember(payload, 'uid'),
+        userCode: stringMember(payload, 'userCode'),
+      });
+    },
+    async find(model, id, now) {
+      return toRecord(find.get({ model, id, now }));
+    },
+    async findByUid(model, uid, now) {
+      return toRecord(findByUid.get({ model, uid, now }));
+    },
+    async findByUserCode(model, userCode, now) {
+      return toRecord(findByUserCode.get({ model, userCode, now }));
+    },
+    async consume(model, id, now) {
+      consume.run({ model, id, now });
+    },
+    async destroy(model, id) {
+      destroy.run(model, id);
+    },
+    async revokeByGrantId(grantId) {
+      revokeByGrantId.run(grantId);
+    },
+  };
+}
