@@ -3,6 +3,8 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { render, pageState } from '../../web/render.ts';
+import { languageChosen, setLanguage } from '../../web/language.ts';
+import { pickLanguage } from '../../web/i18n.ts';
 import { formBody, readForm } from '../../web/form.ts';
 import { UserFacingError } from '../../web/errors.ts';
 import type { Factor, FactorOutcome } from '../../factors/factor.ts';
@@ -129,12 +131,20 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
     }
   }
 
+  /** Loads the flow; the portal's ui_locales hint applies until the patient picks a language. */
+  async function load(ctx: Context): Promise<LoginContext> {
+    const login = await engine.load(ctx);
+    const hint = pickLanguage([typeof login.interaction.params.ui_locales === 'string' ? login.interaction.params.ui_locales : undefined]);
+    if (hint && !languageChosen(ctx)) setLanguage(ctx, hint);
+    return login;
+  }
+
   function requireCsrf(login: LoginContext, form: Record<string, string>): void {
     if (!csrfMatches(login.flow, form._csrf)) throw new UserFacingError(403, 'errors.csrf');
   }
 
   router.get('/interaction/:uid', async (ctx) => {
-    const login = await engine.load(ctx);
+    const login = await load(ctx);
     if (login.interaction.prompt === 'consent') return showConsent(ctx, login);
     const step = await engine.decide(login);
     // A reload shows the current step again without entering it anew (no second code sent).
@@ -142,7 +152,7 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
   });
 
   router.post('/interaction/:uid/step/:factor/:action', formBody(), async (ctx) => {
-    const login = await engine.load(ctx);
+    const login = await load(ctx);
     const form = readForm(ctx);
     requireCsrf(login, form);
     const factor = engine.findFactor(ctx.params.factor ?? '');
@@ -163,7 +173,7 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
 
   // "Use another method": a plain form whose button value names the method.
   router.post('/interaction/:uid/choose', formBody(), async (ctx) => {
-    const login = await engine.load(ctx);
+    const login = await load(ctx);
     const form = readForm(ctx);
     requireCsrf(login, form);
     const method = form.method ?? '';
@@ -182,7 +192,7 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
 
   // Enrolment method choice during login.
   router.post('/interaction/:uid/enrol', formBody(), async (ctx) => {
-    const login = await engine.load(ctx);
+    const login = await load(ctx);
     const form = readForm(ctx);
     requireCsrf(login, form);
     const step = await engine.decide(login);
@@ -196,7 +206,7 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
   });
 
   router.post('/interaction/:uid/abort', formBody(), async (ctx) => {
-    const login = await engine.load(ctx);
+    const login = await load(ctx);
     requireCsrf(login, readForm(ctx));
     const url = await engine.interactions.abort(ctx, 'End-User aborted interaction');
     await engine.flows.remove(login.flow.id);
@@ -218,7 +228,7 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
   }
 
   router.post('/interaction/:uid/consent', formBody(), async (ctx) => {
-    const login = await engine.load(ctx);
+    const login = await load(ctx);
     requireCsrf(login, readForm(ctx));
     if (login.interaction.prompt !== 'consent') throw new UserFacingError(409, 'errors.not_found');
     const url = await engine.interactions.grantConsent(ctx);
