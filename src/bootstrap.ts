@@ -11,6 +11,8 @@ import { Accounts } from './accounts/accounts.ts';
 import { Passwords } from './accounts/passwords.ts';
 import { Limits } from './accounts/limits.ts';
 import { Audit } from './accounts/audit.ts';
+import { OneTimeCodes } from './accounts/one-time-codes.ts';
+import { hkdfSync } from 'node:crypto';
 import { createDelivery, DevOutbox } from './delivery/index.ts';
 import type { Services } from './services.ts';
 import { createApp, type App } from './web/app.ts';
@@ -26,6 +28,9 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const store = await openStore(config.database);
   const box = new SecretBox(config.secretsKey);
   const outbox = config.devOutbox ? new DevOutbox() : undefined;
+  const limits = new Limits(store, clock);
+  // A separate key for hashing one-time codes, derived so SECRETS_KEY itself is never reused raw.
+  const codePepper = Buffer.from(hkdfSync('sha256', config.secretsKey, 'poortwachter', 'one-time-code-pepper', 32));
   return {
     config,
     store,
@@ -34,8 +39,9 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     box,
     accounts: new Accounts(store, box, clock),
     passwords: new Passwords(store, config.password, clock),
-    limits: new Limits(store, clock),
+    limits,
     audit: new Audit(store, clock),
+    codes: new OneTimeCodes(store, limits, clock, codePepper, config.ttl.code * 1000),
     delivery: createDelivery(config, logger, outbox),
     outbox,
   };

@@ -9,6 +9,7 @@ import type { Passwords } from './accounts/passwords.ts';
 import type { Limits } from './accounts/limits.ts';
 import type { Audit } from './accounts/audit.ts';
 import type { SecretBox } from './accounts/secret-box.ts';
+import type { OneTimeCodes } from './accounts/one-time-codes.ts';
 import type { DeliveryService } from './delivery/index.ts';
 import type { DevOutbox } from './delivery/dev-outbox.ts';
 
@@ -22,6 +23,7 @@ export interface Services {
   passwords: Passwords;
   limits: Limits;
   audit: Audit;
+  codes: OneTimeCodes;
   delivery: DeliveryService;
   outbox: DevOutbox | undefined;
 }

@@ -53,11 +53,11 @@ export function createDelivery(config: Config, logger: Logger, outbox?: DevOutbo
       ? createTwilioSender({ accountSid, authToken, from: twilioFrom, ...(apiUrl ? { apiUrl } : {}) })
       : undefined;
 
-  const transports: Record<Channel, Transport> = {
+  const transports: Readonly<Record<Channel, Transport>> = Object.freeze({
     mail: mailer ? 'smtp' : devOutbox ? 'outbox' : 'none',
     sms: twilioSender ? 'twilio' : devOutbox ? 'outbox' : 'none',
     voice: twilioSender ? 'twilio' : devOutbox ? 'outbox' : 'none',
-  };
+  });
 
   async function send(channel: Channel, to: string, viaProvider: (() => Promise<string>) | undefined, toOutbox: (outbox: DevOutbox) => string): Promise<void> {
     const recipient = maskRecipient(channel, to);

@@ -35,6 +35,8 @@ export interface FactorContext {
 export type FactorOutcome =
   /** Proved: the flow records the proof and moves on. `account` is set by identifying factors. */
   | { kind: 'proved'; proof: Proof; account?: AccountRecord; remember?: boolean }
+  /** Enrolment finished without proving anything now (e.g. recovery codes were shown). */
+  | { kind: 'enrolled' }
   /** Show the factor's view again, with these locals (errors, notices); a 4xx status for errors. */
   | { kind: 'show'; locals?: Record<string, unknown>; status?: number }
   /** The whole flow must stop (e.g. account disabled); shown as an error page with this message. */

@@ -7,7 +7,8 @@ const MAX_LOGIN_LENGTH = 254;
 
 async function verifyLogin(ctx: FactorContext, form: Form) {
   const { accounts, passwords, limits, audit } = ctx.services;
-  const login = (form.login ?? '').trim();
+  // Re-authentication (before enrolling a factor): the account is known, only the password counts.
+  const login = ctx.account ? ctx.account.username : (form.login ?? '').trim();
   const password = form.password ?? '';
   const errors: Record<string, string> = {};
   if (!login) errors.login = 'password.errors.login_required';

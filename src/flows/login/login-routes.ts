@@ -120,6 +120,13 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
         await advance(ctx, login);
         return;
       }
+      case 'enrolled':
+        login.flow.state.enrolledInFlow.push(factor.id);
+        login.flow.state.enrolling = undefined;
+        login.flow.state.current = undefined;
+        await engine.save(login);
+        await advance(ctx, login);
+        return;
       case 'show':
         await engine.save(login);
         await showFactor(ctx, login, factor, mode, outcome.locals ?? {}, outcome.status ?? 200);

@@ -1,0 +1,96 @@
+// One-time codes sent by SMS, voice or e-mail (NIST SP 800-63B-4 §3.1.3, the patient-portal
+// "sessiecode"): 6 digits, about 10 minutes, single use, a new code voids the old one. Only a
+// salted, keyed hash is stored; comparison is constant-time. Limits:
+//  - at most 5 wrong attempts per code (then the code is void);
+//  - failures per account in a window, which a resend does not reset;
+//  - a resend cooldown and a cap on sends per hour.
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Store } from '../store/port.ts';
+import type { Clock } from '../clock.ts';
+import type { Limits, LimitRule } from './limits.ts';
+import { randomDigits, randomId, safeEqual } from './random.ts';
+
+export const CODE_LENGTH = 6;
+export const MAX_ATTEMPTS_PER_CODE = 5;
+/** Wrong codes per account across codes and resends (a resend must not buy new guesses). */
+export const CODE_FAILURES_PER_ACCOUNT: LimitRule = { max: 10, windowMs: 60 * 60_000 };
+export const SENDS_PER_HOUR: LimitRule = { max: 5, windowMs: 60 * 60_000 };
+export const RESEND_COOLDOWN_MS = 30_000;
+
+export type CodeCheck =
+  | { ok: true }
+  | { ok: false; reason: 'malformed' | 'wrong' | 'expired_or_missing' | 'too_many_attempts' | 'account_locked'; attemptsLeft?: number };
+
+export type SendPermission = { ok: true } | { ok: false; reason: 'cooldown'; retryInSeconds: number } | { ok: false; reason: 'hourly_cap' };
+
+/** Removes what people paste along with a code: spaces, dashes, dots, line breaks. */
+export function normaliseCodeInput(input: string): string {
+  return input.replace(/[\s\-.\u00a0\u200b]/g, '');
+}
+
+export class OneTimeCodes {
+  constructor(
+    private readonly store: Store,
+    private readonly limits: Limits,
+    private readonly clock: Clock,
+    private readonly pepper: Buffer,
+    private readonly ttlMs: number,
+  ) {}
+
+  private hash(salt: string, code: string): string {
+    return `${salt}.${createHmac('sha256', this.pepper).update(salt).update(code).digest('base64url')}`;
+  }
+
+  /** Whether a (re)send is allowed now for this account and purpose. Does not count. */
+  async maySend(accountId: string, purpose: string): Promise<SendPermission> {
+    const key = `code-send:${purpose}:${accountId}`;
+    if (await this.limits.exhausted(key, SENDS_PER_HOUR)) return { ok: false, reason: 'hourly_cap' };
+    const since = await this.limits.sinceLastHit(key);
+    if (since !== undefined && since < RESEND_COOLDOWN_MS) return { ok: false, reason: 'cooldown', retryInSeconds: Math.ceil((RESEND_COOLDOWN_MS - since) / 1000) };
+    return { ok: true };
+  }
+
+  /** Creates a new code (voiding the previous one) and counts the send. Returns the clear code to deliver. */
+  async issue(accountId: string, purpose: string): Promise<{ code: string; sentAt: number; expiresAt: number }> {
+    const now = this.clock.now();
+    const code = randomDigits(CODE_LENGTH);
+    const salt = randomBytes(16).toString('base64url');
+    await this.store.codes.replace({ id: randomId(), accountId, purpose, codeHash: this.hash(salt, code), attempts: 0, sentAt: now, expiresAt: now + this.ttlMs, consumedAt: null });
+    await this.limits.hit(`code-send:${purpose}:${accountId}`, SENDS_PER_HOUR);
+    return { code, sentAt: now, expiresAt: now + this.ttlMs };
+  }
+
+  /** The active code's send time (for "sent at 11:50"), if there is one. */
+  async activeSince(accountId: string, purpose: string): Promise<number | undefined> {
+    return (await this.store.codes.findActive(accountId, purpose, this.clock.now()))?.sentAt;
+  }
+
+  async verify(accountId: string, purpose: string, input: string): Promise<CodeCheck> {
+    const failuresKey = `code-fail:${accountId}`;
+    if (await this.limits.exhausted(failuresKey, CODE_FAILURES_PER_ACCOUNT)) return { ok: false, reason: 'account_locked' };
+    const code = normaliseCodeInput(input);
+    // A malformed entry is still a guess against this account: count it, so the limit cannot be
+    // probed for free.
+    if (!new RegExp(`^\\d{${CODE_LENGTH}}$`).test(code)) {
+      await this.limits.hit(failuresKey, CODE_FAILURES_PER_ACCOUNT);
+      return { ok: false, reason: 'malformed' };
+    }
+    const active = await this.store.codes.findActive(accountId, purpose, this.clock.now());
+    if (!active) {
+      await this.limits.hit(failuresKey, CODE_FAILURES_PER_ACCOUNT);
+      return { ok: false, reason: 'expired_or_missing' };
+    }
+    if (active.attempts >= MAX_ATTEMPTS_PER_CODE) return { ok: false, reason: 'too_many_attempts' };
+    const [salt] = active.codeHash.split('.');
+    if (!safeEqual(this.hash(salt!, code), active.codeHash)) {
+      const attempts = await this.store.codes.recordAttempt(active.id);
+      await this.limits.hit(failuresKey, CODE_FAILURES_PER_ACCOUNT);
+      if (attempts >= MAX_ATTEMPTS_PER_CODE) return { ok: false, reason: 'too_many_attempts' };
+      return { ok: false, reason: 'wrong', attemptsLeft: MAX_ATTEMPTS_PER_CODE - attempts };
+    }
+    // Single use, also against a second process racing with the same code.
+    if (!(await this.store.codes.consume(active.id, this.clock.now()))) return { ok: false, reason: 'expired_or_missing' };
+    await this.limits.reset(failuresKey);
+    return { ok: true };
+  }
+}
