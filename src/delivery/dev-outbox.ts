@@ -40,9 +40,9 @@ export class DevOutbox {
     return entry;
   }
 
-  /** Newest first. */
+  /** In arrival order, oldest first (a copy). */
   list(): OutboxEntry[] {
-    return [...this.entries].reverse();
+    return [...this.entries];
   }
 
   /** The newest message to this address or number (mail addresses compare case-insensitively). */
