@@ -12,6 +12,7 @@ import { Passwords } from './accounts/passwords.ts';
 import { Limits } from './accounts/limits.ts';
 import { Audit } from './accounts/audit.ts';
 import { OneTimeCodes } from './accounts/one-time-codes.ts';
+import { RememberedDevices } from './accounts/remembered-devices.ts';
 import { hkdfSync } from 'node:crypto';
 import { createDelivery, DevOutbox } from './delivery/index.ts';
 import type { Services } from './services.ts';
@@ -42,6 +43,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     limits,
     audit: new Audit(store, clock),
     codes: new OneTimeCodes(store, limits, clock, codePepper, config.ttl.code * 1000),
+    devices: new RememberedDevices(store, clock, config.ttl.rememberDeviceMax * 1000),
     delivery: createDelivery(config, logger, outbox),
     outbox,
   };

@@ -10,6 +10,7 @@ import type { Limits } from './accounts/limits.ts';
 import type { Audit } from './accounts/audit.ts';
 import type { SecretBox } from './accounts/secret-box.ts';
 import type { OneTimeCodes } from './accounts/one-time-codes.ts';
+import type { RememberedDevices } from './accounts/remembered-devices.ts';
 import type { DeliveryService } from './delivery/index.ts';
 import type { DevOutbox } from './delivery/dev-outbox.ts';
 
@@ -24,6 +25,7 @@ export interface Services {
   limits: Limits;
   audit: Audit;
   codes: OneTimeCodes;
+  devices: RememberedDevices;
   delivery: DeliveryService;
   outbox: DevOutbox | undefined;
 }

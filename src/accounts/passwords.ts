@@ -40,6 +40,8 @@ export class Passwords {
     await this.store.credentials.removeByAccount(account.id, PASSWORD_CREDENTIAL);
     const credential: CredentialRecord = { id: randomId(), accountId: account.id, type: PASSWORD_CREDENTIAL, data, createdAt: now, lastUsedAt: null };
     await this.store.credentials.put(credential);
+    // A new password ends every "remember this device": whoever had the old one may have them.
+    await this.store.devices.removeByAccount(account.id);
   }
 
   /**

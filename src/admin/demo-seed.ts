@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Services } from '../services.ts';
 import type { ClientRegistry } from '../oidc/client-registry.ts';
+import { ACCOUNT_CLIENT_ID } from '../oidc/sessions.ts';
 
 export const DEMO_CLIENT_ID = 'demo-portal';
 export const DEMO_RP_PORT = 3001;
@@ -17,7 +18,7 @@ export interface DemoCredentials {
 
 export async function seedDemo(services: Services, clients: ClientRegistry, rpBase = `http://localhost:${DEMO_RP_PORT}`): Promise<DemoCredentials | undefined> {
   if (services.config.env === 'production') return undefined;
-  const [anyClient] = await clients.list();
+  const anyClient = (await clients.list()).find((c) => c.clientId !== ACCOUNT_CLIENT_ID);
   const [anyAccount] = await services.accounts.list();
   if (anyClient || anyAccount) return undefined;
   const redirectUri = `${rpBase}/callback`;

@@ -65,4 +65,19 @@ export interface Factor {
   /** Locals for rendering the step (GET, reload, language switch). */
   present(ctx: FactorContext, mode: FactorMode): Promise<Record<string, unknown>>;
   handle(ctx: FactorContext, action: string, form: Form, mode: FactorMode): Promise<FactorOutcome>;
+  /** The factor's part of the account settings page (Kratos: a strategy's settings flow). */
+  readonly settings?: FactorSettings;
+}
+
+export interface FactorSettingsSummary {
+  /** One line about the factor, e.g. "U heeft nog 4 herstelcodes over." */
+  text: string;
+  /** Buttons for the settings page; `name` is posted back to `handle`. */
+  actions: Array<{ name: string; label: string }>;
+}
+
+export interface FactorSettings {
+  summary(services: Services, account: AccountRecord, t: Translate): Promise<FactorSettingsSummary | undefined>;
+  /** Runs a settings action; returns a view to show (e.g. new recovery codes) or a notice. */
+  handle(ctx: FactorContext, action: string, form: Form): Promise<{ notice?: string; view?: string; locals?: Record<string, unknown> }>;
 }

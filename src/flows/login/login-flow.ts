@@ -9,6 +9,7 @@ import type { AccountRecord } from '../../store/port.ts';
 import type { Factor, FactorContext, FactorMode } from '../../factors/factor.ts';
 import { allFactors, findFactor } from '../../factors/registry.ts';
 import { Flows, scratchOf, type Flow } from '../flow.ts';
+import { deviceCookieName } from '../../accounts/remembered-devices.ts';
 import { decideLoginStep, type FactorFacts, type LoginStep } from './decide-step.ts';
 import type { PageState } from '../../web/render.ts';
 
@@ -23,6 +24,8 @@ export interface LoginState {
   reauthenticated?: boolean;
   enrolledInFlow: string[];
   rememberDevice?: boolean;
+  /** Whether a remembered-device cookie was looked at already in this flow. */
+  deviceChecked?: boolean;
 }
 
 export type LoginFlow = Flow<LoginState>;
@@ -116,11 +119,38 @@ export class LoginFlowEngine {
     return this.flows.save(login.flow);
   }
 
+  /**
+   * After the password: a remembered device stands in for the second factor it remembered, with
+   * exactly what that factor proved then. Looked at once per flow.
+   */
+  async applyRememberedDevice(ctx: Context, login: LoginContext): Promise<void> {
+    const { state } = login.flow;
+    if (state.deviceChecked || !login.account || !login.interaction.policy.rememberDevice) return;
+    if (!state.proofs.some((p) => p.factor === 'password') || state.proofs.length !== 1) return;
+    state.deviceChecked = true;
+    const found = await this.services.devices.recognise(login.account, ctx.cookies.get(deviceCookieName(login.account.id), { signed: false }));
+    // Only a factor this portal accepts may be replayed.
+    const allowed = (login.interaction.policy.mfaMethods as string[]).includes(found?.proof.factor ?? '') || findFactor(found?.proof.factor ?? '')?.role === 'recovery';
+    if (!found || !allowed) return;
+    state.proofs.push({ ...found.proof, at: this.services.clock.now() });
+    await this.services.audit.record({ type: 'login.remembered_device', accountId: login.account.id, clientId: login.interaction.policy.clientId, ip: ctx.ip, detail: { device: found.device.id } });
+  }
+
+  private async rememberDevice(ctx: Context, login: LoginContext, acr: string): Promise<void> {
+    const second = [...login.flow.state.proofs].reverse().find((p) => p.factor !== 'password');
+    if (!login.flow.state.rememberDevice || !login.interaction.policy.rememberDevice || !login.account || !second) return;
+    const label = String(ctx.get('user-agent') || 'browser').slice(0, 120);
+    const issued = await this.services.devices.remember(login.account, { factor: second.factor, amr: [...second.amr], strength: second.strength }, acr, label);
+    if (!issued) return;
+    ctx.cookies.set(deviceCookieName(login.account.id), issued.value, { httpOnly: true, sameSite: 'lax', secure: this.services.config.issuer.startsWith('https://'), maxAge: issued.maxAgeMs, signed: false, overwrite: true });
+  }
+
   /** The result handed to oidc-provider; only called when the engine says `done`. */
   async finish(ctx: Context, login: LoginContext): Promise<string> {
     const { acr, amr } = deriveAssurance(login.flow.state.proofs);
     const accountId = login.flow.state.accountId;
     if (!accountId) throw new Error('finish without an account');
+    await this.rememberDevice(ctx, login, acr);
     await this.services.audit.record({ type: 'login.completed', accountId, clientId: login.interaction.policy.clientId, ip: ctx.ip, detail: { acr, amr } });
     const url = await this.interactions.finishLogin(ctx, { accountId, acr, amr, remember: true });
     await this.flows.remove(login.flow.id);

@@ -41,7 +41,7 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
       portal: login.interaction.policy,
       account: login.account ? { username: login.account.username } : undefined,
       otherMethods: mode === 'challenge' && factor.role !== 'first' ? await otherMethods(ctx, login, factor.id) : [],
-      rememberAllowed: login.interaction.policy.rememberDevice,
+      rememberAllowed: login.interaction.policy.rememberDevice && login.account !== undefined && engine.services.devices.durationFor(login.account) > 0,
       errors: {},
       ...locals,
       ...extra,
@@ -50,6 +50,7 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
 
   /** Enters and shows the step the engine decides, or finishes the login. */
   async function advance(ctx: Context, login: LoginContext): Promise<void> {
+    await engine.applyRememberedDevice(ctx, login);
     const step = await engine.decide(login);
     await showStep(ctx, login, step, true);
   }

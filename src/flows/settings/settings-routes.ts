@@ -1,0 +1,279 @@
+// The patient's own settings (Minddistrict's "Twee-staps-authenticatie" page): which methods are
+// set up, the default one, how long a device may be remembered, forget all devices, add or
+// replace a method, and each factor's own settings part (e.g. new recovery codes). The patient
+// signs in through the regular login flow first, via the internal account client.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { createHash } from 'node:crypto';
+import type { Services } from '../../services.ts';
+import type { AccountRecord } from '../../store/port.ts';
+import type { Sessions } from '../../oidc/sessions.ts';
+import { ACCOUNT_CLIENT_ID } from '../../oidc/sessions.ts';
+import { ACR } from '../../oidc/assurance.ts';
+import { policyFromMetadata, SECOND_FACTORS, type PortalPolicy } from '../../oidc/client-policy.ts';
+import { allFactors, findFactor } from '../../factors/registry.ts';
+import type { Factor, FactorContext, FactorOutcome } from '../../factors/factor.ts';
+import { REMEMBER_CHOICES, isRememberChoice, rememberChoiceOf } from '../../accounts/remembered-devices.ts';
+import { randomId } from '../../accounts/random.ts';
+import { render, pageState } from '../../web/render.ts';
+import { formBody, readForm } from '../../web/form.ts';
+import { UserFacingError } from '../../web/errors.ts';
+import { Flows, csrfMatches, scratchOf, type Flow } from '../flow.ts';
+
+interface SettingsState {
+  scratch: Record<string, Record<string, unknown>>;
+  /** Set while a method is being added: which factor, and whether recovery codes follow. */
+  enrolling?: string;
+  notice?: string;
+}
+
+const LOGIN_STATE_COOKIE = 'pw_account_login';
+
+export function settingsRoutes(services: Services, sessions: Sessions): Router {
+  const router = new Router();
+  const flows = new Flows(services.store, services.clock, services.config.ttl.flow);
+  const issuer = () => services.config.issuer;
+  const secure = () => issuer().startsWith('https://');
+
+  /** Sends the patient through the regular login flow, back to /account/callback. */
+  function redirectToLogin(ctx: Context, extra: Record<string, string> = {}): void {
+    const state = randomId(16);
+    // PKCE is required for this public client; the code is never redeemed (the settings page only
+    // needs the session the login created), so the verifier is not kept.
+    const challenge = createHash('sha256').update(randomId(32)).digest('base64url');
+    ctx.cookies.set(LOGIN_STATE_COOKIE, state, { httpOnly: true, sameSite: 'lax', secure: secure(), path: '/account', maxAge: 3600_000, signed: false });
+    const url = new URL('/auth', issuer());
+    const params = { client_id: ACCOUNT_CLIENT_ID, response_type: 'code', scope: 'openid', redirect_uri: `${issuer()}/account/callback`, state, code_challenge: challenge, code_challenge_method: 'S256', ui_locales: pageState(ctx).lang, ...extra };
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    ctx.status = 303;
+    ctx.redirect(url.href);
+  }
+
+  async function enrolledSecondFactors(account: AccountRecord): Promise<Factor[]> {
+    const enrolled = await Promise.all(allFactors().filter((f) => f.role === 'second').map(async (f) => ((await f.isEnrolled(services, account)) ? f : undefined)));
+    return enrolled.filter((f): f is Factor => f !== undefined);
+  }
+
+  /** The signed-in account, or a redirect to log in (again, with a second factor when set up). */
+  async function requireAccount(ctx: Context): Promise<AccountRecord | undefined> {
+    const session = await sessions.current(ctx);
+    const account = session ? await services.accounts.findById(session.accountId) : undefined;
+    if (!session || !account || account.status !== 'active') {
+      redirectToLogin(ctx);
+      return undefined;
+    }
+    // Changing 2FA settings needs the second factor, if there is one.
+    if ((await enrolledSecondFactors(account)).length > 0 && !session.amr.includes('mfa')) {
+      redirectToLogin(ctx, { acr_values: ACR.lowMfa });
+      return undefined;
+    }
+    return account;
+  }
+
+  async function accountPolicy(): Promise<PortalPolicy> {
+    const client = await services.store.clients.find(ACCOUNT_CLIENT_ID);
+    return { ...policyFromMetadata(client?.metadata ?? { client_id: ACCOUNT_CLIENT_ID }), mfaMethods: [...SECOND_FACTORS] };
+  }
+
+  function factorContext(ctx: Context, flow: Flow<SettingsState>, account: AccountRecord, factor: Factor, policy: PortalPolicy): FactorContext {
+    const page = pageState(ctx);
+    return { services, policy, account, scratch: scratchOf(flow.state.scratch, factor.id), lang: page.lang, t: page.t, ip: ctx.ip || null, flowId: flow.id };
+  }
+
+  async function loadFlow(ctx: Context, account: AccountRecord, form: Record<string, string>): Promise<Flow<SettingsState>> {
+    const flow = await flows.byId<SettingsState>('settings', form.flow ?? '');
+    if (!flow || flow.accountId !== account.id || !csrfMatches(flow, form._csrf)) throw new UserFacingError(403, 'errors.csrf');
+    return flow;
+  }
+
+  async function showOverview(ctx: Context, account: AccountRecord, flow?: Flow<SettingsState>, status = 200): Promise<void> {
+    const { t } = pageState(ctx);
+    flow ??= await flows.create<SettingsState>('settings', { accountId: account.id, state: { scratch: {} } });
+    const notice = flow.state.notice;
+    flow.state.notice = undefined;
+    await flows.save(flow);
+    const methods = await Promise.all(allFactors().filter((f) => f.role === 'second').map(async (f) => ({
+      id: f.id,
+      enrolled: await f.isEnrolled(services, account),
+      label: await f.describe(services, account, t),
+      name: t(`settings.method.${f.id}`),
+    })));
+    const parts = (await Promise.all(allFactors().map(async (f) => {
+      const summary = await f.settings?.summary(services, account, t);
+      return summary ? { factor: f.id, ...summary } : undefined;
+    }))).filter((p) => p !== undefined);
+    const devices = await services.devices.list(account.id);
+    render(ctx, 'flows/settings', {
+      account: { username: account.username, email: account.email },
+      csrf: flow.csrf,
+      flowId: flow.id,
+      notice,
+      methods,
+      defaultFactor: account.settings.defaultFactor,
+      parts,
+      rememberChoices: Object.keys(REMEMBER_CHOICES),
+      rememberChoice: rememberChoiceOf(account),
+      deviceCount: devices.length,
+      logoutUrl: `/session/end?client_id=${ACCOUNT_CLIENT_ID}&post_logout_redirect_uri=${encodeURIComponent(`${issuer()}/account`)}`,
+    }, status);
+  }
+
+  async function showEnrolment(ctx: Context, account: AccountRecord, flow: Flow<SettingsState>, factor: Factor, extra: Record<string, unknown> = {}, status = 200): Promise<void> {
+    const policy = await accountPolicy();
+    const locals = await factor.present(factorContext(ctx, flow, account, factor, policy), 'enrol');
+    await flows.save(flow);
+    render(ctx, factor.view, {
+      mode: 'enrol',
+      csrf: flow.csrf,
+      action: (name: string) => `/account/enrol/${flow.id}/${name}`,
+      chooseAction: '/account',
+      abortAction: `/account/enrol/${flow.id}/cancel`,
+      portal: undefined,
+      account: { username: account.username },
+      otherMethods: [],
+      rememberAllowed: false,
+      errors: {},
+      ...locals,
+      ...extra,
+    }, status);
+  }
+
+  async function applyEnrolment(ctx: Context, account: AccountRecord, flow: Flow<SettingsState>, factor: Factor, outcome: FactorOutcome): Promise<void> {
+    const { t } = pageState(ctx);
+    if (outcome.kind === 'show') return showEnrolment(ctx, account, flow, factor, outcome.locals ?? {}, outcome.status ?? 200);
+    if (outcome.kind === 'fail') return render(ctx, 'errors/message', { messageKey: outcome.messageKey }, outcome.status);
+    await services.audit.record({ type: 'settings.factor_enrolled', accountId: account.id, ip: ctx.ip, detail: { factor: factor.id } });
+    flow.state.scratch = {};
+    // After the first second factor, the recovery codes follow, as during a login.
+    const recovery = allFactors().find((f) => f.role === 'recovery');
+    const fresh = (await services.accounts.findById(account.id)) ?? account;
+    if (factor.role === 'second' && recovery && !(await recovery.isEnrolled(services, fresh))) {
+      flow.state.enrolling = recovery.id;
+      const entered = await recovery.enter(factorContext(ctx, flow, fresh, recovery, await accountPolicy()), 'enrol');
+      await flows.save(flow);
+      if (entered.kind === 'show') return showEnrolment(ctx, fresh, flow, recovery, entered.locals ?? {});
+    }
+    flow.state.enrolling = undefined;
+    flow.state.notice = t('settings.notice.enrolled', { method: t(`settings.method.${factor.id}`) });
+    await showOverview(ctx, fresh, flow);
+  }
+
+  router.get('/account', async (ctx) => {
+    const account = await requireAccount(ctx);
+    if (account) await showOverview(ctx, account);
+  });
+
+  router.get('/account/callback', async (ctx) => {
+    const expected = ctx.cookies.get(LOGIN_STATE_COOKIE, { signed: false });
+    ctx.cookies.set(LOGIN_STATE_COOKIE, '', { path: '/account', maxAge: 0, signed: false });
+    if (!expected || ctx.query.state !== expected) throw new UserFacingError(400, 'errors.bad_request');
+    if (typeof ctx.query.error === 'string') throw new UserFacingError(403, 'settings.login_failed');
+    ctx.status = 303;
+    ctx.redirect('/account');
+  });
+
+  router.post('/account/remember', formBody(), async (ctx) => {
+    const account = await requireAccount(ctx);
+    if (!account) return;
+    const form = readForm(ctx);
+    const flow = await loadFlow(ctx, account, form);
+    if (!isRememberChoice(form.remember)) throw new UserFacingError(400, 'errors.bad_request');
+    const updated = await services.accounts.update(account, { settings: { ...account.settings, rememberDevice: form.remember } });
+    if (form.remember === 'none') await services.devices.forgetAll(account.id);
+    flow.state.notice = pageState(ctx).t('settings.notice.saved');
+    await showOverview(ctx, updated, flow);
+  });
+
+  router.post('/account/forget-devices', formBody(), async (ctx) => {
+    const account = await requireAccount(ctx);
+    if (!account) return;
+    const flow = await loadFlow(ctx, account, readForm(ctx));
+    await services.devices.forgetAll(account.id);
+    await services.audit.record({ type: 'settings.devices_forgotten', accountId: account.id, ip: ctx.ip });
+    flow.state.notice = pageState(ctx).t('settings.notice.devices_forgotten');
+    await showOverview(ctx, account, flow);
+  });
+
+  router.post('/account/default-method', formBody(), async (ctx) => {
+    const account = await requireAccount(ctx);
+    if (!account) return;
+    const form = readForm(ctx);
+    const flow = await loadFlow(ctx, account, form);
+    const factor = findFactor(form.method ?? '');
+    if (!factor || factor.role !== 'second' || !(await factor.isEnrolled(services, account))) throw new UserFacingError(400, 'errors.bad_request');
+    const updated = await services.accounts.update(account, { settings: { ...account.settings, defaultFactor: factor.id } });
+    flow.state.notice = pageState(ctx).t('settings.notice.saved');
+    await showOverview(ctx, updated, flow);
+  });
+
+  router.post('/account/remove-method', formBody(), async (ctx) => {
+    const account = await requireAccount(ctx);
+    if (!account) return;
+    const form = readForm(ctx);
+    const flow = await loadFlow(ctx, account, form);
+    const factor = findFactor(form.method ?? '');
+    if (!factor || factor.role !== 'second') throw new UserFacingError(400, 'errors.bad_request');
+    // Convention: a factor's credentials carry its id as type.
+    await services.store.credentials.removeByAccount(account.id, factor.id);
+    const remaining = await enrolledSecondFactors(account);
+    if (remaining.length === 0) {
+      // No second factor left: recovery codes and remembered devices would only weaken the account.
+      for (const f of allFactors().filter((x) => x.role === 'recovery')) await services.store.credentials.removeByAccount(account.id, f.id);
+      await services.devices.forgetAll(account.id);
+    }
+    await services.audit.record({ type: 'settings.factor_removed', accountId: account.id, ip: ctx.ip, detail: { factor: factor.id } });
+    flow.state.notice = pageState(ctx).t('settings.notice.removed', { method: pageState(ctx).t(`settings.method.${factor.id}`) });
+    await showOverview(ctx, account, flow);
+  });
+
+  router.post('/account/enrol', formBody(), async (ctx) => {
+    const account = await requireAccount(ctx);
+    if (!account) return;
+    const form = readForm(ctx);
+    const flow = await loadFlow(ctx, account, form);
+    const factor = findFactor(form.method ?? '');
+    if (!factor || factor.role !== 'second' || !factor.enrollable) throw new UserFacingError(400, 'errors.bad_request');
+    flow.state.enrolling = factor.id;
+    flow.state.scratch = {};
+    const outcome = await factor.enter(factorContext(ctx, flow, account, factor, await accountPolicy()), 'enrol');
+    await flows.save(flow);
+    await applyEnrolment(ctx, account, flow, factor, outcome);
+  });
+
+  router.post('/account/enrol/:flow/:action', formBody(), async (ctx) => {
+    const account = await requireAccount(ctx);
+    if (!account) return;
+    const form = { ...readForm(ctx), flow: ctx.params.flow ?? '' };
+    const flow = await loadFlow(ctx, account, form);
+    const factor = findFactor(flow.state.enrolling ?? '');
+    if (!factor) throw new UserFacingError(409, 'errors.not_found');
+    if (ctx.params.action === 'cancel') {
+      flow.state.enrolling = undefined;
+      flow.state.scratch = {};
+      return showOverview(ctx, account, flow);
+    }
+    if (!factor.actions.includes(ctx.params.action ?? '')) throw new UserFacingError(404, 'errors.not_found');
+    const outcome = await factor.handle(factorContext(ctx, flow, account, factor, await accountPolicy()), ctx.params.action!, form, 'enrol');
+    await flows.save(flow);
+    await applyEnrolment(ctx, account, flow, factor, outcome);
+  });
+
+  router.post('/account/factor/:factor/:action', formBody(), async (ctx) => {
+    const account = await requireAccount(ctx);
+    if (!account) return;
+    const form = readForm(ctx);
+    const flow = await loadFlow(ctx, account, form);
+    const factor = findFactor(ctx.params.factor ?? '');
+    if (!factor?.settings) throw new UserFacingError(404, 'errors.not_found');
+    const result = await factor.settings.handle(factorContext(ctx, flow, account, factor, await accountPolicy()), ctx.params.action ?? '', form);
+    await services.audit.record({ type: `settings.${factor.id}.${ctx.params.action}`, accountId: account.id, ip: ctx.ip });
+    if (result.view) {
+      await flows.save(flow);
+      return render(ctx, result.view, { csrf: flow.csrf, flowId: flow.id, backUrl: '/account', ...result.locals });
+    }
+    flow.state.notice = result.notice;
+    await showOverview(ctx, account, flow);
+  });
+
+  return router;
+}

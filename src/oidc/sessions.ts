@@ -1,0 +1,46 @@
+// Reading the patient's oidc-provider session from our own pages (the account settings), and the
+// internal client through which those pages send the patient to the regular login flow.
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { Store } from '../store/port.ts';
+
+export const ACCOUNT_CLIENT_ID = 'poortwachter-account';
+
+export interface CurrentSession {
+  accountId: string;
+  acr: string | undefined;
+  amr: string[];
+  authTime: number | undefined;
+}
+
+export class Sessions {
+  constructor(private readonly provider: Provider) {}
+
+  async current(ctx: Context): Promise<CurrentSession | undefined> {
+    const session = await this.provider.Session.get(ctx as Parameters<Provider['Session']['get']>[0]);
+    if (!session.accountId) return undefined;
+    return { accountId: session.accountId, acr: session.acr, amr: session.amr ?? [], authTime: session.loginTs };
+  }
+}
+
+/**
+ * The settings pages sign the patient in like any portal does (Keycloak's account console works
+ * the same way), so every login rule and factor applies there too. Kept in step with the issuer.
+ */
+export async function ensureAccountClient(store: Store, issuer: string, now: number): Promise<void> {
+  const metadata = {
+    client_id: ACCOUNT_CLIENT_ID,
+    client_name: 'Poortwachter',
+    redirect_uris: [`${issuer}/account/callback`],
+    post_logout_redirect_uris: [`${issuer}/account`],
+    response_types: ['code'],
+    grant_types: ['authorization_code'],
+    token_endpoint_auth_method: 'none',
+    first_party: true,
+    mfa: 'optional',
+    remember_device: true,
+  };
+  const existing = await store.clients.find(ACCOUNT_CLIENT_ID);
+  if (existing && JSON.stringify(existing.metadata) === JSON.stringify(metadata)) return;
+  await store.clients.put({ clientId: ACCOUNT_CLIENT_ID, metadata, createdAt: existing?.createdAt ?? now, updatedAt: now });
+}
