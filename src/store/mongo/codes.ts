@@ -1,5 +1,5 @@
 import type { OneTimeCodeRecord, OneTimeCodeStore } from '../port.ts';
-import { liveAt, toDate, toMs } from './common.ts';
+import { unexpired, toDate, toMs } from './common.ts';
 import type { CodeDoc, Models } from './models.ts';
 
 function toRecord(doc: CodeDoc): OneTimeCodeRecord {
@@ -41,7 +41,7 @@ export function createOneTimeCodeStore({ codes }: Models): OneTimeCodeStore {
     },
     async findActive(accountId, purpose, now) {
       const doc = await codes
-        .findOne({ accountId: { $eq: accountId }, purpose: { $eq: purpose }, consumedAt: null, ...liveAt(now) })
+        .findOne({ accountId: { $eq: accountId }, purpose: { $eq: purpose }, consumedAt: null, ...unexpired(now) })
         .sort({ sentAt: -1, _id: -1 })
         .lean<CodeDoc>()
         .exec();

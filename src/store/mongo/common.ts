@@ -21,12 +21,16 @@ export function toMs(date: Date | null | undefined): number | null {
   return date ? date.getTime() : null;
 }
 
-/**
- * TTL deletion runs about once a minute, so every read filters expiry itself; this matches
- * documents without expiry or with an expiry still in the future.
- */
-export function liveAt(now: number, field = 'expiresAt'): Record<string, unknown> {
-  return { $or: [{ [field]: null }, { [field]: { $gt: new Date(now) } }] };
+// TTL deletion runs about once a minute, so every read filters expiry itself.
+
+/** Matches documents whose `expiresAt` is still in the future. */
+export function unexpired(now: number): { expiresAt: { $gt: Date } } {
+  return { expiresAt: { $gt: new Date(now) } };
+}
+
+/** Like unexpired, but also matches documents that never expire (`expiresAt: null`). */
+export function unexpiredOrPermanent(now: number): Record<string, unknown> {
+  return { $or: [{ expiresAt: null }, unexpired(now)] };
 }
 
 /**

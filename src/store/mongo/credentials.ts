@@ -14,6 +14,10 @@ function toRecord(doc: CredentialDoc): CredentialRecord {
   };
 }
 
+function byAccount(accountId: string, type: string | undefined): Record<string, unknown> {
+  return type === undefined ? { accountId: { $eq: accountId } } : { accountId: { $eq: accountId }, type: { $eq: type } };
+}
+
 export function createCredentialStore({ credentials }: Models): CredentialStore {
   return {
     async put(credential) {
@@ -28,8 +32,7 @@ export function createCredentialStore({ credentials }: Models): CredentialStore 
       await credentials.replaceOne({ _id: credential.id }, doc, { upsert: true }).exec();
     },
     async listByAccount(accountId, type) {
-      const filter = type === undefined ? { accountId: { $eq: accountId } } : { accountId: { $eq: accountId }, type: { $eq: type } };
-      const docs = await credentials.find(filter).sort({ createdAt: 1, _id: 1 }).lean<CredentialDoc[]>().exec();
+      const docs = await credentials.find(byAccount(accountId, type)).sort({ createdAt: 1, _id: 1 }).lean<CredentialDoc[]>().exec();
       return docs.map(toRecord);
     },
     async findById(id) {
@@ -40,8 +43,7 @@ export function createCredentialStore({ credentials }: Models): CredentialStore 
       await credentials.deleteOne({ _id: { $eq: id } }).exec();
     },
     async removeByAccount(accountId, type) {
-      const filter = type === undefined ? { accountId: { $eq: accountId } } : { accountId: { $eq: accountId }, type: { $eq: type } };
-      await credentials.deleteMany(filter).exec();
+      await credentials.deleteMany(byAccount(accountId, type)).exec();
     },
     async compareAndSwap(id, expectedData, nextData, now) {
       // A single-document update is atomic: of two racing swaps from the same expected data,

@@ -1,5 +1,5 @@
 import type { DeviceRecord, DeviceStore } from '../port.ts';
-import { liveAt, toDate, toMs } from './common.ts';
+import { unexpired, toDate, toMs } from './common.ts';
 import type { DeviceDoc, Models } from './models.ts';
 
 function toRecord(doc: DeviceDoc): DeviceRecord {
@@ -33,12 +33,12 @@ export function createDeviceStore({ devices }: Models): DeviceStore {
       await devices.replaceOne({ _id: device.id }, doc, { upsert: true }).exec();
     },
     async find(id, now) {
-      const doc = await devices.findOne({ _id: { $eq: id }, ...liveAt(now) }).lean<DeviceDoc>().exec();
+      const doc = await devices.findOne({ _id: { $eq: id }, ...unexpired(now) }).lean<DeviceDoc>().exec();
       return doc ? toRecord(doc) : undefined;
     },
     async listByAccount(accountId, now) {
       const docs = await devices
-        .find({ accountId: { $eq: accountId }, ...liveAt(now) })
+        .find({ accountId: { $eq: accountId }, ...unexpired(now) })
         .sort({ createdAt: 1, _id: 1 })
         .lean<DeviceDoc[]>()
         .exec();

@@ -1,6 +1,6 @@
 import type { FlowRecord, FlowStore } from '../port.ts';
 import { toJsonObject } from '../json.ts';
-import { liveAt } from './common.ts';
+import { unexpired } from './common.ts';
 import type { FlowDoc, Models } from './models.ts';
 
 function toRecord(doc: FlowDoc): FlowRecord {
@@ -34,13 +34,13 @@ export function createFlowStore({ flows }: Models): FlowStore {
       await flows.replaceOne({ _id: flow.id }, doc, { upsert: true }).exec();
     },
     async find(id, now) {
-      const doc = await flows.findOne({ _id: { $eq: id }, ...liveAt(now) }).lean<FlowDoc>().exec();
+      const doc = await flows.findOne({ _id: { $eq: id }, ...unexpired(now) }).lean<FlowDoc>().exec();
       return doc ? toRecord(doc) : undefined;
     },
     async findByInteraction(interactionUid, now) {
       // Should an interaction ever have started two flows, the newest is the one the browser is in.
       const doc = await flows
-        .findOne({ interactionUid: { $eq: interactionUid }, ...liveAt(now) })
+        .findOne({ interactionUid: { $eq: interactionUid }, ...unexpired(now) })
         .sort({ createdAt: -1, _id: -1 })
         .lean<FlowDoc>()
         .exec();

@@ -28,8 +28,6 @@ export async function openMongoStore(url: string, options: MongoStoreOptions = {
   const connection = mongoose.createConnection(url, {
     ...(options.dbName === undefined ? {} : { dbName: options.dbName }),
     serverSelectionTimeoutMS: 10_000,
-    // Fail fast instead of queueing operations while the server is unreachable.
-    bufferCommands: false,
   });
   try {
     await connection.asPromise();

@@ -1,6 +1,6 @@
 import type { OidcModelStore, OidcRecord } from '../port.ts';
 import { toJsonObject } from '../json.ts';
-import { liveAt, toDate, toMs } from './common.ts';
+import { unexpiredOrPermanent, toDate, toMs } from './common.ts';
 import type { Models, OidcDoc } from './models.ts';
 
 function docId(model: string, id: string): string {
@@ -18,6 +18,10 @@ function toRecord(doc: OidcDoc | null): OidcRecord | undefined {
 }
 
 export function createOidcModelStore({ oidc }: Models): OidcModelStore {
+  async function findOne(filter: Record<string, unknown>, now: number): Promise<OidcRecord | undefined> {
+    return toRecord(await oidc.findOne({ ...filter, ...unexpiredOrPermanent(now) }).lean<OidcDoc>().exec());
+  }
+
   return {
     async upsert(model, id, payload, expiresAt) {
       // $set leaves consumedAt alone: a re-saved consumed code or token must stay consumed.
@@ -37,15 +41,13 @@ export function createOidcModelStore({ oidc }: Models): OidcModelStore {
       ).exec();
     },
     async find(model, id, now) {
-      return toRecord(await oidc.findOne({ _id: { $eq: docId(model, id) }, ...liveAt(now) }).lean<OidcDoc>().exec());
+      return findOne({ _id: { $eq: docId(model, id) } }, now);
     },
     async findByUid(model, uid, now) {
-      return toRecord(await oidc.findOne({ model, uid: { $eq: uid }, ...liveAt(now) }).lean<OidcDoc>().exec());
+      return findOne({ model, uid: { $eq: uid } }, now);
     },
     async findByUserCode(model, userCode, now) {
-      return toRecord(
-        await oidc.findOne({ model, userCode: { $eq: userCode }, ...liveAt(now) }).lean<OidcDoc>().exec(),
-      );
+      return findOne({ model, userCode: { $eq: userCode } }, now);
     },
     async consume(model, id, now) {
       // Keeps the first consumption time: that is the moment a replay is measured against.

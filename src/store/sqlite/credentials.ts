@@ -70,8 +70,8 @@ export function createCredentialStore(db: Database.Database): CredentialStore {
       else removeByAccountAndType.run(accountId, type);
     },
     async compareAndSwap(id, expectedData, nextData, now) {
-      const result = compareAndSwap.run({ id, expected: canonicalJson(expectedData), next: canonicalJson(nextData), now });
-      return result.changes === 1;
+      const expected = canonicalJson(expectedData);
+      return compareAndSwap.run({ id, expected, next: canonicalJson(nextData), now }).changes === 1;
     },
   };
 }

@@ -1,0 +1,72 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/open.ts';
+import { openSqliteStore } from '../../src/store/sqlite/index.ts';
+import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.ts';
+import { runStoreContract } from './contract.ts';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'poortwachter-store-'));
+// A directory that does not exist yet: opening the store must create it.
+const file = path.join(dir, 'data', 'poortwachter.sqlite');
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+runStoreContract('sqlite', async () => openSqliteStore(file));
+
+describe('sqlite store file', () => {
+  it('creates the file and its parent directory, in WAL mode at the current schema version', async () => {
+    const fresh = path.join(dir, 'fresh', 'nested', 'store.sqlite');
+    const store = openSqliteStore(fresh);
+    await store.close();
+
+    expect(existsSync(fresh)).toBe(true);
+    // A separate connection sees what is persisted in the file, not one connection's settings.
+    const db = new Database(fresh, { readonly: true });
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a file written by a newer schema version', async () => {
+    const newer = path.join(dir, 'newer.sqlite');
+    await openSqliteStore(newer).close();
+    const db = new Database(newer);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+
+    expect(() => openSqliteStore(newer)).toThrow(/newer than this Poortwachter supports/);
+  });
+
+  it('shares one file between two open stores, as two processes would', async () => {
+    const shared = path.join(dir, 'shared.sqlite');
+    const first = openSqliteStore(shared);
+    const second = openSqliteStore(shared);
+    try {
+      await first.throttles.hit('shared', 60_000, 1_000);
+      expect((await second.throttles.hit('shared', 60_000, 2_000)).count).toBe(2);
+      expect((await first.throttles.get('shared', 3_000))?.count).toBe(2);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
+  it('is what openStore opens for a sqlite configuration', async () => {
+    const store = await openStore({ kind: 'sqlite', file: path.join(dir, 'via-open.sqlite') });
+    try {
+      expect(store.kind).toBe('sqlite');
+      await store.settings.put('probe', { ok: true });
+      expect(await store.settings.get('probe')).toEqual({ ok: true });
+    } finally {
+      await store.close();
+    }
+  });
+});
