@@ -30,7 +30,7 @@ export class ClientValidationError extends Error {
 }
 
 function slug(name: string): string {
-  return name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 32) || 'portal';
+  return name.toLowerCase().normalize('NFKD').replace(/\p{M}/gu, '').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 32) || 'portal';
 }
 
 export function metadataFromInput(input: ClientInput, clientId: string, secret: string | undefined): Record<string, unknown> {

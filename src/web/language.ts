@@ -25,7 +25,7 @@ export function setLanguage(ctx: Context, lang: Language): void {
 export function language(options: { secureCookies: boolean }): Middleware {
   return async (ctx, next) => {
     const query = ctx.query.lang;
-    let lang: Language = DEFAULT_LANGUAGE;
+    let lang: Language;
     if (isLanguage(query)) {
       lang = query;
       ctx.cookies.set(LANGUAGE_COOKIE, lang, { httpOnly: true, sameSite: 'lax', secure: options.secureCookies, maxAge: 365 * 24 * 3600 * 1000, signed: false });
