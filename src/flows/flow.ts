@@ -27,8 +27,8 @@ export class Flows {
       state: init.state,
       csrf: randomId(24),
       createdAt: now,
-      // Outlives the oidc interaction a little, so an expired page can still name its portal.
-      expiresAt: now + this.ttlSeconds * 1000,
+      // Outlives the oidc interaction by an hour, so an expired page can still name its portal.
+      expiresAt: now + this.ttlSeconds * 1000 + 3600_000,
     };
     await this.save(flow);
     return flow;

@@ -23,6 +23,8 @@ export interface InteractionView {
 }
 
 export class InteractionNotFound extends Error {
+  /** The portal the patient came from, when still known: the expired page links back to it. */
+  portal: PortalPolicy | undefined;
   constructor() {
     super('interaction not found or expired');
     this.name = 'InteractionNotFound';
@@ -39,6 +41,12 @@ export interface LoginResult {
 
 export class Interactions {
   constructor(private readonly provider: Provider) {}
+
+  /** The portal of a client id, for pages that outlive their interaction. */
+  async portal(clientId: string): Promise<PortalPolicy | undefined> {
+    const client = await this.provider.Client.find(clientId).catch(() => undefined);
+    return client ? policyFromMetadata(client.metadata() as Record<string, unknown>) : undefined;
+  }
 
   async details(ctx: Context): Promise<InteractionView> {
     let interaction;

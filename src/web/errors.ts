@@ -22,7 +22,7 @@ export function errorPages(logger: Logger): Middleware {
       if (ctx.status === 404 && ctx.body === undefined) render(ctx, 'errors/message', { messageKey: 'errors.not_found' }, 404);
     } catch (error) {
       if (error instanceof InteractionNotFound) {
-        render(ctx, 'errors/expired', {}, 400);
+        render(ctx, 'errors/expired', { portal: error.portal }, 400);
         return;
       }
       if (error instanceof UserFacingError) {

@@ -146,6 +146,18 @@ describe('hosted password login', () => {
     expect(post.status).toBe(400);
   });
 
+  it('links an expired login page back to its portal', async () => {
+    const agent = new UserAgent();
+    const page = await loginPage(agent);
+    const uid = new URL(page.url).pathname.split('/')[2]!;
+    await server.services.store.oidc.destroy('Interaction', uid);
+    const expired = await agent.submit(page, '/step/password/verify', { login: 'pietersen', password: TEST_PASSWORD });
+    expect(expired.status).toBe(400);
+    expect(textOf(expired)).toContain('Uw inlogsessie is verlopen');
+    expect(expired.html).toContain('href="http://127.0.0.1:9"');
+    expect(textOf(expired)).toContain('Terug naar ZINN cliëntportaal');
+  });
+
   it('rejects tampered interaction cookies', async () => {
     const agent = new UserAgent();
     const page = await loginPage(agent);

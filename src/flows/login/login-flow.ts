@@ -3,7 +3,7 @@
 // required step passed.
 import type { Context } from 'koa';
 import type { Services } from '../../services.ts';
-import type { Interactions, InteractionView } from '../../oidc/interactions.ts';
+import { InteractionNotFound, type Interactions, type InteractionView } from '../../oidc/interactions.ts';
 import { deriveAssurance, requiredAcr, type Proof } from '../../oidc/assurance.ts';
 import type { AccountRecord } from '../../store/port.ts';
 import type { Factor, FactorContext, FactorMode } from '../../factors/factor.ts';
@@ -48,7 +48,17 @@ export class LoginFlowEngine {
 
   /** Loads (or starts) the flow of the interaction in the request. */
   async load(ctx: Context): Promise<LoginContext> {
-    const interaction = await this.interactions.details(ctx);
+    let interaction: InteractionView;
+    try {
+      interaction = await this.interactions.details(ctx);
+    } catch (error) {
+      // The flow outlives the interaction a little: enough to link back to the portal.
+      if (error instanceof InteractionNotFound && ctx.params.uid) {
+        const flow = await this.flows.byInteraction<LoginState>('login', ctx.params.uid);
+        if (flow?.clientId) error.portal = await this.interactions.portal(flow.clientId);
+      }
+      throw error;
+    }
     let flow = await this.flows.byInteraction<LoginState>('login', interaction.uid);
     if (!flow) {
       const state: LoginState = { proofs: [], scratch: {}, enrolledInFlow: [] };
