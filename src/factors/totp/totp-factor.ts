@@ -1,0 +1,111 @@
+// Authenticator app (TOTP, RFC 6238), Minddistrict's "Code van authenticatie-applicatie".
+// Enrolment: a new secret lives sealed in the flow scratch while the QR code is shown, and only
+// becomes a credential once a first code from the app verifies. Login: a code, accepted once.
+import type { Factor, FactorContext, FactorOutcome, Form } from '../factor.ts';
+import type { Proof } from '../../oidc/assurance.ts';
+import { randomId } from '../../accounts/random.ts';
+import { groupedKey, newTotpSecret, otpauthUri, qrDataUrl, TOTP_ISSUER } from './totp-secret.ts';
+import {
+  matchingStep, normaliseTotpInput, totpCredential, verifyTotpLogin,
+  TOTP_CREDENTIAL, TOTP_ENROL_FAILURES, type TotpCheck, type TotpCredentialData,
+} from './totp-code.ts';
+
+const PENDING_SECRET = 'pendingSecretSealed';
+
+const ERROR_STATUS: Record<Exclude<TotpCheck, { ok: true }>['reason'], number> = {
+  malformed: 400,
+  wrong: 401,
+  replayed: 401,
+  locked: 429,
+};
+
+function proof(ctx: FactorContext): Proof {
+  return { factor: 'totp', amr: ['otp'], strength: 2, at: ctx.services.clock.now() };
+}
+
+function showError(reason: keyof typeof ERROR_STATUS, enrolling = false): FactorOutcome {
+  const key = enrolling && reason === 'wrong' ? 'totp.errors.wrong_enrol' : `totp.errors.${reason}`;
+  return { kind: 'show', status: ERROR_STATUS[reason], locals: { errors: { code: key } } };
+}
+
+function startEnrolment(ctx: FactorContext): void {
+  ctx.scratch.set(PENDING_SECRET, ctx.services.box.seal(newTotpSecret()));
+}
+
+async function verifyEnrolment(ctx: FactorContext, form: Form): Promise<FactorOutcome> {
+  const { services, account } = ctx;
+  if (!account) return { kind: 'fail', status: 409, messageKey: 'totp.errors.no_account' };
+  const sealed = ctx.scratch.get<string>(PENDING_SECRET);
+  if (!sealed) {
+    startEnrolment(ctx);
+    return { kind: 'show', status: 400, locals: { errors: { code: 'totp.errors.enrol_expired' } } };
+  }
+  const key = `totp-enrol-fail:${account.id}`;
+  if (await services.limits.exhausted(key, TOTP_ENROL_FAILURES)) return showError('locked', true);
+  const code = normaliseTotpInput(form.code);
+  if (!code) {
+    await services.limits.hit(key, TOTP_ENROL_FAILURES);
+    return showError('malformed', true);
+  }
+  const step = await matchingStep(services.box.open(sealed), code, services.clock.now());
+  if (step === undefined) {
+    await services.limits.hit(key, TOTP_ENROL_FAILURES);
+    await services.audit.record({ type: 'totp.enrol_failed', accountId: account.id, clientId: ctx.policy.clientId, ip: ctx.ip });
+    return showError('wrong', true);
+  }
+  const now = services.clock.now();
+  const previous = await services.store.credentials.listByAccount(account.id, TOTP_CREDENTIAL);
+  // The enrolment code's step counts as used, so it cannot log in a second time.
+  const data: TotpCredentialData = { secretSealed: sealed, lastUsedStep: step };
+  await services.store.credentials.put({ id: randomId(), accountId: account.id, type: TOTP_CREDENTIAL, data: { ...data }, createdAt: now, lastUsedAt: now });
+  // Replacing an app: the old secret stops working only once the new one is proven.
+  for (const old of previous) await services.store.credentials.remove(old.id);
+  await services.limits.reset(key);
+  ctx.scratch.clear();
+  await services.audit.record({ type: 'totp.enrolled', accountId: account.id, clientId: ctx.policy.clientId, ip: ctx.ip, detail: { replaced: previous.length > 0 } });
+  return { kind: 'proved', proof: proof(ctx) };
+}
+
+async function verifyLogin(ctx: FactorContext, form: Form): Promise<FactorOutcome> {
+  const { services, account } = ctx;
+  if (!account) return { kind: 'fail', status: 409, messageKey: 'totp.errors.no_account' };
+  const check = await verifyTotpLogin(services, account, form.code);
+  if (!check.ok) {
+    await services.audit.record({ type: 'login.totp.failed', accountId: account.id, clientId: ctx.policy.clientId, ip: ctx.ip, detail: { reason: check.reason } });
+    return showError(check.reason);
+  }
+  await services.audit.record({ type: 'login.totp.ok', accountId: account.id, clientId: ctx.policy.clientId, ip: ctx.ip });
+  return { kind: 'proved', proof: proof(ctx) };
+}
+
+export const totpFactor: Factor = {
+  id: 'totp',
+  role: 'second',
+  amr: ['otp'],
+  strength: 2,
+  view: 'factors/totp',
+  actions: ['verify'],
+  enrollable: true,
+
+  isEnrolled: async (services, account) => (await totpCredential(services, account.id)) !== undefined,
+  describe: async (_services, _account, t) => t('totp.describe'),
+
+  async enter(ctx, mode) {
+    if (mode === 'enrol') startEnrolment(ctx);
+    return { kind: 'show' };
+  },
+
+  async present(ctx, mode) {
+    if (mode !== 'enrol') return {};
+    const sealed = ctx.scratch.get<string>(PENDING_SECRET);
+    if (!sealed || !ctx.account) return { errors: { code: 'totp.errors.enrol_expired' } };
+    const secret = ctx.services.box.open(sealed);
+    const uri = otpauthUri(ctx.account.username, secret);
+    return { qrDataUrl: await qrDataUrl(uri), groupedKey: groupedKey(secret), otpauthUri: uri, issuer: TOTP_ISSUER, username: ctx.account.username };
+  },
+
+  async handle(ctx, action, form, mode) {
+    if (action !== 'verify') return { kind: 'show', status: 400 };
+    return mode === 'enrol' ? verifyEnrolment(ctx, form) : verifyLogin(ctx, form);
+  },
+};
