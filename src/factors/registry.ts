@@ -2,9 +2,19 @@
 // line here. Order is the order of "use another method".
 import type { Factor } from './factor.ts';
 import { passwordFactor } from './password/password-factor.ts';
+import { smsFactor } from './sms/sms-factor.ts';
+import { voiceFactor } from './voice/voice-factor.ts';
+import { emailFactor } from './email/email-factor.ts';
+import { totpFactor } from './totp/totp-factor.ts';
+import { recoveryFactor } from './recovery/recovery-factor.ts';
 
 const FACTORS: readonly Factor[] = [
   passwordFactor,
+  smsFactor,
+  voiceFactor,
+  emailFactor,
+  totpFactor,
+  recoveryFactor,
 ];
 
 export function allFactors(): readonly Factor[] {

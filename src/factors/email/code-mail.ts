@@ -1,0 +1,22 @@
+// The code e-mail, as plain text and HTML with the same sentences, in the account's language. The
+// code is never in the subject: subjects show on lock screens and in notification previews.
+import type { MailMessage } from '../../delivery/index.ts';
+import { renderToString } from '../../web/render.ts';
+import type { CodeMessage } from '../delivered-code.ts';
+import { formatSentTime } from '../delivered-code/sent-time.ts';
+
+export function codeMail({ account, policy, to, code, mode, lang, t, sentAt, minutes }: CodeMessage): MailMessage {
+  const portal = policy.name;
+  const texts = {
+    subject: t(`email.mail.${mode}.subject`, { portal }),
+    greeting: account.givenName ? t('email.mail.greeting_named', { name: account.givenName }) : t('email.mail.greeting'),
+    intro: t(`email.mail.${mode}.intro`, { portal }),
+    validity: t('email.mail.validity', { minutes }),
+    sentAt: t('email.mail.sent_at', { time: formatSentTime(sentAt, lang) }),
+    notYou: t(`email.mail.${mode}.not_you`),
+    footer: t('email.mail.footer'),
+  };
+  const text = [texts.greeting, '', texts.intro, '', code, '', texts.validity, texts.sentAt, '', texts.notYou, '', texts.footer, ''].join('\n');
+  const html = renderToString('mail/code', { lang, code, ...texts });
+  return { to, subject: texts.subject, text, html };
+}
