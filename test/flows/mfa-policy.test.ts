@@ -1,0 +1,154 @@
+// Portal policy and the session across logins: remember this device, step-up with acr_values,
+// prompt=none, and the patient's own settings page. Uses the authenticator app as the second
+// factor (its codes come from otplib at the fake clock's time).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../src/clock.ts';
+import { ACR } from '../../src/oidc/assurance.ts';
+import { deviceCookieName } from '../../src/accounts/remembered-devices.ts';
+import { startTestServer, TEST_PASSWORD, type TestServer } from '../support/server.ts';
+import { UserAgent, textOf, findForm } from '../support/user-agent.ts';
+import { relyingParty, passwordLogin, REDIRECT_URI, type RelyingParty } from '../support/relying-party.ts';
+import { enrolWithApp, loginToSecondFactor, stepAlignedTime, totpCode, STEP_MS } from '../support/totp.ts';
+
+describe('MFA policy across logins', () => {
+  let server: TestServer;
+  let clock: FakeClock;
+  let app: RelyingParty; // requires the authenticator app, allows remembering devices
+  let strict: RelyingParty; // forbids remembering devices
+  let smsOnly: RelyingParty; // accepts SMS only, MFA optional
+  let key: string;
+  const account = 'remember';
+
+  beforeAll(async () => {
+    clock = new FakeClock(stepAlignedTime());
+    server = await startTestServer({ clock });
+    const make = async (input: Parameters<TestServer['addClient']>[0]) => {
+      const client = await server.addClient(input);
+      return relyingParty(server.url, client.clientId, client.clientSecret);
+    };
+    app = await make({ redirectUris: [REDIRECT_URI], mfa: 'required', mfaMethods: ['totp'], name: 'Minddistrict' });
+    strict = await make({ redirectUris: [REDIRECT_URI], mfa: 'required', mfaMethods: ['totp'], rememberDevice: false, name: 'Streng portaal' });
+    smsOnly = await make({ redirectUris: [REDIRECT_URI], mfa: 'optional', mfaMethods: ['sms'], name: 'ZINN' });
+    await server.addUser({ username: account });
+    ({ key } = await enrolWithApp(app, new UserAgent(), clock, account));
+  });
+
+  afterAll(() => server?.close());
+
+  /** Moves to the next TOTP step, so every test gets an unused code. */
+  async function freshCode(): Promise<string> {
+    clock.advance(STEP_MS);
+    return totpCode(key, clock.now());
+  }
+
+  async function loginWithApp(rp: RelyingParty, agent: UserAgent, remember: boolean, params: Record<string, string> = {}) {
+    const { request, page } = await loginToSecondFactor(rp, agent, account, params);
+    expect(textOf(page)).toContain('authenticator');
+    const done = await agent.submit(page, '/step/totp/verify', { code: await freshCode(), ...(remember ? { remember_device: 'on' } : {}) }, REDIRECT_URI);
+    return rp.callback(done.url, request);
+  }
+
+  it('remembers the device when asked: the next login needs only the password and reports the same proof', async () => {
+    const agent = new UserAgent();
+    const first = await loginWithApp(app, agent, true);
+    expect(first.claims()!.amr).toEqual(['pwd', 'otp', 'mfa']);
+    const device = await server.services.accounts.findByLogin(account);
+    expect(agent.hasCookie(deviceCookieName(device!.id))).toBe(true);
+    // A new browser session on the same device (session cookies gone, device cookie kept).
+    for (const name of ['_session', '_session.sig', '_session.legacy', '_session.legacy.sig']) agent.deleteCookie(name);
+    const second = await passwordLogin(app, agent, account, TEST_PASSWORD);
+    expect(second.claims()!.amr).toEqual(['pwd', 'otp', 'mfa']);
+    expect(second.claims()!.acr).toBe(ACR.substantial);
+  });
+
+  it('asks the second factor again without "onthoud mij"', async () => {
+    const agent = new UserAgent();
+    await loginWithApp(app, agent, false);
+    const device = await server.services.accounts.findByLogin(account);
+    expect(agent.hasCookie(deviceCookieName(device!.id))).toBe(false);
+  });
+
+  it('forgets the device when its time is up (12 hours by default)', async () => {
+    const agent = new UserAgent();
+    await loginWithApp(app, agent, true);
+    for (const name of ['_session', '_session.sig', '_session.legacy', '_session.legacy.sig']) agent.deleteCookie(name);
+    clock.advance(12 * 3600_000 + STEP_MS);
+    const { page } = await loginToSecondFactor(app, agent, account);
+    expect(page.html).toContain('/step/totp/verify');
+  });
+
+  it('ignores remembered devices at a portal that forbids them, and offers no checkbox there', async () => {
+    const agent = new UserAgent();
+    await loginWithApp(app, agent, true);
+    for (const name of ['_session', '_session.sig', '_session.legacy', '_session.legacy.sig']) agent.deleteCookie(name);
+    const { page } = await loginToSecondFactor(strict, agent, account);
+    expect(page.html).toContain('/step/totp/verify');
+    expect(page.html).not.toContain('name="remember_device"');
+  });
+
+  it('rejects a forged device cookie', async () => {
+    const agent = new UserAgent();
+    const device = await server.services.accounts.findByLogin(account);
+    agent.setCookie(deviceCookieName(device!.id), 'forged.secret');
+    const { page } = await loginToSecondFactor(app, agent, account);
+    expect(page.html).toContain('/step/totp/verify');
+  });
+
+  it('steps up with acr_values: a password-only session is asked only for the missing factor', async () => {
+    const agent = new UserAgent();
+    const weak = await passwordLogin(smsOnly, agent, account, TEST_PASSWORD);
+    expect(weak.claims()!.acr).toBe(ACR.low);
+    // prompt=none cannot step up.
+    const silent = await app.authorize({ prompt: 'none', acr_values: ACR.substantial });
+    const refused = await agent.open(silent.url, REDIRECT_URI);
+    expect(new URL(refused.url).searchParams.get('error')).toBe('interaction_required');
+    // An interactive request asks for the app code only, not the password.
+    const request = await app.authorize({ acr_values: ACR.substantial });
+    const page = await agent.open(request.url, REDIRECT_URI);
+    expect(page.html).not.toContain('name="password"');
+    const done = await agent.submit(page, '/step/totp/verify', { code: await freshCode() }, REDIRECT_URI);
+    const strong = await app.callback(done.url, request);
+    expect(strong.claims()!.acr).toBe(ACR.substantial);
+    expect(strong.claims()!.amr).toEqual(['pwd', 'otp', 'mfa']);
+    // Now prompt=none succeeds at that level.
+    const again = await app.authorize({ prompt: 'none', acr_values: ACR.substantial });
+    const back = await agent.open(again.url, REDIRECT_URI);
+    expect((await app.callback(back.url, again)).claims()!.acr).toBe(ACR.substantial);
+  });
+
+  it('answers prompt=none without a session with login_required', async () => {
+    const request = await app.authorize({ prompt: 'none' });
+    const page = await new UserAgent().open(request.url, REDIRECT_URI);
+    expect(new URL(page.url).searchParams.get('error')).toBe('login_required');
+  });
+
+  it('lets the patient manage 2FA on /account: remember duration, forget devices, new recovery codes', async () => {
+    const agent = new UserAgent();
+    // Not signed in: /account sends the patient through the regular login, back to /account.
+    const login = await agent.open(`${server.url}/account`);
+    const second = await agent.submit(login, '/step/password/verify', { login: account, password: TEST_PASSWORD });
+    const settings = await agent.submit(second, '/step/totp/verify', { code: await freshCode(), remember_device: 'on' });
+    expect(new URL(settings.url).pathname).toBe('/account');
+    expect(textOf(settings)).toContain('Tweestapsverificatie');
+    expect(textOf(settings)).toContain('herstelcodes over');
+    const record = (await server.services.accounts.findByLogin(account))!;
+    expect((await server.services.devices.list(record.id)).length).toBeGreaterThan(0);
+
+    const week = await agent.submit(settings, '/account/remember', { remember: '1w' });
+    expect(textOf(week)).toContain('Uw instellingen zijn opgeslagen.');
+    expect((await server.services.accounts.findById(record.id))!.settings.rememberDevice).toBe('1w');
+
+    const forgotten = await agent.submit(week, '/account/forget-devices');
+    expect(textOf(forgotten)).toContain('Alle onthouden apparaten zijn vergeten');
+    expect(await server.services.devices.list(record.id)).toEqual([]);
+
+    const regenerated = await agent.submit(forgotten, '/account/factor/recovery/');
+    const codes = [...regenerated.html.matchAll(/<li>([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4})<\/li>/g)].map((m) => m[1]);
+    expect(codes).toHaveLength(6);
+
+    // A post without the settings flow's CSRF token is refused.
+    const form = findForm(forgotten, '/account/remember');
+    const forged = await agent.request(form.action, { method: 'POST', body: new URLSearchParams({ ...form.fields, _csrf: 'x', remember: 'none' }).toString() });
+    expect(forged.status).toBe(403);
+  });
+});
