@@ -116,6 +116,26 @@ describe('MFA policy across logins', () => {
     expect((await app.callback(back.url, again)).claims()!.acr).toBe(ACR.substantial);
   });
 
+  it('lets a patient switch methods while enrolling during a login', async () => {
+    const both = await server.addClient({ redirectUris: [REDIRECT_URI], mfa: 'required', mfaMethods: ['sms', 'totp'] });
+    const rp = await relyingParty(server.url, both.clientId, both.clientSecret);
+    await server.addUser({ username: 'wisselaar' });
+    const agent = new UserAgent();
+    const request = await rp.authorize();
+    const login = await agent.open(request.url, REDIRECT_URI);
+    const reauth = await agent.submit(login, '/step/password/verify', { login: 'wisselaar', password: TEST_PASSWORD });
+    const choose = await agent.submit(reauth, '/step/password/verify', { password: TEST_PASSWORD });
+    expect(textOf(choose)).toContain('Kies een methode');
+    const sms = await agent.submit(choose, '/enrol', { method: 'sms' });
+    expect(sms.html).toContain('name="phone"');
+    // No mobile phone after all: the other method is one button away.
+    const totp = await agent.submit(sms, '/enrol', { method: 'totp' });
+    expect(totp.html).toContain('id="totp-key"');
+    // A method the portal does not allow is refused.
+    const refused = await agent.submit(totp, '/enrol', { method: 'email' });
+    expect(refused.status).toBe(400);
+  });
+
   it('answers prompt=none without a session with login_required', async () => {
     const request = await app.authorize({ prompt: 'none' });
     const page = await new UserAgent().open(request.url, REDIRECT_URI);

@@ -17,6 +17,26 @@ const base = (uid: string) => `/interaction/${uid}`;
 export function loginRoutes(engine: LoginFlowEngine): Router {
   const router = new Router();
 
+  /** Second factors this portal lets the patient set up during the login. */
+  async function enrollableMethods(login: LoginContext): Promise<string[]> {
+    const allowed = login.interaction.policy.mfaMethods as string[];
+    return (await engine.facts(login.account)).filter((f) => f.role === 'second' && f.enrollable && allowed.includes(f.id)).map((f) => f.id);
+  }
+
+  /**
+   * "Use another method": at a challenge the account's other enrolled methods; while enrolling,
+   * the other methods the patient could set up instead (posted to the enrolment choice).
+   */
+  async function methodChoice(ctx: Context, login: LoginContext, factor: Factor, mode: 'challenge' | 'enrol') {
+    const uid = login.interaction.uid;
+    if (factor.role === 'first') return { otherMethods: [], chooseAction: `${base(uid)}/choose` };
+    if (mode === 'challenge') return { otherMethods: await otherMethods(ctx, login, factor.id), chooseAction: `${base(uid)}/choose` };
+    if (factor.role !== 'second') return { otherMethods: [], chooseAction: `${base(uid)}/enrol` };
+    const { t } = pageState(ctx);
+    const others = (await enrollableMethods(login)).filter((id) => id !== factor.id);
+    return { otherMethods: others.map((id) => ({ id, label: t(`${id}.enrol.choice`) })), chooseAction: `${base(uid)}/enrol` };
+  }
+
   /** The account's other usable methods, for "use another method". */
   async function otherMethods(ctx: Context, login: LoginContext, current: string) {
     const account = login.account;
@@ -36,11 +56,10 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
       uid: login.interaction.uid,
       csrf: login.flow.csrf,
       action: (name: string) => `${base(login.interaction.uid)}/step/${factor.id}/${name}`,
-      chooseAction: `${base(login.interaction.uid)}/choose`,
       abortAction: `${base(login.interaction.uid)}/abort`,
       portal: login.interaction.policy,
       account: login.account ? { username: login.account.username } : undefined,
-      otherMethods: mode === 'challenge' && factor.role !== 'first' ? await otherMethods(ctx, login, factor.id) : [],
+      ...(await methodChoice(ctx, login, factor, mode)),
       rememberAllowed: login.interaction.policy.rememberDevice && login.account !== undefined && engine.services.devices.durationFor(login.account) > 0,
       errors: {},
       ...locals,
@@ -204,12 +223,17 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
     const form = readForm(ctx);
     requireCsrf(login, form);
     const step = await engine.decide(login);
-    if (step.kind !== 'choose-enrolment' || !step.methods.includes(form.method ?? '')) {
+    const choosing = step.kind === 'choose-enrolment' || (step.kind === 'factor' && step.mode === 'enrol' && login.flow.state.enrolling !== undefined);
+    const method = form.method ?? '';
+    if (!choosing || !(await enrollableMethods(login)).includes(method)) {
       await showStep(ctx, login, step, false);
       ctx.status = 400;
       return;
     }
-    login.flow.state.enrolling = form.method;
+    // Switching methods mid-enrolment starts the new one afresh.
+    login.flow.state.enrolling = method;
+    login.flow.state.current = undefined;
+    delete login.flow.state.scratch[method];
     await advance(ctx, login);
   });
 
