@@ -50,14 +50,19 @@ export class OneTimeCodes {
     return { ok: true };
   }
 
-  /** Creates a new code (voiding the previous one) and counts the send. Returns the clear code to deliver. */
-  async issue(accountId: string, purpose: string): Promise<{ code: string; sentAt: number; expiresAt: number }> {
+  /**
+   * Creates a new code, hands it to `deliver`, and only when delivery succeeded stores it (voiding
+   * the previous one): a failed resend must not break the code the patient already has. The send
+   * is counted either way, so a failing provider is not hammered.
+   */
+  async issue(accountId: string, purpose: string, deliver: (code: string, sentAt: number) => Promise<void>): Promise<{ sentAt: number; expiresAt: number }> {
     const now = this.clock.now();
     const code = randomDigits(CODE_LENGTH);
     const salt = randomBytes(16).toString('base64url');
-    await this.store.codes.replace({ id: randomId(), accountId, purpose, codeHash: this.hash(salt, code), attempts: 0, sentAt: now, expiresAt: now + this.ttlMs, consumedAt: null });
     await this.limits.hit(`code-send:${purpose}:${accountId}`, SENDS_PER_HOUR);
-    return { code, sentAt: now, expiresAt: now + this.ttlMs };
+    await deliver(code, now);
+    await this.store.codes.replace({ id: randomId(), accountId, purpose, codeHash: this.hash(salt, code), attempts: 0, sentAt: now, expiresAt: now + this.ttlMs, consumedAt: null });
+    return { sentAt: now, expiresAt: now + this.ttlMs };
   }
 
   /** The active code's send time (for "sent at 11:50"), if there is one. */

@@ -132,24 +132,24 @@ export function deliveredCodeFactor(channel: CodeChannel): Factor {
       return { sent: false, outcome: show(429, { errors: { [how.field]: key('errors.cooldown') }, retryInSeconds: permission.retryInSeconds }) };
     }
 
-    const issued = await codes.issue(account.id, purpose);
     const lang: Language = isLanguage(account.locale) ? account.locale : ctx.lang;
+    let issued: { sentAt: number };
     try {
-      await channel.send({
+      issued = await codes.issue(account.id, purpose, (code, sentAt) => channel.send({
         services: ctx.services,
         policy: ctx.policy,
         account,
         to,
-        code: issued.code,
+        code,
         mode,
         lang,
         t: translator(lang),
-        sentAt: issued.sentAt,
+        sentAt,
         minutes: minutesOf(ctx.services),
-      });
+      }));
     } catch (error) {
       if (!(error instanceof DeliveryFailedError) && !(error instanceof DeliveryUnavailableError)) throw error;
-      // The code was counted as sent (so a failing provider is not hammered) but nobody has it.
+      // Counted as a send (so a failing provider is not hammered); the previous code still works.
       const permanent = error instanceof DeliveryFailedError && error.permanent;
       await audit(ctx, account, 'factor.code.delivery_failed', {
         purpose,

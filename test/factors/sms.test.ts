@@ -239,6 +239,18 @@ describe('SMS code at login', () => {
     expect(claims.amr).toContain('sms');
   });
 
+  it('keeps the code already received when a resend fails', async () => {
+    const { username, phone } = await patient();
+    const { agent, page, request } = await atSmsStep(username);
+    const { code } = await nextSmsCode(phone);
+    world.clock.advance(31_000);
+    world.twilio.failNext(503, 20503, 'Service Unavailable');
+    const failed = await submitStep(agent, page, 'sms', 'resend');
+    expect(failed.status).toBe(503);
+    const { claims } = await completeLogin(rp, agent, failed, VERIFY, { code }, request);
+    expect(claims.amr).toContain('sms');
+  });
+
   it('lets the patient remember the device', async () => {
     const { username, phone } = await patient();
     const { agent, page, request } = await atSmsStep(username);
