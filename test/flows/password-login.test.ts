@@ -87,9 +87,9 @@ describe('hosted password login', () => {
       known.push(await time('pietersen'));
       unknown.push(await time(`onbekend${i}`));
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    // Both pay for one argon2id verification; an early return would be many times faster.
-    expect(median(unknown)).toBeGreaterThan(median(known) * 0.5);
+    // Both pay for one argon2id verification; an early return would be ten times faster. The
+    // fastest run of each is compared, as load on the machine only ever adds time.
+    expect(Math.min(...unknown)).toBeGreaterThan(Math.min(...known) * 0.4);
   });
 
   it('asks for the missing fields in the patient language', async () => {
