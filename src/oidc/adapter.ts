@@ -10,11 +10,26 @@ function toPayload(record: OidcRecord | undefined): AdapterPayload | undefined {
   return payload;
 }
 
+// Clients are read on every token, introspection and authorization request; a few seconds of
+// caching saves a store read each time. Unknown ids are not cached, so a new client works at once;
+// a changed or removed client is seen within CLIENT_CACHE_MS.
+const CLIENT_CACHE_MS = 5000;
+
 class ClientAdapter implements Adapter {
+  private readonly cache = new Map<string, { until: number; payload: AdapterPayload }>();
   constructor(private readonly store: Store) {}
   async find(id: string): Promise<AdapterPayload | undefined> {
+    const now = Date.now();
+    const hit = this.cache.get(id);
+    if (hit && hit.until > now) return { ...hit.payload };
     const client = await this.store.clients.find(id);
-    return client ? ({ ...client.metadata, client_id: client.clientId } as AdapterPayload) : undefined;
+    if (!client) {
+      this.cache.delete(id);
+      return undefined;
+    }
+    const payload = { ...client.metadata, client_id: client.clientId } as AdapterPayload;
+    this.cache.set(id, { until: now + CLIENT_CACHE_MS, payload });
+    return { ...payload };
   }
   // Clients are written only through the admin interface, never by oidc-provider.
   async upsert(): Promise<void> {}
@@ -56,5 +71,6 @@ class ModelAdapter implements Adapter {
 }
 
 export function adapterFactory(store: Store): (model: string) => Adapter {
-  return (model) => (model === 'Client' ? new ClientAdapter(store) : new ModelAdapter(store, model));
+  const clients = new ClientAdapter(store);
+  return (model) => (model === 'Client' ? clients : new ModelAdapter(store, model));
 }

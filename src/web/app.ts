@@ -45,7 +45,9 @@ export async function createApp(services: Services): Promise<App> {
 
   provider.use(securityHeaders({ https }));
   provider.use(language({ secureCookies: https }));
-  provider.use(serve(PUBLIC_DIR, { maxage: 3600_000, index: false }));
+  // Only /static/ touches the file system: a stat per JSON request would cost every token call.
+  const statics = serve(PUBLIC_DIR, { maxage: 3600_000, index: false });
+  provider.use((ctx, next) => (ctx.path.startsWith('/static/') ? statics(ctx, next) : next()));
   provider.use(errorPages(services.logger));
 
   const engine = new LoginFlowEngine(services, new Interactions(provider));

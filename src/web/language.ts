@@ -19,7 +19,14 @@ export function setLanguage(ctx: Context, lang: Language): void {
   page.lang = lang;
   page.t = translator(lang);
   page.otherLang = lang === 'nl' ? 'en' : 'nl';
-  page.switchUrl = switchUrl(ctx, page.otherLang);
+}
+
+/** Page state whose costly parts (nonce, switch link) are made only when a page is rendered. */
+function lazyPageState(ctx: Context): PageState {
+  const page = {} as PageState;
+  Object.defineProperty(page, 'nonce', { enumerable: true, get: () => ctx.state.nonce as string });
+  Object.defineProperty(page, 'switchUrl', { enumerable: true, get: () => switchUrl(ctx, page.otherLang) });
+  return page;
 }
 
 export function language(options: { secureCookies: boolean }): Middleware {
@@ -34,7 +41,7 @@ export function language(options: { secureCookies: boolean }): Middleware {
       const uiLocales = typeof ctx.query.ui_locales === 'string' ? ctx.query.ui_locales : undefined;
       lang = (isLanguage(cookie) ? cookie : pickLanguage([uiLocales])) ?? DEFAULT_LANGUAGE;
     }
-    ctx.state.page = { nonce: ctx.state.nonce as string } as PageState;
+    ctx.state.page = lazyPageState(ctx);
     setLanguage(ctx, lang);
     await next();
   };

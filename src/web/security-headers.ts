@@ -5,14 +5,15 @@ import type { Middleware } from 'koa';
 
 export function securityHeaders(options: { https: boolean }): Middleware {
   return async (ctx, next) => {
-    const nonce = randomBytes(16).toString('base64');
-    ctx.state.nonce = nonce;
+    // Made on first use: only rendered pages need a nonce, token and JSON endpoints do not.
+    let nonce: string | undefined;
+    Object.defineProperty(ctx.state, 'nonce', { enumerable: true, get: () => (nonce ??= randomBytes(16).toString('base64')) });
     await next();
     // `form-action` is left out on purpose: Chromium applies it to the redirect chain after a
     // form post, which ends at the portal's redirect_uri on another origin.
     ctx.set('Content-Security-Policy', [
       "default-src 'none'",
-      `script-src 'self' 'nonce-${nonce}'`,
+      nonce ? `script-src 'self' 'nonce-${nonce}'` : "script-src 'self'",
       "style-src 'self'",
       "img-src 'self' data:",
       "connect-src 'self'",

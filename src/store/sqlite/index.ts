@@ -15,6 +15,7 @@ import { createOidcModelStore } from './oidc-models.ts';
 import { migrate } from './schema.ts';
 import { createSettingStore } from './settings.ts';
 import { createThrottleStore } from './throttles.ts';
+import { startCheckpointer } from './checkpointer.ts';
 
 export interface SqliteStore extends Store {
   readonly kind: 'sqlite';
@@ -37,6 +38,7 @@ export function openSqliteStore(file: string): SqliteStore {
     db.pragma('synchronous = NORMAL');
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('foreign_keys = ON');
+    db.pragma('wal_autocheckpoint = 10000');
     migrate(db);
     return createStore(db, file);
   } catch (error) {
@@ -55,6 +57,7 @@ function createStore(db: Database.Database, file: string): SqliteStore {
   ];
   const removeExpired = db.transaction((now: number) =>
     expired.reduce((total, statement) => total + statement.run(now).changes, 0));
+  const checkpointer = isInMemory(file) || file.startsWith('file:') ? undefined : startCheckpointer(file);
 
   return {
     kind: 'sqlite',
@@ -73,6 +76,7 @@ function createStore(db: Database.Database, file: string): SqliteStore {
       return removeExpired.immediate(now);
     },
     async close() {
+      await checkpointer?.stop();
       if (db.open) db.close();
     },
   };

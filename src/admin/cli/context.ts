@@ -1,0 +1,83 @@
+// What a command gets: output, stdin, and the application's services built from the same
+// environment as the server (DATA_DIR / DATABASE_URL, SECRETS_KEY, ...), so the CLI reads and
+// writes exactly the data a running server uses. Services are built on first use: `--help` and
+// usage errors never open the store.
+import os from 'node:os';
+import { loadConfig } from '../../config.ts';
+import { buildServices } from '../../bootstrap.ts';
+import { createLogger } from '../../log.ts';
+import { createApp } from '../../web/app.ts';
+import { ClientRegistry } from '../../oidc/client-registry.ts';
+import type { AuditInput } from '../../accounts/audit.ts';
+import type { Services } from '../../services.ts';
+import type { Output } from './output.ts';
+
+export interface CliContext {
+  out: Output;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
+  stderr: NodeJS.WritableStream;
+  services(): Promise<Services>;
+  /**
+   * The client registry, for commands that write metadata: it builds the oidc-provider instance
+   * (not listening) that validates it. Building it has side effects on the store (createApp
+   * generates missing keys and rewrites the account pages' client for this ISSUER), so commands
+   * that only read or delete use `services().store` instead.
+   */
+  clients(): Promise<ClientRegistry>;
+  /** Audit trail entry for an administrative change, marked as done from the CLI by whom. */
+  audit(event: AuditInput): Promise<void>;
+}
+
+function operator(): string | null {
+  try {
+    return os.userInfo().username;
+  } catch {
+    // No passwd entry (some containers): the event is still worth recording.
+    return process.env.USER ?? null;
+  }
+}
+
+export class CliSession implements CliContext {
+  private built: Promise<Services> | undefined;
+  private registry: Promise<ClientRegistry> | undefined;
+
+  constructor(
+    readonly out: Output,
+    readonly stdin: CliContext['stdin'],
+    readonly stderr: NodeJS.WritableStream,
+    private readonly env: Record<string, string | undefined> = process.env,
+  ) {}
+
+  services(): Promise<Services> {
+    this.built ??= (async () => {
+      const config = loadConfig(this.env);
+      // Logs go to stderr (stdout belongs to the result) and stay quiet unless asked for.
+      const logger = createLogger(this.env.LOG_LEVEL ? config.logLevel : 'warn', this.stderr);
+      return buildServices(config, { logger });
+    })();
+    return this.built;
+  }
+
+  clients(): Promise<ClientRegistry> {
+    this.registry ??= (async () => {
+      const services = await this.services();
+      const app = await createApp(services);
+      return new ClientRegistry(services.store, app.provider, services.clock);
+    })();
+    return this.registry;
+  }
+
+  async audit(event: AuditInput): Promise<void> {
+    const services = await this.services();
+    await services.audit.record({ ...event, detail: { ...event.detail, via: 'cli', operator: operator() } });
+  }
+
+  async close(): Promise<void> {
+    if (!this.built) return;
+    // A failed build has nothing open to close, and its error was reported already.
+    const services = await this.built.catch(() => undefined);
+    if (!services) return;
+    await services.delivery.close();
+    await services.store.close();
+  }
+}

@@ -1,0 +1,203 @@
+// `poortwachter user ...`: patient accounts. Passwords arrive on stdin only, never as an argument:
+// arguments end up in shell history and in `ps` output for every user on the machine.
+import { validateNewAccount, type AccountProblem } from '../../accounts/accounts.ts';
+import { normalisePhone } from '../../delivery/phone.ts';
+import { maskPhone } from '../../log.ts';
+import type { AccountRecord } from '../../store/port.ts';
+import type { CliContext } from './context.ts';
+import type { Command } from './command.ts';
+import { CliError, describePasswordProblem } from './errors.ts';
+import { formatTime, table } from './output.ts';
+
+const LOCALES = ['nl', 'en'] as const;
+const MAX_PASSWORD_INPUT = 4096;
+
+const accountProblemText: Record<AccountProblem, string> = {
+  username_invalid: '--username must be 3-64 letters, digits or . _ @ + -',
+  email_invalid: '--email is not a valid e-mail address',
+};
+
+/** The account as it may be shown: the phone number only as `*****16`. */
+function userJson(account: AccountRecord) {
+  return {
+    id: account.id,
+    username: account.username,
+    email: account.email,
+    email_verified: account.emailVerified,
+    phone: account.phoneHint ? maskPhone(account.phoneHint) : null,
+    phone_verified: account.phoneVerified,
+    given_name: account.givenName,
+    family_name: account.familyName,
+    locale: account.locale,
+    status: account.status,
+    created_at: new Date(account.createdAt).toISOString(),
+  };
+}
+
+/** First line of piped stdin; stops reading there, so a producer that keeps stdin open cannot hang us. */
+async function readFirstLine(stdin: CliContext['stdin']): Promise<string> {
+  let buffer = '';
+  for await (const chunk of stdin) {
+    buffer += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
+    const newline = buffer.indexOf('\n');
+    if (newline !== -1) return buffer.slice(0, newline).replace(/\r$/, '');
+    if (buffer.length > MAX_PASSWORD_INPUT) throw new CliError('the password on stdin is too long');
+  }
+  return buffer.replace(/\r$/, '');
+}
+
+/** Typed at a terminal: prompt on stderr and do not echo, as `passwd` does. */
+function readHidden(stdin: CliContext['stdin'], stderr: NodeJS.WritableStream): Promise<string> {
+  const raw = stdin.setRawMode?.bind(stdin);
+  if (!raw) return readFirstLine(stdin);
+  return new Promise((resolve, reject) => {
+    let value = '';
+    raw(true); // before the prompt, so nothing typed after it is ever echoed
+    stderr.write('Password: ');
+    stdin.setEncoding('utf8');
+    const finish = (error?: Error) => {
+      stdin.off('data', onData);
+      raw(false);
+      stdin.pause();
+      stderr.write('\n');
+      if (error) reject(error);
+      else resolve(value);
+    };
+    const onData = (chunk: string | Buffer) => {
+      for (const char of String(chunk)) {
+        if (char === '\r' || char === '\n') return finish();
+        if (char === '\u0003' || char === '\u0004') return finish(new CliError('cancelled'));
+        if (char === '\u007f' || char === '\b') value = [...value].slice(0, -1).join('');
+        else if (char >= ' ') value += char;
+      }
+    };
+    stdin.on('data', onData);
+    stdin.resume();
+  });
+}
+
+async function readPassword(ctx: CliContext): Promise<string> {
+  const password = ctx.stdin.isTTY === true ? await readHidden(ctx.stdin, ctx.stderr) : await readFirstLine(ctx.stdin);
+  if (!password) throw new CliError('no password on stdin (pipe it in: printf "%s\\n" "$PASSWORD" | poortwachter user add ... --password-stdin)');
+  return password;
+}
+
+async function findUser(ctx: CliContext, username: string): Promise<AccountRecord> {
+  const { accounts } = await ctx.services();
+  const account = await accounts.findByLogin(username);
+  if (!account) throw new CliError(`no user ${username} (see: poortwachter user list)`);
+  return account;
+}
+
+const add: Command = {
+  group: 'user',
+  name: 'add',
+  summary: 'Creates a patient account with a password read from stdin (first line).',
+  options: {
+    username: { type: 'string', value: 'USERNAME', description: 'login name, 3-64 letters, digits or . _ @ + -', required: true },
+    email: { type: 'string', value: 'EMAIL', description: 'e-mail address (also accepted as login name)', required: true },
+    phone: { type: 'string', value: 'PHONE', description: 'mobile number for SMS codes, e.g. 06 12345678 or +31612345678' },
+    'given-name': { type: 'string', value: 'NAME', description: 'given name' },
+    'family-name': { type: 'string', value: 'NAME', description: 'family name' },
+    locale: { type: 'string', value: 'nl|en', description: 'language of pages and messages (default nl)' },
+    'password-stdin': { type: 'boolean', description: 'read the password from stdin', required: true },
+  },
+  details: [
+    'The password must pass the same policy as at sign-up: length, not a common password, no own name in it.',
+    '',
+    'Example:',
+    '  printf "%s\\n" "$PASSWORD" | poortwachter user add --username jdevries --email j.devries@example.nl --phone 0612345678 --password-stdin',
+  ],
+  async run(ctx, args) {
+    const locale = args.choice('locale', LOCALES);
+    const phoneInput = args.string('phone');
+    const input = {
+      username: args.requiredString('username').normalize('NFKC').trim(),
+      email: args.requiredString('email').trim(),
+      givenName: args.string('given-name')?.trim() || null,
+      familyName: args.string('family-name')?.trim() || null,
+      locale: locale ?? 'nl',
+    };
+    const problems = validateNewAccount(input);
+    if (problems.length) throw new CliError('user rejected:', problems.map((p) => accountProblemText[p]));
+    const phone = phoneInput === undefined ? undefined : normalisePhone(phoneInput);
+    if (phoneInput !== undefined && !phone) throw new CliError('--phone is not a valid phone number (e.g. 06 12345678, or +32 470 12 34 56 for other countries)');
+    if (phone && !phone.isMobile) ctx.out.note('note: this is not a mobile number, so SMS codes cannot be sent to it (voice calls can).');
+
+    const services = await ctx.services();
+    if (await services.accounts.findByLogin(input.username)) throw new CliError(`username ${input.username} is taken`);
+    if (await services.accounts.findByLogin(input.email)) throw new CliError(`e-mail address ${input.email} is taken`);
+    // Checked before anything is written: a rejected password must not leave an account without one.
+    const password = await readPassword(ctx);
+    const passwordProblems = services.passwords.check(input, password);
+    if (passwordProblems.length) {
+      throw new CliError('password rejected:', passwordProblems.map((p) => describePasswordProblem(p, services.config.password)));
+    }
+
+    const account = await services.accounts.create({ ...input, phoneE164: phone?.e164 ?? null });
+    try {
+      await services.passwords.set(account, password);
+    } catch (error) {
+      await services.accounts.remove(account.id);
+      throw error;
+    }
+    await ctx.audit({ type: 'admin.user.added', accountId: account.id });
+    ctx.out.result(`Created user ${account.username} (id ${account.id})`, userJson(account));
+  },
+};
+
+const list: Command = {
+  group: 'user',
+  name: 'list',
+  summary: 'Lists patient accounts; phone numbers only masked (*****16).',
+  options: {
+    limit: { type: 'string', value: 'N', description: 'at most N users' },
+    offset: { type: 'string', value: 'N', description: 'skip the first N users' },
+  },
+  async run(ctx, args) {
+    const services = await ctx.services();
+    const accounts = await services.store.accounts.list({ limit: args.count('limit'), offset: args.count('offset') });
+    const rows = accounts.map((a) => [
+      a.username,
+      a.email,
+      maskPhone(a.phoneHint),
+      [a.givenName, a.familyName].filter(Boolean).join(' '),
+      a.locale,
+      a.status,
+      formatTime(a.createdAt),
+    ]);
+    ctx.out.result(
+      accounts.length ? table(['USERNAME', 'EMAIL', 'PHONE', 'NAME', 'LOCALE', 'STATUS', 'CREATED'], rows) : ['No users.'],
+      accounts.map(userJson),
+    );
+  },
+};
+
+function statusCommand(name: 'disable' | 'enable'): Command {
+  const status = name === 'disable' ? 'disabled' : 'active';
+  return {
+    group: 'user',
+    name,
+    summary: name === 'disable' ? 'Blocks a user: no sign-in, no userinfo, no token refresh.' : 'Lifts the block of a disabled user.',
+    details:
+      name === 'disable'
+        ? ['Sign-in is refused only after a correct password, so the block tells password guessers nothing.', 'Access tokens already issued stay valid until they expire (10 minutes by default).']
+        : undefined,
+    args: ['USERNAME'],
+    options: {},
+    async run(ctx, args) {
+      const [username] = args.positionals as [string];
+      const services = await ctx.services();
+      const account = await findUser(ctx, username);
+      if (account.status === status) {
+        ctx.out.result(`User ${account.username} is already ${status}`, userJson(account));
+        return;
+      }
+      const updated = await services.accounts.setStatus(account, status);
+      await ctx.audit({ type: `admin.user.${name}d`, accountId: account.id });
+      ctx.out.result(`User ${account.username} is now ${status}`, userJson(updated));
+    },
+  };
+}
+
+export const userCommands: Command[] = [add, list, statusCommand('disable'), statusCommand('enable')];
