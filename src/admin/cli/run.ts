@@ -72,7 +72,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     (group || wantsHelp ? io.stdout : io.stderr).write(overview());
     return group || wantsHelp ? 0 : EXIT_USAGE;
   }
-  if (!(group in GROUPS)) return fail(new UsageError(`unknown command "${group}"`, 'See: poortwachter --help'));
+  if (!Object.hasOwn(GROUPS, group)) return fail(new UsageError(`unknown command "${group}"`, 'See: poortwachter --help'));
   const command = COMMANDS.find((c) => c.group === group && c.name === name);
   if (!command) {
     if (!name && wantsHelp) {

@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// Launcher for the administration CLI (src/admin/cli.ts). The project runs its TypeScript with
+// tsx instead of compiling it, so this starts Node with tsx's loader, resolved from this package
+// (not from the caller's directory), and passes through arguments, stdio and the exit code.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const tsx = import.meta.resolve('tsx');
+const cli = fileURLToPath(new URL('../src/admin/cli.ts', import.meta.url));
+
+const child = spawn(process.execPath, ['--import', tsx, cli, ...process.argv.slice(2)], { stdio: 'inherit' });
+
+// Ctrl-C reaches the child too (same process group); the child decides how to stop, we wait.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    if (child.exitCode === null) child.kill(signal);
+  });
+}
+
+child.on('error', (error) => {
+  console.error(`poortwachter: could not start the CLI: ${error.message}`);
+  process.exitCode = 1;
+});
+child.on('exit', (code, signal) => {
+  process.exitCode = code ?? (signal ? 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15) : 1);
+});

@@ -1,0 +1,231 @@
+// The administration CLI as an operator runs it: a separate process (Node with tsx) against a
+// temporary DATA_DIR, judged by exit code, stdout and stderr. Finally the server opens the same
+// data and a portal registered by the CLI signs in a patient created by the CLI.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../src/config.ts';
+import { buildServices, startServer } from '../../src/bootstrap.ts';
+import { createLogger } from '../../src/log.ts';
+import { UserAgent } from '../support/user-agent.ts';
+import { passwordLogin, relyingParty, REDIRECT_URI } from '../support/relying-party.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = path.join(ROOT, 'src/admin/cli.ts');
+const BIN = path.join(ROOT, 'bin/poortwachter.js');
+const PASSWORD = 'Kastanje-Fietsbel-42';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+// Each run starts Node and loads the whole application (about a second on an idle machine, much
+// more on a busy CI runner), hence the generous timeout.
+describe('poortwachter CLI', { timeout: 120_000 }, () => {
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'poortwachter-cli-'));
+  });
+  afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+  /** Runs the CLI; `bin` goes through the launcher in bin/ instead of tsx directly. */
+  function cli(args: string[], options: { input?: string; bin?: boolean } = {}): Promise<Run> {
+    const argv = options.bin ? [BIN, ...args] : ['--import', 'tsx', CLI, ...args];
+    // Only what the CLI needs: nothing from the developer's own environment (ISSUER, DATABASE_URL).
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', DATA_DIR: dataDir };
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      child.stdin.end(options.input ?? '');
+    });
+  }
+
+  /** A successful --json run: exit 0 and stdout that is one JSON document and nothing else. */
+  async function json<T>(args: string[], input?: string): Promise<T> {
+    const run = await cli([...args, '--json'], { input });
+    expect(run.stderr, run.stderr).not.toMatch(/error/i);
+    expect(run.code).toBe(0);
+    return JSON.parse(run.stdout) as T;
+  }
+
+  const noStackTrace = (run: Run) => expect(run.stderr).not.toMatch(/^\s+at /m);
+
+  interface ClientJson {
+    client_id: string;
+    client_secret?: string;
+    metadata: Record<string, unknown>;
+  }
+  interface UserJson {
+    username: string;
+    phone: string | null;
+    status: string;
+  }
+  interface KeyJson {
+    kid: string;
+    alg: string;
+    remove_after?: string;
+  }
+  type KeysJson = Record<'current' | 'next' | 'retired', KeyJson[]> & { restart_required?: boolean };
+
+  let clientId = '';
+  let clientSecret = '';
+
+  it('shows help through the bin launcher, and refuses bad invocations with exit 2', async () => {
+    const [help, addHelp, missing, unknown, command] = await Promise.all([
+      cli(['--help'], { bin: true }),
+      cli(['client', 'add', '--help'], { bin: true }),
+      cli(['client', 'add', '--name', 'X']),
+      cli(['client', 'add', '--nmae', 'X', '--json']),
+      cli(['client', 'rename']),
+    ]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('client add');
+    expect(help.stdout).toContain('keys rotate');
+    expect(addHelp.stdout).toContain('--redirect-uri URI');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--redirect-uri is required');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stdout).toBe('');
+    expect(unknown.stderr).toContain("'--nmae'");
+    expect(command.code).toBe(2);
+    [missing, unknown, command].forEach(noStackTrace);
+  });
+
+  it('client add prints the client_id and, once, the secret', async () => {
+    const added = await json<ClientJson>(['client', 'add', '--name', 'ZINN cliëntportaal', '--redirect-uri', REDIRECT_URI, '--first-party']);
+    expect(added.client_id).toMatch(/^zinn-clientportaal-[0-9a-f]{8}$/);
+    expect(added.client_secret).toMatch(/^[\w-]{40,}$/);
+    expect(added.metadata).not.toHaveProperty('client_secret');
+    expect(added.metadata).toMatchObject({ client_name: 'ZINN cliëntportaal', redirect_uris: [REDIRECT_URI], first_party: true, mfa: 'optional' });
+    clientId = added.client_id;
+    clientSecret = added.client_secret!;
+
+    // Independent of each other: run side by side (SQLite waits for the other writer).
+    const [human, invalid] = await Promise.all([
+      cli(['client', 'add', '--name', 'Apotheek', '--redirect-uri', 'http://localhost:9/cb', '--public']),
+      cli(['client', 'add', '--name', 'Kapot', '--redirect-uri', 'geen-url']),
+    ]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/client_id:\s+apotheek-[0-9a-f]{8}/);
+    expect(human.stdout).not.toContain('client_secret');
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain('client rejected: redirect_uris');
+    noStackTrace(invalid);
+  });
+
+  it('client list shows the portals but never a secret', async () => {
+    const [human, list] = await Promise.all([cli(['client', 'list']), cli(['client', 'list', '--json'])]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(new RegExp(`${clientId}\\s+ZINN cliëntportaal\\s+secret, 1st party\\s+optional`));
+    const clients = JSON.parse(list.stdout) as ClientJson[];
+    expect(clients.map((c) => c.client_id)).toContain(clientId);
+    expect(list.stdout + human.stdout).not.toContain(clientSecret);
+  });
+
+  it('client update changes the sign-in policy and keeps the rest', async () => {
+    const updated = await json<ClientJson>(['client', 'update', clientId, '--mfa', 'required', '--mfa-methods', 'sms,totp', '--min-acr', 'substantial']);
+    expect(updated.metadata).toMatchObject({ mfa: 'required', mfa_methods: ['sms', 'totp'], min_acr: 'urn:poortwachter:acr:substantial', first_party: true, redirect_uris: [REDIRECT_URI] });
+    const [bad, unknown] = await Promise.all([
+      cli(['client', 'update', clientId, '--mfa', 'sometimes']),
+      cli(['client', 'update', 'bestaat-niet', '--mfa', 'required']),
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--mfa must be one of: required, optional');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no client bestaat-niet');
+
+    // Back to optional for the sign-in at the end, and min_acr removed again.
+    const reverted = await json<ClientJson>(['client', 'update', clientId, '--mfa', 'optional', '--min-acr', 'none']);
+    expect(reverted.metadata).not.toHaveProperty('min_acr');
+  });
+
+  it('client remove removes, and says so when there is nothing to remove', async () => {
+    const extra = await json<ClientJson>(['client', 'add', '--name', 'Tijdelijk', '--redirect-uri', 'http://localhost:9/cb']);
+    expect((await cli(['client', 'remove', extra.client_id])).code).toBe(0);
+    const again = await cli(['client', 'remove', extra.client_id]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`no client ${extra.client_id}`);
+  });
+
+  it('user add takes the password from stdin and applies the password policy', async () => {
+    const args = ['user', 'add', '--username', 'jdevries', '--email', 'j.devries@example.nl', '--phone', '06 12345616', '--given-name', 'Jan', '--family-name', 'de Vries', '--password-stdin'];
+    const user = await json<UserJson>(args, `${PASSWORD}\n`);
+    expect(user).toMatchObject({ username: 'jdevries', phone: '*****16', status: 'active' });
+
+    const [common, phone, taken] = await Promise.all([
+      cli(['user', 'add', '--username', 'pietersen', '--email', 'pietersen@example.nl', '--password-stdin'], { input: 'wachtwoord123\n' }),
+      cli(['user', 'add', '--username', 'klaas', '--email', 'klaas@example.nl', '--phone', '12345', '--password-stdin'], { input: `${PASSWORD}\n` }),
+      cli(['user', 'add', '--username', 'jdevries', '--email', 'ander@example.nl', '--password-stdin'], { input: `${PASSWORD}\n` }),
+    ]);
+    expect(common.code).toBe(1);
+    expect(common.stdout).toBe('');
+    expect(common.stderr).toContain('password rejected');
+    expect(common.stderr).toContain('commonly used password');
+    noStackTrace(common);
+    expect(phone.code).toBe(1);
+    expect(phone.stderr).toContain('--phone is not a valid phone number');
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain('jdevries is taken');
+  });
+
+  it('user list never shows a phone number in full', async () => {
+    const [human, list] = await Promise.all([cli(['user', 'list']), cli(['user', 'list', '--json'])]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/jdevries\s+j\.devries@example\.nl\s+\*{5}16\s+Jan de Vries/);
+    // Only jdevries: the refused additions above left nothing half-made behind.
+    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ username: 'jdevries', phone: '*****16' })]);
+    for (const out of [human.stdout, list.stdout]) expect(out).not.toMatch(/123456|612345616/);
+  });
+
+  it('user disable and enable switch the account status', async () => {
+    const [disabled, unknown] = await Promise.all([json<UserJson>(['user', 'disable', 'jdevries']), cli(['user', 'disable', 'niemand'])]);
+    expect(disabled.status).toBe('disabled');
+    expect(unknown.code).toBe(1);
+    expect((await json<UserJson>(['user', 'enable', 'jdevries'])).status).toBe('active');
+  });
+
+  it('keys rotate promotes the next key and retires the current one', async () => {
+    const before = await json<KeysJson>(['keys', 'list']);
+    const rotated = await json<KeysJson>(['keys', 'rotate']);
+    const kids = (keys: KeyJson[]) => keys.map((k) => k.kid).sort();
+    expect(kids(rotated.current)).toEqual(kids(before.next));
+    expect(kids(rotated.current)).not.toEqual(kids(before.current));
+    expect(kids(rotated.retired)).toEqual(kids(before.current));
+    // Kept for max(ID token 3600 s, access token 600 s) + 1 h.
+    const keep = Date.parse(rotated.retired[0]!.remove_after!) - Date.now();
+    expect(keep).toBeGreaterThan(7000_000);
+    expect(keep).toBeLessThanOrEqual(7200_000);
+    expect(rotated.restart_required).toBe(true);
+  });
+
+  it('wrote to the data the server uses: its portal signs its patient in with the current key', async () => {
+    const keys = await json<KeysJson>(['keys', 'list']);
+    const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0' });
+    const services = await buildServices(config, { logger: createLogger('silent') });
+    const server = await startServer(services, { port: 0, host: '127.0.0.1', issuerFromAddress: true });
+    try {
+      const rp = await relyingParty(server.url, clientId, clientSecret);
+      const tokens = await passwordLogin(rp, new UserAgent(), 'jdevries', PASSWORD);
+      expect(tokens.claims()).toMatchObject({ acr: 'urn:poortwachter:acr:low' });
+      const header = JSON.parse(Buffer.from(tokens.id_token!.split('.')[0]!, 'base64url').toString()) as { kid: string };
+      expect(keys.current.map((k) => k.kid)).toContain(header.kid);
+      // Published: the current, next and still-retired keys, so no portal meets an unknown kid.
+      const jwks = (await (await fetch(rp.config.serverMetadata().jwks_uri!)).json()) as { keys: { kid: string }[] };
+      const published = [...keys.current, ...keys.next, ...keys.retired].map((k) => k.kid).sort();
+      expect(jwks.keys.map((k) => k.kid).sort()).toEqual(published);
+    } finally {
+      await server.close();
+    }
+  });
+});
