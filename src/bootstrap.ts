@@ -17,6 +17,7 @@ import { hkdfSync } from 'node:crypto';
 import { createDelivery, DevOutbox } from './delivery/index.ts';
 import type { Services } from './services.ts';
 import { createApp, type App } from './web/app.ts';
+import { ensureAccountClient } from './oidc/sessions.ts';
 
 export interface BuildOptions {
   clock?: Clock;
@@ -64,10 +65,19 @@ export async function startServer(services: Services, options: { port?: number; 
   const host = options.host ?? services.config.host;
   const server = http.createServer();
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve) => server.listen(options.port ?? services.config.port, host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? services.config.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const address = server.address() as AddressInfo;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
   if (options.issuerFromAddress) services.config.issuer = url;
+  // Only a serving process writes the internal account client: a CLI run with another ISSUER must
+  // not rewrite a running server's redirect URIs.
+  await ensureAccountClient(services.store, services.config.issuer, services.clock.now());
   const app = await createApp(services);
   server.on('request', app.callback());
   const sweep = setInterval(() => {

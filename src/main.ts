@@ -16,7 +16,15 @@ async function main(): Promise<void> {
     throw error;
   }
   const services = await buildServices(config);
-  const server = await startServer(services);
+  let server;
+  try {
+    server = await startServer(services);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    process.stderr.write(`Cannot listen on ${config.host}:${config.port}: ${code === 'EADDRINUSE' ? 'the port is in use (set PORT)' : (error as Error).message}\n`);
+    await services.store.close();
+    process.exit(1);
+  }
   const demo = await seedDemo(services, new ClientRegistry(services.store, server.app.provider, services.clock));
   if (demo) process.stdout.write(describeDemo(config.issuer, demo));
   services.logger.info({ issuer: config.issuer, listen: server.url, store: services.store.kind, delivery: services.delivery.transports }, 'Poortwachter started');

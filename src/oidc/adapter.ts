@@ -15,9 +15,28 @@ function toPayload(record: OidcRecord | undefined): AdapterPayload | undefined {
 // a changed or removed client is seen within CLIENT_CACHE_MS.
 const CLIENT_CACHE_MS = 5000;
 
+type ClientCache = Map<string, { until: number; payload: AdapterPayload }>;
+const cachesByStore = new WeakMap<Store, ClientCache>();
+
+function cacheFor(store: Store): ClientCache {
+  let cache = cachesByStore.get(store);
+  if (!cache) {
+    cache = new Map();
+    cachesByStore.set(store, cache);
+  }
+  return cache;
+}
+
+/** Drops a cached client after a change through the registry in this process. */
+export function forgetCachedClient(store: Store, clientId: string): void {
+  cachesByStore.get(store)?.delete(clientId);
+}
+
 class ClientAdapter implements Adapter {
-  private readonly cache = new Map<string, { until: number; payload: AdapterPayload }>();
-  constructor(private readonly store: Store) {}
+  private readonly cache: ClientCache;
+  constructor(private readonly store: Store) {
+    this.cache = cacheFor(store);
+  }
   async find(id: string): Promise<AdapterPayload | undefined> {
     const now = Date.now();
     const hit = this.cache.get(id);

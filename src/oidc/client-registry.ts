@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { ClientRecord, Store } from '../store/port.ts';
 import type { Clock } from '../clock.ts';
 import type { SecondFactorId } from './client-policy.ts';
+import { forgetCachedClient } from './adapter.ts';
 
 export interface ClientInput {
   name: string;
@@ -79,6 +80,7 @@ export class ClientRegistry {
     await this.validate(metadata);
     const now = this.clock.now();
     await this.store.clients.put({ clientId, metadata, createdAt: now, updatedAt: now });
+    forgetCachedClient(this.store, clientId);
     return { clientId, clientSecret: secret, metadata };
   }
 
@@ -91,6 +93,7 @@ export class ClientRegistry {
     await this.validate(metadata);
     const next = { ...existing, metadata, updatedAt: this.clock.now() };
     await this.store.clients.put(next);
+    forgetCachedClient(this.store, clientId);
     return next;
   }
 
@@ -98,7 +101,8 @@ export class ClientRegistry {
     return this.store.clients.list();
   }
 
-  remove(clientId: string): Promise<boolean> {
+  async remove(clientId: string): Promise<boolean> {
+    forgetCachedClient(this.store, clientId);
     return this.store.clients.remove(clientId);
   }
 }

@@ -30,6 +30,9 @@ export interface ProviderOptions {
   logger: Logger;
 }
 
+/** ID tokens live an hour; `keys rotate` keeps retired keys published at least this long. */
+export const ID_TOKEN_TTL_SECONDS = 3600;
+
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 
 function acrPolicy() {
@@ -143,7 +146,7 @@ export function createProvider(options: ProviderOptions): Provider {
       AccessToken: options.ttl.accessToken,
       AuthorizationCode: 60,
       ClientCredentials: options.ttl.accessToken,
-      IdToken: 3600,
+      IdToken: ID_TOKEN_TTL_SECONDS,
       Interaction: options.ttl.interaction,
       Session: options.ttl.session,
       Grant: options.ttl.refreshToken,

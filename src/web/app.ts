@@ -16,7 +16,7 @@ import { errorPages } from './errors.ts';
 import { providerPages } from './provider-pages.ts';
 import { devOutboxRoutes } from './dev-outbox-routes.ts';
 import { settingsRoutes } from '../flows/settings/settings-routes.ts';
-import { Sessions, ensureAccountClient } from '../oidc/sessions.ts';
+import { Sessions } from '../oidc/sessions.ts';
 
 const PUBLIC_DIR = fileURLToPath(new URL('../../public', import.meta.url));
 
@@ -55,7 +55,6 @@ export async function createApp(services: Services): Promise<App> {
   provider.use(routes.routes());
   provider.use(routes.allowedMethods());
 
-  await ensureAccountClient(store, config.issuer, clock.now());
   provider.use(settingsRoutes(services, new Sessions(provider)).routes());
 
   const misc = new Router();

@@ -3,11 +3,10 @@ import { loadSigningKeys, rotateSigningKeys, type KeyStage, type StoredSigningKe
 import type { Command } from './command.ts';
 import type { CliContext } from './context.ts';
 import { formatTime } from './output.ts';
+import { ID_TOKEN_TTL_SECONDS } from '../../oidc/provider.ts';
 
-// Mirrors `ttl.IdToken` in src/oidc/provider.ts. A retired key must stay in the JWKS while tokens
-// it signed can still be presented: the longest-lived signed token plus an hour for relying
-// parties' JWKS caches and clock skew.
-const ID_TOKEN_TTL_SECONDS = 3600;
+// A retired key must stay in the JWKS while tokens it signed can still be presented: the
+// longest-lived signed token plus an hour for relying parties' JWKS caches and clock skew.
 const GRACE_SECONDS = 3600;
 
 const STAGES: readonly KeyStage[] = ['current', 'next', 'retired'];

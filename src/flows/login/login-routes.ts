@@ -161,6 +161,8 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
   /** Loads the flow; the portal's ui_locales hint applies until the patient picks a language. */
   async function load(ctx: Context): Promise<LoginContext> {
     const login = await engine.load(ctx);
+    // Pages rendered after a POST switch language by reloading the step itself.
+    ctx.state.getUrl = base(login.interaction.uid);
     const hint = pickLanguage([typeof login.interaction.params.ui_locales === 'string' ? login.interaction.params.ui_locales : undefined]);
     if (hint && !languageChosen(ctx)) setLanguage(ctx, hint);
     return login;

@@ -31,6 +31,11 @@ const LOGIN_STATE_COOKIE = 'pw_account_login';
 
 export function settingsRoutes(services: Services, sessions: Sessions): Router {
   const router = new Router();
+  // Pages rendered after a POST switch language on the overview page itself.
+  router.use((ctx, next) => {
+    ctx.state.getUrl = '/account';
+    return next();
+  });
   const flows = new Flows(services.store, services.clock, services.config.ttl.flow);
   const issuer = () => services.config.issuer;
   const secure = () => issuer().startsWith('https://');
