@@ -20,6 +20,11 @@ import { Sessions } from '../oidc/sessions.ts';
 
 const PUBLIC_DIR = fileURLToPath(new URL('../../public', import.meta.url));
 
+/** Runs `middleware` only for paths starting with `prefix`. */
+function under<C extends { path: string }>(prefix: string, middleware: (ctx: C, next: () => Promise<unknown>) => unknown) {
+  return (ctx: C, next: () => Promise<unknown>) => (ctx.path.startsWith(prefix) ? middleware(ctx, next) : next());
+}
+
 export interface App {
   provider: Provider;
   callback(): ReturnType<Provider['callback']>;
@@ -45,24 +50,23 @@ export async function createApp(services: Services): Promise<App> {
 
   provider.use(securityHeaders({ https }));
   provider.use(language({ secureCookies: https }));
-  // Only /static/ touches the file system: a stat per JSON request would cost every token call.
-  const statics = serve(PUBLIC_DIR, { maxage: 3600_000, index: false });
-  provider.use((ctx, next) => (ctx.path.startsWith('/static/') ? statics(ctx, next) : next()));
   provider.use(errorPages(services.logger));
 
+  // Our routes only see their own paths: the token, introspection and JWKS endpoints should not pay
+  // for router matching or a file-system stat on every request.
+  const statics = serve(PUBLIC_DIR, { maxage: 3600_000, index: false });
+  provider.use(under('/static/', statics));
   const engine = new LoginFlowEngine(services, new Interactions(provider));
-  const routes = loginRoutes(engine);
-  provider.use(routes.routes());
-  provider.use(routes.allowedMethods());
-
-  provider.use(settingsRoutes(services, new Sessions(provider)).routes());
-
+  const login = loginRoutes(engine);
+  provider.use(under('/interaction/', login.routes()));
+  provider.use(under('/interaction/', login.allowedMethods()));
+  provider.use(under('/account', settingsRoutes(services, new Sessions(provider)).routes()));
   const misc = new Router();
   misc.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
-  provider.use(misc.routes());
-  if (config.devOutbox && services.outbox) provider.use(devOutboxRoutes(services.outbox).routes());
+  provider.use(under('/healthz', misc.routes()));
+  if (config.devOutbox && services.outbox) provider.use(under('/dev/', devOutboxRoutes(services.outbox).routes()));
 
   return { provider, callback: () => provider.callback() };
 }

@@ -21,6 +21,7 @@ export function setLanguage(ctx: Context, lang: Language): void {
   page.otherLang = lang === 'nl' ? 'en' : 'nl';
 }
 
+
 /** Page state whose costly parts (nonce, switch link) are made only when a page is rendered. */
 function lazyPageState(ctx: Context): PageState {
   const page = {} as PageState;
@@ -30,7 +31,8 @@ function lazyPageState(ctx: Context): PageState {
 }
 
 export function language(options: { secureCookies: boolean }): Middleware {
-  return async (ctx, next) => {
+  // Worked out on first use: only rendered pages need a language, JSON endpoints do not.
+  function choose(ctx: Context): PageState {
     const query = ctx.query.lang;
     let lang: Language;
     if (isLanguage(query)) {
@@ -41,8 +43,15 @@ export function language(options: { secureCookies: boolean }): Middleware {
       const uiLocales = typeof ctx.query.ui_locales === 'string' ? ctx.query.ui_locales : undefined;
       lang = (isLanguage(cookie) ? cookie : pickLanguage([uiLocales])) ?? DEFAULT_LANGUAGE;
     }
-    ctx.state.page = lazyPageState(ctx);
-    setLanguage(ctx, lang);
+    const page = lazyPageState(ctx);
+    page.lang = lang;
+    page.t = translator(lang);
+    page.otherLang = lang === 'nl' ? 'en' : 'nl';
+    return page;
+  }
+  return async (ctx, next) => {
+    let page: PageState | undefined;
+    Object.defineProperty(ctx.state, 'page', { enumerable: true, configurable: true, get: () => (page ??= choose(ctx)) });
     await next();
   };
 }

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config.ts';
 import { buildServices, startServer } from '../../src/bootstrap.ts';
 import { createLogger } from '../../src/log.ts';
+import { openStore } from '../../src/store/open.ts';
 import { UserAgent } from '../support/user-agent.ts';
 import { passwordLogin, relyingParty, REDIRECT_URI } from '../support/relying-party.ts';
 
@@ -193,6 +194,21 @@ describe('poortwachter CLI', { timeout: 120_000 }, () => {
     expect(disabled.status).toBe('disabled');
     expect(unknown.code).toBe(1);
     expect((await json<UserJson>(['user', 'enable', 'jdevries'])).status).toBe('active');
+  });
+
+  it('user reset-mfa removes second factors, recovery codes and remembered devices', async () => {
+    const store = await openStore({ kind: 'sqlite', file: path.join(dataDir, 'poortwachter.sqlite') });
+    const account = (await store.accounts.findByLogin('jdevries'))!;
+    const now = Date.now();
+    for (const type of ['totp', 'recovery']) await store.credentials.put({ id: `c-${type}`, accountId: account.id, type, data: { codes: [{ hash: 'x', usedAt: null }], secretSealed: 'x', lastUsedStep: 0 }, createdAt: now, lastUsedAt: null });
+    await store.devices.put({ id: 'dev1', accountId: account.id, secretHash: 'h', amr: ['totp', '2', 'otp'], acr: 'x', label: 'x', createdAt: now, expiresAt: now + 3600_000, lastUsedAt: null });
+    await store.close();
+    const reset = await json<{ removed: string[] }>(['user', 'reset-mfa', 'jdevries']);
+    expect(reset.removed).toEqual(['totp', 'recovery']);
+    const after = await openStore({ kind: 'sqlite', file: path.join(dataDir, 'poortwachter.sqlite') });
+    expect((await after.credentials.listByAccount(account.id)).map((c) => c.type)).toEqual(['password']);
+    expect(await after.devices.listByAccount(account.id, now)).toEqual([]);
+    await after.close();
   });
 
   it('keys rotate promotes the next key and retires the current one', async () => {

@@ -8,6 +8,7 @@ import type { CliContext } from './context.ts';
 import type { Command } from './command.ts';
 import { CliError, describePasswordProblem } from './errors.ts';
 import { formatTime, table } from './output.ts';
+import { allFactors } from '../../factors/registry.ts';
 
 const LOCALES = ['nl', 'en'] as const;
 const MAX_PASSWORD_INPUT = 4096;
@@ -200,4 +201,30 @@ function statusCommand(name: 'disable' | 'enable'): Command {
   };
 }
 
-export const userCommands: Command[] = [add, list, statusCommand('disable'), statusCommand('enable')];
+// Minddistrict: "a practitioner can reset 2FA when the recovery codes are gone". Every second
+// factor and recovery code goes, and so does every remembered device; the next login at a portal
+// that requires MFA enrols a factor again (after the password, as on a first login).
+const resetMfa: Command = {
+  group: 'user',
+  name: 'reset-mfa',
+  summary: 'Removes all second factors, recovery codes and remembered devices of a user.',
+  details: ['Use after checking the patient\'s identity (e.g. at the practice): whoever knows the password can then enrol a new factor.'],
+  args: ['USERNAME'],
+  options: {},
+  async run(ctx, args) {
+    const [username] = args.positionals as [string];
+    const services = await ctx.services();
+    const account = await findUser(ctx, username);
+    const removed: string[] = [];
+    for (const factor of allFactors().filter((f) => f.role !== 'first')) {
+      if (await factor.isEnrolled(services, account)) removed.push(factor.id);
+      await services.store.credentials.removeByAccount(account.id, factor.id);
+    }
+    await services.store.codes.removeByAccount(account.id);
+    await services.devices.forgetAll(account.id);
+    await ctx.audit({ type: 'admin.user.mfa_reset', accountId: account.id, detail: { removed } });
+    ctx.out.result(`Reset two-step verification of ${account.username}${removed.length ? ` (removed: ${removed.join(', ')})` : ' (nothing was set up)'}`, { ...userJson(account), removed });
+  },
+};
+
+export const userCommands: Command[] = [add, list, statusCommand('disable'), statusCommand('enable'), resetMfa];

@@ -163,6 +163,18 @@ export function settingsRoutes(services: Services, sessions: Sessions): Router {
     await showOverview(ctx, fresh, flow);
   }
 
+  type FormHandler = (ctx: Context, account: AccountRecord, flow: Flow<SettingsState>, form: Record<string, string>) => Promise<void>;
+
+  /** Every settings form: a signed-in account, and the settings flow its CSRF token belongs to. */
+  function accountForm(path: string, handler: FormHandler, flowFromPath = false): void {
+    router.post(path, formBody(), async (ctx) => {
+      const account = await requireAccount(ctx);
+      if (!account) return;
+      const form = flowFromPath ? { ...readForm(ctx), flow: ctx.params.flow ?? '' } : readForm(ctx);
+      await handler(ctx, account, await loadFlow(ctx, account, form), form);
+    });
+  }
+
   router.get('/account', async (ctx) => {
     const account = await requireAccount(ctx);
     if (account) await showOverview(ctx, account);
@@ -177,11 +189,7 @@ export function settingsRoutes(services: Services, sessions: Sessions): Router {
     ctx.redirect('/account');
   });
 
-  router.post('/account/remember', formBody(), async (ctx) => {
-    const account = await requireAccount(ctx);
-    if (!account) return;
-    const form = readForm(ctx);
-    const flow = await loadFlow(ctx, account, form);
+  accountForm('/account/remember', async (ctx, account, flow, form) => {
     if (!isRememberChoice(form.remember)) throw new UserFacingError(400, 'errors.bad_request');
     const updated = await services.accounts.update(account, { settings: { ...account.settings, rememberDevice: form.remember } });
     if (form.remember === 'none') await services.devices.forgetAll(account.id);
@@ -189,21 +197,14 @@ export function settingsRoutes(services: Services, sessions: Sessions): Router {
     await showOverview(ctx, updated, flow);
   });
 
-  router.post('/account/forget-devices', formBody(), async (ctx) => {
-    const account = await requireAccount(ctx);
-    if (!account) return;
-    const flow = await loadFlow(ctx, account, readForm(ctx));
+  accountForm('/account/forget-devices', async (ctx, account, flow) => {
     await services.devices.forgetAll(account.id);
     await services.audit.record({ type: 'settings.devices_forgotten', accountId: account.id, ip: ctx.ip });
     flow.state.notice = pageState(ctx).t('settings.notice.devices_forgotten');
     await showOverview(ctx, account, flow);
   });
 
-  router.post('/account/default-method', formBody(), async (ctx) => {
-    const account = await requireAccount(ctx);
-    if (!account) return;
-    const form = readForm(ctx);
-    const flow = await loadFlow(ctx, account, form);
+  accountForm('/account/default-method', async (ctx, account, flow, form) => {
     const factor = findFactor(form.method ?? '');
     if (!factor || factor.role !== 'second' || !(await factor.isEnrolled(services, account))) throw new UserFacingError(400, 'errors.bad_request');
     const updated = await services.accounts.update(account, { settings: { ...account.settings, defaultFactor: factor.id } });
@@ -211,11 +212,7 @@ export function settingsRoutes(services: Services, sessions: Sessions): Router {
     await showOverview(ctx, updated, flow);
   });
 
-  router.post('/account/remove-method', formBody(), async (ctx) => {
-    const account = await requireAccount(ctx);
-    if (!account) return;
-    const form = readForm(ctx);
-    const flow = await loadFlow(ctx, account, form);
+  accountForm('/account/remove-method', async (ctx, account, flow, form) => {
     const factor = findFactor(form.method ?? '');
     if (!factor || factor.role !== 'second') throw new UserFacingError(400, 'errors.bad_request');
     // Convention: a factor's credentials carry its id as type.
@@ -231,11 +228,7 @@ export function settingsRoutes(services: Services, sessions: Sessions): Router {
     await showOverview(ctx, account, flow);
   });
 
-  router.post('/account/enrol', formBody(), async (ctx) => {
-    const account = await requireAccount(ctx);
-    if (!account) return;
-    const form = readForm(ctx);
-    const flow = await loadFlow(ctx, account, form);
+  accountForm('/account/enrol', async (ctx, account, flow, form) => {
     const factor = findFactor(form.method ?? '');
     if (!factor || factor.role !== 'second' || !factor.enrollable) throw new UserFacingError(400, 'errors.bad_request');
     flow.state.enrolling = factor.id;
@@ -245,11 +238,7 @@ export function settingsRoutes(services: Services, sessions: Sessions): Router {
     await applyEnrolment(ctx, account, flow, factor, outcome);
   });
 
-  router.post('/account/enrol/:flow/:action', formBody(), async (ctx) => {
-    const account = await requireAccount(ctx);
-    if (!account) return;
-    const form = { ...readForm(ctx), flow: ctx.params.flow ?? '' };
-    const flow = await loadFlow(ctx, account, form);
+  accountForm('/account/enrol/:flow/:action', async (ctx, account, flow, form) => {
     const factor = findFactor(flow.state.enrolling ?? '');
     if (!factor) throw new UserFacingError(409, 'errors.not_found');
     if (ctx.params.action === 'cancel') {
@@ -261,17 +250,13 @@ export function settingsRoutes(services: Services, sessions: Sessions): Router {
     const outcome = await factor.handle(factorContext(ctx, flow, account, factor, await accountPolicy()), ctx.params.action!, form, 'enrol');
     await flows.save(flow);
     await applyEnrolment(ctx, account, flow, factor, outcome);
-  });
+  }, true);
 
-  router.post('/account/factor/:factor/:action', formBody(), async (ctx) => {
-    const account = await requireAccount(ctx);
-    if (!account) return;
-    const form = readForm(ctx);
-    const flow = await loadFlow(ctx, account, form);
+  accountForm('/account/factor/:factor/:action', async (ctx, account, flow, form) => {
     const factor = findFactor(ctx.params.factor ?? '');
     if (!factor?.settings) throw new UserFacingError(404, 'errors.not_found');
     const result = await factor.settings.handle(factorContext(ctx, flow, account, factor, await accountPolicy()), ctx.params.action ?? '', form);
-    await services.audit.record({ type: `settings.${factor.id}.${ctx.params.action}`, accountId: account.id, ip: ctx.ip });
+    await services.audit.record({ type: `settings.${factor.id}`, accountId: account.id, ip: ctx.ip, detail: { action: String(ctx.params.action).slice(0, 32) } });
     if (result.view) {
       await flows.save(flow);
       return render(ctx, result.view, { csrf: flow.csrf, flowId: flow.id, backUrl: '/account', ...result.locals });
