@@ -3,28 +3,32 @@
 import { randomBytes } from 'node:crypto';
 import type { Middleware } from 'koa';
 
+const PAGE_POLICY = [
+  "default-src 'none'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 export function securityHeaders(options: { https: boolean }): Middleware {
   return async (ctx, next) => {
     // Made on first use: only rendered pages need a nonce, token and JSON endpoints do not.
     let nonce: string | undefined;
     Object.defineProperty(ctx.state, 'nonce', { enumerable: true, get: () => (nonce ??= randomBytes(16).toString('base64')) });
     await next();
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    if (options.https) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+    // The rest only means something for documents a browser renders; JSON and JWT responses of the
+    // token endpoints stay small.
+    if (!ctx.response.is('html')) return;
     // `form-action` is left out on purpose: Chromium applies it to the redirect chain after a
     // form post, which ends at the portal's redirect_uri on another origin.
-    ctx.set('Content-Security-Policy', [
-      "default-src 'none'",
-      nonce ? `script-src 'self' 'nonce-${nonce}'` : "script-src 'self'",
-      "style-src 'self'",
-      "img-src 'self' data:",
-      "connect-src 'self'",
-      "base-uri 'none'",
-      "frame-ancestors 'none'",
-    ].join('; '));
-    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Content-Security-Policy', (nonce ? `script-src 'self' 'nonce-${nonce}'; ` : "script-src 'self'; ") + PAGE_POLICY);
     ctx.set('Referrer-Policy', 'no-referrer');
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
     ctx.set('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), payment=()');
-    if (options.https) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
   };
 }
