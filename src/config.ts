@@ -101,6 +101,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
   if (production && !issuer.startsWith('https://')) problems.push('ISSUER: must be https:// in production');
+  // We serve plain HTTP behind a TLS-terminating proxy; without trusting its X-Forwarded-Proto
+  // Koa cannot tell the connection is HTTPS and cookies would lose their Secure flag.
+  if (production && !e.TRUST_PROXY) problems.push('TRUST_PROXY: must be true in production (Poortwachter runs behind a TLS-terminating proxy)');
   if (production && !e.SMTP_URL) problems.push('SMTP_URL: required in production (no dev outbox there)');
   const twilioSet = [e.TWILIO_ACCOUNT_SID, e.TWILIO_AUTH_TOKEN, e.TWILIO_FROM].filter(Boolean).length;
   if (twilioSet !== 0 && twilioSet !== 3) {

@@ -24,7 +24,6 @@ export interface ProviderOptions {
   cookieKeys: string[];
   pages: ProviderPages;
   ttl: { session: number; accessToken: number; refreshToken: number; interaction: number };
-  secureCookies: boolean;
   /** Development and tests only: let back-channel logout reach portals on loopback. */
   allowLoopbackFetch: boolean;
   logger: Logger;
@@ -60,8 +59,10 @@ export function createProvider(options: ProviderOptions): Provider {
     jwks: options.jwks as Configuration['jwks'],
     cookies: {
       keys: options.cookieKeys,
-      long: { signed: true, httpOnly: true, sameSite: 'lax', secure: options.secureCookies },
-      short: { signed: true, httpOnly: true, sameSite: 'lax', secure: options.secureCookies },
+      // `secure` is left to the request: Secure over HTTPS, which behind a TLS-terminating proxy
+      // Koa only sees when TRUST_PROXY is set (config requires that in production).
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
     acrValues: [...ACR_VALUES],
     claims: {

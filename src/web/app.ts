@@ -41,7 +41,6 @@ export async function createApp(services: Services): Promise<App> {
     cookieKeys: await loadCookieKeys(store),
     pages: providerPages,
     ttl: { session: config.ttl.session, accessToken: config.ttl.accessToken, refreshToken: config.ttl.refreshToken, interaction: Math.min(3600, config.ttl.flow) },
-    secureCookies: https,
     allowLoopbackFetch: config.env !== 'production',
     logger: services.logger,
   });
@@ -49,7 +48,7 @@ export async function createApp(services: Services): Promise<App> {
   provider.proxy = config.trustProxy;
 
   provider.use(securityHeaders({ https }));
-  provider.use(language({ secureCookies: https }));
+  provider.use(language());
   provider.use(errorPages(services.logger));
 
   // Our routes only see their own paths: the token, introspection and JWKS endpoints should not pay

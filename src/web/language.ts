@@ -30,14 +30,14 @@ function lazyPageState(ctx: Context): PageState {
   return page;
 }
 
-export function language(options: { secureCookies: boolean }): Middleware {
+export function language(): Middleware {
   // Worked out on first use: only rendered pages need a language, JSON endpoints do not.
   function choose(ctx: Context): PageState {
     const query = ctx.query.lang;
     let lang: Language;
     if (isLanguage(query)) {
       lang = query;
-      ctx.cookies.set(LANGUAGE_COOKIE, lang, { httpOnly: true, sameSite: 'lax', secure: options.secureCookies, maxAge: 365 * 24 * 3600 * 1000, signed: false });
+      ctx.cookies.set(LANGUAGE_COOKIE, lang, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, maxAge: 365 * 24 * 3600 * 1000, signed: false });
     } else {
       const cookie = ctx.cookies.get(LANGUAGE_COOKIE, { signed: false });
       const uiLocales = typeof ctx.query.ui_locales === 'string' ? ctx.query.ui_locales : undefined;

@@ -168,3 +168,33 @@ describe('OIDC core', () => {
     expect(info.email).toBe('jansen@example.nl');
   });
 });
+
+describe('behind a TLS-terminating proxy', () => {
+  it('sends Secure cookies when TRUST_PROXY is set and the proxy says https', async () => {
+    const server = await startTestServer({ env: { TRUST_PROXY: 'true' } });
+    try {
+      // The issuer as the public sees it: https, served by the proxy in front of us.
+      server.services.config.issuer = server.url;
+      const client = await server.addClient({ redirectUris: [REDIRECT_URI] });
+      const url = `${server.url}/auth?client_id=${client.clientId}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`;
+      const proxied = await fetch(url, { redirect: 'manual', headers: { 'x-forwarded-proto': 'https' } });
+      expect(proxied.status).toBe(303);
+      expect(proxied.headers.getSetCookie().every((c) => /;\s*secure/i.test(c))).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('ignores X-Forwarded-Proto when TRUST_PROXY is not set', async () => {
+    const server = await startTestServer();
+    try {
+      const client = await server.addClient({ redirectUris: [REDIRECT_URI] });
+      const url = `${server.url}/auth?client_id=${client.clientId}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`;
+      const direct = await fetch(url, { redirect: 'manual', headers: { 'x-forwarded-proto': 'https' } });
+      expect(direct.status).toBe(303);
+      expect(direct.headers.getSetCookie().some((c) => /;\s*secure/i.test(c))).toBe(false);
+    } finally {
+      await server.close();
+    }
+  });
+});

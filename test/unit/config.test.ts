@@ -30,6 +30,7 @@ describe('configuration', () => {
       expect(message).toMatch(/SECRETS_KEY/);
       expect(message).toMatch(/ISSUER: must be https/);
       expect(message).toMatch(/SMTP_URL/);
+      expect(message).toMatch(/TRUST_PROXY: must be true/);
     }
   });
 

@@ -152,7 +152,7 @@ export class LoginFlowEngine {
     const label = String(ctx.get('user-agent') || 'browser').slice(0, 120);
     const issued = await this.services.devices.remember(login.account, { factor: second.factor, amr: [...second.amr], strength: second.strength }, acr, label);
     if (!issued) return;
-    ctx.cookies.set(deviceCookieName(login.account.id), issued.value, { httpOnly: true, sameSite: 'lax', secure: this.services.config.issuer.startsWith('https://'), maxAge: issued.maxAgeMs, signed: false, overwrite: true });
+    ctx.cookies.set(deviceCookieName(login.account.id), issued.value, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, maxAge: issued.maxAgeMs, signed: false, overwrite: true });
   }
 
   /** The result handed to oidc-provider; only called when the engine says `done`. */

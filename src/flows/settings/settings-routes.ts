@@ -38,7 +38,6 @@ export function settingsRoutes(services: Services, sessions: Sessions): Router {
   });
   const flows = new Flows(services.store, services.clock, services.config.ttl.flow);
   const issuer = () => services.config.issuer;
-  const secure = () => issuer().startsWith('https://');
 
   /** Sends the patient through the regular login flow, back to /account/callback. */
   function redirectToLogin(ctx: Context, extra: Record<string, string> = {}): void {
@@ -46,7 +45,7 @@ export function settingsRoutes(services: Services, sessions: Sessions): Router {
     // PKCE is required for this public client; the code is never redeemed (the settings page only
     // needs the session the login created), so the verifier is not kept.
     const challenge = createHash('sha256').update(randomId(32)).digest('base64url');
-    ctx.cookies.set(LOGIN_STATE_COOKIE, state, { httpOnly: true, sameSite: 'lax', secure: secure(), path: '/account', maxAge: 3600_000, signed: false });
+    ctx.cookies.set(LOGIN_STATE_COOKIE, state, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, path: '/account', maxAge: 3600_000, signed: false });
     const url = new URL('/auth', issuer());
     const params = { client_id: ACCOUNT_CLIENT_ID, response_type: 'code', scope: 'openid', redirect_uri: `${issuer()}/account/callback`, state, code_challenge: challenge, code_challenge_method: 'S256', ui_locales: pageState(ctx).lang, ...extra };
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
