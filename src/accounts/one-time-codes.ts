@@ -71,25 +71,20 @@ export class OneTimeCodes {
   }
 
   async verify(accountId: string, purpose: string, input: string): Promise<CodeCheck> {
+    // Every attempt is counted before it is checked (per account, and per code below): parallel
+    // guesses cannot all pass a check made before any of them counted. Success resets the count.
     const failuresKey = `code-fail:${accountId}`;
-    if (await this.limits.exhausted(failuresKey, CODE_FAILURES_PER_ACCOUNT)) return { ok: false, reason: 'account_locked' };
+    if ((await this.limits.hit(failuresKey, CODE_FAILURES_PER_ACCOUNT)) < 0) return { ok: false, reason: 'account_locked' };
     const code = normaliseCodeInput(input);
-    // A malformed entry is still a guess against this account: count it, so the limit cannot be
-    // probed for free.
-    if (!new RegExp(`^\\d{${CODE_LENGTH}}$`).test(code)) {
-      await this.limits.hit(failuresKey, CODE_FAILURES_PER_ACCOUNT);
-      return { ok: false, reason: 'malformed' };
-    }
+    // A malformed entry is still a guess against this account (counted above), so the limit
+    // cannot be probed for free.
+    if (!new RegExp(`^\\d{${CODE_LENGTH}}$`).test(code)) return { ok: false, reason: 'malformed' };
     const active = await this.store.codes.findActive(accountId, purpose, this.clock.now());
-    if (!active) {
-      await this.limits.hit(failuresKey, CODE_FAILURES_PER_ACCOUNT);
-      return { ok: false, reason: 'expired_or_missing' };
-    }
-    if (active.attempts >= MAX_ATTEMPTS_PER_CODE) return { ok: false, reason: 'too_many_attempts' };
+    if (!active) return { ok: false, reason: 'expired_or_missing' };
+    const attempts = await this.store.codes.recordAttempt(active.id);
+    if (attempts > MAX_ATTEMPTS_PER_CODE) return { ok: false, reason: 'too_many_attempts' };
     const [salt] = active.codeHash.split('.');
     if (!safeEqual(this.hash(salt!, code), active.codeHash)) {
-      const attempts = await this.store.codes.recordAttempt(active.id);
-      await this.limits.hit(failuresKey, CODE_FAILURES_PER_ACCOUNT);
       if (attempts >= MAX_ATTEMPTS_PER_CODE) return { ok: false, reason: 'too_many_attempts' };
       return { ok: false, reason: 'wrong', attemptsLeft: MAX_ATTEMPTS_PER_CODE - attempts };
     }

@@ -5,6 +5,25 @@ import { isKnownAcr } from './assurance.ts';
 export const SECOND_FACTORS = ['sms', 'voice', 'email', 'totp', 'passkey'] as const;
 export type SecondFactorId = (typeof SECOND_FACTORS)[number];
 
+/**
+ * The amr value each method reports (mirrors the factors' own `amr`; the oidc layer may not import
+ * factors). Used to tell whether an existing session already holds a method this portal accepts.
+ */
+export const METHOD_AMR: Record<SecondFactorId, readonly string[]> = {
+  sms: ['sms'],
+  voice: ['tel'],
+  email: ['email'],
+  totp: ['otp'],
+  passkey: ['hwk', 'swk'],
+};
+
+/** Whether a session's amr satisfies the portal's MFA policy (required + allowed methods). */
+export function sessionMeetsMfaPolicy(policy: PortalPolicy, amr: readonly string[] | undefined): boolean {
+  if (policy.mfa !== 'required') return true;
+  if (!amr?.includes('mfa')) return false;
+  return policy.mfaMethods.some((method) => METHOD_AMR[method].some((value) => amr.includes(value)));
+}
+
 export const POLICY_PROPERTIES = [
   'first_party',
   'mfa',

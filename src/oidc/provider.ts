@@ -6,7 +6,7 @@ import type { Accounts } from '../accounts/accounts.ts';
 import type { Logger } from '../log.ts';
 import { adapterFactory } from './adapter.ts';
 import { ACR_VALUES, acrRank, requiredAcr } from './assurance.ts';
-import { POLICY_PROPERTIES, validatePolicyProperty, policyFromMetadata } from './client-policy.ts';
+import { POLICY_PROPERTIES, validatePolicyProperty, policyFromMetadata, sessionMeetsMfaPolicy } from './client-policy.ts';
 import { findAccountClaims } from './claims.ts';
 import { requestedAcrValues } from './requested-acr.ts';
 
@@ -37,6 +37,21 @@ const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 function acrPolicy() {
   const policy = interactionPolicy.base();
   const login = policy.get('login');
+  // oidc-provider's own essential-acr checks want an exact match, which never holds for a stronger
+  // session and loops the patient through the login; `acr_too_weak` below compares levels instead.
+  login?.checks.remove('essential_acr');
+  login?.checks.remove('essential_acrs');
+  // A session from a portal with weaker rules must not satisfy a portal that requires MFA (with its
+  // own methods): ask for a step-up login, or `interaction_required` with prompt=none.
+  login?.checks.add(
+    new interactionPolicy.Check('mfa_required', 'the portal requires a second factor this session lacks', 'interaction_required', (ctx) => {
+      const { session, client } = ctx.oidc;
+      if (!session?.accountId || !client) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      return sessionMeetsMfaPolicy(policyFromMetadata(client.metadata()), session.amr)
+        ? interactionPolicy.Check.NO_NEED_TO_PROMPT
+        : interactionPolicy.Check.REQUEST_PROMPT;
+    }),
+  );
   // oidc-provider does not enforce acr_values itself: ask for a (step-up) login whenever the
   // session's level is below what the request or the portal demands. With prompt=none this
   // becomes `interaction_required`.

@@ -94,10 +94,18 @@ describe('MFA policy across logins', () => {
     expect(page.html).toContain('/step/totp/verify');
   });
 
-  it('steps up with acr_values: a password-only session is asked only for the missing factor', async () => {
+  it('steps up: a session with the e-mail code is asked only for the app code when a portal demands more', async () => {
+    const mailPortal = await server.addClient({ redirectUris: [REDIRECT_URI], mfa: 'optional', mfaMethods: ['email'] });
+    const mail = await relyingParty(server.url, mailPortal.clientId, mailPortal.clientSecret);
+    const record = await server.services.accounts.update((await server.services.accounts.findByLogin(account))!, { emailVerified: true });
+    await server.services.store.credentials.put({ id: 'stepper-email', accountId: record.id, type: 'email', data: {}, createdAt: clock.now(), lastUsedAt: null });
     const agent = new UserAgent();
-    const weak = await passwordLogin(smsOnly, agent, account, TEST_PASSWORD);
-    expect(weak.claims()!.acr).toBe(ACR.low);
+    const first = await mail.authorize();
+    const login = await agent.open(first.url, REDIRECT_URI);
+    const codePage = await agent.submit(login, '/step/password/verify', { login: account, password: TEST_PASSWORD });
+    const code = /\b(\d{6})\b/.exec(server.services.outbox!.latestFor(record.email)!.text)![1]!;
+    const weak = await mail.callback((await agent.submit(codePage, '/step/email/verify', { code }, REDIRECT_URI)).url, first);
+    expect(weak.claims()!.acr).toBe(ACR.lowMfa);
     // prompt=none cannot step up.
     const silent = await app.authorize({ prompt: 'none', acr_values: ACR.substantial });
     const refused = await agent.open(silent.url, REDIRECT_URI);
@@ -114,6 +122,44 @@ describe('MFA policy across logins', () => {
     const again = await app.authorize({ prompt: 'none', acr_values: ACR.substantial });
     const back = await agent.open(again.url, REDIRECT_URI);
     expect((await app.callback(back.url, again)).claims()!.acr).toBe(ACR.substantial);
+    await server.services.store.credentials.remove('stepper-email');
+  });
+
+  it('does not let a session from a portal with weaker rules into a portal that requires MFA', async () => {
+    await server.addUser({ username: 'zonder2fa' });
+    const agent = new UserAgent();
+    const weak = await passwordLogin(smsOnly, agent, 'zonder2fa', TEST_PASSWORD);
+    expect(weak.claims()!.amr).toEqual(['pwd']);
+    const silent = await app.authorize({ prompt: 'none' });
+    const refused = await agent.open(silent.url, REDIRECT_URI);
+    expect(new URL(refused.url).searchParams.get('error')).toBe('interaction_required');
+    // Interactive: the portal's rules apply (first set-up of the app, password again first).
+    const page = await agent.open((await app.authorize()).url, REDIRECT_URI);
+    expect(page.html).toContain('name="password"');
+    expect(page.url).not.toContain('REDIRECT');
+  });
+
+  it('asks the app code of an account that has one, also at a portal that only lists SMS', async () => {
+    const { page } = await loginToSecondFactor(smsOnly, new UserAgent(), account);
+    expect(page.html).toContain('/step/totp/verify');
+  });
+
+  it('never lets a password alone add a factor to an account that has one', async () => {
+    const smsRequired = await server.addClient({ redirectUris: [REDIRECT_URI], mfa: 'required', mfaMethods: ['sms'] });
+    const rp = await relyingParty(server.url, smsRequired.clientId, smsRequired.clientSecret);
+    const { page } = await loginToSecondFactor(rp, new UserAgent(), account);
+    // The app code first (ownership), not the SMS enrolment.
+    expect(page.html).toContain('/step/totp/verify');
+    expect(page.html).not.toContain('name="phone"');
+  });
+
+  it('does not loop on an essential acr request that a stronger session satisfies', async () => {
+    const agent = new UserAgent();
+    const claims = JSON.stringify({ id_token: { acr: { essential: true, value: ACR.low } } });
+    const { request, page } = await loginToSecondFactor(app, agent, account, { claims });
+    const done = await agent.submit(page, '/step/totp/verify', { code: await freshCode() }, REDIRECT_URI);
+    expect(done.url.startsWith(REDIRECT_URI)).toBe(true);
+    expect((await app.callback(done.url, request)).claims()!.acr).toBe(ACR.substantial);
   });
 
   it('lets a patient switch methods while enrolling during a login', async () => {

@@ -48,9 +48,26 @@ describe('login step engine', () => {
     expect(decideLoginStep(input({ ...base, factors: facts(['totp', 'recovery']), chosenFactor: 'recovery' }))).toMatchObject({ factor: 'recovery' });
   });
 
-  it('only offers factors the portal allows', () => {
+  it('makes an account prove an existing factor before it enrols one a portal requires', () => {
     const policy = policyFromMetadata({ client_id: 'zinn', mfa: 'required', mfa_methods: ['sms'] });
-    expect(decideLoginStep(input({ proofs: [pwd], policy, factors: facts(['totp']), reauthenticated: true }))).toEqual({ kind: 'factor', factor: 'sms', mode: 'enrol' });
+    // A password alone must never add a factor to an account that has one.
+    expect(decideLoginStep(input({ proofs: [pwd], policy, factors: facts(['totp']), reauthenticated: true }))).toEqual({ kind: 'factor', factor: 'totp', mode: 'challenge' });
+    const totpProof = { factor: 'totp', amr: ['otp'], strength: 2 as const, at: 0 };
+    // The app proved ownership but is not what this portal accepts: now enrol SMS.
+    expect(decideLoginStep(input({ proofs: [pwd, totpProof], policy, factors: facts(['totp']) }))).toEqual({ kind: 'factor', factor: 'sms', mode: 'enrol' });
+  });
+
+  it('asks an enrolled factor even at an optional portal that does not list it, and counts it there', () => {
+    const policy = policyFromMetadata({ client_id: 'zinn', mfa: 'optional', mfa_methods: ['sms'] });
+    expect(decideLoginStep(input({ proofs: [pwd], policy, factors: facts(['totp']) }))).toEqual({ kind: 'factor', factor: 'totp', mode: 'challenge' });
+    const totpProof = { factor: 'totp', amr: ['otp'], strength: 2 as const, at: 0 };
+    expect(decideLoginStep(input({ proofs: [pwd, totpProof], policy, factors: facts(['totp']) }))).toEqual({ kind: 'done' });
+  });
+
+  it('does not let a weak factor enrol a strong one for a substantial demand without proof', () => {
+    const emailOnly = facts(['email']);
+    const step = decideLoginStep(input({ proofs: [pwd], factors: emailOnly, requiredAcr: ACR.substantial, reauthenticated: true }));
+    expect(step).toEqual({ kind: 'factor', factor: 'email', mode: 'challenge' });
   });
 
   it('makes an account without a factor enrol when the portal requires MFA: password again first', () => {

@@ -5,6 +5,10 @@ import { PASSWORD_FAILURES, PASSWORD_FAILURES_PER_IP } from '../../accounts/limi
 
 const MAX_LOGIN_LENGTH = 254;
 
+function canonicalLogin(login: string): string {
+  return login.normalize('NFKC').trim().toLowerCase();
+}
+
 async function verifyLogin(ctx: FactorContext, form: Form) {
   const { accounts, passwords, limits, audit } = ctx.services;
   // Re-authentication (before enrolling a factor): the account is known, only the password counts.
@@ -16,17 +20,21 @@ async function verifyLogin(ctx: FactorContext, form: Form) {
   if (login.length > MAX_LOGIN_LENGTH) errors.login = 'password.errors.login_too_long';
   if (Object.keys(errors).length) return { kind: 'show', status: 400, locals: { errors, login: login.slice(0, MAX_LOGIN_LENGTH) } } as const;
 
-  // Throttle by the login name typed (not by account), so a locked unknown name looks like a
-  // locked real one.
-  const loginKey = `pwd-fail:login:${login.toLowerCase()}`;
+  // Throttled by the login name typed, in the same canonical form the account lookup uses (so
+  // `ｔarget` is `target`), so a locked unknown name looks like a locked real one; and by account, so
+  // username and e-mail address share one count. Attempts are counted before the password is
+  // checked: parallel guesses cannot all slip through a check made before any of them counted.
+  const tooMany = { kind: 'show', status: 429, locals: { errors: { login: 'password.errors.too_many_attempts' }, login } } as const;
+  const loginKey = `pwd-fail:login:${canonicalLogin(login)}`;
   const ipKey = `pwd-fail:ip:${ctx.ip ?? 'unknown'}`;
-  if ((await limits.exhausted(loginKey, PASSWORD_FAILURES)) || (await limits.exhausted(ipKey, PASSWORD_FAILURES_PER_IP))) {
-    return { kind: 'show', status: 429, locals: { errors: { login: 'password.errors.too_many_attempts' }, login } } as const;
-  }
+  if (await limits.exhausted(ipKey, PASSWORD_FAILURES_PER_IP)) return tooMany;
+  if ((await limits.hit(loginKey, PASSWORD_FAILURES)) < 0) return tooMany;
   const account = await accounts.findByLogin(login);
+  const accountKey = account ? `pwd-fail:acct:${account.id}` : undefined;
+  if (accountKey && (await limits.hit(accountKey, PASSWORD_FAILURES)) < 0) return tooMany;
   const ok = await passwords.verify(account, password);
   if (!ok || !account) {
-    await limits.hit(loginKey, PASSWORD_FAILURES);
+    // Per IP only failures count: a clinic behind one address has many honest logins.
     await limits.hit(ipKey, PASSWORD_FAILURES_PER_IP);
     await audit.record({ type: 'login.password.failed', accountId: account?.id ?? null, clientId: ctx.policy.clientId, ip: ctx.ip });
     return { kind: 'show', status: 401, locals: { errors: { login: 'password.errors.invalid_credentials' }, login } } as const;
@@ -37,6 +45,7 @@ async function verifyLogin(ctx: FactorContext, form: Form) {
     return { kind: 'fail', status: 403, messageKey: 'password.errors.account_disabled' } as const;
   }
   await limits.reset(loginKey);
+  if (accountKey) await limits.reset(accountKey);
   await audit.record({ type: 'login.password.ok', accountId: account.id, clientId: ctx.policy.clientId, ip: ctx.ip });
   return {
     kind: 'proved',

@@ -107,9 +107,6 @@ export function recoveryFailureKey(accountId: string): string {
   return `recovery-fail:${accountId}`;
 }
 
-async function countFailure(services: Services, key: string): Promise<boolean> {
-  return (await services.limits.hit(key, RECOVERY_FAILURES)) <= 0;
-}
 
 /** Finds which stored code `code` is. All hashes are checked (in parallel), so timing tells nothing. */
 async function findCode(services: Services, accountId: string, code: string) {
@@ -124,16 +121,20 @@ async function findCode(services: Services, accountId: string, code: string) {
 /** Checks a recovery code and spends it. */
 export async function useRecoveryCode(services: Services, account: AccountRecord, input: string | undefined): Promise<RecoveryUse> {
   const key = recoveryFailureKey(account.id);
-  if (await services.limits.exhausted(key, RECOVERY_FAILURES)) return { ok: false, reason: 'locked' };
+  // Counted before checking, so parallel guesses cannot all pass a check made before any of them
+  // was counted; a success resets the count.
+  const left = await services.limits.hit(key, RECOVERY_FAILURES);
+  if (left < 0) return { ok: false, reason: 'locked' };
+  // The last allowed guess, if wrong, already locks: say so now rather than on the next try.
+  const failed = (reason: 'malformed' | 'wrong'): { ok: false; reason: 'locked' | 'malformed' | 'wrong' } => ({ ok: false, reason: left === 0 ? 'locked' : reason });
   const code = normaliseRecoveryInput(input);
-  if (!code) return (await countFailure(services, key)) ? { ok: false, reason: 'locked' } : { ok: false, reason: 'malformed' };
+  if (!code) return failed('malformed');
 
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt += 1) {
     const found = await findCode(services, account.id, code);
-    if (!found) return (await countFailure(services, key)) ? { ok: false, reason: 'locked' } : { ok: false, reason: 'wrong' };
+    if (!found) return failed('wrong');
     const { credential, data, index } = found;
     if (data.codes[index]!.usedAt !== null) {
-      await countFailure(services, key);
       return { ok: false, reason: 'used' };
     }
     const now = services.clock.now();
@@ -144,6 +145,5 @@ export async function useRecoveryCode(services: Services, account: AccountRecord
     }
     // The set changed under us (this code or another one was just used): look again.
   }
-  await countFailure(services, key);
   return { ok: false, reason: 'used' };
 }

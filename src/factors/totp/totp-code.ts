@@ -65,10 +65,6 @@ export async function totpCredential(services: Services, accountId: string): Pro
   return credentials.at(-1);
 }
 
-/** Counts a failure; tells whether the account is now over its limit. */
-async function countFailure(services: Services, key: string, rule: LimitRule): Promise<boolean> {
-  return (await services.limits.hit(key, rule)) <= 0;
-}
 
 export function failureKey(accountId: string): string {
   return `totp-fail:${accountId}`;
@@ -77,20 +73,24 @@ export function failureKey(accountId: string): string {
 /** Verifies a login code and uses up its time step. */
 export async function verifyTotpLogin(services: Services, account: AccountRecord, input: string | undefined): Promise<TotpCheck> {
   const key = failureKey(account.id);
-  if (await services.limits.exhausted(key, TOTP_FAILURES)) return { ok: false, reason: 'locked' };
+  // Counted before checking, so parallel guesses cannot all pass a check made before any of them
+  // was counted; a success resets the count.
+  const left = await services.limits.hit(key, TOTP_FAILURES);
+  if (left < 0) return { ok: false, reason: 'locked' };
+  // The last allowed guess, if wrong, already locks: say so now rather than on the next try.
+  const failed = (reason: 'malformed' | 'wrong'): { ok: false; reason: 'locked' | 'malformed' | 'wrong' } => ({ ok: false, reason: left === 0 ? 'locked' : reason });
   const code = normaliseTotpInput(input);
   // A malformed entry is a guess too: counted, so the limit cannot be probed for free.
-  if (!code) return (await countFailure(services, key, TOTP_FAILURES)) ? { ok: false, reason: 'locked' } : { ok: false, reason: 'malformed' };
+  if (!code) return failed('malformed');
 
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt += 1) {
     const credential = await totpCredential(services, account.id);
     const data = credential && readTotpData(credential);
     const step = data ? await matchingStep(services.box.open(data.secretSealed), code, services.clock.now()) : undefined;
     if (!credential || !data || step === undefined) {
-      return (await countFailure(services, key, TOTP_FAILURES)) ? { ok: false, reason: 'locked' } : { ok: false, reason: 'wrong' };
+      return failed('wrong');
     }
     if (step <= data.lastUsedStep) {
-      await countFailure(services, key, TOTP_FAILURES);
       return { ok: false, reason: 'replayed' };
     }
     const next: TotpCredentialData = { ...data, lastUsedStep: step };
@@ -101,6 +101,5 @@ export async function verifyTotpLogin(services: Services, account: AccountRecord
     // Someone else moved the credential first (the same code in another request, or a newer
     // one): read it again; the step check above then decides.
   }
-  await countFailure(services, key, TOTP_FAILURES);
   return { ok: false, reason: 'replayed' };
 }

@@ -50,9 +50,13 @@ export function decideLoginStep(input: StepInput): LoginStep {
   if (!proved.has(first.id)) return { kind: 'factor', factor: first.id, mode: 'challenge' };
 
   const allowed = allowedSecondFactors(input);
-  const enrolled = allowed.filter((f) => f.enrolled);
+  const allowedIds = new Set(allowed.map((f) => f.id));
+  const enrolledAny = input.factors.filter((f) => f.role === 'second' && f.enrolled);
+  const enrolled = enrolledAny.filter((f) => allowedIds.has(f.id));
   const recovery = input.factors.find((f) => f.role === 'recovery');
-  const secondProved = input.proofs.some((p) => p.factor !== first.id);
+  const secondProofs = input.proofs.filter((p) => p.factor !== first.id);
+  // A recovery code stands in for the account's factors, so it counts where one of them would.
+  const allowedProved = secondProofs.some((p) => allowedIds.has(p.factor) || (p.factor === recovery?.id && enrolled.length > 0));
 
   // Recovery codes are shown once, right after the first second factor is enrolled.
   if (recovery && !recovery.enrolled && input.enrolledInFlow.length > 0 && !input.enrolledInFlow.includes(recovery.id)) {
@@ -61,29 +65,38 @@ export function decideLoginStep(input: StepInput): LoginStep {
 
   const current = deriveAssurance(input.proofs);
   const acrMet = !input.requiredAcr || acrRank(current.acr) >= acrRank(input.requiredAcr);
-  // An enrolled factor is always asked for: a patient who set up 2FA expects it every time.
-  const wantsSecond = input.policy.mfa === 'required' || enrolled.length > 0 || !acrMet;
-  if (secondProved && acrMet) return { kind: 'done' };
+  const required = input.policy.mfa === 'required';
+  // An enrolled factor is always asked for: a patient who set up 2FA expects it every time, also
+  // at a portal that does not list that method.
+  const wantsSecond = required || enrolledAny.length > 0 || !acrMet;
   if (!wantsSecond) return { kind: 'done' };
+  if (acrMet && (allowedProved || (!required && secondProofs.length > 0))) return { kind: 'done' };
 
-  // Ask for a factor the account has (the chosen one, the default, else the first).
   const strongEnough = (f: FactorFacts) => !input.requiredAcr || acrRank(deriveAssurance([...input.proofs, { factor: f.id, amr: [], strength: f.strength, at: 0 }]).acr) >= acrRank(input.requiredAcr);
-  const usable = enrolled.filter(strongEnough);
-  if (usable.length > 0) {
-    const pick = usable.find((f) => f.id === input.chosenFactor)
-      ?? (input.chosenFactor === recovery?.id && recovery?.enrolled ? recovery : undefined)
-      ?? usable.find((f) => f.id === input.defaultFactor)
-      ?? usable[0]!;
-    return { kind: 'factor', factor: pick.id, mode: 'challenge' };
-  }
-  if (input.chosenFactor && input.chosenFactor === recovery?.id && recovery.enrolled) {
-    return { kind: 'factor', factor: recovery.id, mode: 'challenge' };
+  const recoveryChosen = input.chosenFactor !== undefined && input.chosenFactor === recovery?.id && recovery.enrolled;
+  const pickFrom = (candidates: FactorFacts[]): LoginStep | undefined => {
+    if (recoveryChosen) return { kind: 'factor', factor: recovery.id, mode: 'challenge' };
+    const pick = candidates.find((f) => f.id === input.chosenFactor) ?? candidates.find((f) => f.id === input.defaultFactor) ?? candidates[0];
+    return pick ? { kind: 'factor', factor: pick.id, mode: 'challenge' } : undefined;
+  };
+
+  // Ask for a factor the account has and the portal accepts (the chosen one, the default, else the first).
+  const usable = pickFrom(enrolled.filter(strongEnough));
+  if (usable) return usable;
+
+  // The account has factors, but none this portal accepts (or strong enough): before anything new
+  // is added, the patient proves they own the account with a factor they already have. At a portal
+  // where MFA is optional, that proof is the second factor of this login.
+  if (secondProofs.length === 0 && enrolledAny.length > 0) {
+    const ownership = pickFrom(enrolledAny);
+    if (ownership && (!required || allowed.some((f) => f.enrollable))) return ownership;
   }
 
-  // Nothing usable enrolled: enrol one during the login.
+  // Enrol one during the login: on a first set-up after the password again (Minddistrict), or
+  // after the ownership proof above.
   const enrollable = allowed.filter((f) => f.enrollable && strongEnough(f));
   if (enrollable.length === 0) return { kind: 'unreachable', reason: allowed.length ? 'acr_unreachable' : 'no_allowed_method' };
-  if (!input.reauthenticated) return { kind: 'reauthenticate', factor: first.id };
+  if (secondProofs.length === 0 && !input.reauthenticated) return { kind: 'reauthenticate', factor: first.id };
   const chosen = enrollable.find((f) => f.id === input.enrolling);
   if (chosen) return { kind: 'factor', factor: chosen.id, mode: 'enrol' };
   if (enrollable.length === 1) return { kind: 'factor', factor: enrollable[0]!.id, mode: 'enrol' };

@@ -63,7 +63,7 @@ export class LoginFlowEngine {
     if (!flow) {
       const state: LoginState = { proofs: [], scratch: {}, enrolledInFlow: [] };
       // Step-up: the session already proved the password; ask only for what is missing.
-      const stepUpOnly = interaction.sessionAccountId && interaction.reasons.length > 0 && interaction.reasons.every((r) => r === 'acr_too_weak');
+      const stepUpOnly = interaction.sessionAccountId && interaction.reasons.length > 0 && interaction.reasons.every((r) => r === 'acr_too_weak' || r === 'mfa_required');
       if (stepUpOnly && interaction.sessionAccountId) {
         state.accountId = interaction.sessionAccountId;
         state.proofs.push({ factor: 'password', amr: ['pwd'], strength: 1, at: this.services.clock.now() });
