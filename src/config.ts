@@ -20,6 +20,7 @@ const envSchema = z.object({
     .regex(/^(sqlite:|mongodb(\+srv)?:\/\/)/, 'must start with sqlite: or mongodb://')
     .optional(),
   TRUST_PROXY: boolean.default(false),
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   MAIL_FROM: z.string().default('Poortwachter <no-reply@localhost>'),
   TWILIO_ACCOUNT_SID: z.string().optional(),
@@ -52,6 +53,8 @@ export interface Config {
   database: { kind: 'sqlite'; file: string } | { kind: 'mongo'; url: string };
   dataDir: string;
   trustProxy: boolean;
+  /** How many proxies in front of us append to X-Forwarded-For (the client's own entries are ignored). */
+  trustProxyHops: number;
   mail: { smtpUrl?: string; from: string };
   twilio: { accountSid?: string; authToken?: string; from?: string; apiUrl?: string };
   /** 32-byte key for AES-256-GCM encryption of secrets at rest. */
@@ -109,7 +112,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (twilioSet !== 0 && twilioSet !== 3) {
     problems.push('TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM: set all three or none');
   }
-  const devOutbox = e.DEV_OUTBOX ?? !production;
+  // By default only on a loopback address: a deployment that forgot NODE_ENV must not serve codes.
+  const loopback = /^(127\.|::1$|localhost$)/.test(e.HOST);
+  const devOutbox = e.DEV_OUTBOX ?? (!production && loopback);
   if (production && devOutbox) problems.push('DEV_OUTBOX: the dev outbox cannot be enabled in production');
   if (e.PASSWORD_MIN_LENGTH > e.PASSWORD_MAX_LENGTH) problems.push('PASSWORD_MIN_LENGTH: larger than max');
   if (problems.length) throw new ConfigError(problems);
@@ -127,6 +132,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     database,
     dataDir: e.DATA_DIR,
     trustProxy: e.TRUST_PROXY,
+    trustProxyHops: e.TRUST_PROXY_HOPS,
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
     twilio: {
       accountSid: e.TWILIO_ACCOUNT_SID,

@@ -25,6 +25,7 @@ export function findFactor(id: string): Factor | undefined {
   return FACTORS.find((f) => f.id === id);
 }
 
-export function secondFactors(): Factor[] {
-  return FACTORS.filter((f) => f.role !== 'first');
+/** The factor that identifies the account (the password). */
+export function firstFactor(): Factor {
+  return FACTORS.find((f) => f.role === 'first')!;
 }

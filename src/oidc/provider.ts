@@ -10,6 +10,8 @@ import { POLICY_PROPERTIES, validatePolicyProperty, policyFromMetadata, sessionM
 import { findAccountClaims } from './claims.ts';
 import { requestedAcrValues } from './requested-acr.ts';
 
+export type { Provider };
+
 export interface ProviderPages {
   error(ctx: KoaContextWithOIDC, error: { error: string; error_description?: string }): void | Promise<void>;
   logoutConfirm(ctx: KoaContextWithOIDC, form: string): void | Promise<void>;

@@ -38,7 +38,8 @@ export async function ensureAccountClient(store: Store, issuer: string, now: num
     token_endpoint_auth_method: 'none',
     first_party: true,
     mfa: 'optional',
-    remember_device: true,
+    // The settings pages always want the real second factor, never a remembered device.
+    remember_device: false,
   };
   const existing = await store.clients.find(ACCOUNT_CLIENT_ID);
   if (existing && JSON.stringify(existing.metadata) === JSON.stringify(metadata)) return;

@@ -3,9 +3,8 @@
 import serve from 'koa-static';
 import Router from '@koa/router';
 import { fileURLToPath } from 'node:url';
-import type Provider from 'oidc-provider';
 import type { Services } from '../services.ts';
-import { createProvider } from '../oidc/provider.ts';
+import { createProvider, type Provider } from '../oidc/provider.ts';
 import { loadCookieKeys, loadSigningKeys, toProviderJwks } from '../oidc/keys.ts';
 import { Interactions } from '../oidc/interactions.ts';
 import { LoginFlowEngine } from '../flows/login/login-flow.ts';
@@ -46,6 +45,9 @@ export async function createApp(services: Services): Promise<App> {
   });
   // Only behind a TLS-terminating proxy that sets X-Forwarded-*: otherwise clients could spoof them.
   provider.proxy = config.trustProxy;
+  // The client writes the leftmost X-Forwarded-For entries itself: only the ones our own proxies
+  // appended count, or the per-IP limits and the audit trail would believe any claimed address.
+  provider.maxIpsCount = config.trustProxyHops;
 
   provider.use(securityHeaders({ https }));
   provider.use(language());

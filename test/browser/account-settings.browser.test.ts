@@ -42,7 +42,7 @@ describe('the account page (/account) in Chromium', () => {
   }
 
   /** Opens /account: the regular login (password, then a fresh app code) leads back to it. */
-  async function signInToAccount(page: Page, username: string, key: string, options: { remember?: boolean } = {}): Promise<void> {
+  async function signInToAccount(page: Page, username: string, key: string): Promise<void> {
     await page.goto(`${world.server.url}/account`);
     await expect.poll(() => page.title()).toBe('Inloggen – Poortwachter');
     expect(await runAxe(page)).toEqual([]);
@@ -55,7 +55,8 @@ describe('the account page (/account) in Chromium', () => {
     // The next 30-second step: a code is accepted once only.
     world.clock.advance(STEP_MS);
     await page.getByLabel('Code van 6 cijfers', { exact: true }).fill(await totpCode(key, world.clock.now()));
-    if (options.remember) await page.getByLabel('Onthoud mij op dit apparaat', { exact: true }).check();
+    // The account pages always want the real second factor: no "onthoud mij" here.
+    expect(await page.getByLabel('Onthoud mij op dit apparaat', { exact: true }).count()).toBe(0);
     await Promise.all([
       page.waitForURL(`${world.server.url}/account`),
       page.getByRole('button', { name: 'Doorgaan', exact: true }).click(),
@@ -88,7 +89,9 @@ describe('the account page (/account) in Chromium', () => {
     const { account, key } = await patientWithApp('instellingen');
     const tab = await chromium.newPage();
     const { page } = tab;
-    await signInToAccount(page, 'instellingen', key, { remember: true });
+    // A device remembered at a portal login earlier.
+    await world.server.services.devices.remember(account, { factor: 'totp', amr: ['otp'], strength: 2 }, 'urn:poortwachter:acr:substantial', 'test browser');
+    await signInToAccount(page, 'instellingen', key);
 
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Mijn account');
     const main = await page.locator('main').innerText();
@@ -196,6 +199,11 @@ describe('the account page (/account) in Chromium', () => {
     await expect.poll(() => next.page.title()).toBe('Vul uw sessiecode in – Poortwachter');
     const loginMail = await world.smtp.waitForMail('tweede@example.nl');
     await next.page.getByLabel('Sessiecode uit de e-mail', { exact: true }).fill(extractCode(loginMail.text ?? ''));
+    await next.page.getByRole('button', { name: 'Doorgaan', exact: true }).click();
+    // Changing 2FA needs the strongest factor the account has: the app code as well.
+    await expect.poll(() => next.page.title()).toBe('Code uit uw authenticator-app – Poortwachter');
+    world.clock.advance(STEP_MS);
+    await next.page.getByLabel('Code van 6 cijfers', { exact: true }).fill(await totpCode(key, world.clock.now()));
     await Promise.all([next.page.waitForURL(`${world.server.url}/account`), next.page.getByRole('button', { name: 'Doorgaan', exact: true }).click()]);
     expect(await next.page.getByRole('heading', { level: 1 }).innerText()).toBe('Mijn account');
     expectClean(next);

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import { startTestServer, TEST_PASSWORD, type TestServer } from '../support/server.ts';
-import { UserAgent, textOf } from '../support/user-agent.ts';
+import { UserAgent, textOf, findForm } from '../support/user-agent.ts';
 import { relyingParty, passwordLogin, REDIRECT_URI, type RelyingParty } from '../support/relying-party.ts';
 import { ACR } from '../../src/oidc/assurance.ts';
 
@@ -119,6 +119,20 @@ describe('OIDC core', () => {
     // The session is gone: the next authorization asks for a password again.
     const again = await agent.open((await rp.authorize()).url, REDIRECT_URI);
     expect(again.html).toContain('name="password"');
+  });
+
+  it('answers with response_mode=form_post, its auto-submit script allowed by the CSP', async () => {
+    const agent = new UserAgent();
+    const request = await rp.authorize({ response_mode: 'form_post' });
+    const login = await agent.open(request.url);
+    const form = findForm(login, '/step/password/verify');
+    const posted = await agent.request(form.action, { method: 'POST', body: new URLSearchParams({ ...form.fields, login: 'jansen', password: TEST_PASSWORD }).toString() });
+    const page = await agent.request(posted.location!);
+    expect(page.html).toContain(`action="${REDIRECT_URI}"`);
+    expect(page.html).toContain('name="code"');
+    // oidc-provider adds its script's hash to our policy; without it the browser would not submit.
+    expect(page.html).toMatch(/<script/);
+    expect(page.headers?.get('content-security-policy')).toMatch(/script-src 'self' 'sha256-[^']+'/);
   });
 
   it('keeps the session: a second authorization skips the login page', async () => {

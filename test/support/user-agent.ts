@@ -6,6 +6,7 @@ export interface Page {
   status: number;
   html: string;
   location?: string;
+  headers?: Headers;
 }
 
 export interface FormFound {
@@ -68,7 +69,7 @@ export class UserAgent {
     const response = await fetch(target, { method: init.method ?? 'GET', headers, body: init.body, redirect: 'manual' });
     this.remember(response);
     const location = response.headers.get('location') ?? undefined;
-    return { url: target.href, status: response.status, html: await response.text(), location: location ? new URL(location, target).href : undefined };
+    return { url: target.href, status: response.status, html: await response.text(), location: location ? new URL(location, target).href : undefined, headers: response.headers };
   }
 
   /** Follows redirects until a page renders, or until a URL starting with `stopAt` is reached. */

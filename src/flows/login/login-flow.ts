@@ -7,7 +7,7 @@ import { InteractionNotFound, type Interactions, type InteractionView } from '..
 import { deriveAssurance, requiredAcr, type Proof } from '../../oidc/assurance.ts';
 import type { AccountRecord } from '../../store/port.ts';
 import type { Factor, FactorContext, FactorMode } from '../../factors/factor.ts';
-import { allFactors, findFactor } from '../../factors/registry.ts';
+import { allFactors, findFactor, firstFactor } from '../../factors/registry.ts';
 import { Flows, scratchOf, type Flow } from '../flow.ts';
 import { deviceCookieName } from '../../accounts/remembered-devices.ts';
 import { decideLoginStep, type FactorFacts, type LoginStep } from './decide-step.ts';
@@ -66,7 +66,8 @@ export class LoginFlowEngine {
       const stepUpOnly = interaction.sessionAccountId && interaction.reasons.length > 0 && interaction.reasons.every((r) => r === 'acr_too_weak' || r === 'mfa_required');
       if (stepUpOnly && interaction.sessionAccountId) {
         state.accountId = interaction.sessionAccountId;
-        state.proofs.push({ factor: 'password', amr: ['pwd'], strength: 1, at: this.services.clock.now() });
+        const first = firstFactor();
+        state.proofs.push({ factor: first.id, amr: [...first.amr], strength: first.strength, at: this.services.clock.now() });
       }
       flow = await this.flows.create<LoginState>('login', { interactionUid: interaction.uid, clientId: interaction.policy.clientId, accountId: state.accountId, state });
     }
@@ -136,18 +137,20 @@ export class LoginFlowEngine {
   async applyRememberedDevice(ctx: Context, login: LoginContext): Promise<void> {
     const { state } = login.flow;
     if (state.deviceChecked || !login.account || !login.interaction.policy.rememberDevice) return;
-    if (!state.proofs.some((p) => p.factor === 'password') || state.proofs.length !== 1) return;
+    if (state.proofs.length !== 1 || state.proofs[0]!.factor !== firstFactor().id) return;
     state.deviceChecked = true;
     const found = await this.services.devices.recognise(login.account, ctx.cookies.get(deviceCookieName(login.account.id), { signed: false }));
-    // Only a factor this portal accepts may be replayed.
-    const allowed = (login.interaction.policy.mfaMethods as string[]).includes(found?.proof.factor ?? '') || findFactor(found?.proof.factor ?? '')?.role === 'recovery';
+    // Only a second factor this portal accepts, and that the account still has, may be replayed.
+    const factor = findFactor(found?.proof.factor ?? '');
+    const allowed = factor?.role === 'second' && (login.interaction.policy.mfaMethods as string[]).includes(factor.id) && (await factor.isEnrolled(this.services, login.account));
     if (!found || !allowed) return;
     state.proofs.push({ ...found.proof, at: this.services.clock.now() });
     await this.services.audit.record({ type: 'login.remembered_device', accountId: login.account.id, clientId: login.interaction.policy.clientId, ip: ctx.ip, detail: { device: found.device.id } });
   }
 
   private async rememberDevice(ctx: Context, login: LoginContext, acr: string): Promise<void> {
-    const second = [...login.flow.state.proofs].reverse().find((p) => p.factor !== 'password');
+    // Recovery codes are a way back in, not something to remember a device by.
+    const second = [...login.flow.state.proofs].reverse().find((p) => findFactor(p.factor)?.role === 'second');
     if (!login.flow.state.rememberDevice || !login.interaction.policy.rememberDevice || !login.account || !second) return;
     const label = String(ctx.get('user-agent') || 'browser').slice(0, 120);
     const issued = await this.services.devices.remember(login.account, { factor: second.factor, amr: [...second.amr], strength: second.strength }, acr, label);

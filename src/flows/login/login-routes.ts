@@ -192,7 +192,8 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
     const expected = step.kind === 'factor' || step.kind === 'reauthenticate' ? step.factor : undefined;
     if (expected !== factor.id) {
       await showStep(ctx, login, step, !current);
-      ctx.status = 409;
+      // A stale form: show where the flow really is (409), unless that step just finished it.
+      if (ctx.status === 200) ctx.status = 409;
       return;
     }
     const mode = step.kind === 'factor' ? step.mode : 'challenge';

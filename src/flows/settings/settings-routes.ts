@@ -9,7 +9,7 @@ import type { Services } from '../../services.ts';
 import type { AccountRecord } from '../../store/port.ts';
 import type { Sessions } from '../../oidc/sessions.ts';
 import { ACCOUNT_CLIENT_ID } from '../../oidc/sessions.ts';
-import { ACR } from '../../oidc/assurance.ts';
+import { ACR, acrRank } from '../../oidc/assurance.ts';
 import { policyFromMetadata, SECOND_FACTORS, type PortalPolicy } from '../../oidc/client-policy.ts';
 import { allFactors, findFactor } from '../../factors/registry.ts';
 import type { Factor, FactorContext, FactorOutcome } from '../../factors/factor.ts';
@@ -28,6 +28,7 @@ interface SettingsState {
 }
 
 const LOGIN_STATE_COOKIE = 'pw_account_login';
+const SETTINGS_MAX_AGE_SECONDS = 600;
 
 export function settingsRoutes(services: Services, sessions: Sessions): Router {
   const router = new Router();
@@ -66,10 +67,17 @@ export function settingsRoutes(services: Services, sessions: Sessions): Router {
       redirectToLogin(ctx);
       return undefined;
     }
-    // Changing 2FA settings needs the second factor, if there is one.
-    if ((await enrolledSecondFactors(account)).length > 0 && !session.amr.includes('mfa')) {
-      redirectToLogin(ctx, { acr_values: ACR.lowMfa });
-      return undefined;
+    // Changing 2FA settings needs the strongest second factor the account has, proved in the last
+    // ten minutes (remembered devices do not count here: the account client forbids them).
+    const enrolled = await enrolledSecondFactors(account);
+    if (enrolled.length > 0) {
+      const needed = enrolled.some((f) => f.strength === 2) ? ACR.substantial : ACR.lowMfa;
+      // auth_time is oidc-provider's, on the wall clock: compare on the same clock.
+      const recent = session.authTime !== undefined && Date.now() / 1000 - session.authTime <= SETTINGS_MAX_AGE_SECONDS;
+      if (acrRank(session.acr) < acrRank(needed) || !recent) {
+        redirectToLogin(ctx, { acr_values: needed, max_age: String(SETTINGS_MAX_AGE_SECONDS) });
+        return undefined;
+      }
     }
     return account;
   }
@@ -147,6 +155,8 @@ export function settingsRoutes(services: Services, sessions: Sessions): Router {
     if (outcome.kind === 'show') return showEnrolment(ctx, account, flow, factor, outcome.locals ?? {}, outcome.status ?? 200);
     if (outcome.kind === 'fail') return render(ctx, 'errors/message', { messageKey: outcome.messageKey }, outcome.status);
     await services.audit.record({ type: 'settings.factor_enrolled', accountId: account.id, ip: ctx.ip, detail: { factor: factor.id } });
+    // A replaced factor (new phone, new app) must not live on in a remembered device.
+    if (factor.role === 'second') await services.devices.forgetAll(account.id);
     flow.state.scratch = {};
     // After the first second factor, the recovery codes follow, as during a login.
     const recovery = allFactors().find((f) => f.role === 'recovery');
@@ -214,8 +224,10 @@ export function settingsRoutes(services: Services, sessions: Sessions): Router {
   accountForm('/account/remove-method', async (ctx, account, flow, form) => {
     const factor = findFactor(form.method ?? '');
     if (!factor || factor.role !== 'second') throw new UserFacingError(400, 'errors.bad_request');
-    // Convention: a factor's credentials carry its id as type.
+    // Convention: a factor's credentials carry its id as type. Remembered devices may stand for
+    // the removed factor, so they go too.
     await services.store.credentials.removeByAccount(account.id, factor.id);
+    await services.devices.forgetAll(account.id);
     const remaining = await enrolledSecondFactors(account);
     if (remaining.length === 0) {
       // No second factor left: recovery codes and remembered devices would only weaken the account.
