@@ -18,6 +18,7 @@ import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { metadataFromInput } from '../../src/oidc/client-registry.ts';
 import { POLICY_PROPERTIES } from '../../src/oidc/client-policy.ts';
 import { ACR, ACR_VALUES } from '../../src/oidc/assurance.ts';
+import { OIDC_CLAIMS, OIDC_SCOPES } from '../../src/oidc/provider.ts';
 import { serveControl } from './child-control.ts';
 import { ARGON2ID_PARAMS, BENCH_USER, REDIRECT_URI, TTL } from './shared.ts';
 
@@ -80,17 +81,8 @@ const configuration: Configuration = {
   jwks: { keys: [signingKey('RS256'), signingKey('ES256'), signingKey('RS256'), signingKey('ES256')] },
   cookies: { keys: cookieKeys, long: cookieOptions, short: cookieOptions },
   acrValues: [...ACR_VALUES],
-  claims: {
-    openid: ['sub', 'acr', 'amr', 'auth_time'],
-    acr: null,
-    amr: null,
-    auth_time: null,
-    sid: null,
-    profile: ['name', 'given_name', 'family_name', 'locale', 'preferred_username'],
-    email: ['email', 'email_verified'],
-    phone: ['phone_number', 'phone_number_verified'],
-  },
-  scopes: ['openid', 'offline_access', 'profile', 'email', 'phone'],
+  claims: OIDC_CLAIMS,
+  scopes: [...OIDC_SCOPES],
   responseTypes: ['code'],
   pkce: { required: (_ctx, c) => c.clientAuthMethod === 'none' },
   clientDefaults: {

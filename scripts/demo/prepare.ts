@@ -5,9 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Services } from '../../src/services.ts';
 import type { ClientRegistry } from '../../src/oidc/client-registry.ts';
-import { DEMO_CLIENT_ID, seedDemo, type DemoCredentials } from '../../src/admin/demo-seed.ts';
+import { DEMO_CLIENT_ID, DEMO_PATIENT, demoClientInput, seedDemo, type DemoCredentials } from '../../src/admin/demo-seed.ts';
 
-const DEMO_USERNAME = 'demo';
+const DEMO_USERNAME = DEMO_PATIENT.username;
 
 export async function prepareDemo(services: Services, clients: ClientRegistry, rpBase: string): Promise<DemoCredentials & { reused: boolean }> {
   const seeded = await seedDemo(services, clients, rpBase);
@@ -16,27 +16,10 @@ export async function prepareDemo(services: Services, clients: ClientRegistry, r
   // Same registration as seedDemo, for the portal at `rpBase` (its port may have changed).
   const redirectUri = `${rpBase}/callback`;
   await clients.remove(DEMO_CLIENT_ID);
-  const client = await clients.add({
-    clientId: DEMO_CLIENT_ID,
-    name: 'Demo portaal',
-    redirectUris: [redirectUri],
-    postLogoutRedirectUris: [`${rpBase}/`],
-    backchannelLogoutUri: `${rpBase}/backchannel-logout`,
-    firstParty: true,
-    clientCredentials: true,
-  });
+  const client = await clients.add(demoClientInput(rpBase));
 
   let account = await services.accounts.findByLogin(DEMO_USERNAME);
-  account ??= await services.accounts.create({
-    username: DEMO_USERNAME,
-    email: 'demo.patient@example.nl',
-    emailVerified: true,
-    phoneE164: '+31612345616',
-    phoneVerified: true,
-    givenName: 'Demi',
-    familyName: 'de Patiënt',
-    locale: 'nl',
-  });
+  account ??= await services.accounts.create(DEMO_PATIENT);
   if (account.status !== 'active') account = await services.accounts.setStatus(account, 'active');
   // Blocklisted words would be refused; the random part keeps it valid and unguessable.
   const password = `Tulp-${randomBytes(4).toString('hex')}-Molen`;

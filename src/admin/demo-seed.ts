@@ -2,11 +2,36 @@
 // sign in at once. Never runs in production.
 import { randomBytes } from 'node:crypto';
 import type { Services } from '../services.ts';
-import type { ClientRegistry } from '../oidc/client-registry.ts';
+import type { ClientRegistry, ClientInput } from '../oidc/client-registry.ts';
+import type { NewAccount } from '../accounts/accounts.ts';
 import { ACCOUNT_CLIENT_ID } from '../oidc/sessions.ts';
 
 export const DEMO_CLIENT_ID = 'demo-portal';
 export const DEMO_RP_PORT = 3001;
+
+/** The example portal's registration, for the portal at `rpBase`. */
+export function demoClientInput(rpBase: string): ClientInput {
+  return {
+    clientId: DEMO_CLIENT_ID,
+    name: 'Demo portaal',
+    redirectUris: [`${rpBase}/callback`],
+    postLogoutRedirectUris: [`${rpBase}/`],
+    backchannelLogoutUri: `${rpBase}/backchannel-logout`,
+    firstParty: true,
+    clientCredentials: true,
+  };
+}
+
+export const DEMO_PATIENT: NewAccount = {
+  username: 'demo',
+  email: 'demo.patient@example.nl',
+  emailVerified: true,
+  phoneE164: '+31612345616',
+  phoneVerified: true,
+  givenName: 'Demi',
+  familyName: 'de Patiënt',
+  locale: 'nl',
+};
 
 export interface DemoCredentials {
   clientId: string;
@@ -22,29 +47,12 @@ export async function seedDemo(services: Services, clients: ClientRegistry, rpBa
   const [anyAccount] = await services.accounts.list();
   if (anyClient || anyAccount) return undefined;
   const redirectUri = `${rpBase}/callback`;
-  const client = await clients.add({
-    clientId: DEMO_CLIENT_ID,
-    name: 'Demo portaal',
-    redirectUris: [redirectUri],
-    postLogoutRedirectUris: [`${rpBase}/`],
-    backchannelLogoutUri: `${rpBase}/backchannel-logout`,
-    firstParty: true,
-    clientCredentials: true,
-  });
+  const client = await clients.add(demoClientInput(rpBase));
   // Words from the blocklist would be rejected: a random suffix keeps the demo password valid.
   const password = `Tulp-${randomBytes(4).toString("hex")}-Molen`;
-  const account = await services.accounts.create({
-    username: 'demo',
-    email: 'demo.patient@example.nl',
-    emailVerified: true,
-    phoneE164: '+31612345616',
-    phoneVerified: true,
-    givenName: 'Demi',
-    familyName: 'de Patiënt',
-    locale: 'nl',
-  });
+  const account = await services.accounts.create(DEMO_PATIENT);
   await services.passwords.set(account, password);
-  return { clientId: client.clientId, clientSecret: client.clientSecret!, redirectUri, username: 'demo', password };
+  return { clientId: client.clientId, clientSecret: client.clientSecret!, redirectUri, username: DEMO_PATIENT.username, password };
 }
 
 export function describeDemo(issuer: string, demo: DemoCredentials): string {

@@ -31,6 +31,20 @@ export interface ProviderOptions {
   logger: Logger;
 }
 
+/** Claims per scope. acr/amr/auth_time sit in the openid scope: oidc-provider only puts claims in
+ * the ID token that a scope names. Exported so the bench's bare baseline serves the same claims. */
+export const OIDC_CLAIMS: NonNullable<Configuration['claims']> = {
+  openid: ['sub', 'acr', 'amr', 'auth_time'],
+  acr: null,
+  amr: null,
+  auth_time: null,
+  sid: null,
+  profile: ['name', 'given_name', 'family_name', 'locale', 'preferred_username'],
+  email: ['email', 'email_verified'],
+  phone: ['phone_number', 'phone_number_verified'],
+};
+export const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'phone'] as const;
+
 /** ID tokens live an hour; `keys rotate` keeps retired keys published at least this long. */
 export const ID_TOKEN_TTL_SECONDS = 3600;
 
@@ -82,18 +96,8 @@ export function createProvider(options: ProviderOptions): Provider {
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
     acrValues: [...ACR_VALUES],
-    claims: {
-      // amr in the openid scope: oidc-provider only puts claims in the ID token that a scope names.
-      openid: ['sub', 'acr', 'amr', 'auth_time'],
-      acr: null,
-      amr: null,
-      auth_time: null,
-      sid: null,
-      profile: ['name', 'given_name', 'family_name', 'locale', 'preferred_username'],
-      email: ['email', 'email_verified'],
-      phone: ['phone_number', 'phone_number_verified'],
-    },
-    scopes: ['openid', 'offline_access', 'profile', 'email', 'phone'],
+    claims: OIDC_CLAIMS,
+    scopes: [...OIDC_SCOPES],
     responseTypes: ['code'],
     pkce: {
       // Public clients must use PKCE; confidential ones may. Only S256 exists in v9.
