@@ -3,7 +3,7 @@
 // whose action ends in /step/password/verify, redirects, the token endpoint).
 import { createHash, randomBytes } from 'node:crypto';
 import { basicAuth, CookieJar, type HttpClient, type HttpResponse } from './http.ts';
-import { isRecord, LOGIN_SCOPE, type ServerInfo } from './shared.ts';
+import { isRecord, LOGIN_SCOPE, nextPatientLogin, type ServerInfo } from './shared.ts';
 
 export interface Tokens {
   accessToken: string;
@@ -109,7 +109,7 @@ export async function passwordLogin(http: HttpClient, server: ServerInfo, counte
   const form = findForm(page.response.body, page.url, '/step/password/verify');
   if (!form) throw new FlowError('login page has no password form', page.response);
 
-  const body = new URLSearchParams({ ...form.fields, login: server.login, password: server.password }).toString();
+  const body = new URLSearchParams({ ...form.fields, login: nextPatientLogin(server.login), password: server.password }).toString();
   const done = await follow(await send(form.action, { method: 'POST', body }), form.action);
   if (!done.url.href.startsWith(server.redirectUri)) throw new FlowError('credentials → redirect_uri', done.response);
   const code = done.url.searchParams.get('code');

@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config.ts';
 import { buildServices, startServer } from '../../src/bootstrap.ts';
 import { ClientRegistry } from '../../src/oidc/client-registry.ts';
 import { serveControl } from './child-control.ts';
-import { BENCH_USER, REDIRECT_URI, TTL } from './shared.ts';
+import { BENCH_PATIENTS, BENCH_USER, REDIRECT_URI, TTL } from './shared.ts';
 
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'poortwachter-bench-'));
 try {
@@ -31,14 +31,16 @@ try {
   const registry = new ClientRegistry(services.store, running.app.provider, services.clock);
   const client = await registry.add({ name: 'Bench portal', redirectUris: [REDIRECT_URI], firstParty: true, clientCredentials: true });
   if (!client.clientSecret) throw new Error('confidential client without a secret');
-  const account = await services.accounts.create({
-    username: BENCH_USER.username,
-    email: BENCH_USER.email,
-    givenName: BENCH_USER.givenName,
-    familyName: BENCH_USER.familyName,
-    emailVerified: true,
-  });
-  await services.passwords.set(account, BENCH_USER.password);
+  for (let i = 0; i < BENCH_PATIENTS; i += 1) {
+    const account = await services.accounts.create({
+      username: `${BENCH_USER.username}.${i}`,
+      email: `bench.patient.${i}@example.nl`,
+      givenName: BENCH_USER.givenName,
+      familyName: BENCH_USER.familyName,
+      emailVerified: true,
+    });
+    await services.passwords.set(account, BENCH_USER.password);
+  }
 
   serveControl(
     {

@@ -5,6 +5,19 @@
 /** Never contacted: the login driver stops at this URL and reads the code from it. */
 export const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 
+/**
+ * Logins rotate over this many patients (`bench.patient.0` …): many patients signing in at once is
+ * the real load, and one account logging in from 16 connections at once would (rightly) hit its
+ * own attempt limit.
+ */
+export const BENCH_PATIENTS = 64;
+
+let nextPatient = 0;
+export function nextPatientLogin(base: string): string {
+  nextPatient = (nextPatient + 1) % BENCH_PATIENTS;
+  return `${base}.${nextPatient}`;
+}
+
 export const BENCH_USER = {
   username: 'bench.patient',
   // Passes Poortwachter's password policy (length, blocklist, no part of the name).
