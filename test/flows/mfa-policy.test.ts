@@ -216,5 +216,17 @@ describe('MFA policy across logins', () => {
     const form = findForm(forgotten, '/account/remember');
     const forged = await agent.request(form.action, { method: 'POST', body: new URLSearchParams({ ...form.fields, _csrf: 'x', remember: 'none' }).toString() });
     expect(forged.status).toBe(403);
+
+    // Removing the last second factor takes the recovery codes along; the account is password-only.
+    const account2 = await agent.open(`${server.url}/account`);
+    expect(account2.html).toContain('id="remove-totp"');
+    const removed = await agent.submit(account2, '/account/remove-method', { method: 'totp' });
+    expect(textOf(removed)).toContain('Authenticator-app is verwijderd.');
+    expect((await server.services.store.credentials.listByAccount(record.id)).map((c) => c.type)).toEqual(['password']);
+    // Nothing left to remove, and a method without a credential of its own cannot be "removed".
+    expect(removed.html).not.toContain('/account/remove-method');
+    const fields = findForm(removed, '/account/remember').fields;
+    const refused = await agent.request(`${server.url}/account/remove-method`, { method: 'POST', body: new URLSearchParams({ ...fields, method: 'voice' }).toString() });
+    expect(refused.status).toBe(400);
   });
 });

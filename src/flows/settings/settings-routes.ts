@@ -104,9 +104,13 @@ export function settingsRoutes(services: Services, sessions: Sessions): Router {
     const notice = flow.state.notice;
     flow.state.notice = undefined;
     await flows.save(flow);
+    const own = new Set((await services.store.credentials.listByAccount(account.id)).map((c) => c.type));
     const methods = await Promise.all(allFactors().filter((f) => f.role === 'second').map(async (f) => ({
       id: f.id,
       enrolled: await f.isEnrolled(services, account),
+      // Only a method with a credential of its own can be removed on its own (a phone call, for
+      // one, comes with the SMS number and goes with it).
+      removable: own.has(f.id),
       label: await f.describe(services, account, t),
       name: t(`settings.method.${f.id}`),
     })));
@@ -223,7 +227,7 @@ export function settingsRoutes(services: Services, sessions: Sessions): Router {
 
   accountForm('/account/remove-method', async (ctx, account, flow, form) => {
     const factor = findFactor(form.method ?? '');
-    if (!factor || factor.role !== 'second') throw new UserFacingError(400, 'errors.bad_request');
+    if (!factor || factor.role !== 'second' || (await services.store.credentials.listByAccount(account.id, factor.id)).length === 0) throw new UserFacingError(400, 'errors.bad_request');
     // Convention: a factor's credentials carry its id as type. Remembered devices may stand for
     // the removed factor, so they go too.
     await services.store.credentials.removeByAccount(account.id, factor.id);
