@@ -147,10 +147,15 @@ describe('MFA policy across logins', () => {
   it('never lets a password alone add a factor to an account that has one', async () => {
     const smsRequired = await server.addClient({ redirectUris: [REDIRECT_URI], mfa: 'required', mfaMethods: ['sms'] });
     const rp = await relyingParty(server.url, smsRequired.clientId, smsRequired.clientSecret);
-    const { page } = await loginToSecondFactor(rp, new UserAgent(), account);
+    const agent = new UserAgent();
+    const { page } = await loginToSecondFactor(rp, agent, account);
     // The app code first (ownership), not the SMS enrolment.
     expect(page.html).toContain('/step/totp/verify');
     expect(page.html).not.toContain('name="phone"');
+    // Any factor of the account may prove ownership: the recovery codes are offered too.
+    expect(page.html).toMatch(/name="method" value="recovery"/);
+    const recovery = await agent.submit(page, '/choose', { method: 'recovery' });
+    expect(recovery.html).toContain('/step/recovery/verify');
   });
 
   it('does not loop on an essential acr request that a stronger session satisfies', async () => {

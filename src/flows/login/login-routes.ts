@@ -43,8 +43,11 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
     if (!account) return [];
     const { t } = pageState(ctx);
     const allowed = login.interaction.policy.mfaMethods as string[];
+    // While the patient proves ownership with a factor this portal does not list, any factor the
+    // account has will do; otherwise only the portal's methods (and the recovery codes).
+    const anyWillDo = !allowed.includes(current);
     const facts = await engine.facts(account);
-    const usable = facts.filter((f) => f.enrolled && f.id !== current && (f.role === 'recovery' || (f.role === 'second' && allowed.includes(f.id))));
+    const usable = facts.filter((f) => f.enrolled && f.id !== current && (f.role === 'recovery' || (f.role === 'second' && (anyWillDo || allowed.includes(f.id)))));
     return Promise.all(usable.map(async (f) => ({ id: f.id, label: await engine.findFactor(f.id)!.describe(engine.services, account, t) })));
   }
 
@@ -209,7 +212,12 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
     const method = form.method ?? '';
     const facts = await engine.facts(login.account);
     const fact = facts.find((f) => f.id === method);
-    const allowed = fact && fact.enrolled && (fact.role === 'recovery' || (login.interaction.policy.mfaMethods as string[]).includes(fact.id));
+    // A method the portal does not accept is refused (400), except while the patient proves
+    // ownership with such a method anyway (decide-step.ts), when any of their factors will do.
+    const portalMethods = login.interaction.policy.mfaMethods as string[];
+    const current = login.flow.state.current;
+    const proving = current !== undefined && engine.findFactor(current.factor)?.role === 'second' && !portalMethods.includes(current.factor);
+    const allowed = fact && fact.enrolled && (fact.role === 'recovery' || (fact.role === 'second' && (proving || portalMethods.includes(fact.id))));
     if (!login.account || !allowed) {
       const step = await engine.decide(login);
       await showStep(ctx, login, step, false);
