@@ -14,13 +14,16 @@ function switchUrl(ctx: Context, lang: Language): string {
   return ctx.method === 'GET' ? `${url.pathname}${url.search}` : `${ctx.state.getUrl ?? url.pathname}?lang=${lang}`;
 }
 
-export function setLanguage(ctx: Context, lang: Language): void {
-  const page = ctx.state.page as PageState;
+function applyLanguage(page: PageState, lang: Language): PageState {
   page.lang = lang;
   page.t = translator(lang);
   page.otherLang = lang === 'nl' ? 'en' : 'nl';
+  return page;
 }
 
+export function setLanguage(ctx: Context, lang: Language): void {
+  applyLanguage(ctx.state.page as PageState, lang);
+}
 
 /** Page state whose costly parts (nonce, switch link) are made only when a page is rendered. */
 function lazyPageState(ctx: Context): PageState {
@@ -43,11 +46,7 @@ export function language(): Middleware {
       const uiLocales = typeof ctx.query.ui_locales === 'string' ? ctx.query.ui_locales : undefined;
       lang = (isLanguage(cookie) ? cookie : pickLanguage([uiLocales])) ?? DEFAULT_LANGUAGE;
     }
-    const page = lazyPageState(ctx);
-    page.lang = lang;
-    page.t = translator(lang);
-    page.otherLang = lang === 'nl' ? 'en' : 'nl';
-    return page;
+    return applyLanguage(lazyPageState(ctx), lang);
   }
   return async (ctx, next) => {
     let page: PageState | undefined;

@@ -34,6 +34,8 @@ export interface LoginContext {
   interaction: InteractionView;
   flow: LoginFlow;
   account: AccountRecord | undefined;
+  /** Memo of `LoginFlowEngine.facts` for this request. */
+  facts?: Promise<FactorFacts[]>;
 }
 
 export class LoginFlowEngine {
@@ -89,14 +91,24 @@ export class LoginFlowEngine {
     };
   }
 
-  async facts(account: AccountRecord | undefined): Promise<FactorFacts[]> {
-    return Promise.all(allFactors().map(async (f) => ({
+  /**
+   * What each factor is for this account. Read once per request (the engine, "other methods" and
+   * the method choice all ask); `forgetFacts` after a factor ran, as it may have enrolled one.
+   */
+  facts(login: LoginContext): Promise<FactorFacts[]> {
+    const account = login.account;
+    login.facts ??= Promise.all(allFactors().map(async (f) => ({
       id: f.id,
       role: f.role,
       strength: f.strength,
       enrollable: f.enrollable,
       enrolled: account ? await f.isEnrolled(this.services, account) : false,
     })));
+    return login.facts;
+  }
+
+  forgetFacts(login: LoginContext): void {
+    login.facts = undefined;
   }
 
   async decide(login: LoginContext): Promise<LoginStep> {
@@ -105,7 +117,7 @@ export class LoginFlowEngine {
       proofs: flow.state.proofs,
       policy: interaction.policy,
       requiredAcr: requiredAcr(interaction.requestedAcr, interaction.policy.minAcr),
-      factors: await this.facts(account),
+      factors: await this.facts(login),
       chosenFactor: flow.state.chosenFactor,
       defaultFactor: typeof account?.settings.defaultFactor === 'string' ? account.settings.defaultFactor : undefined,
       enrolling: flow.state.enrolling,
@@ -118,6 +130,7 @@ export class LoginFlowEngine {
   recordProof(login: LoginContext, proof: Proof, account?: AccountRecord): void {
     if (account) {
       login.account = account;
+      this.forgetFacts(login);
       login.flow.state.accountId = account.id;
       login.flow.accountId = account.id;
     }

@@ -20,7 +20,7 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
   /** Second factors this portal lets the patient set up during the login. */
   async function enrollableMethods(login: LoginContext): Promise<string[]> {
     const allowed = login.interaction.policy.mfaMethods as string[];
-    return (await engine.facts(login.account)).filter((f) => f.role === 'second' && f.enrollable && allowed.includes(f.id)).map((f) => f.id);
+    return (await engine.facts(login)).filter((f) => f.role === 'second' && f.enrollable && allowed.includes(f.id)).map((f) => f.id);
   }
 
   /**
@@ -46,7 +46,7 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
     // While the patient proves ownership with a factor this portal does not list, any factor the
     // account has will do; otherwise only the portal's methods (and the recovery codes).
     const anyWillDo = !allowed.includes(current);
-    const facts = await engine.facts(account);
+    const facts = await engine.facts(login);
     const usable = facts.filter((f) => f.enrolled && f.id !== current && (f.role === 'recovery' || (f.role === 'second' && (anyWillDo || allowed.includes(f.id)))));
     return Promise.all(usable.map(async (f) => ({ id: f.id, label: await engine.findFactor(f.id)!.describe(engine.services, account, t) })));
   }
@@ -125,6 +125,7 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
   }
 
   async function applyOutcome(ctx: Context, login: LoginContext, factor: Factor, mode: 'challenge' | 'enrol', outcome: FactorOutcome, form: Record<string, string> = {}) {
+    engine.forgetFacts(login);
     switch (outcome.kind) {
       case 'proved': {
         const wasReauth = login.flow.state.reauthenticated !== true && login.flow.state.proofs.some((p) => p.factor === factor.id);
@@ -210,7 +211,7 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
     const form = readForm(ctx);
     requireCsrf(login, form);
     const method = form.method ?? '';
-    const facts = await engine.facts(login.account);
+    const facts = await engine.facts(login);
     const fact = facts.find((f) => f.id === method);
     // A method the portal does not accept is refused (400), except while the patient proves
     // ownership with such a method anyway (decide-step.ts), when any of their factors will do.
