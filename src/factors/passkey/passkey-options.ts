@@ -4,11 +4,20 @@ import {
   generateAuthenticationOptions, generateRegistrationOptions,
   type PublicKeyCredentialCreationOptionsJSON, type PublicKeyCredentialRequestOptionsJSON,
 } from '@simplewebauthn/server';
+import { COSEALG } from '@simplewebauthn/server/helpers';
 import type { WebauthnRelyingParty } from '../../config.ts';
 import { PASSKEY_CHALLENGE_TTL_MS, type PasskeyChallenge } from './passkey-challenge.ts';
 import type { PasskeyCredentialData } from './passkey-credential.ts';
 
 export type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON };
+
+/**
+ * Key types we accept, in order of preference: Ed25519, P-256 (what nearly every passkey uses) and
+ * RSA (Windows Hello on older TPMs). Fixed rather than the library's default, which adds ML-DSA
+ * when the Node.js it runs on supports it (experimental today): a passkey must stay verifiable on
+ * every process and version that serves the same accounts.
+ */
+export const PASSKEY_ALGORITHMS: readonly number[] = [COSEALG.EdDSA, COSEALG.ES256, COSEALG.RS256];
 
 const bytes = (base64url: string) => new Uint8Array(Buffer.from(base64url, 'base64url'));
 
@@ -39,6 +48,7 @@ export function passkeyRegistrationOptions(input: {
     challenge: bytes(challenge.value),
     timeout: PASSKEY_CHALLENGE_TTL_MS,
     attestationType: 'none',
+    supportedAlgorithmIDs: [...PASSKEY_ALGORITHMS],
     excludeCredentials: input.existing.map((p) => ({ id: p.credentialId, transports: p.transports })),
     authenticatorSelection: {
       residentKey: 'required',

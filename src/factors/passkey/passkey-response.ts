@@ -106,15 +106,17 @@ export function decodeClientData(clientDataJSON: string): ClientData | undefined
   }
 }
 
-export type CeremonyError = 'cancelled' | 'failed';
+const CEREMONY_ERRORS = ['cancelled', 'exists', 'failed'] as const;
+export type CeremonyError = (typeof CEREMONY_ERRORS)[number];
 
 /**
- * What passkey.js reports when the browser's dialog did not give a result: `cancelled` (the
- * patient closed it, or it timed out: browsers do not tell these apart, on purpose) or `failed`.
- * Undefined when the form carries no such report. The flow shows the method choice with an
- * explanation; it is not counted as a failed sign-in.
+ * What passkey.js reports when the browser's dialog gave no result: `cancelled` (the patient
+ * closed it, or it timed out: browsers do not tell these apart, on purpose), `exists` (this
+ * authenticator holds a passkey of the account already) or `failed`. Undefined when the form
+ * carries no such report. The flow shows the method choice with an explanation
+ * (`passkey.errors.<kind>`); the patient's browser said it, so it is no failed sign-in.
  */
 export function ceremonyError(form: Record<string, string>): CeremonyError | undefined {
   const value = form[PASSKEY_ERROR_FIELD];
-  return value === 'cancelled' || value === 'failed' ? value : undefined;
+  return (CEREMONY_ERRORS as readonly string[]).includes(value ?? '') ? (value as CeremonyError) : undefined;
 }

@@ -7,6 +7,7 @@ import type { PasskeyChallenge } from './passkey-challenge.ts';
 import type { PasskeyCredentialData } from './passkey-credential.ts';
 import { isPasskeyTransport } from './passkey-credential.ts';
 import { parseRegistrationResponse } from './passkey-response.ts';
+import { PASSKEY_ALGORITHMS } from './passkey-options.ts';
 import { checkAuthenticatorData, checkClientData, parseAuthData, takeChallenge, type CeremonyFailure, type CeremonyInput } from './passkey-ceremony.ts';
 
 export interface RegistrationInput extends CeremonyInput {
@@ -57,6 +58,7 @@ export async function verifyPasskeyRegistration(input: RegistrationInput): Promi
       expectedOrigin: input.rp.origins,
       expectedRPID: input.rp.rpId,
       requireUserVerification: input.use === 'passwordless',
+      supportedAlgorithmIDs: [...PASSKEY_ALGORITHMS],
     });
   } catch {
     // Everything we could name was checked above: what is left is an unusable key or attestation.
