@@ -53,9 +53,13 @@
     return true;
   }
 
-  function ceremony(form, optionsJSON, autofill) {
-    if (form.getAttribute('data-passkey') === 'register') return lib.startRegistration({ optionsJSON: optionsJSON });
-    return lib.startAuthentication({ optionsJSON: optionsJSON, useBrowserAutofill: autofill });
+  /** A promise in every case: missing or broken options end as a failed ceremony, not an exception. */
+  function ceremony(form, autofill) {
+    return Promise.resolve().then(function () {
+      var optionsJSON = optionsOf(form);
+      if (form.getAttribute('data-passkey') === 'register') return lib.startRegistration({ optionsJSON: optionsJSON });
+      return lib.startAuthentication({ optionsJSON: optionsJSON, useBrowserAutofill: autofill });
+    });
   }
 
   // The autofill request waits in the background; starting a dialog aborts it (the library
@@ -68,13 +72,12 @@
     var generation = ++autofill.generation;
     lib.browserSupportsWebAuthnAutofill().then(function (supported) {
       if (!supported || generation !== autofill.generation) return undefined;
-      return ceremony(form, optionsOf(form), true).then(
-        function (result) { submitWith(form, 'passkey_response', JSON.stringify(result)); },
-        function (error) {
-          if (generation !== autofill.generation || kindOf(error) === 'cancelled') return;
-          say(form, form.getAttribute('data-msg-failed'));
-        }
-      );
+      return ceremony(form, true).then(function (result) {
+        submitWith(form, 'passkey_response', JSON.stringify(result));
+      });
+    }).catch(function (error) {
+      if (generation !== autofill.generation || kindOf(error) === 'cancelled') return;
+      say(form, form.getAttribute('data-msg-failed'));
     });
   }
 
@@ -87,7 +90,7 @@
       if (button) button.disabled = true;
       say(form, '');
       autofill.generation += 1;
-      ceremony(form, optionsOf(form), false).then(
+      ceremony(form, false).then(
         function (result) { submitWith(form, 'passkey_response', JSON.stringify(result)); },
         function (error) {
           var kind = kindOf(error);

@@ -7,6 +7,7 @@ import { defaultPasskeyName, normalisePasskeyName, PASSKEY_NAME_MAX } from '../.
 import { ceremonyError, PASSKEY_ERROR_FIELD } from '../../src/factors/passkey/passkey-response.ts';
 import { PASSKEY_FAILURES } from '../../src/factors/passkey/passkey-failure.ts';
 import { readPasskeyData, passkeyRecord, type PasskeyCredentialData } from '../../src/factors/passkey/passkey-credential.ts';
+import { registrationAuditEvents, signInAuditEvents } from '../../src/factors/passkey/passkey-audit.ts';
 import { deriveAssurance, ACR } from '../../src/oidc/assurance.ts';
 import { loadCatalog, translator } from '../../src/web/i18n.ts';
 
@@ -124,5 +125,36 @@ describe('what the page tells the patient', () => {
     for (const [reason, info] of Object.entries(PASSKEY_FAILURES)) expect(info.status, reason).toBeGreaterThanOrEqual(400);
     for (const [reason, info] of Object.entries(PASSKEY_FAILURES)) expect(info.status, reason).toBeLessThan(500);
     expect(translator('nl')(PASSKEY_FAILURES['unknown-credential'].messageKey)).toMatch(/^Deze passkey kennen wij niet\./);
+  });
+});
+
+describe('what the audit trail keeps', () => {
+  const record = passkeyRecord('owner', {
+    credentialId: 'AQID', publicKey: 'pQECAyYgASFYIA', signCount: 3, transports: [], backupEligible: true, backedUp: true,
+    aaguid: '00000000-0000-0000-0000-000000000000', userHandle: 'dXNlcg', name: 'Telefoon', userVerifiedAtRegistration: true,
+  }, 1);
+  const challenge = newPasskeyChallenge({ ceremony: 'authentication', use: 'passwordless', flowId: 'f', accountId: null, now: 1 });
+
+  it('writes a suspected clone on the owner’s account, next to the failed sign-in, without key material', () => {
+    const events = signInAuditEvents(null, { ok: false, reason: 'counter-regression', challenge, clone: { recordId: record.id, accountId: 'owner', storedCount: 7, receivedCount: 7 } });
+    expect(events).toEqual([
+      { type: 'login.passkey.failed', accountId: 'owner', detail: { reason: 'counter-regression' } },
+      { type: 'passkey.clone_suspected', accountId: 'owner', detail: { passkey: record.id, storedCount: 7, receivedCount: 7 } },
+    ]);
+    expect(JSON.stringify(events)).not.toContain('pQECAyYgASFYIA');
+  });
+
+  it('writes sign-ins and registrations with the passkey’s record id and what was proved', () => {
+    const proof = passkeyProof({ backupEligible: true, userVerified: true, at: 2 });
+    expect(signInAuditEvents(null, { ok: true, accountId: 'owner', record, proof, challenge })).toEqual([
+      { type: 'login.passkey.ok', accountId: 'owner', detail: { passkey: record.id, amr: ['swk', 'user'] } },
+    ]);
+    expect(signInAuditEvents('acct', { ok: false, reason: 'other-account', challenge })).toEqual([{ type: 'login.passkey.failed', accountId: 'acct', detail: { reason: 'other-account' } }]);
+    expect(registrationAuditEvents('owner', { ok: true, record, userVerified: false, challenge })).toEqual([
+      { type: 'passkey.registered', accountId: 'owner', detail: { passkey: record.id, synced: true, userVerified: false } },
+    ]);
+    expect(registrationAuditEvents('owner', { ok: false, reason: 'already-registered' })).toEqual([
+      { type: 'passkey.registration_failed', accountId: 'owner', detail: { reason: 'already-registered' } },
+    ]);
   });
 });
