@@ -13,6 +13,7 @@ import { PasskeyCredentials } from '../../src/factors/passkey/passkey-store.ts';
 import { passkeyRecordId, PASSKEY_CREDENTIAL } from '../../src/factors/passkey/passkey-credential.ts';
 import { verifyPasskeyAuthentication } from '../../src/factors/passkey/verify-authentication.ts';
 import type { Clock } from '../../src/clock.ts';
+import { loadConfig } from '../../src/config.ts';
 import { fixture, recordedRp, type FixtureName } from '../fixtures/passkey/fixtures.ts';
 
 const ALICE = fixture('device-bound-registration').challenge.accountId!;
@@ -124,6 +125,11 @@ describe('Passkeys (the API the flows call)', () => {
     if (!registered.ok) throw new Error(registered.reason);
     const next = await passkeys.startRegistration({ account: { id: ALICE, username: 'alice' }, use: 'second-factor', flowId: 'f3', rpName: 'Poortwachter' });
     expect(next.options.user.id).toBe(registered.record.data.userHandle);
+  });
+
+  it('takes its relying party from the configuration at the time it is made', () => {
+    const config = loadConfig({ ISSUER: 'https://login.zorg.example', WEBAUTHN_RP_ID: 'zorg.example' });
+    expect(Passkeys.from({ store, clock, config }).rp).toEqual({ rpId: 'zorg.example', origins: ['https://login.zorg.example'] });
   });
 
   it('builds registration options: discoverable, UV by use, attestation none, own passkeys excluded', async () => {
