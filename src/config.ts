@@ -2,6 +2,8 @@
 // the process with a message that names the variable, instead of failing later at first use.
 import { z } from 'zod';
 import path from 'node:path';
+import { isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
 
 const boolean = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
@@ -41,6 +43,8 @@ const envSchema = z.object({
   CODE_TTL_SECONDS: secondsOrDefault(600),
   REMEMBER_DEVICE_MAX_SECONDS: secondsOrDefault(7 * 24 * 3600),
   DEV_OUTBOX: boolean.optional(),
+  WEBAUTHN_RP_ID: z.string().optional(),
+  WEBAUTHN_ORIGINS: z.string().optional(),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -71,6 +75,58 @@ export interface Config {
     rememberDeviceMax: number;
   };
   devOutbox: boolean;
+  /**
+   * Passkey (WebAuthn) overrides for a public host other than ISSUER's; unset parts follow the
+   * issuer (see `webauthnRelyingParty`, which derives them when asked: tests change the issuer
+   * after binding a port).
+   */
+  webauthn: { rpId?: string; origins?: string[] };
+}
+
+/** The WebAuthn relying party: credentials are bound to `rpId`, ceremonies to one of `origins`. */
+export interface WebauthnRelyingParty {
+  rpId: string;
+  origins: string[];
+}
+
+export function webauthnRelyingParty(config: Pick<Config, 'issuer' | 'webauthn'>): WebauthnRelyingParty {
+  const issuer = new URL(config.issuer);
+  return { rpId: config.webauthn.rpId ?? issuer.hostname, origins: config.webauthn.origins ?? [issuer.origin] };
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/**
+ * What a browser would refuse, found at start instead of at the first ceremony: the RP ID must be
+ * a domain (not an IP address: browsers refuse those) equal to or a parent of every origin's host,
+ * and origins are bare `scheme://host[:port]`, https in production. Whether the RP ID is a public
+ * suffix (`co.uk`) is not checked here (no public suffix list); browsers refuse that one too.
+ */
+export function webauthnProblems(rp: WebauthnRelyingParty, production: boolean): string[] {
+  const problems: string[] = [];
+  const ip = isIP(rp.rpId.replace(/^\[|\]$/g, '')) !== 0;
+  if (ip && production) problems.push(`WEBAUTHN_RP_ID: "${rp.rpId}" is an IP address; passkeys need a domain name`);
+  if (!ip && !HOSTNAME.test(rp.rpId)) problems.push(`WEBAUTHN_RP_ID: "${rp.rpId}" is not a domain name`);
+  if (rp.origins.length === 0) problems.push('WEBAUTHN_ORIGINS: names no origin');
+  for (const origin of rp.origins) {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      problems.push(`WEBAUTHN_ORIGINS: "${origin}" is not a URL`);
+      continue;
+    }
+    if (url.origin !== origin) problems.push(`WEBAUTHN_ORIGINS: "${origin}" must be only scheme://host[:port], e.g. ${url.origin}`);
+    else if (url.protocol !== 'https:' && (production || url.protocol !== 'http:')) problems.push(`WEBAUTHN_ORIGINS: "${origin}" must be https://${production ? '' : ' (or http:// in development)'}`);
+    else if (url.hostname !== rp.rpId && !url.hostname.endsWith(`.${rp.rpId}`)) {
+      problems.push(`WEBAUTHN_RP_ID: "${rp.rpId}" is not ${url.hostname} or a parent domain of it (origin ${origin})`);
+    }
+  }
+  return problems;
+}
+
+function parseOrigins(value: string | undefined): string[] | undefined {
+  return value?.split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean);
 }
 
 export class ConfigError extends Error {
@@ -117,6 +173,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const devOutbox = e.DEV_OUTBOX ?? (!production && loopback);
   if (production && devOutbox) problems.push('DEV_OUTBOX: the dev outbox cannot be enabled in production');
   if (e.PASSWORD_MIN_LENGTH > e.PASSWORD_MAX_LENGTH) problems.push('PASSWORD_MIN_LENGTH: larger than max');
+  // Unicode domains are compared in the ASCII form browsers hash for the RP ID and use in origins.
+  const webauthn = {
+    rpId: e.WEBAUTHN_RP_ID === undefined ? undefined : domainToASCII(e.WEBAUTHN_RP_ID.trim().toLowerCase()) || e.WEBAUTHN_RP_ID,
+    origins: parseOrigins(e.WEBAUTHN_ORIGINS),
+  };
+  problems.push(...webauthnProblems(webauthnRelyingParty({ issuer, webauthn }), production));
   if (problems.length) throw new ConfigError(problems);
 
   const url = e.DATABASE_URL;
@@ -153,5 +215,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       rememberDeviceMax: e.REMEMBER_DEVICE_MAX_SECONDS,
     },
     devOutbox,
+    webauthn,
   };
 }

@@ -14,6 +14,7 @@ import { language } from './language.ts';
 import { errorPages } from './errors.ts';
 import { providerPages } from './provider-pages.ts';
 import { devOutboxRoutes } from './dev-outbox-routes.ts';
+import { vendorScripts } from './vendor-scripts.ts';
 import { settingsRoutes } from '../flows/settings/settings-routes.ts';
 import { Sessions } from '../oidc/sessions.ts';
 
@@ -56,6 +57,7 @@ export async function createApp(services: Services): Promise<App> {
   // Our routes only see their own paths: the token, introspection and JWKS endpoints should not pay
   // for router matching or a file-system stat on every request.
   const statics = serve(PUBLIC_DIR, { maxage: 3600_000, index: false });
+  provider.use(under('/static/vendor/', vendorScripts()));
   provider.use(under('/static/', statics));
   const engine = new LoginFlowEngine(services, new Interactions(provider));
   const login = loginRoutes(engine);

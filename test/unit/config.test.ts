@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, ConfigError } from '../../src/config.ts';
+import { loadConfig, ConfigError, webauthnRelyingParty } from '../../src/config.ts';
 
 describe('configuration', () => {
   it('has development defaults', () => {
@@ -36,5 +36,53 @@ describe('configuration', () => {
 
   it('wants all three Twilio settings or none', () => {
     expect(() => loadConfig({ TWILIO_ACCOUNT_SID: 'AC1' })).toThrow(/set all three or none/);
+  });
+});
+
+describe('passkey relying party (WEBAUTHN_RP_ID, WEBAUTHN_ORIGINS)', () => {
+  it('follows ISSUER by default, also when the issuer changes after start', () => {
+    const config = loadConfig({ ISSUER: 'https://login.zorg.example/' });
+    expect(webauthnRelyingParty(config)).toEqual({ rpId: 'login.zorg.example', origins: ['https://login.zorg.example'] });
+    config.issuer = 'http://localhost:4123';
+    expect(webauthnRelyingParty(config)).toEqual({ rpId: 'localhost', origins: ['http://localhost:4123'] });
+  });
+
+  it('takes a parent domain as RP ID and several public origins under it', () => {
+    const config = loadConfig({
+      ISSUER: 'https://login.zorg.example',
+      WEBAUTHN_RP_ID: 'Zorg.Example',
+      WEBAUTHN_ORIGINS: 'https://login.zorg.example, https://inloggen.zorg.example/',
+    });
+    expect(webauthnRelyingParty(config)).toEqual({ rpId: 'zorg.example', origins: ['https://login.zorg.example', 'https://inloggen.zorg.example'] });
+  });
+
+  it('stores a Unicode RP ID in the ASCII form browsers use', () => {
+    const config = loadConfig({ ISSUER: 'https://login.zorgü.example', WEBAUTHN_RP_ID: 'zorgü.example' });
+    expect(webauthnRelyingParty(config)).toEqual({ rpId: 'xn--zorg-3ra.example', origins: ['https://login.xn--zorg-3ra.example'] });
+  });
+
+  it('refuses an RP ID that is not the host or a parent domain of every origin', () => {
+    expect(() => loadConfig({ ISSUER: 'https://login.zorg.example', WEBAUTHN_RP_ID: 'other.example' }))
+      .toThrow(/WEBAUTHN_RP_ID: "other.example" is not login.zorg.example or a parent domain/);
+    // A suffix of the text is not a parent domain.
+    expect(() => loadConfig({ ISSUER: 'https://evilzorg.example', WEBAUTHN_RP_ID: 'zorg.example' })).toThrow(/not evilzorg.example or a parent/);
+    expect(() => loadConfig({ ISSUER: 'https://login.zorg.example', WEBAUTHN_ORIGINS: 'https://login.zorg.example,https://phish.example' }))
+      .toThrow(/not phish.example or a parent domain/);
+  });
+
+  it('refuses origins with a path, non-URLs, an empty list and a malformed RP ID', () => {
+    expect(() => loadConfig({ WEBAUTHN_ORIGINS: 'http://localhost:3000/login' })).toThrow(/must be only scheme:\/\/host\[:port\], e.g. http:\/\/localhost:3000/);
+    expect(() => loadConfig({ WEBAUTHN_ORIGINS: 'localhost' })).toThrow(/"localhost" is not a URL/);
+    expect(() => loadConfig({ WEBAUTHN_ORIGINS: ' , ' })).toThrow(/names no origin/);
+    expect(() => loadConfig({ WEBAUTHN_RP_ID: 'https://localhost' })).toThrow(/is not a domain name/);
+  });
+
+  it('wants https origins and a domain (not an IP address) in production', () => {
+    const production = { NODE_ENV: 'production', SECRETS_KEY: 'a'.repeat(43) + '=', SMTP_URL: 'smtp://mail', TRUST_PROXY: 'true' };
+    expect(() => loadConfig({ ...production, ISSUER: 'https://login.zorg.example', WEBAUTHN_ORIGINS: 'http://login.zorg.example' })).toThrow(/must be https:\/\//);
+    expect(() => loadConfig({ ...production, ISSUER: 'https://192.0.2.10' })).toThrow(/"192.0.2.10" is an IP address/);
+    expect(loadConfig({ ...production, ISSUER: 'https://login.zorg.example' }).webauthn).toEqual({ rpId: undefined, origins: undefined });
+    // Development and tests may run on an address; browsers then offer no passkeys there.
+    expect(webauthnRelyingParty(loadConfig({ ISSUER: 'http://127.0.0.1:3000' })).rpId).toBe('127.0.0.1');
   });
 });
