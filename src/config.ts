@@ -41,6 +41,13 @@ const envSchema = z.object({
   CODE_TTL_SECONDS: secondsOrDefault(600),
   REMEMBER_DEVICE_MAX_SECONDS: secondsOrDefault(7 * 24 * 3600),
   DEV_OUTBOX: boolean.optional(),
+  LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
+  LOCKOUT_STEPS_SECONDS: z
+    .string()
+    .regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, 'must be a comma-separated list of seconds, e.g. 60,300,900')
+    .default('60,300,900'),
+  LOCKOUT_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(100),
+  PASSWORD_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(100),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -71,6 +78,18 @@ export interface Config {
     rememberDeviceMax: number;
   };
   devOutbox: boolean;
+  lockout: LockoutConfig;
+}
+
+export interface LockoutConfig {
+  /** Consecutive failures that bring a temporary lock. */
+  threshold: number;
+  /** Durations of the 1st, 2nd, ... temporary lock; the last one repeats. */
+  stepsMs: number[];
+  /** Evaluated guesses without a successful login before the hard lock (NIST SP 800-63B-4: ≤ 100). */
+  maxFailures: number;
+  /** Password attempts per client IP in 15 minutes, across all accounts (successes are given back). */
+  perIp: number;
 }
 
 export class ConfigError extends Error {
@@ -117,6 +136,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const devOutbox = e.DEV_OUTBOX ?? (!production && loopback);
   if (production && devOutbox) problems.push('DEV_OUTBOX: the dev outbox cannot be enabled in production');
   if (e.PASSWORD_MIN_LENGTH > e.PASSWORD_MAX_LENGTH) problems.push('PASSWORD_MIN_LENGTH: larger than max');
+  const lockSteps = e.LOCKOUT_STEPS_SECONDS.split(',').map((step) => Number(step.trim()));
+  if (lockSteps.some((step) => step < 1 || step > 24 * 3600)) problems.push('LOCKOUT_STEPS_SECONDS: each step must be 1 second to 24 hours');
   if (problems.length) throw new ConfigError(problems);
 
   const url = e.DATABASE_URL;
@@ -153,5 +174,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       rememberDeviceMax: e.REMEMBER_DEVICE_MAX_SECONDS,
     },
     devOutbox,
+    lockout: {
+      threshold: e.LOCKOUT_THRESHOLD,
+      stepsMs: lockSteps.map((step) => step * 1000),
+      maxFailures: e.LOCKOUT_MAX_FAILURES,
+      perIp: e.PASSWORD_FAILURES_PER_IP,
+    },
   };
 }
