@@ -2,6 +2,7 @@
 // the process with a message that names the variable, instead of failing later at first use.
 import { z } from 'zod';
 import path from 'node:path';
+import { BlockList, isIP } from 'node:net';
 
 const boolean = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
@@ -21,6 +22,7 @@ const envSchema = z.object({
     .optional(),
   TRUST_PROXY: boolean.default(false),
   TRUST_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
+  TRUST_PROXY_ADDRESSES: z.string().optional(),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   MAIL_FROM: z.string().default('Poortwachter <no-reply@localhost>'),
   TWILIO_ACCOUNT_SID: z.string().optional(),
@@ -62,6 +64,8 @@ export interface Config {
   trustProxy: boolean;
   /** How many proxies in front of us append to X-Forwarded-For (the client's own entries are ignored). */
   trustProxyHops: number;
+  /** Addresses/CIDRs of the proxies; when non-empty, X-Forwarded-* from any other peer is ignored. */
+  trustProxyAddresses: string[];
   mail: { smtpUrl?: string; from: string };
   twilio: { accountSid?: string; authToken?: string; from?: string; apiUrl?: string };
   /** 32-byte key for AES-256-GCM encryption of secrets at rest. */
@@ -126,6 +130,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   // We serve plain HTTP behind a TLS-terminating proxy; without trusting its X-Forwarded-Proto
   // Koa cannot tell the connection is HTTPS and cookies would lose their Secure flag.
   if (production && !e.TRUST_PROXY) problems.push('TRUST_PROXY: must be true in production (Poortwachter runs behind a TLS-terminating proxy)');
+  const trustProxyAddresses = (e.TRUST_PROXY_ADDRESSES ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+  if (trustProxyAddresses.length && !e.TRUST_PROXY) problems.push('TRUST_PROXY_ADDRESSES: only means something with TRUST_PROXY=true');
+  const invalidProxy = parseProxyAddresses(trustProxyAddresses).invalid;
+  if (invalidProxy !== undefined) problems.push(`TRUST_PROXY_ADDRESSES: "${invalidProxy}" is not an IP address or CIDR range (e.g. 10.0.0.5, 10.0.0.0/8, fd00::/8)`);
   if (production && !e.SMTP_URL) problems.push('SMTP_URL: required in production (no dev outbox there)');
   const twilioSet = [e.TWILIO_ACCOUNT_SID, e.TWILIO_AUTH_TOKEN, e.TWILIO_FROM].filter(Boolean).length;
   if (twilioSet !== 0 && twilioSet !== 3) {
@@ -154,6 +162,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     dataDir: e.DATA_DIR,
     trustProxy: e.TRUST_PROXY,
     trustProxyHops: e.TRUST_PROXY_HOPS,
+    trustProxyAddresses,
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
     twilio: {
       accountSid: e.TWILIO_ACCOUNT_SID,
@@ -181,4 +190,20 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       perIp: e.PASSWORD_FAILURES_PER_IP,
     },
   };
+}
+
+/** `10.0.0.0/8`, `192.168.1.10`, `fd00::/8` → a BlockList, or the first entry that is neither. */
+export function parseProxyAddresses(entries: readonly string[]): { list: BlockList; invalid?: undefined } | { list?: undefined; invalid: string } {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address = '', prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const bits = prefix === undefined ? undefined : Number(prefix);
+    const maxBits = family === 6 ? 128 : 32;
+    if (family === 0 || extra !== undefined || (bits !== undefined && (!/^\d+$/.test(prefix!) || bits > maxBits))) return { invalid: entry };
+    const type = family === 6 ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(address, type);
+    else list.addSubnet(address, bits, type);
+  }
+  return { list };
 }
