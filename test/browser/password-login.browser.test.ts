@@ -122,7 +122,8 @@ describe('hosted password login in Chromium', () => {
     const loginField = page.getByLabel(DUTCH.login, { exact: true });
     expect(await loginField.getAttribute('aria-invalid')).toBe('true');
     const message = await page.locator(`#${await loginField.getAttribute('aria-describedby')}`).textContent();
-    expect(message?.replace(/\s+/g, ' ').trim()).toBe('Fout: De gebruikersnaam of het wachtwoord is onjuist.');
+    // Locked, unknown and wrong look the same, so the message also says that locks exist.
+    expect(message?.replace(/\s+/g, ' ').trim()).toBe('Fout: De gebruikersnaam of het wachtwoord is onjuist. Let op: na meerdere mislukte pogingen wordt een account tijdelijk vergrendeld en krijgt de eigenaar een e-mail.');
     expect(await summary.getByRole('link').getAttribute('href')).toBe('#login');
     expect(await runAxe(page)).toEqual([]);
 

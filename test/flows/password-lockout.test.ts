@@ -194,7 +194,8 @@ describe('progressive lockout', () => {
   });
 });
 
-describe('lockout under parallel guesses', () => {
+// Hundreds of argon2 verifications per test: generous time on a machine shared with other test runs.
+describe('lockout under parallel guesses', { timeout: 180_000 }, () => {
   it('evaluates no more than the threshold when 60 guesses arrive at once, and mails once', async () => {
     const world = await startFactorWorld({ env: { PASSWORD_FAILURES_PER_IP: '100000' } });
     try {
