@@ -12,6 +12,13 @@ import { startFactorWorld, type FactorWorld } from '../support/factor-login.ts';
 import { passwordLogin, REDIRECT_URI, type RelyingParty } from '../support/relying-party.ts';
 import type { AuditEvent } from '../../src/store/port.ts';
 import { runCli } from '../../src/admin/cli/run.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startServerProcess, type ServerProcess } from '../support/server-process.ts';
+import { startTestSmtpServer } from '../support/smtp-server.ts';
+import { relyingParty } from '../support/relying-party.ts';
+import { openSqliteStore } from '../../src/store/sqlite/index.ts';
 
 const MINUTE = 60_000;
 const WRONG = 'Verkeerd-wachtwoord-1';
@@ -55,17 +62,21 @@ const evaluatedGuesses = async (world: FactorWorld, accountId?: string) =>
   (await events(world, 'login.password.failed', accountId)).filter((e) => e.detail.evaluated === true).length;
 
 /** Runs the CLI in this process against the server's database, as an operator would in a shell. */
-async function cli(world: FactorWorld, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(world: FactorWorld, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return cliOn(world.server.dataDir, args);
+}
+
+async function cliOn(dataDir: string, args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const sink = (append: (text: string) => void) => new Writable({ write(chunk: Buffer, _enc, done) { append(chunk.toString()); done(); } });
   const stdin = new PassThrough();
-  stdin.end();
+  stdin.end(input);
   const code = await runCli(args, {
     stdin,
     stdout: sink((text) => (stdout += text)),
     stderr: sink((text) => (stderr += text)),
-    env: { NODE_ENV: 'test', DATA_DIR: world.server.dataDir, PATH: process.env.PATH },
+    env: { NODE_ENV: 'test', DATA_DIR: dataDir, PATH: process.env.PATH },
   });
   return { code, stdout, stderr };
 }
@@ -273,6 +284,44 @@ describe('lockout under parallel guesses', { timeout: 180_000 }, () => {
       expect(record?.count ?? 0).toBe(0);
     } finally {
       await world.close();
+    }
+  });
+});
+
+describe('lockout across two server processes on one database', { timeout: 180_000 }, () => {
+  it('evaluates no more than the threshold of 50 guesses sent to both at once, and mails once', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'poortwachter-two-'));
+    const smtp = await startTestSmtpServer();
+    const servers: ServerProcess[] = [];
+    try {
+      const client = JSON.parse((await cliOn(dataDir, ['client', 'add', '--name', 'Mijn Therapie Dossier', '--redirect-uri', REDIRECT_URI, '--first-party', '--json'])).stdout) as { client_id: string; client_secret: string };
+      const added = await cliOn(dataDir, ['user', 'add', '--username', 'duo', '--email', 'duo@example.nl', '--password-stdin'], `${TEST_PASSWORD}\n`);
+      expect(added.code, added.stderr).toBe(0);
+      const env = { DATA_DIR: dataDir, SMTP_URL: smtp.url, MAIL_FROM: 'Poortwachter <no-reply@poortwachter.test>' };
+      servers.push(...(await Promise.all([startServerProcess({ env }), startServerProcess({ env })])));
+      const portals = await Promise.all(servers.map((s) => relyingParty(s.url, client.client_id, client.client_secret)));
+
+      const half = Array.from({ length: 25 }, (_, i) => (i % 2 ? 'duo' : 'duo@example.nl'));
+      const pages = (await Promise.all(portals.map((rp) => parallelAttempts(rp, half, WRONG)))).flat();
+      expect(pages).toHaveLength(50);
+      expect(pages.every((p) => p.status === 401)).toBe(true);
+
+      const store = openSqliteStore(path.join(dataDir, 'poortwachter.sqlite'));
+      try {
+        const failed = await store.audit.list({ type: 'login.password.failed', limit: 1000 });
+        expect(failed).toHaveLength(50);
+        expect(failed.filter((e) => e.detail.evaluated === true)).toHaveLength(5);
+        expect(await store.audit.list({ type: 'login.locked', limit: 1000 })).toEqual(expect.arrayContaining([expect.objectContaining({ detail: expect.objectContaining({ scope: 'account', step: 1 }) })]));
+      } finally {
+        await store.close();
+      }
+      expect((await smtp.waitForMail('duo@example.nl')).subject).toBe('Uw account is tijdelijk vergrendeld');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(smtp.messages.filter((m) => m.envelopeTo.includes('duo@example.nl'))).toHaveLength(1);
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
+      await smtp.close();
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });
