@@ -48,7 +48,8 @@ const nameLockKey = (nameKey: string) => `name:${nameKey}`;
 
 /** The pure decision of one admission: what to store, and whether the attempt may be evaluated. */
 export function admit(current: LockoutRecord | undefined, key: string, now: number, rule: LockRule): LockoutChange<Admission> {
-  if (current?.hardLocked || (current?.lockedUntil ?? 0) > now) return { next: current ?? null, result: { admitted: false } };
+  // Refused: the record stays as it is (and nothing is written).
+  if (current && (current.hardLocked || (current.lockedUntil ?? 0) > now)) return { next: current, result: { admitted: false } };
   const base: LockoutRecord = current ?? {
     key, consecutiveFailures: 0, failuresSinceSuccess: 0, locks: 0, lockedUntil: null, hardLocked: false, updatedAt: now, expiresAt: null,
   };

@@ -171,7 +171,7 @@ export interface LockoutRecord {
 }
 
 export interface LockoutChange<T> {
-  /** The record to store, or null to delete it. */
+  /** The record to store, or null to delete it; the very record `change` was given: no write. */
   next: LockoutRecord | null;
   result: T;
 }

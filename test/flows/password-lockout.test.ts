@@ -130,6 +130,17 @@ describe('progressive lockout', () => {
     expect(again[4]!.detail).toMatchObject({ step: 1, until: world.clock.now() + MINUTE });
   });
 
+  it('mails the lock in the account language, with the time in Amsterdam', async () => {
+    await world.server.addUser({ username: 'english', email: 'english@example.nl', locale: 'en', givenName: 'Emma' });
+    for (let i = 0; i < 5; i += 1) await attempt(rp, 'english', WRONG);
+    const mail = await world.smtp.waitForMail('english@example.nl');
+    expect(mail.subject).toBe('Your account is temporarily locked');
+    expect(mail.text).toContain('Dear Emma,');
+    // The world's clock is in January 2025; the time is Amsterdam's, as in the other mails.
+    expect(mail.text).toMatch(/until \d{1,2} January 20\d\d at \d\d:\d\d/);
+    expect(mail.html).toContain('<html lang="en">');
+  });
+
   it('locked, unknown, disabled and wrong password give the same page', async () => {
     await world.server.addUser({ username: 'dicht' });
     const disabled = await world.server.addUser({ username: 'uitgezet' });

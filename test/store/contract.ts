@@ -699,6 +699,11 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(await store.lockouts.get(key, T0 + 3)).toEqual(locked);
         expect(await store.lockouts.update(key, T0 + 4, () => ({ next: null, result: 'gone' }))).toBe('gone');
         expect(await store.lockouts.get(key, T0 + 5)).toBeUndefined();
+        // Handing back the record it was given writes nothing.
+        await store.lockouts.update(key, T0 + 3, addFailure(T0 + 3));
+        await store.lockouts.update(key, T0 + 9, (current) => ({ next: current ?? null, result: undefined }));
+        expect((await store.lockouts.get(key, T0 + 9))?.updatedAt).toBe(T0 + 3);
+        await store.lockouts.update(key, T0 + 4, () => ({ next: null, result: undefined }));
         // Deleting what does not exist is fine.
         expect(await store.lockouts.update(key, T0 + 6, () => ({ next: null, result: 'still gone' }))).toBe('still gone');
       });

@@ -5,8 +5,11 @@ import type { LockoutRecord, LockoutStore } from '../port.ts';
 import { toDate, toMs } from './common.ts';
 import type { LockoutDoc, Models } from './models.ts';
 
-/** Far more than parallel guesses at one key ever need; reaching it means something is wrong. */
-const MAX_TRIES = 100;
+/**
+ * Each round one writer wins, and a refused attempt (locked) writes nothing: a loser retries at
+ * most about as often as attempts are admitted before the next lock (threshold, or the hard cap).
+ */
+const MAX_TRIES = 1000;
 
 function toRecord(doc: LockoutDoc): LockoutRecord {
   return {
@@ -48,7 +51,9 @@ export function createLockoutStore({ lockouts }: Models): LockoutStore {
     async update(key, now, change) {
       for (let attempt = 0; attempt < MAX_TRIES; attempt += 1) {
         const doc = await lockouts.findOne({ _id: { $eq: key } }).lean<LockoutDoc>().exec();
-        const { next, result } = change(doc && live(doc, now) ? toRecord(doc) : undefined);
+        const current = doc && live(doc, now) ? toRecord(doc) : undefined;
+        const { next, result } = change(current);
+        if (next === current) return result;
         if (!doc) {
           if (next === null) return result;
           try {

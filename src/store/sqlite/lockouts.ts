@@ -53,7 +53,9 @@ export function createLockoutStore(db: Database.Database): LockoutStore {
       // between what `change` saw and what is written.
       const apply = db.transaction(() => {
         const row = get.get(key, now);
-        const { next, result } = change(row && toRecord(row));
+        const current = row && toRecord(row);
+        const { next, result } = change(current);
+        if (next === current) return result;
         if (next === null) remove.run(key);
         else put.run({ ...next, key, hardLocked: next.hardLocked ? 1 : 0 });
         return result;
