@@ -81,7 +81,8 @@ async function cliOn(dataDir: string, args: string[], input = ''): Promise<{ cod
   return { code, stdout, stderr };
 }
 
-describe('progressive lockout', () => {
+// Dozens of argon2 verifications per test: time enough on a machine shared with other test runs.
+describe('progressive lockout', { timeout: 120_000 }, () => {
   let world: FactorWorld;
   let rp: RelyingParty;
 
