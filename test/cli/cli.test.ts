@@ -105,13 +105,14 @@ describe('poortwachter CLI', { timeout: 120_000 }, () => {
   });
 
   it('explains unknown flags in a sentence, points from --password to --password-stdin, and answers --json with JSON errors', async () => {
-    const [typo, password, passwordValue, missingValue, unknownUser, rejected] = await Promise.all([
+    const [typo, password, passwordValue, missingValue, unknownUser, rejected, nothing] = await Promise.all([
       cli(['client', 'add', '--name', 'X', '--redirect-urii', 'http://localhost:9/cb']),
       cli(['user', 'add', '--username', 'a', '--email', 'a@example.nl', '--password', 'Geheim-123-abc']),
       cli(['user', 'add', '--username', 'a', '--email', 'a@example.nl', '--password=Geheim-123-abc', '--json']),
       cli(['client', 'add', '--name']),
       cli(['user', 'show', 'niemand', '--json']),
       cli(['user', 'add', '--json', '--username', 'zwak', '--email', 'zwak@example.nl', '--password-stdin'], { input: 'wachtwoord123\n' }),
+      cli(['--json']),
     ]);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toBe('poortwachter: unknown option --redirect-urii (did you mean --redirect-uri?)\nSee: poortwachter client add --help\n');
@@ -129,7 +130,9 @@ describe('poortwachter CLI', { timeout: 120_000 }, () => {
     expect(JSON.parse(unknownUser.stderr)).toEqual({ error: 'no user niemand (see: poortwachter user list)', details: [] });
     expect(rejected.code).toBe(1);
     expect(JSON.parse(rejected.stderr)).toEqual({ error: 'password rejected:', details: ['a commonly used password (on the blocklist)'] });
-    [typo, password, passwordValue, missingValue, unknownUser, rejected].forEach(noStackTrace);
+    expect(nothing.code).toBe(2);
+    expect(JSON.parse(nothing.stderr)).toMatchObject({ error: 'no command given' });
+    [typo, password, passwordValue, missingValue, unknownUser, rejected, nothing].forEach(noStackTrace);
   });
 
   it('client add prints the client_id and, once, the secret', async () => {

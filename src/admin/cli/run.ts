@@ -70,6 +70,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return described.exitCode;
   };
 
+  if (!group && !wantsHelp && wantsJson) return fail(new UsageError('no command given', 'See: poortwachter --help'));
   if (!group || group === 'help') {
     (group || wantsHelp ? io.stdout : io.stderr).write(overview());
     return group || wantsHelp ? 0 : EXIT_USAGE;
