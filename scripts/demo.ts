@@ -25,7 +25,7 @@ function configOrExit(): Config {
 }
 
 const config = configOrExit();
-// The demo resets the demo patient's password and the demo portal's secret: never on real data.
+// The demo re-registers the demo portal with a new secret: never on real data.
 if (config.env === 'production') fail('npm run demo is for development only (NODE_ENV=production is set).');
 const rpPort = Number(process.env.DEMO_RP_PORT ?? DEMO_RP_PORT);
 if (!Number.isInteger(rpPort) || rpPort < 1 || rpPort > 65535) fail('DEMO_RP_PORT: must be a port number');
@@ -33,7 +33,16 @@ if (!Number.isInteger(rpPort) || rpPort < 1 || rpPort > 65535) fail('DEMO_RP_POR
 const rpBase = `${new URL(config.issuer).protocol}//${new URL(config.issuer).hostname}:${rpPort}`;
 
 const services = await buildServices(config);
-const idp = await startServer(services);
+let idp: Awaited<ReturnType<typeof startServer>>;
+try {
+  idp = await startServer(services);
+} catch (error) {
+  await services.store.close();
+  const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+  fail(inUse
+    ? `npm run demo: ${config.host}:${config.port} is in use. Is Poortwachter already running (npm start)? Stop it first, or set PORT to another port.`
+    : `npm run demo: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
+}
 const demo = await prepareDemo(services, new ClientRegistry(services.store, idp.app.provider, services.clock), rpBase);
 
 const rp = await createRelyingParty({ issuer: config.issuer, clientId: demo.clientId, clientSecret: demo.clientSecret, baseUrl: rpBase });
@@ -53,7 +62,9 @@ process.stdout.write(
     '',
     'Poortwachter demo',
     `  example portal:       ${rpBase}/   <- open this and click "Inloggen"`,
-    `  patient login:        ${demo.username} / ${demo.password}`,
+    demo.password
+      ? `  patient login:        ${demo.username} / ${demo.password}`
+      : `  patient login:        ${demo.username} / the password printed when this demo patient was created (unchanged)`,
     `  identity provider:    ${config.issuer}  (discovery: ${config.issuer}/.well-known/openid-configuration)`,
     `  portal client_id:     ${demo.clientId}`,
     `  portal client_secret: ${demo.clientSecret}${demo.reused ? '  (new: the demo client was re-registered)' : ''}`,

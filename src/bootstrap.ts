@@ -13,6 +13,8 @@ import { Limits } from './accounts/limits.ts';
 import { Audit } from './accounts/audit.ts';
 import { OneTimeCodes } from './accounts/one-time-codes.ts';
 import { RememberedDevices } from './accounts/remembered-devices.ts';
+import { Lockout } from './accounts/lockout.ts';
+import { LoginNameKeys } from './accounts/login-name-key.ts';
 import { hkdfSync } from 'node:crypto';
 import { createDelivery, DevOutbox } from './delivery/index.ts';
 import type { Services } from './services.ts';
@@ -33,6 +35,8 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const limits = new Limits(store, clock);
   // A separate key for hashing one-time codes, derived so SECRETS_KEY itself is never reused raw.
   const codePepper = Buffer.from(hkdfSync('sha256', config.secretsKey, 'poortwachter', 'one-time-code-pepper', 32));
+  // Likewise for the keyed hash that names lock records by typed login name (never the name itself).
+  const loginNameKey = Buffer.from(hkdfSync('sha256', config.secretsKey, 'poortwachter', 'login-name-lock-key', 32));
   return {
     config,
     store,
@@ -42,6 +46,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     accounts: new Accounts(store, box, clock),
     passwords: new Passwords(store, config.password, clock),
     limits,
+    lockout: new Lockout(store, clock, config.lockout, new LoginNameKeys(loginNameKey)),
     audit: new Audit(store, clock),
     codes: new OneTimeCodes(store, limits, clock, codePepper, config.ttl.code * 1000),
     devices: new RememberedDevices(store, clock, config.ttl.rememberDeviceMax * 1000),

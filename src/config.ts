@@ -2,7 +2,7 @@
 // the process with a message that names the variable, instead of failing later at first use.
 import { z } from 'zod';
 import path from 'node:path';
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 
 const boolean = z
@@ -23,6 +23,7 @@ const envSchema = z.object({
     .optional(),
   TRUST_PROXY: boolean.default(false),
   TRUST_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
+  TRUST_PROXY_ADDRESSES: z.string().optional(),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   MAIL_FROM: z.string().default('Poortwachter <no-reply@localhost>'),
   TWILIO_ACCOUNT_SID: z.string().optional(),
@@ -45,6 +46,13 @@ const envSchema = z.object({
   DEV_OUTBOX: boolean.optional(),
   WEBAUTHN_RP_ID: z.string().optional(),
   WEBAUTHN_ORIGINS: z.string().optional(),
+  LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
+  LOCKOUT_STEPS_SECONDS: z
+    .string()
+    .regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, 'must be a comma-separated list of seconds, e.g. 60,300,900')
+    .default('60,300,900'),
+  LOCKOUT_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(100),
+  PASSWORD_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(100),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -59,6 +67,8 @@ export interface Config {
   trustProxy: boolean;
   /** How many proxies in front of us append to X-Forwarded-For (the client's own entries are ignored). */
   trustProxyHops: number;
+  /** Addresses/CIDRs of the proxies; when non-empty, X-Forwarded-* from any other peer is ignored. */
+  trustProxyAddresses: string[];
   mail: { smtpUrl?: string; from: string };
   twilio: { accountSid?: string; authToken?: string; from?: string; apiUrl?: string };
   /** 32-byte key for AES-256-GCM encryption of secrets at rest. */
@@ -81,6 +91,7 @@ export interface Config {
    * after binding a port).
    */
   webauthn: { rpId?: string; origins?: string[] };
+  lockout: LockoutConfig;
 }
 
 /** The WebAuthn relying party: credentials are bound to `rpId`, ceremonies to one of `origins`. */
@@ -129,6 +140,17 @@ function parseOrigins(value: string | undefined): string[] | undefined {
   return value?.split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean);
 }
 
+export interface LockoutConfig {
+  /** Consecutive failures that bring a temporary lock. */
+  threshold: number;
+  /** Durations of the 1st, 2nd, ... temporary lock; the last one repeats. */
+  stepsMs: number[];
+  /** Evaluated guesses without a successful login before the hard lock (NIST SP 800-63B-4: ≤ 100). */
+  maxFailures: number;
+  /** Password attempts per client IP in 15 minutes, across all accounts (successes are given back). */
+  perIp: number;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -163,6 +185,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   // We serve plain HTTP behind a TLS-terminating proxy; without trusting its X-Forwarded-Proto
   // Koa cannot tell the connection is HTTPS and cookies would lose their Secure flag.
   if (production && !e.TRUST_PROXY) problems.push('TRUST_PROXY: must be true in production (Poortwachter runs behind a TLS-terminating proxy)');
+  const trustProxyAddresses = (e.TRUST_PROXY_ADDRESSES ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+  if (trustProxyAddresses.length && !e.TRUST_PROXY) problems.push('TRUST_PROXY_ADDRESSES: only means something with TRUST_PROXY=true');
+  const invalidProxy = parseProxyAddresses(trustProxyAddresses).invalid;
+  if (invalidProxy !== undefined) problems.push(`TRUST_PROXY_ADDRESSES: "${invalidProxy}" is not an IP address or CIDR range (e.g. 10.0.0.5, 10.0.0.0/8, fd00::/8)`);
   if (production && !e.SMTP_URL) problems.push('SMTP_URL: required in production (no dev outbox there)');
   const twilioSet = [e.TWILIO_ACCOUNT_SID, e.TWILIO_AUTH_TOKEN, e.TWILIO_FROM].filter(Boolean).length;
   if (twilioSet !== 0 && twilioSet !== 3) {
@@ -179,6 +205,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     origins: parseOrigins(e.WEBAUTHN_ORIGINS),
   };
   problems.push(...webauthnProblems(webauthnRelyingParty({ issuer, webauthn }), production));
+  const lockSteps = e.LOCKOUT_STEPS_SECONDS.split(',').map((step) => Number(step.trim()));
+  if (lockSteps.some((step) => step < 1 || step > 24 * 3600)) problems.push('LOCKOUT_STEPS_SECONDS: each step must be 1 second to 24 hours');
   if (problems.length) throw new ConfigError(problems);
 
   const url = e.DATABASE_URL;
@@ -195,6 +223,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     dataDir: e.DATA_DIR,
     trustProxy: e.TRUST_PROXY,
     trustProxyHops: e.TRUST_PROXY_HOPS,
+    trustProxyAddresses,
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
     twilio: {
       accountSid: e.TWILIO_ACCOUNT_SID,
@@ -216,5 +245,27 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     devOutbox,
     webauthn,
+    lockout: {
+      threshold: e.LOCKOUT_THRESHOLD,
+      stepsMs: lockSteps.map((step) => step * 1000),
+      maxFailures: e.LOCKOUT_MAX_FAILURES,
+      perIp: e.PASSWORD_FAILURES_PER_IP,
+    },
   };
+}
+
+/** `10.0.0.0/8`, `192.168.1.10`, `fd00::/8` → a BlockList, or the first entry that is neither. */
+export function parseProxyAddresses(entries: readonly string[]): { list: BlockList; invalid?: undefined } | { list?: undefined; invalid: string } {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address = '', prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const bits = prefix === undefined ? undefined : Number(prefix);
+    const maxBits = family === 6 ? 128 : 32;
+    if (family === 0 || extra !== undefined || (bits !== undefined && (!/^\d+$/.test(prefix!) || bits > maxBits))) return { invalid: entry };
+    const type = family === 6 ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(address, type);
+    else list.addSubnet(address, bits, type);
+  }
+  return { list };
 }

@@ -8,6 +8,7 @@ import type { Accounts } from './accounts/accounts.ts';
 import type { Passwords } from './accounts/passwords.ts';
 import type { Limits } from './accounts/limits.ts';
 import type { Audit } from './accounts/audit.ts';
+import type { Lockout } from './accounts/lockout.ts';
 import type { SecretBox } from './accounts/secret-box.ts';
 import type { OneTimeCodes } from './accounts/one-time-codes.ts';
 import type { RememberedDevices } from './accounts/remembered-devices.ts';
@@ -23,6 +24,7 @@ export interface Services {
   accounts: Accounts;
   passwords: Passwords;
   limits: Limits;
+  lockout: Lockout;
   audit: Audit;
   codes: OneTimeCodes;
   devices: RememberedDevices;

@@ -4,6 +4,7 @@ import type { AccountRecord, AccountStatus, Store } from '../store/port.ts';
 import type { Clock } from '../clock.ts';
 import type { SecretBox } from './secret-box.ts';
 import { randomId } from './random.ts';
+import { accountLockKey } from './lockout.ts';
 
 export interface NewAccount {
   username: string;
@@ -98,6 +99,7 @@ export class Accounts {
     await this.store.credentials.removeByAccount(id);
     await this.store.devices.removeByAccount(id);
     await this.store.codes.removeByAccount(id);
+    await this.store.lockouts.remove(accountLockKey(id));
     await this.store.accounts.remove(id);
   }
 }

@@ -37,9 +37,12 @@ export class Limits {
   reset(key: string): Promise<void> {
     return this.store.throttles.reset(key);
   }
+
+  /** Gives back the hit of an attempt that turned out fine (for limits that count only failures). */
+  release(key: string): Promise<void> {
+    return this.store.throttles.release(key, this.clock.now());
+  }
 }
 
-/** Password guesses per account (and per unknown login name, so both behave the same). */
-export const PASSWORD_FAILURES: LimitRule = { max: 10, windowMs: 15 * 60_000 };
-/** Password guesses per client IP across all accounts. */
-export const PASSWORD_FAILURES_PER_IP: LimitRule = { max: 100, windowMs: 15 * 60_000 };
+/** The window of the per-IP password limit; its size is configured (PASSWORD_FAILURES_PER_IP). */
+export const PASSWORD_IP_WINDOW_MS = 15 * 60_000;

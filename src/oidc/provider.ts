@@ -103,6 +103,11 @@ export function createProvider(options: ProviderOptions): Provider {
       // Public clients must use PKCE; confidential ones may. Only S256 exists in v9.
       required: (_ctx, client) => client.clientAuthMethod === 'none',
     },
+    // Only the methods our registry assigns. oidc-provider treats client_secret_basic and
+    // client_secret_post as interchangeable for a client registered with either; with `post` not
+    // offered at all, a secret in the body is no authentication and the registered method is the
+    // only one that works.
+    clientAuthMethods: ['client_secret_basic', 'none'],
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],

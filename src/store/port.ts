@@ -142,6 +142,51 @@ export interface ThrottleStore {
   hit(key: string, windowMs: number, now: number): Promise<ThrottleRecord>;
   get(key: string, now: number): Promise<ThrottleRecord | undefined>;
   reset(key: string): Promise<void>;
+  /**
+   * Gives back one hit of a live window (never below zero): a limit that counts every attempt
+   * before checking it returns the hits of attempts that turned out fine.
+   */
+  release(key: string, now: number): Promise<void>;
+}
+
+/**
+ * Progressive lockout state of one key (an account, or a keyed hash of a typed login name).
+ * The layers above own the rules (accounts/lockout.ts); the store only keeps the record and
+ * applies a change atomically.
+ */
+export interface LockoutRecord {
+  key: string;
+  /** Failures since the last success, lock or unlock; the next lock comes at the threshold. */
+  consecutiveFailures: number;
+  /** Evaluated guesses since the last successful login or unlock (the hard cap counts these). */
+  failuresSinceSuccess: number;
+  /** Temporary locks since the last success or unlock: picks the next lock's duration. */
+  locks: number;
+  lockedUntil: number | null;
+  /** Only an unlock (operator, later the patient's self-service) lifts a hard lock. */
+  hardLocked: boolean;
+  updatedAt: number;
+  /** When the record may be forgotten; null keeps it until it is reset. */
+  expiresAt: number | null;
+}
+
+export interface LockoutChange<T> {
+  /** The record to store, or null to delete it; the very record `change` was given: no write. */
+  next: LockoutRecord | null;
+  result: T;
+}
+
+export interface LockoutStore {
+  /** The live record of `key` (undefined when there is none or it expired). */
+  get(key: string, now: number): Promise<LockoutRecord | undefined>;
+  /**
+   * Atomically reads the live record of `key` (undefined when none), stores what `change` returns
+   * and returns its `result`. Two processes never both change from the same record: this is how
+   * parallel guesses are counted before any of them is evaluated. `change` must be pure and
+   * synchronous: an implementation may call it again when another writer came first.
+   */
+  update<T>(key: string, now: number, change: (current: LockoutRecord | undefined) => LockoutChange<T>): Promise<T>;
+  remove(key: string): Promise<void>;
 }
 
 /** A remembered device: the cookie holds `id.secret`, the store holds the secret's hash. */
@@ -211,6 +256,7 @@ export interface Store {
   flows: FlowStore;
   codes: OneTimeCodeStore;
   throttles: ThrottleStore;
+  lockouts: LockoutStore;
   devices: DeviceStore;
   audit: AuditStore;
   clients: ClientStore;

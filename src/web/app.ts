@@ -15,6 +15,8 @@ import { errorPages } from './errors.ts';
 import { providerPages } from './provider-pages.ts';
 import { devOutboxRoutes } from './dev-outbox-routes.ts';
 import { vendorScripts } from './vendor-scripts.ts';
+import { onlyTrustedProxies } from './proxy-peers.ts';
+import { parseProxyAddresses } from '../config.ts';
 import { settingsRoutes } from '../flows/settings/settings-routes.ts';
 import { Sessions } from '../oidc/sessions.ts';
 
@@ -49,6 +51,9 @@ export async function createApp(services: Services): Promise<App> {
   // The client writes the leftmost X-Forwarded-For entries itself: only the ones our own proxies
   // appended count, or the per-IP limits and the audit trail would believe any claimed address.
   provider.maxIpsCount = config.trustProxyHops;
+  // First of all our middleware: nothing may read X-Forwarded-* before untrusted peers lose them.
+  const proxies = parseProxyAddresses(config.trustProxyAddresses).list;
+  if (config.trustProxy && proxies && config.trustProxyAddresses.length) provider.use(onlyTrustedProxies(proxies));
 
   provider.use(securityHeaders({ https }));
   provider.use(language());
@@ -69,7 +74,7 @@ export async function createApp(services: Services): Promise<App> {
     ctx.body = { status: 'ok' };
   });
   provider.use(under('/healthz', misc.routes()));
-  if (config.devOutbox && services.outbox) provider.use(under('/dev/', devOutboxRoutes(services.outbox).routes()));
+  if (config.devOutbox && services.outbox) provider.use(under('/dev/', devOutboxRoutes(services.outbox, () => config.issuer).routes()));
 
   return { provider, callback: () => provider.callback() };
 }

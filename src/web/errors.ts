@@ -19,7 +19,7 @@ export function errorPages(logger: Logger): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) render(ctx, 'errors/message', { messageKey: 'errors.not_found' }, 404);
+      if (ctx.status === 404 && ctx.body === undefined) render(ctx, 'errors/not-found', {}, 404);
     } catch (error) {
       if (error instanceof InteractionNotFound) {
         render(ctx, 'errors/expired', { portal: error.portal }, 400);

@@ -7,11 +7,21 @@ import type { PageState } from './render.ts';
 
 export const LANGUAGE_COOKIE = 'pw_lang';
 
+/**
+ * The request path as a path on this site. A path may start with `//evil.example` (or `/\`), which
+ * a browser would read as another host: the link is built from the path with its leading slashes
+ * folded into one, never by resolving the raw URL.
+ */
+export function sitePath(path: string): string {
+  return `/${path.replace(/^[/\\]+/, '')}`;
+}
+
 function switchUrl(ctx: Context, lang: Language): string {
-  const url = new URL(ctx.originalUrl, 'http://local');
-  url.searchParams.set('lang', lang);
   // After a POST the same page is reached again by GET: drop the action part of the path.
-  return ctx.method === 'GET' ? `${url.pathname}${url.search}` : `${ctx.state.getUrl ?? url.pathname}?lang=${lang}`;
+  if (ctx.method !== 'GET') return `${sitePath(typeof ctx.state.getUrl === 'string' ? ctx.state.getUrl : ctx.path)}?lang=${lang}`;
+  const query = new URLSearchParams(ctx.querystring);
+  query.set('lang', lang);
+  return `${sitePath(ctx.path)}?${query.toString()}`;
 }
 
 function applyLanguage(page: PageState, lang: Language): PageState {

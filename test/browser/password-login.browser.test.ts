@@ -122,7 +122,8 @@ describe('hosted password login in Chromium', () => {
     const loginField = page.getByLabel(DUTCH.login, { exact: true });
     expect(await loginField.getAttribute('aria-invalid')).toBe('true');
     const message = await page.locator(`#${await loginField.getAttribute('aria-describedby')}`).textContent();
-    expect(message?.replace(/\s+/g, ' ').trim()).toBe('Fout: De gebruikersnaam of het wachtwoord is onjuist.');
+    // Locked, unknown and wrong look the same, so the message also says that locks exist.
+    expect(message?.replace(/\s+/g, ' ').trim()).toBe('Fout: De gebruikersnaam of het wachtwoord is onjuist. Let op: na meerdere mislukte pogingen wordt een account tijdelijk vergrendeld en krijgt de eigenaar een e-mail.');
     expect(await summary.getByRole('link').getAttribute('href')).toBe('#login');
     expect(await runAxe(page)).toEqual([]);
 
@@ -280,5 +281,19 @@ describe('hosted password login in Chromium', () => {
     });
     await expect.poll(() => tab.cspViolations().length).toBe(1);
     expect(await page.title()).not.toBe('injected');
+  });
+
+  it('a page that does not exist offers a way onward and a working language link, and passes axe', async () => {
+    const { page } = await chromium.newPage();
+    const response = await page.goto(`${server.url}/bestaat-niet`);
+    expect(response?.status()).toBe(404);
+    await expect.poll(() => page.title()).toBe('Pagina niet gevonden – Poortwachter');
+    expect(await runAxe(page)).toEqual([]);
+    await page.getByRole('link', { name: 'English' }).click();
+    await expect.poll(() => page.title()).toBe('Page not found – Poortwachter');
+    expect(new URL(page.url()).pathname).toBe('/bestaat-niet');
+    await page.getByRole('link', { name: 'Go to my account' }).click();
+    // The account page starts its own sign-in: the patient is on a login page, in English.
+    await expect.poll(() => page.getByLabel(ENGLISH.login, { exact: true }).count()).toBe(1);
   });
 });

@@ -98,9 +98,41 @@ describe('poortwachter CLI', { timeout: 120_000 }, () => {
     expect(missing.stderr).toContain('--redirect-uri is required');
     expect(unknown.code).toBe(2);
     expect(unknown.stdout).toBe('');
-    expect(unknown.stderr).toContain("'--nmae'");
+    // --json: the error is JSON too, and names the flag in a sentence (not node's parser text).
+    expect(JSON.parse(unknown.stderr)).toEqual({ error: 'unknown option --nmae (did you mean --name?)', details: [], hint: 'See: poortwachter client add --help' });
     expect(command.code).toBe(2);
     [missing, unknown, command].forEach(noStackTrace);
+  });
+
+  it('explains unknown flags in a sentence, points from --password to --password-stdin, and answers --json with JSON errors', async () => {
+    const [typo, password, passwordValue, missingValue, unknownUser, rejected, nothing] = await Promise.all([
+      cli(['client', 'add', '--name', 'X', '--redirect-urii', 'http://localhost:9/cb']),
+      cli(['user', 'add', '--username', 'a', '--email', 'a@example.nl', '--password', 'Geheim-123-abc']),
+      cli(['user', 'add', '--username', 'a', '--email', 'a@example.nl', '--password=Geheim-123-abc', '--json']),
+      cli(['client', 'add', '--name']),
+      cli(['user', 'show', 'niemand', '--json']),
+      cli(['user', 'add', '--json', '--username', 'zwak', '--email', 'zwak@example.nl', '--password-stdin'], { input: 'wachtwoord123\n' }),
+      cli(['--json']),
+    ]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toBe('poortwachter: unknown option --redirect-urii (did you mean --redirect-uri?)\nSee: poortwachter client add --help\n');
+    expect(password.code).toBe(2);
+    expect(password.stderr).toContain('--password is not an option');
+    expect(password.stderr).toContain('--password-stdin');
+    // The password typed on the command line is not echoed back.
+    expect(password.stderr + passwordValue.stderr).not.toContain('Geheim-123-abc');
+    expect(passwordValue.code).toBe(2);
+    expect(JSON.parse(passwordValue.stderr).error).toMatch(/^--password is not an option: .*--password-stdin/);
+    expect(missingValue.code).toBe(2);
+    expect(missingValue.stderr).toContain('poortwachter: --name needs a value');
+    expect(unknownUser.code).toBe(1);
+    expect(unknownUser.stdout).toBe('');
+    expect(JSON.parse(unknownUser.stderr)).toEqual({ error: 'no user niemand (see: poortwachter user list)', details: [] });
+    expect(rejected.code).toBe(1);
+    expect(JSON.parse(rejected.stderr)).toEqual({ error: 'password rejected:', details: ['a commonly used password (on the blocklist)'] });
+    expect(nothing.code).toBe(2);
+    expect(JSON.parse(nothing.stderr)).toMatchObject({ error: 'no command given' });
+    [typo, password, passwordValue, missingValue, unknownUser, rejected, nothing].forEach(noStackTrace);
   });
 
   it('client add prints the client_id and, once, the secret', async () => {

@@ -3,6 +3,11 @@
 // sees after `npm run demo`, checked end to end.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../src/config.ts';
 import { buildServices, startServer } from '../../src/bootstrap.ts';
@@ -21,7 +26,7 @@ describe('demo portal', () => {
   // The portal's address must be known before its client is registered: the server listens
   // first and hands requests to whichever relying party is current.
   let handle: http.RequestListener = (_req, res) => res.writeHead(503).end();
-  let credentials: { username: string; password: string; clientSecret: string };
+  let credentials: { username: string; password: string | undefined; clientSecret: string };
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -46,7 +51,7 @@ describe('demo portal', () => {
     // The "Inloggen" button is a GET form (the user agent only posts forms): follow its action.
     const loginPage = await agent.open(findForm(home, '/login').action);
     expect(loginPage.url).toContain(`${issuer}/interaction/`);
-    return agent.submit(loginPage, '/step/password/verify', { login: credentials.username, password: credentials.password });
+    return agent.submit(loginPage, '/step/password/verify', { login: credentials.username, password: credentials.password ?? '' });
   }
 
   it('signs the demo patient in and shows the verified claims, acr, amr, auth_time and userinfo', async () => {
@@ -104,7 +109,7 @@ describe('demo portal', () => {
     }
   });
 
-  it('on a store from an earlier run, re-registers the demo client with a fresh secret', async () => {
+  it('on a store from an earlier run, re-registers the demo client with a fresh secret and keeps the patient password', async () => {
     // A second start on the same data, as `npm run demo` after an earlier run (a fresh process:
     // a running provider caches client metadata for a few seconds).
     const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: server.dataDir, PORT: '0' });
@@ -114,14 +119,41 @@ describe('demo portal', () => {
       const again = await prepareDemo(services, new ClientRegistry(services.store, second.app.provider, services.clock), rpBase);
       expect(again.reused).toBe(true);
       expect(again.clientSecret).not.toBe(credentials.clientSecret);
-      expect(again.password).not.toBe(credentials.password);
-      credentials = again;
+      // The password `npm start` printed keeps working: the demo never changes it.
+      expect(again.password).toBeUndefined();
+      credentials = { ...again, password: credentials.password };
       rp = await createRelyingParty({ issuer: second.url, clientId: again.clientId, clientSecret: again.clientSecret, baseUrl: rpBase });
       handle = rp.handle;
       const page = await signIn(new UserAgent(), second.url);
       expect(textOf(page)).toContain('Welkom, Demi de Patiënt');
     } finally {
       await second.close();
+    }
+  });
+});
+
+describe('npm run demo while Poortwachter already runs', { timeout: 120_000 }, () => {
+  it('says so in one line instead of a stack trace', async () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    // The port `npm start` would hold.
+    const taken = http.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'poortwachter-demo-'));
+    try {
+      const env = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'development', DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'silent' };
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/demo.ts')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(code).toBe(2);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(stderr).toContain(`127.0.0.1:${port} is in use`);
+      expect(stderr).toContain('npm start');
+      expect(stderr).not.toMatch(/^\s+at /m);
+    } finally {
+      taken.close();
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });

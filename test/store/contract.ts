@@ -15,6 +15,7 @@ import {
   type CredentialRecord,
   type DeviceRecord,
   type FlowRecord,
+  type LockoutRecord,
   type OneTimeCodeRecord,
   type Store,
 } from '../../src/store/port.ts';
@@ -654,6 +655,87 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         const records = await Promise.all(Array.from({ length: 8 }, () => store.throttles.hit(key, HOUR, T0)));
         expect(records.map((r) => r.count).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
         expect((await store.throttles.get(key, T0))?.count).toBe(8);
+      });
+
+      it('release gives back one hit of a live window, never below zero', async () => {
+        const key = `${p}:release`;
+        await store.throttles.hit(key, HOUR, T0);
+        await store.throttles.hit(key, HOUR, T0);
+        await store.throttles.release(key, T0 + 1);
+        expect((await store.throttles.get(key, T0 + 1))?.count).toBe(1);
+        await store.throttles.release(key, T0 + 2);
+        await store.throttles.release(key, T0 + 3);
+        expect((await store.throttles.get(key, T0 + 3))?.count).toBe(0);
+        expect((await store.throttles.hit(key, HOUR, T0 + 4)).count).toBe(1);
+        // An unknown key or an ended window: nothing to give back, nothing created.
+        await store.throttles.release(`${p}:none`, T0);
+        expect(await store.throttles.get(`${p}:none`, T0)).toBeUndefined();
+        await store.throttles.release(key, T0 + HOUR);
+        expect((await store.throttles.hit(key, HOUR, T0 + HOUR)).count).toBe(1);
+      });
+    });
+
+    describe('lockouts', () => {
+      function lockout(key: string, overrides: Partial<LockoutRecord> = {}): LockoutRecord {
+        return {
+          key, consecutiveFailures: 0, failuresSinceSuccess: 0, locks: 0, lockedUntil: null, hardLocked: false,
+          updatedAt: T0, expiresAt: null, ...overrides,
+        };
+      }
+      /** A change that adds one failure and reports the count it saw. */
+      const addFailure = (now: number, expiresAt: number | null = null) => (current: LockoutRecord | undefined) => {
+        const base = current ?? lockout('');
+        const next = { ...base, failuresSinceSuccess: base.failuresSinceSuccess + 1, updatedAt: now, expiresAt };
+        return { next, result: base.failuresSinceSuccess };
+      };
+
+      it('update creates, changes and deletes a record and returns the result of the change', async () => {
+        const key = `${p}:acct`;
+        expect(await store.lockouts.get(key, T0)).toBeUndefined();
+        expect(await store.lockouts.update(key, T0, addFailure(T0))).toBe(0);
+        expect(await store.lockouts.update(key, T0 + 1, addFailure(T0 + 1))).toBe(1);
+        const locked = lockout(key, { consecutiveFailures: 5, failuresSinceSuccess: 2, locks: 1, lockedUntil: T0 + MINUTE, hardLocked: true, updatedAt: T0 + 2 });
+        await store.lockouts.update(key, T0 + 2, () => ({ next: locked, result: undefined }));
+        expect(await store.lockouts.get(key, T0 + 3)).toEqual(locked);
+        expect(await store.lockouts.update(key, T0 + 4, () => ({ next: null, result: 'gone' }))).toBe('gone');
+        expect(await store.lockouts.get(key, T0 + 5)).toBeUndefined();
+        // Handing back the record it was given writes nothing.
+        await store.lockouts.update(key, T0 + 3, addFailure(T0 + 3));
+        await store.lockouts.update(key, T0 + 9, (current) => ({ next: current ?? null, result: undefined }));
+        expect((await store.lockouts.get(key, T0 + 9))?.updatedAt).toBe(T0 + 3);
+        await store.lockouts.update(key, T0 + 4, () => ({ next: null, result: undefined }));
+        // Deleting what does not exist is fine.
+        expect(await store.lockouts.update(key, T0 + 6, () => ({ next: null, result: 'still gone' }))).toBe('still gone');
+      });
+
+      it('an expired record reads as absent and is replaced, and removeExpired deletes it', async () => {
+        const key = `${p}:name`;
+        await store.lockouts.update(key, T0, addFailure(T0, T0 + HOUR));
+        expect((await store.lockouts.get(key, T0 + HOUR - 1))?.failuresSinceSuccess).toBe(1);
+        expect(await store.lockouts.get(key, T0 + HOUR)).toBeUndefined();
+        expect(await store.lockouts.update(key, T0 + HOUR, addFailure(T0 + HOUR, T0 + 2 * HOUR))).toBe(0);
+
+        await store.lockouts.update(`${p}:ended`, T0, addFailure(T0, T0 + MINUTE));
+        await store.lockouts.update(`${p}:kept`, T0, addFailure(T0, null));
+        await store.removeExpired(T0 + MINUTE);
+        expect(await store.lockouts.get(`${p}:ended`, T0)).toBeUndefined();
+        expect(await store.lockouts.get(`${p}:kept`, FAR_FUTURE)).toBeDefined();
+        expect(await store.lockouts.get(key, T0 + HOUR)).toBeDefined();
+      });
+
+      it('remove forgets one key only', async () => {
+        await store.lockouts.update(`${p}:a`, T0, addFailure(T0));
+        await store.lockouts.update(`${p}:b`, T0, addFailure(T0));
+        await store.lockouts.remove(`${p}:a`);
+        expect(await store.lockouts.get(`${p}:a`, T0)).toBeUndefined();
+        expect(await store.lockouts.get(`${p}:b`, T0)).toBeDefined();
+      });
+
+      it('never lets two racing updates change from the same record', async () => {
+        const key = `${p}:race`;
+        const seen = await Promise.all(Array.from({ length: 20 }, () => store.lockouts.update(key, T0, addFailure(T0))));
+        expect(seen.sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+        expect((await store.lockouts.get(key, T0))?.failuresSinceSuccess).toBe(20);
       });
     });
 

@@ -22,6 +22,8 @@ interface Cookie {
 export class UserAgent {
   private readonly cookies = new Map<string, Cookie>();
   acceptLanguage = 'nl';
+  /** Sent with every request, e.g. the X-Forwarded-For a proxy would add. */
+  extraHeaders: Record<string, string> = {};
 
   private cookieHeader(url: URL): string {
     return [...this.cookies.entries()]
@@ -62,7 +64,7 @@ export class UserAgent {
 
   async request(url: string, init: { method?: string; body?: string; contentType?: string } = {}): Promise<Page> {
     const target = new URL(url);
-    const headers: Record<string, string> = { 'accept-language': this.acceptLanguage };
+    const headers: Record<string, string> = { ...this.extraHeaders, 'accept-language': this.acceptLanguage };
     const cookie = this.cookieHeader(target);
     if (cookie) headers.cookie = cookie;
     if (init.body !== undefined) headers['content-type'] = init.contentType ?? 'application/x-www-form-urlencoded';

@@ -2,7 +2,7 @@
 // util.parseArgs) and the --help text come from that description, so help cannot go stale.
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import type { CliContext } from './context.ts';
-import { UsageError } from './errors.ts';
+import { UsageError, usageFromParseError } from './errors.ts';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -109,9 +109,7 @@ export function parseCommandArgs(command: Command, argv: string[]): { args: Args
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
-    // parseArgs explains itself well ("Unknown option '--nmae'"); we add where to look.
-    const message = error instanceof Error ? error.message : String(error);
-    throw new UsageError(message, `See: poortwachter ${commandPath(command)} --help`);
+    throw usageFromParseError(error, Object.keys(specs), `See: poortwachter ${commandPath(command)} --help`);
   }
   const args = new Args(command, parsed.values, parsed.positionals);
   const help = parsed.values.help === true;

@@ -5,7 +5,7 @@ import { userCommands } from './users.ts';
 import { keyCommands } from './keys.ts';
 import { commandHelp, commandPath, parseCommandArgs, type Command } from './command.ts';
 import type { CliContext } from './context.ts';
-import { describeError, EXIT_USAGE, UsageError } from './errors.ts';
+import { describeError, EXIT_USAGE, formatError, formatErrorJson, UsageError } from './errors.ts';
 import { createOutput } from './output.ts';
 
 export const COMMANDS: Command[] = [...clientCommands, ...userCommands, ...keyCommands];
@@ -62,12 +62,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const { words, rest } = splitCommand(argv);
   const wantsHelp = rest.some((t) => t === '--help' || t === '-h');
   const [group, name] = words;
+  // Known before parsing succeeds, so that even a bad invocation answers a script in JSON.
+  const wantsJson = argv.includes('--json');
   const fail = (error: unknown) => {
-    const { message, exitCode } = describeError(error);
-    io.stderr.write(`poortwachter: ${message}\n`);
-    return exitCode;
+    const described = describeError(error);
+    io.stderr.write(wantsJson ? formatErrorJson(described) : formatError(described));
+    return described.exitCode;
   };
 
+  if (!group && !wantsHelp && wantsJson) return fail(new UsageError('no command given', 'See: poortwachter --help'));
   if (!group || group === 'help') {
     (group || wantsHelp ? io.stdout : io.stderr).write(overview());
     return group || wantsHelp ? 0 : EXIT_USAGE;

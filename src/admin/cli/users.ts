@@ -9,6 +9,7 @@ import type { Command } from './command.ts';
 import { CliError, describePasswordProblem } from './errors.ts';
 import { formatTime, table } from './output.ts';
 import { allFactors } from '../../factors/registry.ts';
+import type { LockStatus } from '../../accounts/lockout.ts';
 
 const LOCALES = ['nl', 'en'] as const;
 const MAX_PASSWORD_INPUT = 4096;
@@ -33,6 +34,21 @@ function userJson(account: AccountRecord) {
     status: account.status,
     created_at: new Date(account.createdAt).toISOString(),
   };
+}
+
+function lockJson(lock: LockStatus) {
+  return {
+    state: lock.state,
+    locked_until: lock.lockedUntil === null ? null : new Date(lock.lockedUntil).toISOString(),
+    failures: lock.failures,
+    locks: lock.locks,
+  };
+}
+
+/** `open`, `locked until 2026-05-04 13:07 UTC`, `hard-locked`: one cell for people. */
+function lockText(lock: LockStatus): string {
+  if (lock.state === 'locked' && lock.lockedUntil !== null) return `locked until ${formatTime(lock.lockedUntil)}`;
+  return lock.state;
 }
 
 /** First line of piped stdin; stops reading there, so a producer that keeps stdin open cannot hang us. */
@@ -158,18 +174,20 @@ const list: Command = {
   async run(ctx, args) {
     const services = await ctx.services();
     const accounts = await services.store.accounts.list({ limit: args.count('limit'), offset: args.count('offset') });
-    const rows = accounts.map((a) => [
+    const locks = await Promise.all(accounts.map((a) => services.lockout.status(a)));
+    const rows = accounts.map((a, i) => [
       a.username,
       a.email,
       maskPhone(a.phoneHint),
       [a.givenName, a.familyName].filter(Boolean).join(' '),
       a.locale,
       a.status,
+      lockText(locks[i]!),
       formatTime(a.createdAt),
     ]);
     ctx.out.result(
-      accounts.length ? table(['USERNAME', 'EMAIL', 'PHONE', 'NAME', 'LOCALE', 'STATUS', 'CREATED'], rows) : ['No users.'],
-      accounts.map(userJson),
+      accounts.length ? table(['USERNAME', 'EMAIL', 'PHONE', 'NAME', 'LOCALE', 'STATUS', 'LOCK', 'CREATED'], rows) : ['No users.'],
+      accounts.map((a, i) => ({ ...userJson(a), lock: lockJson(locks[i]!) })),
     );
   },
 };
@@ -227,4 +245,59 @@ const resetMfa: Command = {
   },
 };
 
-export const userCommands: Command[] = [add, list, statusCommand('disable'), statusCommand('enable'), resetMfa];
+const show: Command = {
+  group: 'user',
+  name: 'show',
+  summary: 'Shows one user: details, lock state and the second factors set up.',
+  args: ['USERNAME'],
+  options: {},
+  async run(ctx, args) {
+    const [username] = args.positionals as [string];
+    const services = await ctx.services();
+    const account = await findUser(ctx, username);
+    const lock = await services.lockout.status(account);
+    const factors: string[] = [];
+    for (const factor of allFactors().filter((f) => f.role !== 'first')) {
+      if (await factor.isEnrolled(services, account)) factors.push(factor.id);
+    }
+    const data = { ...userJson(account), lock: lockJson(lock), factors };
+    ctx.out.result([
+      `username:      ${account.username}`,
+      `id:            ${account.id}`,
+      `email:         ${account.email}${account.emailVerified ? ' (verified)' : ''}`,
+      `phone:         ${account.phoneHint ? `${maskPhone(account.phoneHint)}${account.phoneVerified ? ' (verified)' : ''}` : '-'}`,
+      `name:          ${[account.givenName, account.familyName].filter(Boolean).join(' ') || '-'}`,
+      `locale:        ${account.locale}`,
+      `status:        ${account.status}`,
+      `lock:          ${lockText(lock)}${lock.failures ? ` (${lock.failures} failed password attempts since the last login)` : ''}`,
+      `second factors: ${factors.join(', ') || '-'}`,
+      `created:       ${formatTime(account.createdAt)}`,
+    ], data);
+  },
+};
+
+// Lifts a temporary or hard lock (NIST SP 800-63B-4 §3.2.2: after 100 failed guesses only an
+// unlock opens the account again). The failure counts start afresh.
+const unlock: Command = {
+  group: 'user',
+  name: 'unlock',
+  summary: 'Lifts a password lock of a user (temporary or hard) and resets the failure count.',
+  details: ['Check who is asking first: a hard lock means someone made 100 wrong guesses at this account.'],
+  args: ['USERNAME'],
+  options: {},
+  async run(ctx, args) {
+    const [username] = args.positionals as [string];
+    const services = await ctx.services();
+    const account = await findUser(ctx, username);
+    const before = await services.lockout.unlock(account);
+    const after = await services.lockout.status(account);
+    const wasLocked = before.state !== 'open';
+    await ctx.audit({ type: 'admin.user.unlocked', accountId: account.id, detail: { was: before.state, failures: before.failures, outcome: wasLocked ? 'unlocked' : 'not_locked' } });
+    ctx.out.result(
+      wasLocked ? `Unlocked ${account.username} (was ${lockText(before)} after ${before.failures} failed attempts)` : `User ${account.username} was not locked; failure count reset`,
+      { ...userJson(account), was: lockJson(before), lock: lockJson(after) },
+    );
+  },
+};
+
+export const userCommands: Command[] = [add, list, show, statusCommand('disable'), statusCommand('enable'), unlock, resetMfa];

@@ -1,16 +1,40 @@
 // Username (or e-mail) + password: the first factor, which also identifies the account.
-// Unknown users and wrong passwords get the same answer and the same argon2 work.
+//
+// No oracle: an unknown name, a locked account, a disabled account with a wrong password and a
+// wrong password get the same page (status and body) and cost the same argon2 verification (a
+// decoy hash when the real one is not evaluated). Only the per-IP limit answers differently, as it
+// says nothing about any account.
 import type { Factor, FactorContext, Form } from '../factor.ts';
-import { PASSWORD_FAILURES, PASSWORD_FAILURES_PER_IP } from '../../accounts/limits.ts';
+import type { Services } from '../../services.ts';
+import type { AccountRecord } from '../../store/port.ts';
+import { PASSWORD_IP_WINDOW_MS } from '../../accounts/limits.ts';
+import type { Admission, LockEvent } from '../../accounts/lockout.ts';
+import { sendLockNotice } from '../../accounts/lock-notice.ts';
 
 const MAX_LOGIN_LENGTH = 254;
 
-function canonicalLogin(login: string): string {
-  return login.normalize('NFKC').trim().toLowerCase();
+/** The mail goes out after the answer: waiting for SMTP would make a lock (and so an account) visible in the timing. */
+function notifyLock(services: Services, account: AccountRecord, lock: LockEvent): void {
+  sendLockNotice(services, account, lock).catch((error: Error) => {
+    services.logger.warn({ err: error.message, accountId: account.id, lock: lock.kind }, 'lock notice not sent');
+  });
+}
+
+async function recordLocks(ctx: FactorContext, account: AccountRecord | undefined, byName: Admission, byAccount: Admission | undefined): Promise<void> {
+  const { audit } = ctx.services;
+  const common = { accountId: account?.id ?? null, clientId: ctx.policy.clientId, ip: ctx.ip };
+  if (byName.admitted && byName.lock) {
+    await audit.record({ ...common, type: 'login.locked', detail: { scope: 'login-name', ...byName.lock, outcome: 'locked' } });
+  }
+  if (account && byAccount?.admitted && byAccount.lock) {
+    const lock = byAccount.lock;
+    await audit.record({ ...common, type: lock.kind === 'hard' ? 'login.hard_locked' : 'login.locked', detail: { scope: 'account', ...lock, outcome: 'locked' } });
+    notifyLock(ctx.services, account, lock);
+  }
 }
 
 async function verifyLogin(ctx: FactorContext, form: Form) {
-  const { accounts, passwords, limits, audit } = ctx.services;
+  const { accounts, passwords, limits, lockout, audit, config } = ctx.services;
   // Re-authentication (before enrolling a factor): the account is known, only the password counts.
   const login = ctx.account ? ctx.account.username : (form.login ?? '').trim();
   const password = form.password ?? '';
@@ -20,32 +44,40 @@ async function verifyLogin(ctx: FactorContext, form: Form) {
   if (login.length > MAX_LOGIN_LENGTH) errors.login = 'password.errors.login_too_long';
   if (Object.keys(errors).length) return { kind: 'show', status: 400, locals: { errors, login: login.slice(0, MAX_LOGIN_LENGTH) } } as const;
 
-  // Throttled by the login name typed, in the same canonical form the account lookup uses (so
-  // `ｔarget` is `target`), so a locked unknown name looks like a locked real one; and by account, so
-  // username and e-mail address share one count. Attempts are counted before the password is
-  // checked: parallel guesses cannot all slip through a check made before any of them counted.
-  const tooMany = { kind: 'show', status: 429, locals: { errors: { login: 'password.errors.too_many_attempts' }, login } } as const;
-  const loginKey = `pwd-fail:login:${canonicalLogin(login)}`;
+  // Every limit counts the attempt before the password is evaluated: parallel guesses cannot all
+  // slip through a check made before any of them was counted. Per IP only failures stay counted
+  // (a clinic behind one address has many honest logins): a success gives its hit back.
   const ipKey = `pwd-fail:ip:${ctx.ip ?? 'unknown'}`;
-  if (await limits.exhausted(ipKey, PASSWORD_FAILURES_PER_IP)) return tooMany;
-  if ((await limits.hit(loginKey, PASSWORD_FAILURES)) < 0) return tooMany;
+  if ((await limits.hit(ipKey, { max: config.lockout.perIp, windowMs: PASSWORD_IP_WINDOW_MS })) < 0) {
+    return { kind: 'show', status: 429, locals: { errors: { login: 'password.errors.too_many_attempts' }, login } } as const;
+  }
   const account = await accounts.findByLogin(login);
-  const accountKey = account ? `pwd-fail:acct:${account.id}` : undefined;
-  if (accountKey && (await limits.hit(accountKey, PASSWORD_FAILURES)) < 0) return tooMany;
-  const ok = await passwords.verify(account, password);
+  // Per typed name (so unknown names behave like real ones) and per account (so username and
+  // e-mail address share one count and one hard cap).
+  const byName = await lockout.admitLoginName(login);
+  const byAccount = byName.admitted && account ? await lockout.admitAccount(account.id) : undefined;
+  const evaluated = byName.admitted && (byAccount?.admitted ?? true);
+  // Not evaluated: the same argon2 work against a decoy, so a lock does not show in the timing.
+  const ok = evaluated ? await passwords.verify(account, password) : (await passwords.verify(undefined, password), false);
   if (!ok || !account) {
-    // Per IP only failures count: a clinic behind one address has many honest logins.
-    await limits.hit(ipKey, PASSWORD_FAILURES_PER_IP);
-    await audit.record({ type: 'login.password.failed', accountId: account?.id ?? null, clientId: ctx.policy.clientId, ip: ctx.ip });
+    await audit.record({
+      type: 'login.password.failed',
+      accountId: account?.id ?? null,
+      clientId: ctx.policy.clientId,
+      ip: ctx.ip,
+      detail: { outcome: evaluated ? 'wrong' : 'locked', evaluated },
+    });
+    await recordLocks(ctx, account, byName, byAccount);
     return { kind: 'show', status: 401, locals: { errors: { login: 'password.errors.invalid_credentials' }, login } } as const;
   }
+  await limits.release(ipKey);
+  // The right password proves the patient, also on a disabled account: the count starts afresh.
+  await lockout.succeeded(account, login);
   if (account.status !== 'active') {
     // Only after a correct password, so a disabled account reveals nothing to a guesser.
     await audit.record({ type: 'login.password.disabled', accountId: account.id, clientId: ctx.policy.clientId, ip: ctx.ip });
     return { kind: 'fail', status: 403, messageKey: 'password.errors.account_disabled' } as const;
   }
-  await limits.reset(loginKey);
-  if (accountKey) await limits.reset(accountKey);
   await audit.record({ type: 'login.password.ok', accountId: account.id, clientId: ctx.policy.clientId, ip: ctx.ip });
   return {
     kind: 'proved',

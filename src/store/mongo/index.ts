@@ -14,6 +14,7 @@ import { createModels } from './models.ts';
 import { createOidcModelStore } from './oidc-models.ts';
 import { createSettingStore } from './settings.ts';
 import { createThrottleStore } from './throttles.ts';
+import { createLockoutStore } from './lockouts.ts';
 
 export interface MongoStore extends Store {
   readonly kind: 'mongo';
@@ -43,6 +44,7 @@ export async function openMongoStore(url: string, options: MongoStoreOptions = {
       flows: createFlowStore(models),
       codes: createOneTimeCodeStore(models),
       throttles: createThrottleStore(models),
+      lockouts: createLockoutStore(models),
       devices: createDeviceStore(models),
       audit: createAuditStore(models),
       clients: createClientStore(models),
@@ -56,6 +58,7 @@ export async function openMongoStore(url: string, options: MongoStoreOptions = {
           models.codes.deleteMany({ expiresAt: { $lte: at } }).exec(),
           models.devices.deleteMany({ expiresAt: { $lte: at } }).exec(),
           models.throttles.deleteMany({ windowEndsAt: { $lte: at } }).exec(),
+          models.lockouts.deleteMany({ expiresAt: { $lte: at } }).exec(),
         ]);
         return results.reduce((total, result) => total + result.deletedCount, 0);
       },

@@ -75,6 +75,19 @@ export interface ThrottleDoc {
   lastHitAt: Date;
 }
 
+export interface LockoutDoc {
+  _id: string;
+  consecutiveFailures: number;
+  failuresSinceSuccess: number;
+  locks: number;
+  lockedUntil: Date | null;
+  hardLocked: boolean;
+  updatedAt: Date;
+  expiresAt: Date | null;
+  /** Bumped on every write: the compare-and-swap in lockouts.ts matches on it. */
+  version: number;
+}
+
 export interface DeviceDoc {
   _id: string;
   accountId: string;
@@ -203,6 +216,19 @@ const throttleSchema = new Schema<ThrottleDoc>({
 }, SCHEMA_OPTIONS);
 throttleSchema.index({ windowEndsAt: 1 }, TTL);
 
+const lockoutSchema = new Schema<LockoutDoc>({
+  _id: text,
+  consecutiveFailures: { type: Number, required: true },
+  failuresSinceSuccess: { type: Number, required: true },
+  locks: { type: Number, required: true },
+  lockedUntil: nullableDate,
+  hardLocked: { type: Boolean, required: true },
+  updatedAt: date,
+  expiresAt: nullableDate,
+  version: { type: Number, required: true },
+}, SCHEMA_OPTIONS);
+lockoutSchema.index({ expiresAt: 1 }, TTL);
+
 const deviceSchema = new Schema<DeviceDoc>({
   _id: text,
   accountId: text,
@@ -252,6 +278,7 @@ export function createModels(connection: Connection) {
     flows: connection.model<FlowDoc>('Flow', flowSchema, 'flows'),
     codes: connection.model<CodeDoc>('OneTimeCode', codeSchema, 'one_time_codes'),
     throttles: connection.model<ThrottleDoc>('Throttle', throttleSchema, 'throttles'),
+    lockouts: connection.model<LockoutDoc>('Lockout', lockoutSchema, 'lockouts'),
     devices: connection.model<DeviceDoc>('Device', deviceSchema, 'devices'),
     audit: connection.model<AuditDoc>('AuditEvent', auditSchema, 'audit_events'),
     clients: connection.model<ClientDoc>('Client', clientSchema, 'clients'),

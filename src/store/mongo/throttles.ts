@@ -48,5 +48,10 @@ export function createThrottleStore({ throttles }: Models): ThrottleStore {
     async reset(key) {
       await throttles.deleteOne({ _id: { $eq: key } }).exec();
     },
+    async release(key, now) {
+      await throttles
+        .updateOne({ _id: { $eq: key }, windowEndsAt: { $gt: new Date(now) }, count: { $gt: 0 } }, { $inc: { count: -1 } })
+        .exec();
+    },
   };
 }

@@ -15,6 +15,7 @@ import { createOidcModelStore } from './oidc-models.ts';
 import { migrate } from './schema.ts';
 import { createSettingStore } from './settings.ts';
 import { createThrottleStore } from './throttles.ts';
+import { createLockoutStore } from './lockouts.ts';
 import { startCheckpointer } from './checkpointer.ts';
 
 export interface SqliteStore extends Store {
@@ -54,6 +55,7 @@ function createStore(db: Database.Database, file: string): SqliteStore {
     db.prepare<[number]>('DELETE FROM one_time_codes WHERE expires_at <= ?'),
     db.prepare<[number]>('DELETE FROM devices WHERE expires_at <= ?'),
     db.prepare<[number]>('DELETE FROM throttles WHERE window_ends_at <= ?'),
+    db.prepare<[number]>('DELETE FROM lockouts WHERE expires_at <= ?'),
   ];
   const removeExpired = db.transaction((now: number) =>
     expired.reduce((total, statement) => total + statement.run(now).changes, 0));
@@ -68,6 +70,7 @@ function createStore(db: Database.Database, file: string): SqliteStore {
     flows: createFlowStore(db),
     codes: createOneTimeCodeStore(db),
     throttles: createThrottleStore(db),
+    lockouts: createLockoutStore(db),
     devices: createDeviceStore(db),
     audit: createAuditStore(db),
     clients: createClientStore(db),

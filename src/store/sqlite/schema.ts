@@ -129,6 +129,20 @@ const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) STRICT;
   `,
+  // 2: progressive lockout per account and per (hashed) login name.
+  `
+  CREATE TABLE IF NOT EXISTS lockouts (
+    key                     TEXT PRIMARY KEY,
+    consecutive_failures    INTEGER NOT NULL,
+    failures_since_success  INTEGER NOT NULL,
+    locks                   INTEGER NOT NULL,
+    locked_until            INTEGER,
+    hard_locked             INTEGER NOT NULL,
+    updated_at              INTEGER NOT NULL,
+    expires_at              INTEGER
+  ) STRICT;
+  CREATE INDEX IF NOT EXISTS lockouts_expires_at ON lockouts (expires_at) WHERE expires_at IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

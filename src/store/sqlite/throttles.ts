@@ -35,6 +35,8 @@ export function createThrottleStore(db: Database.Database): ThrottleStore {
   const get = db.prepare<[string, number], Row>(
     `SELECT ${COLUMNS} FROM throttles WHERE key = ? AND window_ends_at > ?`);
   const reset = db.prepare<[string]>('DELETE FROM throttles WHERE key = ?');
+  const release = db.prepare<[string, number]>(
+    'UPDATE throttles SET count = count - 1 WHERE key = ? AND window_ends_at > ? AND count > 0');
 
   return {
     async hit(key, windowMs, now) {
@@ -48,6 +50,9 @@ export function createThrottleStore(db: Database.Database): ThrottleStore {
     },
     async reset(key) {
       reset.run(key);
+    },
+    async release(key, now) {
+      release.run(key, now);
     },
   };
 }
