@@ -12,6 +12,7 @@ import { createDeviceStore } from './devices.ts';
 import { createFlowStore } from './flows.ts';
 import { createModels } from './models.ts';
 import { createOidcModelStore } from './oidc-models.ts';
+import { createSessionProofStore } from './session-proofs.ts';
 import { createSettingStore } from './settings.ts';
 import { createThrottleStore } from './throttles.ts';
 
@@ -44,6 +45,7 @@ export async function openMongoStore(url: string, options: MongoStoreOptions = {
       codes: createOneTimeCodeStore(models),
       throttles: createThrottleStore(models),
       devices: createDeviceStore(models),
+      sessionProofs: createSessionProofStore(models),
       audit: createAuditStore(models),
       clients: createClientStore(models),
       settings: createSettingStore(models),
@@ -55,6 +57,7 @@ export async function openMongoStore(url: string, options: MongoStoreOptions = {
           models.flows.deleteMany({ expiresAt: { $lte: at } }).exec(),
           models.codes.deleteMany({ expiresAt: { $lte: at } }).exec(),
           models.devices.deleteMany({ expiresAt: { $lte: at } }).exec(),
+          models.sessionProofs.deleteMany({ expiresAt: { $lte: at } }).exec(),
           models.throttles.deleteMany({ windowEndsAt: { $lte: at } }).exec(),
         ]);
         return results.reduce((total, result) => total + result.deletedCount, 0);

@@ -13,6 +13,7 @@ import { createDeviceStore } from './devices.ts';
 import { createFlowStore } from './flows.ts';
 import { createOidcModelStore } from './oidc-models.ts';
 import { migrate } from './schema.ts';
+import { createSessionProofStore } from './session-proofs.ts';
 import { createSettingStore } from './settings.ts';
 import { createThrottleStore } from './throttles.ts';
 import { startCheckpointer } from './checkpointer.ts';
@@ -53,6 +54,7 @@ function createStore(db: Database.Database, file: string): SqliteStore {
     db.prepare<[number]>('DELETE FROM flows WHERE expires_at <= ?'),
     db.prepare<[number]>('DELETE FROM one_time_codes WHERE expires_at <= ?'),
     db.prepare<[number]>('DELETE FROM devices WHERE expires_at <= ?'),
+    db.prepare<[number]>('DELETE FROM session_proofs WHERE expires_at <= ?'),
     db.prepare<[number]>('DELETE FROM throttles WHERE window_ends_at <= ?'),
   ];
   const removeExpired = db.transaction((now: number) =>
@@ -69,6 +71,7 @@ function createStore(db: Database.Database, file: string): SqliteStore {
     codes: createOneTimeCodeStore(db),
     throttles: createThrottleStore(db),
     devices: createDeviceStore(db),
+    sessionProofs: createSessionProofStore(db),
     audit: createAuditStore(db),
     clients: createClientStore(db),
     settings: createSettingStore(db),
