@@ -25,8 +25,11 @@ export interface FactorContext {
   /** Known after the first factor identified the user. */
   account: AccountRecord | undefined;
   scratch: FactorScratch;
+  /** The page's language; `t` speaks it. */
   lang: Language;
   t: Translate;
+  /** The language of messages (SMS, call, e-mail): the page's when the patient chose one there, else the account's. */
+  messageLang: Language;
   ip: string | null;
   /** Flow id, to bind codes or challenges to this flow. */
   flowId: string;

@@ -12,6 +12,7 @@ import { Flows, scratchOf, type Flow } from '../flow.ts';
 import { deviceCookieName } from '../../accounts/remembered-devices.ts';
 import { decideLoginStep, type FactorFacts, type LoginStep } from './decide-step.ts';
 import type { PageState } from '../../web/render.ts';
+import { messageLanguage } from '../../web/language.ts';
 
 export interface LoginState {
   accountId?: string;
@@ -86,6 +87,7 @@ export class LoginFlowEngine {
       scratch: scratchOf(login.flow.state.scratch, factor.id),
       lang: page.lang,
       t: page.t,
+      messageLang: messageLanguage(ctx, login.account?.locale),
       ip: ctx.ip || null,
       flowId: login.flow.id,
     };

@@ -16,6 +16,7 @@ import type { Factor, FactorContext, FactorOutcome } from '../../factors/factor.
 import { REMEMBER_CHOICES, isRememberChoice, rememberChoiceOf } from '../../accounts/remembered-devices.ts';
 import { randomId } from '../../accounts/random.ts';
 import { render, pageState } from '../../web/render.ts';
+import { messageLanguage } from '../../web/language.ts';
 import { formBody, readForm } from '../../web/form.ts';
 import { UserFacingError } from '../../web/errors.ts';
 import { Flows, csrfMatches, scratchOf, type Flow } from '../flow.ts';
@@ -89,7 +90,7 @@ export function settingsRoutes(services: Services, sessions: Sessions): Router {
 
   function factorContext(ctx: Context, flow: Flow<SettingsState>, account: AccountRecord, factor: Factor, policy: PortalPolicy): FactorContext {
     const page = pageState(ctx);
-    return { services, policy, account, scratch: scratchOf(flow.state.scratch, factor.id), lang: page.lang, t: page.t, ip: ctx.ip || null, flowId: flow.id };
+    return { services, policy, account, scratch: scratchOf(flow.state.scratch, factor.id), lang: page.lang, t: page.t, messageLang: messageLanguage(ctx, account.locale), ip: ctx.ip || null, flowId: flow.id };
   }
 
   async function loadFlow(ctx: Context, account: AccountRecord, form: Record<string, string>): Promise<Flow<SettingsState>> {
