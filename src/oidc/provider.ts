@@ -8,7 +8,7 @@ import { adapterFactory } from './adapter.ts';
 import { ACR_VALUES, requiredAcr } from './assurance.ts';
 import { POLICY_PROPERTIES, validatePolicyProperty, policyFromMetadata } from './client-policy.ts';
 import { proofsOfResult, recordProofsOnResume, type SessionJudge, type SessionProofs } from './session-proofs.ts';
-import { findAccountClaims } from './claims.ts';
+import { claimsOfScope, findAccountClaims } from './claims.ts';
 import { requestedAcrValues } from './requested-acr.ts';
 
 export type { Provider };
@@ -39,14 +39,14 @@ export interface ProviderOptions {
 /** Claims per scope. acr/amr/auth_time sit in the openid scope: oidc-provider only puts claims in
  * the ID token that a scope names. Exported so the bench's bare baseline serves the same claims. */
 export const OIDC_CLAIMS: NonNullable<Configuration['claims']> = {
-  openid: ['sub', 'acr', 'amr', 'auth_time'],
+  openid: [...claimsOfScope('openid')],
   acr: null,
   amr: null,
   auth_time: null,
   sid: null,
-  profile: ['name', 'given_name', 'family_name', 'locale', 'preferred_username'],
-  email: ['email', 'email_verified'],
-  phone: ['phone_number', 'phone_number_verified'],
+  profile: [...claimsOfScope('profile')],
+  email: [...claimsOfScope('email')],
+  phone: [...claimsOfScope('phone')],
 };
 export const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'phone'] as const;
 
