@@ -12,6 +12,8 @@ import { csrfMatches } from '../flow.ts';
 import type { LoginContext, LoginFlowEngine } from './login-flow.ts';
 import type { LoginStep } from './decide-step.ts';
 import { afterBinding } from '../after-binding.ts';
+import { claimsOfScope } from '../../oidc/claims.ts';
+import { ACCOUNT_CLIENT_ID } from '../../oidc/sessions.ts';
 
 const base = (uid: string) => `/interaction/${uid}`;
 
@@ -44,6 +46,8 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
       action: (name: string) => `${base(login.interaction.uid)}/step/${factor.id}/${name}`,
       abortAction: `${base(login.interaction.uid)}/abort`,
       portal: login.interaction.policy,
+      // The account page's own login has no portal to go back to.
+      cancelKey: login.interaction.policy.clientId === ACCOUNT_CLIENT_ID ? 'common.cancel_login' : undefined,
       account: login.account ? { username: login.account.username } : undefined,
       ...(await methodChoice(ctx, login, factor, mode)),
       rememberAllowed: login.interaction.policy.rememberDevice && login.account !== undefined && engine.services.devices.durationFor(login.account) > 0,
@@ -242,15 +246,27 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
 
   async function showConsent(ctx: Context, login: LoginContext, status = 200) {
     await engine.save(login);
-    const scopes = login.interaction.missingScopes.filter((s) => s !== 'openid' && s !== 'offline_access');
     render(ctx, 'flows/consent', {
       csrf: login.flow.csrf,
       portal: login.interaction.policy,
-      scopes,
-      claims: login.interaction.missingClaims,
+      requested: consentItems(ctx, login),
       confirmAction: `${base(login.interaction.uid)}/consent`,
       abortAction: `${base(login.interaction.uid)}/abort`,
     }, status);
+  }
+
+  /** What the portal asks for, in plain words: each scope, then each claim no listed scope covers. */
+  function consentItems(ctx: Context, login: LoginContext): string[] {
+    const { t } = pageState(ctx);
+    const { missingScopes, missingClaims } = login.interaction;
+    const covered = new Set(missingScopes.flatMap((scope) => claimsOfScope(scope)));
+    const claimLabel = (claim: string) => {
+      const key = `consent.claim.${claim}`;
+      const label = t(key);
+      return label === key ? t('consent.claim.other', { claim }) : label;
+    };
+    const labels = [...missingScopes.map((scope) => t(`consent.scope.${scope}`)), ...missingClaims.filter((c) => !covered.has(c)).map(claimLabel)];
+    return [...new Set(labels)];
   }
 
   router.post('/interaction/:uid/consent', formBody(), async (ctx) => {

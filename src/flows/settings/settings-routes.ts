@@ -243,7 +243,12 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
     const expected = ctx.cookies.get(LOGIN_STATE_COOKIE, { signed: false });
     ctx.cookies.set(LOGIN_STATE_COOKIE, '', { path: '/account', maxAge: 0, signed: false });
     if (!expected || ctx.query.state !== expected) throw new UserFacingError(400, 'errors.bad_request');
-    if (typeof ctx.query.error === 'string') throw new UserFacingError(403, 'settings.login_failed');
+    // No portal to go back to: say what happened and offer to sign in again.
+    if (typeof ctx.query.error === 'string') {
+      const cancelled = ctx.query.error === 'access_denied';
+      render(ctx, 'flows/account-not-signed-in', { reason: cancelled ? 'cancelled' : 'failed' }, cancelled ? 200 : 403);
+      return;
+    }
     ctx.status = 303;
     ctx.redirect('/account');
   });
