@@ -138,9 +138,14 @@ describe('SMS code at login', () => {
     const first = await atSmsStep(username);
     const { code: firstCode } = await nextSmsCode(phone);
 
-    // Browser B starts a login moments later: nothing is sent, and B is told to wait, without
-    // also being told that a text message was sent.
+    // Browser B starts a login moments later: A's code does not work in B.
     const second = await atSmsStep(username);
+    const refused = await postCode(second.agent, second.page, firstCode);
+    expect(refused.status).toBe(400);
+    expect(textOf(refused)).toContain('Deze code is verlopen of al gebruikt');
+
+    // Nothing is sent to B, and B is told to wait, without also being told that a text message
+    // was sent.
     expect(second.page.status).toBe(200);
     const waiting = textOf(second.page);
     expect(waiting).toMatch(/Wacht nog \d+ seconden voordat u een code aanvraagt\./);
@@ -148,11 +153,6 @@ describe('SMS code at login', () => {
     expect(waiting).not.toContain('al een code verstuurd');
     expect(second.page.html).not.toContain('name="code"');
     expect(world.twilio.messages.filter((m) => m.to === phone)).toHaveLength(1);
-
-    // A's code does not work in B, and trying it there costs A nothing.
-    const refused = await postCode(second.agent, second.page, firstCode);
-    expect(refused.status).toBe(400);
-    expect(textOf(refused)).toContain('Deze code is verlopen of al gebruikt');
     const early = await submitStep(second.agent, second.page, 'sms', 'resend');
     expect(early.status).toBe(429);
     expect(early.html).not.toContain('name="code"');

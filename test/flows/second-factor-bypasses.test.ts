@@ -154,11 +154,16 @@ describe('second-factor bypasses (issue 6)', () => {
       const weak = await submitStep(attacker, page, 'email', 'verify', { code: extractCode(mail.text ?? '') });
       expect((await mailPortal.callback(weak.url, request)).claims()!.acr).toBe(ACR.lowMfa);
 
-      // Minddistrict demands substantial: the step-up asks the app code, the device does not answer it.
+      // Minddistrict demands substantial: the step-up asks the app code, the device does not
+      // answer it — not on the first page, nor after "use another method".
       const stepUp = await open(attacker, appPortal, { acr_values: ACR.substantial });
       expect(stepUp.page.url.startsWith(REDIRECT_URI)).toBe(false);
       expect(stepUp.page.html).toContain('/step/totp/verify');
-      const done = await submitStep(attacker, stepUp.page, 'totp', 'verify', { code: await nextTotp(key) });
+      const other = await attacker.submit(stepUp.page, '/choose', { method: 'recovery' }, REDIRECT_URI);
+      expect(other.url.startsWith(REDIRECT_URI)).toBe(false);
+      expect(other.html).toContain('/step/recovery/verify');
+      const back = await attacker.submit(other, '/choose', { method: 'totp' }, REDIRECT_URI);
+      const done = await submitStep(attacker, back, 'totp', 'verify', { code: await nextTotp(key) });
       expect((await appPortal.callback(done.url, stepUp.request)).claims()!.acr).toBe(ACR.substantial);
     });
   });
@@ -203,16 +208,23 @@ describe('second-factor bypasses (issue 6)', () => {
   });
 
   describe('finding 6: a recovery code satisfies only a portal that accepts a method the account has', () => {
-    it('does not let a recovery-code session into a portal that requires an app the account lacks', async () => {
+    /** A patient with SMS and recovery codes, signed in with a recovery code at `rp`. */
+    async function recoveryLogin(username: string, rp: RelyingParty) {
       const number = phone();
-      const account = await userWithFactors(world.server, { username: 'f6-herstel', phoneE164: number }, ['sms']);
+      const account = await userWithFactors(world.server, { username, phoneE164: number }, ['sms']);
       const [code] = await generateRecoveryCodes(world.server.services, account);
       const agent = new UserAgent();
-      const { page, request } = await loginUntilSecondFactor(smsPortal, agent, account.username);
+      const { page, request } = await loginUntilSecondFactor(rp, agent, account.username);
       await world.twilio.waitForSms(number);
       const recovery = await agent.submit(page, '/choose', { method: 'recovery' });
       const done = await agent.submit(recovery, '/step/recovery/verify', { code: code! }, REDIRECT_URI);
-      expect((await smsPortal.callback(done.url, request)).claims()!.amr).toEqual(['pwd', 'otp', 'mfa']);
+      return { agent, claims: (await rp.callback(done.url, request)).claims()! };
+    }
+
+    it('does not let a recovery-code session into a portal that requires an app the account lacks', async () => {
+      const optional = await world.portal({ name: 'ZINN (optioneel)', mfa: 'optional', mfaMethods: ['sms'] });
+      const { agent, claims } = await recoveryLogin('f6-herstel', optional);
+      expect(claims.amr).toEqual(['pwd', 'otp', 'mfa']);
 
       const silent = await open(agent, appPortal, { prompt: 'none' });
       expect(new URL(silent.page.url).searchParams.get('error')).toBe('interaction_required');
@@ -221,6 +233,14 @@ describe('second-factor bypasses (issue 6)', () => {
       expect(interactive.page.url.startsWith(REDIRECT_URI)).toBe(false);
       // The account has no app: it proves its SMS before the app may be set up.
       expect(interactive.page.html).toContain('/step/sms/verify');
+    });
+
+    it('lets a recovery code stand in for the SMS at a portal that requires SMS, and that session counts there', async () => {
+      const { agent, claims } = await recoveryLogin('f6-zinn', smsPortal);
+      expect(claims.acr).toBe(ACR.substantial);
+      const again = await open(agent, smsPortal, { prompt: 'none' });
+      expect(again.page.url.startsWith(REDIRECT_URI)).toBe(true);
+      expect(new URL(again.page.url).searchParams.get('code')).toBeTruthy();
     });
   });
 
