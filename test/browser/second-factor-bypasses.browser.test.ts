@@ -154,4 +154,45 @@ describe('second-factor bypasses (issue 6) in Chromium', () => {
     expectClean(attacker);
     expect(await world.server.services.store.credentials.listByAccount(account.id, 'totp')).toHaveLength(1);
   });
+
+  it('keeps the new page states accessible: a second browser waiting for its own SMS code, the cancelled account login', async () => {
+    await userWithFactors(world.server, { username: 'browser-wacht', phoneE164: '+31640000002' }, ['sms']);
+    const zinn = await world.portal({ redirectUris: [portal.redirectUri], name: 'ZINN', mfa: 'required', mfaMethods: ['sms'] });
+    const first = await chromium.newPage();
+    await startAt(first.page, zinn);
+    await password(first.page, 'browser-wacht');
+    await expectTitle(first.page, SMS_TITLE);
+    await world.twilio.waitForSms('+31640000002');
+
+    // A second browser within the resend cooldown: told to wait, no code field, one button.
+    const second = await chromium.newPage();
+    await startAt(second.page, zinn);
+    await password(second.page, 'browser-wacht');
+    await expectTitle(second.page, SMS_TITLE);
+    const main = await second.page.locator('main').innerText();
+    expect(main).toContain('Er is net al een code aangevraagd voor uw account');
+    expect(main).toMatch(/Wacht nog \d+ seconden voordat u een code aanvraagt\./);
+    expect(main).not.toContain('We hebben een sms');
+    expect(await second.page.getByLabel('Code uit de sms', { exact: true }).count()).toBe(0);
+    expect(await runAxe(second.page)).toEqual([]);
+    // After the cooldown the button (a plain form) sends this browser's own code.
+    world.clock.advance(31_000);
+    await second.page.getByRole('button', { name: 'Sms versturen', exact: true }).click();
+    await expect.poll(() => second.page.locator('main').innerText()).toContain('We hebben een sms met een code van 6 cijfers gestuurd naar *****02.');
+    expect(await second.page.getByLabel('Code uit de sms', { exact: true }).count()).toBe(1);
+    expect(await runAxe(second.page)).toEqual([]);
+    expectClean(second);
+
+    // The account page's login, cancelled: a page that says so, with a way back in.
+    const account = await chromium.newPage();
+    await account.page.goto(`${world.server.url}/account`);
+    await expectTitle(account.page, 'Inloggen');
+    await account.page.getByRole('button', { name: 'Annuleren', exact: true }).click();
+    await expectTitle(account.page, 'Inloggen afgebroken');
+    expect(await account.page.locator('main').innerText()).toContain('U bent niet ingelogd en er is niets gewijzigd.');
+    expect(await runAxe(account.page)).toEqual([]);
+    await account.page.getByRole('link', { name: 'Opnieuw inloggen voor mijn account', exact: true }).click();
+    await expectTitle(account.page, 'Inloggen');
+    expectClean(account);
+  });
 });
