@@ -81,6 +81,10 @@ export interface FactorSettingsSummary {
 
 export interface FactorSettings {
   summary(services: Services, account: AccountRecord, t: Translate): Promise<FactorSettingsSummary | undefined>;
-  /** Runs a settings action; returns a view to show (e.g. new recovery codes) or a notice. */
-  handle(ctx: FactorContext, action: string, form: Form): Promise<{ notice?: string; view?: string; locals?: Record<string, unknown> }>;
+  /**
+   * Runs a settings action; returns a view to show (e.g. new recovery codes) or a notice.
+   * `replaced`: the action replaced the factor's credential (new recovery codes), which the patient
+   * is told about by e-mail, like any new sign-in method.
+   */
+  handle(ctx: FactorContext, action: string, form: Form): Promise<{ notice?: string; view?: string; locals?: Record<string, unknown>; replaced?: boolean }>;
 }

@@ -306,6 +306,22 @@ describe('second-factor bypasses (issue 6)', () => {
       expect(world.server.logs()).not.toContain('storing@example.nl');
     });
 
+    it('mails the patient when new recovery codes replace the old ones on /account', async () => {
+      const number = phone();
+      const account = await userWithFactors(world.server, { username: 'notice-herstel', phoneE164: number }, ['sms']);
+      await generateRecoveryCodes(world.server.services, account);
+      const agent = new UserAgent();
+      const login = await agent.open(`${world.server.url}/account`);
+      const second = await agent.submit(login, '/step/password/verify', { login: account.username, password: TEST_PASSWORD });
+      const settings = await submitStep(agent, second, 'sms', 'verify', { code: extractCode((await world.twilio.waitForSms(number)).body) });
+      const codes = await agent.submit(settings, '/account/factor/recovery/regenerate');
+      const fresh = recoveryCodesFromPage(codes);
+      const mail = await world.smtp.waitForMail(account.email);
+      expect(mail.subject).toBe('Een inlogmethode van uw account is opnieuw ingesteld');
+      expect(mail.text).toContain('Deze inlogmethode van uw account notice-herstel is opnieuw ingesteld: Herstelcodes. Wat u hiervoor eerder had, werkt niet meer.');
+      for (const code of fresh) expect(mail.raw).not.toContain(code);
+    });
+
     it('sends the e-mail-changed notice to the previous address', async () => {
       const account = await world.server.addUser({ username: 'notice-adres', email: 'nieuw@example.nl' });
       await deliverSecurityNotice(world.server.services, account, { kind: 'email_changed', previousEmail: 'vorig@example.nl' });

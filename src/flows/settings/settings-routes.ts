@@ -14,6 +14,7 @@ import { policyFromMetadata, SECOND_FACTORS, type PortalPolicy } from '../../oid
 import { bindingAcr, shortfalls } from '../proof-rules.ts';
 import { factorFacts } from '../factor-facts.ts';
 import { afterBinding } from '../after-binding.ts';
+import { sendSecurityNotice } from '../../accounts/security-notices.ts';
 import { allFactors, findFactor } from '../../factors/registry.ts';
 import type { Factor, FactorContext, FactorOutcome } from '../../factors/factor.ts';
 import { REMEMBER_CHOICES, isRememberChoice, rememberChoiceOf } from '../../accounts/remembered-devices.ts';
@@ -325,6 +326,7 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
     if (!factor?.settings) throw new UserFacingError(404, 'errors.not_found');
     const result = await factor.settings.handle(factorContext(ctx, flow, account, factor, await accountPolicy()), ctx.params.action ?? '', form);
     await services.audit.record({ type: `settings.${factor.id}`, accountId: account.id, ip: ctx.ip, detail: { action: String(ctx.params.action).slice(0, 32) } });
+    if (result.replaced) sendSecurityNotice(services, account, { kind: 'method_replaced', method: async (t) => t(`settings.method.${factor.id}`) });
     if (result.view) {
       await flows.save(flow);
       return render(ctx, result.view, { csrf: flow.csrf, flowId: flow.id, backUrl: '/account', ...result.locals });
