@@ -4,6 +4,8 @@
 //  - at most 5 wrong attempts per code (then the code is void);
 //  - failures per account in a window, which a resend does not reset;
 //  - a resend cooldown and a cap on sends per hour.
+// A code belongs to the flow that sent it (and to the moment that flow sent it): it verifies only
+// there, so a second browser that starts a login meanwhile can neither use nor burn it.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Store } from '../store/port.ts';
 import type { Clock } from '../clock.ts';
@@ -55,22 +57,27 @@ export class OneTimeCodes {
    * the previous one): a failed resend must not break the code the patient already has. The send
    * is counted either way, so a failing provider is not hammered.
    */
-  async issue(accountId: string, purpose: string, deliver: (code: string, sentAt: number) => Promise<void>): Promise<{ sentAt: number; expiresAt: number }> {
+  async issue(accountId: string, purpose: string, flowId: string, deliver: (code: string, sentAt: number) => Promise<void>): Promise<{ sentAt: number; expiresAt: number }> {
     const now = this.clock.now();
     const code = randomDigits(CODE_LENGTH);
     const salt = randomBytes(16).toString('base64url');
     await this.limits.hit(`code-send:${purpose}:${accountId}`, SENDS_PER_HOUR);
     await deliver(code, now);
-    await this.store.codes.replace({ id: randomId(), accountId, purpose, codeHash: this.hash(salt, code), attempts: 0, sentAt: now, expiresAt: now + this.ttlMs, consumedAt: null });
+    await this.store.codes.replace({ id: randomId(), accountId, purpose, flowId, codeHash: this.hash(salt, code), attempts: 0, sentAt: now, expiresAt: now + this.ttlMs, consumedAt: null });
     return { sentAt: now, expiresAt: now + this.ttlMs };
   }
 
-  /** The active code's send time (for "sent at 11:50"), if there is one. */
-  async activeSince(accountId: string, purpose: string): Promise<number | undefined> {
-    return (await this.store.codes.findActive(accountId, purpose, this.clock.now()))?.sentAt;
+  /** The send time of the active code (for "sent at 11:50") when `flowId` sent it; else undefined. */
+  async activeFor(accountId: string, purpose: string, flowId: string): Promise<number | undefined> {
+    const active = await this.store.codes.findActive(accountId, purpose, this.clock.now());
+    return active?.flowId === flowId ? active.sentAt : undefined;
   }
 
-  async verify(accountId: string, purpose: string, input: string): Promise<CodeCheck> {
+  /**
+   * Checks `input` against the active code, which counts only for the flow that sent it, at the
+   * time that flow remembers sending it (`owner.sentAt`; undefined when this step sent nothing).
+   */
+  async verify(accountId: string, purpose: string, owner: { flowId: string; sentAt: number | undefined }, input: string): Promise<CodeCheck> {
     // Every attempt is counted before it is checked (per account, and per code below): parallel
     // guesses cannot all pass a check made before any of them counted. Success resets the count.
     const failuresKey = `code-fail:${accountId}`;
@@ -80,7 +87,8 @@ export class OneTimeCodes {
     // cannot be probed for free.
     if (!new RegExp(`^\\d{${CODE_LENGTH}}$`).test(code)) return { ok: false, reason: 'malformed' };
     const active = await this.store.codes.findActive(accountId, purpose, this.clock.now());
-    if (!active) return { ok: false, reason: 'expired_or_missing' };
+    // Another flow's code is not this flow's to try: no attempt is spent on it.
+    if (!active || active.flowId !== owner.flowId || active.sentAt !== owner.sentAt) return { ok: false, reason: 'expired_or_missing' };
     const attempts = await this.store.codes.recordAttempt(active.id);
     if (attempts > MAX_ATTEMPTS_PER_CODE) return { ok: false, reason: 'too_many_attempts' };
     const [salt] = active.codeHash.split('.');

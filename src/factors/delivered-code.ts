@@ -6,13 +6,14 @@
 // part of the page, and enrolment (a phone number entered and proved, or the e-mail address
 // proved). Texts come from the channel's own locale namespace (`sms.*`, `voice.*`, `email.*`).
 //
-// A code is bound to the flow that sent it: the flow keeps the send time of its code, and a code
-// that another flow sent (to another number, in an abandoned enrolment) does not count here.
+// A code is bound to the flow that sent it (the store keeps the flow id) and to the step that sent
+// it (the step keeps the send time): a code another flow sent (another browser, another number,
+// an abandoned enrolment) does not count here, and is never adopted.
 import type { Factor, FactorContext, FactorMode, FactorOutcome, Form } from './factor.ts';
 import type { Services } from '../services.ts';
 import type { AccountRecord } from '../store/port.ts';
 import type { PortalPolicy } from '../oidc/client-policy.ts';
-import { isLanguage, translator, type Language, type Translate } from '../web/i18n.ts';
+import { translator, type Language, type Translate } from '../web/i18n.ts';
 import type { CodeCheck } from '../accounts/one-time-codes.ts';
 import { randomId } from '../accounts/random.ts';
 import { maskPhone } from '../log.ts';
@@ -31,7 +32,7 @@ export interface CodeMessage {
   code: string;
   /** Login or enrolment: the wording differs. */
   mode: FactorMode;
-  /** The account's language (the page's when the account has none we know); `t` speaks it. */
+  /** The message language (the page's when the patient chose one there, else the account's); `t` speaks it. */
   lang: Language;
   t: Translate;
   sentAt: number;
@@ -107,8 +108,8 @@ export function deliveredCodeFactor(channel: CodeChannel): Factor {
 
   /**
    * Issues and delivers a code. `field` is where a refusal shows (the resend button, or the phone
-   * field during enrolment). On entry, a code this account got moments ago is adopted instead of
-   * refused, so a patient who logs in twice in a row is not told to wait for nothing.
+   * field during enrolment). A code sent by another flow (another browser, moments ago) is never
+   * adopted: within the resend cooldown this step waits, says so, and offers to send its own.
    */
   async function sendCode(
     ctx: FactorContext,
@@ -122,28 +123,23 @@ export function deliveredCodeFactor(channel: CodeChannel): Factor {
     const permission = await codes.maySend(account.id, purpose);
     if (!permission.ok) {
       await audit(ctx, account, 'factor.code.refused', { purpose, reason: permission.reason });
-      const active = how.entering && mode === 'challenge' ? await codes.activeSince(account.id, purpose) : undefined;
-      if (active !== undefined) ctx.scratch.set(SENT_AT, active);
       if (permission.reason === 'hourly_cap') return { sent: false, outcome: show(429, { errors: { [how.field]: key('errors.hourly_cap') } }) };
-      if (active !== undefined) {
-        return { sent: false, outcome: show(200, { notice: ctx.t(key('notice.already_sent'), { destination: mask(to), time: formatSentTime(active, ctx.lang) }) }) };
-      }
-      if (how.entering) return { sent: false, outcome: show(200, { notice: ctx.t(key('notice.wait'), { seconds: permission.retryInSeconds }), retryInSeconds: permission.retryInSeconds }) };
+      if (how.entering) return { sent: false, outcome: show(200, { retryInSeconds: permission.retryInSeconds }) };
       return { sent: false, outcome: show(429, { errors: { [how.field]: key('errors.cooldown') }, retryInSeconds: permission.retryInSeconds }) };
     }
 
-    const lang: Language = isLanguage(account.locale) ? account.locale : ctx.lang;
+    const hadCode = ctx.scratch.get<number>(SENT_AT) !== undefined;
     let issued: { sentAt: number };
     try {
-      issued = await codes.issue(account.id, purpose, (code, sentAt) => channel.send({
+      issued = await codes.issue(account.id, purpose, ctx.flowId, (code, sentAt) => channel.send({
         services: ctx.services,
         policy: ctx.policy,
         account,
         to,
         code,
         mode,
-        lang,
-        t: translator(lang),
+        lang: ctx.messageLang,
+        t: translator(ctx.messageLang),
         sentAt,
         minutes: minutesOf(ctx.services),
       }));
@@ -163,7 +159,7 @@ export function deliveredCodeFactor(channel: CodeChannel): Factor {
     ctx.scratch.set(SENT_AT, issued.sentAt);
     await audit(ctx, account, 'factor.code.sent', { purpose, to: mask(to) });
     // The first code is announced by the page itself; a new one needs saying that the old is void.
-    if (how.entering || how.field === 'phone') return { sent: true, outcome: show(200) };
+    if (how.entering || how.field === 'phone' || !hadCode) return { sent: true, outcome: show(200) };
     return { sent: true, outcome: show(200, { notice: ctx.t(key('notice.resent'), { destination: mask(to), time: formatSentTime(issued.sentAt, ctx.lang) }) }) };
   }
 
@@ -188,11 +184,8 @@ export function deliveredCodeFactor(channel: CodeChannel): Factor {
     const purpose = purposeOf(mode);
     const input = (form.code ?? '').slice(0, 100);
     const problem = codeInputProblem(input);
-    const mine = ctx.scratch.get<number>(SENT_AT);
-    const active = await codes.activeSince(account.id, purpose);
-    // A well-formed code is compared only against this flow's own code; a malformed one still
-    // goes through verify, which counts it against the account.
-    const check: CodeCheck = !problem && (mine === undefined || active !== mine) ? { ok: false, reason: 'expired_or_missing' } : await codes.verify(account.id, purpose, input);
+    // Only the code this step sent counts, wherever else a code for this account came from.
+    const check: CodeCheck = await codes.verify(account.id, purpose, { flowId: ctx.flowId, sentAt: ctx.scratch.get<number>(SENT_AT) }, input);
     if (!check.ok) {
       await audit(ctx, account, 'factor.code.failed', { purpose, reason: check.reason });
       return refusal(check, problem);
@@ -288,14 +281,21 @@ export function deliveredCodeFactor(channel: CodeChannel): Factor {
       const account = ctx.account;
       const phase = phaseOf(ctx, mode);
       const to = account && phase === 'code' ? destinationOf(ctx, account, mode) : undefined;
-      const since = account && phase === 'code' ? await ctx.services.codes.activeSince(account.id, purposeOf(mode)) : undefined;
+      const mine = ctx.scratch.get<number>(SENT_AT);
+      const since = account && phase === 'code' ? await ctx.services.codes.activeFor(account.id, purposeOf(mode), ctx.flowId) : undefined;
+      // This step's own code is live: the page says where it went. Otherwise nothing was sent for
+      // this step yet (another flow asked moments ago): the page says how long to wait instead.
+      const sent = since !== undefined && since === mine;
+      const permission = account && phase === 'code' && !sent ? await ctx.services.codes.maySend(account.id, purposeOf(mode)) : undefined;
       const titleKey = mode === 'challenge' ? 'challenge.title' : phase === 'phone' ? 'enrol.phone_title' : 'enrol.title';
       return {
         ns: channel.id,
         phase,
         pageTitle: ctx.t(key(titleKey)),
         destination: to ? mask(to) : undefined,
-        sentAt: since !== undefined && since === ctx.scratch.get<number>(SENT_AT) ? formatSentTime(since, ctx.lang) : undefined,
+        sent,
+        sentAt: sent ? formatSentTime(since, ctx.lang) : undefined,
+        retryInSeconds: permission && !permission.ok && permission.reason === 'cooldown' ? permission.retryInSeconds : undefined,
         minutes: minutesOf(ctx.services),
         canChangePhone: enrolsPhone(mode),
       };

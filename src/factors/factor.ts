@@ -25,8 +25,11 @@ export interface FactorContext {
   /** Known after the first factor identified the user. */
   account: AccountRecord | undefined;
   scratch: FactorScratch;
+  /** The page's language; `t` speaks it. */
   lang: Language;
   t: Translate;
+  /** The language of messages (SMS, call, e-mail): the page's when the patient chose one there, else the account's. */
+  messageLang: Language;
   ip: string | null;
   /** Flow id, to bind codes or challenges to this flow. */
   flowId: string;
@@ -78,6 +81,10 @@ export interface FactorSettingsSummary {
 
 export interface FactorSettings {
   summary(services: Services, account: AccountRecord, t: Translate): Promise<FactorSettingsSummary | undefined>;
-  /** Runs a settings action; returns a view to show (e.g. new recovery codes) or a notice. */
-  handle(ctx: FactorContext, action: string, form: Form): Promise<{ notice?: string; view?: string; locals?: Record<string, unknown> }>;
+  /**
+   * Runs a settings action; returns a view to show (e.g. new recovery codes) or a notice.
+   * `replaced`: the action replaced the factor's credential (new recovery codes), which the patient
+   * is told about by e-mail, like any new sign-in method.
+   */
+  handle(ctx: FactorContext, action: string, form: Form): Promise<{ notice?: string; view?: string; locals?: Record<string, unknown>; replaced?: boolean }>;
 }

@@ -34,7 +34,10 @@ export interface Proof {
   strength: 1 | 2;
   /** A factor that is multi-factor on its own (a user-verifying passkey). */
   multiFactor?: boolean;
+  /** When it was proved (our clock, epoch ms). */
   at: number;
+  /** True when a remembered device stood in for the factor instead of a code typed in this login. */
+  replayed?: boolean;
 }
 
 export function deriveAssurance(proofs: readonly Proof[]): { acr: Acr; amr: string[] } {

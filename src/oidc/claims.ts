@@ -24,3 +24,15 @@ export async function findAccountClaims(accounts: Accounts, sub: string): Promis
     },
   };
 }
+
+/** The claims each scope grants: provider.ts builds oidc-provider's `claims` from this, the consent page words it. */
+const SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = {
+  openid: ['sub', 'acr', 'amr', 'auth_time'],
+  profile: ['name', 'given_name', 'family_name', 'locale', 'preferred_username'],
+  email: ['email', 'email_verified'],
+  phone: ['phone_number', 'phone_number_verified'],
+};
+
+export function claimsOfScope(scope: string): readonly string[] {
+  return SCOPE_CLAIMS[scope] ?? [];
+}

@@ -6,22 +6,11 @@ export const SECOND_FACTORS = ['sms', 'voice', 'email', 'totp', 'passkey'] as co
 export type SecondFactorId = (typeof SECOND_FACTORS)[number];
 
 /**
- * The amr value each method reports (mirrors the factors' own `amr`; the oidc layer may not import
- * factors). Used to tell whether an existing session already holds a method this portal accepts.
+ * Whether the portal accepts `factorId` as its second factor. The one place that reads
+ * `mfa_methods`: the step engine, remembered devices and the session check all ask here.
  */
-export const METHOD_AMR: Record<SecondFactorId, readonly string[]> = {
-  sms: ['sms'],
-  voice: ['tel'],
-  email: ['email'],
-  totp: ['otp'],
-  passkey: ['hwk', 'swk'],
-};
-
-/** Whether a session's amr satisfies the portal's MFA policy (required + allowed methods). */
-export function sessionMeetsMfaPolicy(policy: PortalPolicy, amr: readonly string[] | undefined): boolean {
-  if (policy.mfa !== 'required') return true;
-  if (!amr?.includes('mfa')) return false;
-  return policy.mfaMethods.some((method) => METHOD_AMR[method].some((value) => amr.includes(value)));
+export function acceptsMethod(policy: PortalPolicy, factorId: string): boolean {
+  return (policy.mfaMethods as readonly string[]).includes(factorId);
 }
 
 export const POLICY_PROPERTIES = [

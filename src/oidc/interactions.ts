@@ -5,6 +5,7 @@ import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { policyFromMetadata, type PortalPolicy } from './client-policy.ts';
 import { requestedAcrValues } from './requested-acr.ts';
+import type { Proof } from './assurance.ts';
 
 export interface InteractionView {
   uid: string;
@@ -14,6 +15,8 @@ export interface InteractionView {
   params: Record<string, unknown>;
   /** Account of the existing session, if any (step-up, consent). */
   sessionAccountId: string | undefined;
+  /** The existing session's uid: the key of the record of its proofs (session-proofs.ts). */
+  sessionUid: string | undefined;
   sessionAcr: string | undefined;
   requestedAcr: string[];
   missingScopes: string[];
@@ -37,6 +40,8 @@ export interface LoginResult {
   amr: string[];
   /** Keep the session after the browser closes. */
   remember: boolean;
+  /** How each proof was obtained: kept with the session (session-proofs.ts). */
+  proofs: readonly Proof[];
 }
 
 export class Interactions {
@@ -68,6 +73,7 @@ export class Interactions {
       reasons: [...interaction.prompt.reasons],
       params: interaction.params as Record<string, unknown>,
       sessionAccountId: interaction.session?.accountId,
+      sessionUid: interaction.session?.uid,
       sessionAcr: interaction.session?.acr,
       requestedAcr: requestedAcrValues(interaction.params as Record<string, unknown>),
       missingScopes: list(details.missingOIDCScope),
@@ -80,7 +86,7 @@ export class Interactions {
   /** Returns the URL to send the browser to. */
   finishLogin(ctx: Context, result: LoginResult): Promise<string> {
     return this.provider.interactionResult(ctx.req, ctx.res, {
-      login: { accountId: result.accountId, acr: result.acr, amr: result.amr, remember: result.remember },
+      login: { accountId: result.accountId, acr: result.acr, amr: result.amr, remember: result.remember, proofs: result.proofs.map((p) => ({ ...p, amr: [...p.amr] })) },
     }, { mergeWithLastSubmission: false });
   }
 

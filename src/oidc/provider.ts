@@ -5,9 +5,10 @@ import type { Store } from '../store/port.ts';
 import type { Accounts } from '../accounts/accounts.ts';
 import type { Logger } from '../log.ts';
 import { adapterFactory } from './adapter.ts';
-import { ACR_VALUES, acrRank, requiredAcr } from './assurance.ts';
-import { POLICY_PROPERTIES, validatePolicyProperty, policyFromMetadata, sessionMeetsMfaPolicy } from './client-policy.ts';
-import { findAccountClaims } from './claims.ts';
+import { ACR_VALUES, requiredAcr } from './assurance.ts';
+import { POLICY_PROPERTIES, validatePolicyProperty, policyFromMetadata } from './client-policy.ts';
+import { proofsOfResult, recordProofsOnResume, type SessionJudge, type SessionProofs } from './session-proofs.ts';
+import { claimsOfScope, findAccountClaims } from './claims.ts';
 import { requestedAcrValues } from './requested-acr.ts';
 
 export type { Provider };
@@ -29,19 +30,23 @@ export interface ProviderOptions {
   /** Development and tests only: let back-channel logout reach portals on loopback. */
   allowLoopbackFetch: boolean;
   logger: Logger;
+  /** The proofs behind each session (how each was obtained), written when a login is applied. */
+  sessionProofs: SessionProofs;
+  /** Decides whether a session's proofs satisfy a portal; the rules live with the flows. */
+  judgeSession: SessionJudge;
 }
 
 /** Claims per scope. acr/amr/auth_time sit in the openid scope: oidc-provider only puts claims in
  * the ID token that a scope names. Exported so the bench's bare baseline serves the same claims. */
 export const OIDC_CLAIMS: NonNullable<Configuration['claims']> = {
-  openid: ['sub', 'acr', 'amr', 'auth_time'],
+  openid: [...claimsOfScope('openid')],
   acr: null,
   amr: null,
   auth_time: null,
   sid: null,
-  profile: ['name', 'given_name', 'family_name', 'locale', 'preferred_username'],
-  email: ['email', 'email_verified'],
-  phone: ['phone_number', 'phone_number_verified'],
+  profile: [...claimsOfScope('profile')],
+  email: [...claimsOfScope('email')],
+  phone: [...claimsOfScope('phone')],
 };
 export const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'phone'] as const;
 
@@ -50,36 +55,57 @@ export const ID_TOKEN_TTL_SECONDS = 3600;
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 
-function acrPolicy() {
+/** The login-prompt checks that judge a session's proofs, and the error each gives with prompt=none. */
+const PROOF_CHECKS = [
+  // A session from a portal with weaker rules must not satisfy a portal that requires MFA with its
+  // own methods, and a remembered device must not count where the portal forbids one.
+  { reason: 'mfa_required', description: 'the portal requires a second factor this session lacks', error: 'interaction_required' },
+  // oidc-provider does not enforce acr_values itself: a session below the level the request or the
+  // portal demands is asked for a (step-up) login.
+  { reason: 'acr_too_weak', description: 'the session does not reach the requested acr', error: 'interaction_required' },
+  // max_age on the proofs themselves (our clock): a step-up does not make an old password recent.
+  { reason: 'proofs_too_old', description: 'the session\'s proofs are older than max_age', error: 'login_required' },
+] as const;
+
+function maxAgeOf(value: unknown): number | undefined {
+  const seconds = typeof value === 'number' ? value : typeof value === 'string' && value !== '' ? Number(value) : Number.NaN;
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+}
+
+function loginPolicy(sessionProofs: SessionProofs, judgeSession: SessionJudge) {
   const policy = interactionPolicy.base();
   const login = policy.get('login');
   // oidc-provider's own essential-acr checks want an exact match, which never holds for a stronger
-  // session and loops the patient through the login; `acr_too_weak` below compares levels instead.
+  // session and loops the patient through the login; `acr_too_weak` compares levels instead.
   login?.checks.remove('essential_acr');
   login?.checks.remove('essential_acrs');
-  // A session from a portal with weaker rules must not satisfy a portal that requires MFA (with its
-  // own methods): ask for a step-up login, or `interaction_required` with prompt=none.
-  login?.checks.add(
-    new interactionPolicy.Check('mfa_required', 'the portal requires a second factor this session lacks', 'interaction_required', (ctx) => {
-      const { session, client } = ctx.oidc;
-      if (!session?.accountId || !client) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-      return sessionMeetsMfaPolicy(policyFromMetadata(client.metadata()), session.amr)
-        ? interactionPolicy.Check.NO_NEED_TO_PROMPT
-        : interactionPolicy.Check.REQUEST_PROMPT;
-    }),
-  );
-  // oidc-provider does not enforce acr_values itself: ask for a (step-up) login whenever the
-  // session's level is below what the request or the portal demands. With prompt=none this
-  // becomes `interaction_required`.
-  login?.checks.add(
-    new interactionPolicy.Check('acr_too_weak', 'the session does not reach the requested acr', 'interaction_required', (ctx) => {
-      const { session, client, params } = ctx.oidc;
-      if (!session?.accountId || !client || !params) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-      const needed = requiredAcr(requestedAcrValues(params), policyFromMetadata(client.metadata()).minAcr);
-      if (needed && acrRank(session.acr) < acrRank(needed)) return interactionPolicy.Check.REQUEST_PROMPT;
-      return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-    }),
-  );
+
+  // One judgement per request, shared by the checks (they run in parallel).
+  const verdicts = new WeakMap<object, Promise<readonly string[]>>();
+  async function judge(ctx: KoaContextWithOIDC): Promise<readonly string[]> {
+    const { session, client, params } = ctx.oidc;
+    if (!session?.accountId || !client || !params) return [];
+    const portal = policyFromMetadata(client.metadata());
+    const needed = requiredAcr(requestedAcrValues(params), portal.minAcr);
+    const maxAgeSeconds = maxAgeOf(params.max_age);
+    // A portal without demands takes any session, and pays no store lookup for it.
+    if (portal.mfa !== 'required' && portal.rememberDevice && !needed && maxAgeSeconds === undefined) return [];
+    // Right after a login the checks run again in the same request: judge the proofs it brought.
+    const proofs = proofsOfResult(ctx.oidc.result) ?? (await sessionProofs.find(session.uid, session.accountId)) ?? [];
+    return judgeSession({ accountId: session.accountId, proofs, policy: portal, requiredAcr: needed, maxAgeSeconds });
+  }
+  function verdict(ctx: KoaContextWithOIDC): Promise<readonly string[]> {
+    let found = verdicts.get(ctx);
+    if (!found) {
+      found = judge(ctx);
+      verdicts.set(ctx, found);
+    }
+    return found;
+  }
+  for (const { reason, description, error } of PROOF_CHECKS) {
+    login?.checks.add(new interactionPolicy.Check(reason, description, error, async (ctx) =>
+      ((await verdict(ctx)).includes(reason) ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT)));
+  }
   return policy;
 }
 
@@ -166,7 +192,7 @@ export function createProvider(options: ProviderOptions): Provider {
     },
     findAccount: (_ctx, sub) => findAccountClaims(accounts, sub),
     interactions: {
-      policy: acrPolicy(),
+      policy: loginPolicy(options.sessionProofs, options.judgeSession),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     ttl: {
@@ -192,6 +218,7 @@ export function createProvider(options: ProviderOptions): Provider {
   };
 
   const provider = new Provider(options.issuer, configuration);
+  provider.use(recordProofsOnResume(options.sessionProofs));
   provider.on('server_error', (ctx, error) => {
     options.logger.error({ err: { message: error.message, stack: error.stack }, path: ctx.path }, 'oidc server error');
   });

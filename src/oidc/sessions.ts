@@ -7,6 +7,8 @@ import type { Store } from '../store/port.ts';
 export const ACCOUNT_CLIENT_ID = 'poortwachter-account';
 
 export interface CurrentSession {
+  /** oidc-provider's session uid: the key of the record of its proofs (session-proofs.ts). */
+  uid: string;
   accountId: string;
   acr: string | undefined;
   amr: string[];
@@ -19,7 +21,7 @@ export class Sessions {
   async current(ctx: Context): Promise<CurrentSession | undefined> {
     const session = await this.provider.Session.get(ctx as Parameters<Provider['Session']['get']>[0]);
     if (!session.accountId) return undefined;
-    return { accountId: session.accountId, acr: session.acr, amr: session.amr ?? [], authTime: session.loginTs };
+    return { uid: session.uid, accountId: session.accountId, acr: session.acr, amr: session.amr ?? [], authTime: session.loginTs };
   }
 }
 

@@ -108,6 +108,9 @@ export interface OneTimeCodeRecord {
   accountId: string;
   /** What the code is for, e.g. `login:sms`, `enrol:sms`, `verify-phone`. */
   purpose: string;
+  /** The flow that sent the code: a code counts only in that flow (another browser's login
+   * within the resend cooldown must not adopt it). Null for codes sent outside a flow. */
+  flowId: string | null;
   codeHash: string;
   attempts: number;
   sentAt: number;
@@ -211,6 +214,37 @@ export interface DeviceStore {
   removeByAccount(accountId: string): Promise<void>;
 }
 
+/**
+ * How one proof of a login was obtained. `replayed` is true when a remembered device stood in for
+ * the factor instead of a code typed in this login.
+ */
+export interface ProofProvenance {
+  factor: string;
+  amr: string[];
+  strength: number;
+  at: number;
+  replayed: boolean;
+}
+
+/**
+ * The proofs behind one oidc-provider session (keyed by the session's `uid`, which survives
+ * oidc-provider's `resetIdentifier`). oidc-provider's Session cannot carry extra fields, so
+ * policies that must tell a fresh code from a remembered device read this record.
+ */
+export interface SessionProofRecord {
+  sessionUid: string;
+  accountId: string;
+  proofs: ProofProvenance[];
+  expiresAt: number;
+}
+
+export interface SessionProofStore {
+  /** Stores the record, replacing the session's previous one (a new login replaces its proofs). */
+  put(record: SessionProofRecord): Promise<void>;
+  /** Returns undefined for unknown or expired records. */
+  find(sessionUid: string, now: number): Promise<SessionProofRecord | undefined>;
+}
+
 export interface AuditEvent {
   id: string;
   at: number;
@@ -258,6 +292,7 @@ export interface Store {
   throttles: ThrottleStore;
   lockouts: LockoutStore;
   devices: DeviceStore;
+  sessionProofs: SessionProofStore;
   audit: AuditStore;
   clients: ClientStore;
   settings: SettingStore;

@@ -19,6 +19,8 @@ import { onlyTrustedProxies } from './proxy-peers.ts';
 import { parseProxyAddresses } from '../config.ts';
 import { settingsRoutes } from '../flows/settings/settings-routes.ts';
 import { Sessions } from '../oidc/sessions.ts';
+import { SessionProofs } from '../oidc/session-proofs.ts';
+import { sessionJudge } from '../flows/session-judge.ts';
 
 const PUBLIC_DIR = fileURLToPath(new URL('../../public', import.meta.url));
 
@@ -35,6 +37,7 @@ export interface App {
 export async function createApp(services: Services): Promise<App> {
   const { config, store, clock } = services;
   const https = config.issuer.startsWith('https://');
+  const sessionProofs = new SessionProofs(store, clock, config.ttl.session);
   const provider = createProvider({
     issuer: config.issuer,
     store,
@@ -45,6 +48,8 @@ export async function createApp(services: Services): Promise<App> {
     ttl: { session: config.ttl.session, accessToken: config.ttl.accessToken, refreshToken: config.ttl.refreshToken, interaction: Math.min(3600, config.ttl.flow) },
     allowLoopbackFetch: config.env !== 'production',
     logger: services.logger,
+    sessionProofs,
+    judgeSession: sessionJudge(services),
   });
   // Only behind a TLS-terminating proxy that sets X-Forwarded-*: otherwise clients could spoof them.
   provider.proxy = config.trustProxy;
@@ -64,11 +69,11 @@ export async function createApp(services: Services): Promise<App> {
   const statics = serve(PUBLIC_DIR, { maxage: 3600_000, index: false });
   provider.use(under('/static/vendor/', vendorScripts()));
   provider.use(under('/static/', statics));
-  const engine = new LoginFlowEngine(services, new Interactions(provider));
+  const engine = new LoginFlowEngine(services, new Interactions(provider), sessionProofs);
   const login = loginRoutes(engine);
   provider.use(under('/interaction/', login.routes()));
   provider.use(under('/interaction/', login.allowedMethods()));
-  provider.use(under('/account', settingsRoutes(services, new Sessions(provider)).routes()));
+  provider.use(under('/account', settingsRoutes(services, new Sessions(provider), sessionProofs).routes()));
   const misc = new Router();
   misc.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };

@@ -69,3 +69,13 @@ export function language(): Middleware {
 export function languageChosen(ctx: Context): boolean {
   return isLanguage(ctx.query.lang) || isLanguage(ctx.cookies.get(LANGUAGE_COOKIE, { signed: false }));
 }
+
+/**
+ * The language for a message to the patient (SMS, call, e-mail): the page's when they chose one
+ * on the page, otherwise the account's own (a portal's ui_locales hint is not their choice).
+ */
+export function messageLanguage(ctx: Context, accountLocale: string | undefined): Language {
+  const page = ctx.state.page as PageState;
+  if (languageChosen(ctx)) return page.lang;
+  return isLanguage(accountLocale) ? accountLocale : page.lang;
+}

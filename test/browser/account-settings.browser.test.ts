@@ -38,6 +38,8 @@ describe('the account page (/account) in Chromium', () => {
   async function patientWithApp(username: string) {
     const account = await world.server.addUser({ username });
     const { key, recoveryCodes } = await enrolWithApp(minddistrict, new UserAgent(), world.clock, username);
+    // Setting up the app is announced by mail (security notice); later mails come after it.
+    expect((await world.smtp.waitForMail(account.email)).subject).toBe('Er is een nieuwe inlogmethode toegevoegd aan uw account');
     return { account, key, recoveryCodes };
   }
 
@@ -177,6 +179,10 @@ describe('the account page (/account) in Chromium', () => {
     await expect.poll(() => page.title()).toBe('Mijn account – Poortwachter');
     expect(await notice(page).innerText()).toBe('Code per e-mail is ingesteld.');
     expect(await page.locator('main').innerText()).toContain('Code per e-mail — E-mail naar t***@example.nl');
+    // The patient hears of the new method on their existing address.
+    const announced = await world.smtp.waitForMail('tweede@example.nl');
+    expect(announced.subject).toBe('Er is een nieuwe inlogmethode toegevoegd aan uw account');
+    expect(announced.text).toContain('op uw accountpagina');
     expect(await runAxe(page)).toEqual([]);
 
     const defaults = formWith(page, 'Standaardmethode bij het inloggen');

@@ -151,8 +151,8 @@ describe('ZINN login with an SMS code in Chromium', () => {
     expect(main).toContain('Sent at 11:50.');
     expect(main).toContain('No text message received?');
     await expectAxeClean(page);
-    // The SMS is in the account's language (Dutch), from ZINNZORG.
-    const code = await smsCode('+31634567890', 'Uw inlogcode voor ZINN cliëntportaal is');
+    // The patient chose English on the page, so the SMS is English too (not the account's Dutch).
+    const code = await smsCode('+31634567890', 'Your sign-in code for ZINN cliëntportaal is');
 
     const field = page.getByLabel('Code from the text message', { exact: true });
     await field.fill('abc123');

@@ -37,6 +37,8 @@ describe('recovery codes', () => {
     const account = await server.addUser({ username, locale });
     const enrolment = await enrolWithApp(rp, new UserAgent(), clock, username);
     allCodes.push(...enrolment.recoveryCodes);
+    // Setting up the app is announced by mail first (security notice); the tests read the mails after it.
+    expect((await smtp.waitForMail(account.email)).subject).toMatch(/^(Er is een nieuwe inlogmethode|A new sign-in method)/);
     clock.advance(5 * STEP_MS);
     return { account, codes: enrolment.recoveryCodes };
   }

@@ -149,8 +149,11 @@ describe('SMS enrolment during login (ZINN)', () => {
     const second = await loginUntilSecondFactor(zinn, two, 'zinn-twee');
     const waiting = await two.submit(second.page, '/step/password/verify', { password: TEST_PASSWORD });
     expect(textOf(waiting)).toContain('*****44');
-    expect(textOf(waiting)).toMatch(/U kunt over \d+ seconden een nieuwe code aanvragen/);
-    const refused = await submitStep(two, waiting, 'sms', 'verify', { code: codeForOther });
+    expect(textOf(waiting)).toMatch(/Wacht nog \d+ seconden voordat u een code aanvraagt/);
+    // No code field while nothing was sent for this step: the attacker's post is hand-made.
+    expect(waiting.html).not.toContain('name="code"');
+    const form = findForm(waiting, '/step/sms/resend');
+    const refused = await two.request(form.action.replace(/\/resend$/, '/verify'), { method: 'POST', body: new URLSearchParams({ _csrf: form.fields._csrf!, code: codeForOther }).toString() });
     expect(refused.status).toBe(400);
     expect(textOf(refused)).toContain('Deze code is verlopen of al gebruikt');
     const stored = (await world.server.services.accounts.findById(account.id))!;

@@ -111,18 +111,76 @@ describe('SMS code at login', () => {
     expect(textOf(late)).toContain('Deze code is verlopen of al gebruikt. Vraag een nieuwe code aan.');
   });
 
+  /** A hand-made post of `code` to the verify action of the login on `page` (its form may be hidden). */
+  async function postCode(agent: UserAgent, page: Page, code: string): Promise<Page> {
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.html)?.[1] ?? '';
+    const action = new URL(page.url).pathname.replace(/\/step\/.*$/, '');
+    return agent.request(`${new URL(page.url).origin}${action}${VERIFY}`, { method: 'POST', body: new URLSearchParams({ _csrf: csrf, code }).toString() });
+  }
+
   it('uses a code once only, also from a second login of the same patient', async () => {
     const { username, phone } = await patient();
     const first = await atSmsStep(username);
     const { code } = await nextSmsCode(phone);
-    // A second login within the resend cooldown sends nothing and points at the code just sent.
-    const second = await atSmsStep(username);
-    expect(textOf(second.page)).toContain('al een code verstuurd');
-    expect(world.twilio.messages.filter((m) => m.to === phone)).toHaveLength(1);
     await completeLogin(rp, first.agent, first.page, VERIFY, { code }, first.request);
-    const reused = await submitStep(second.agent, second.page, 'sms', 'verify', { code });
-    expect(reused.status).toBe(400);
-    expect(textOf(reused)).toContain('Deze code is verlopen of al gebruikt');
+    world.clock.advance(31_000);
+    const second = await atSmsStep(username);
+    const { code: own } = await nextSmsCode(phone);
+    if (own !== code) {
+      const reused = await submitStep(second.agent, second.page, 'sms', 'verify', { code });
+      expect(reused.status).toBe(401);
+      expect(textOf(reused)).toContain('Deze code is onjuist.');
+    }
+  });
+
+  it('binds a code to the login that sent it: a second browser within the cooldown waits for its own code', async () => {
+    const { username, phone } = await patient();
+    const first = await atSmsStep(username);
+    const { code: firstCode } = await nextSmsCode(phone);
+
+    // Browser B starts a login moments later: A's code does not work in B.
+    const second = await atSmsStep(username);
+    const refused = await postCode(second.agent, second.page, firstCode);
+    expect(refused.status).toBe(400);
+    expect(textOf(refused)).toContain('Deze code is verlopen of al gebruikt');
+
+    // Nothing is sent to B, and B is told to wait, without also being told that a text message
+    // was sent.
+    expect(second.page.status).toBe(200);
+    const waiting = textOf(second.page);
+    expect(waiting).toMatch(/Wacht nog \d+ seconden voordat u een code aanvraagt\./);
+    expect(waiting).not.toContain('We hebben een sms');
+    expect(waiting).not.toContain('al een code verstuurd');
+    expect(second.page.html).not.toContain('name="code"');
+    expect(world.twilio.messages.filter((m) => m.to === phone)).toHaveLength(1);
+    const early = await submitStep(second.agent, second.page, 'sms', 'resend');
+    expect(early.status).toBe(429);
+    expect(early.html).not.toContain('name="code"');
+
+    // After the cooldown B sends its own code (voiding A's: one live code per account).
+    world.clock.advance(31_000);
+    const own = await submitStep(second.agent, early, 'sms', 'resend');
+    expect(own.status).toBe(200);
+    expect(textOf(own)).toContain(`We hebben een sms met een code van 6 cijfers gestuurd naar *****${phone.slice(-2)}.`);
+    expect(textOf(own)).not.toContain('Wacht nog');
+    const { code: secondCode } = await nextSmsCode(phone);
+    const { claims } = await completeLogin(rp, second.agent, own, VERIFY, { code: secondCode }, second.request);
+    expect(claims.amr).toContain('sms');
+    // B's code is spent and A's was voided: A cannot log in with either.
+    for (const tried of new Set([firstCode, secondCode])) {
+      const stale = await submitStep(first.agent, first.page, 'sms', 'verify', { code: tried });
+      expect(stale.status).toBe(400);
+    }
+  });
+
+  it('lets the first browser finish with its code while a second one waits', async () => {
+    const { username, phone } = await patient();
+    const first = await atSmsStep(username);
+    const { code } = await nextSmsCode(phone);
+    const second = await atSmsStep(username);
+    await postCode(second.agent, second.page, code);
+    const { claims } = await completeLogin(rp, first.agent, first.page, VERIFY, { code }, first.request);
+    expect(claims.acr).toBe(ACR.substantial);
   });
 
   it('voids the old code when a new one is sent, and keeps the resend cooldown', async () => {

@@ -159,7 +159,13 @@ describe('authenticator app (TOTP) on a portal that requires it', () => {
     const two = await loginToSecondFactor(rp, second, 'cas');
     const replay = await enterCode(second, two.page, code);
     expect(replay.status).toBe(401);
-    expect(textOf(replay)).toContain('Deze code is al gebruikt');
+    // The same words as for a wrong code: a replay must not tell that the code was right.
+    const wrong = await enterCode(second, replay, code === '000000' ? '111111' : '000000');
+    expect(wrong.status).toBe(401);
+    const message = (page: typeof replay) => /<p class="field-error"[^>]*>([\s\S]*?)<\/p>/.exec(page.html)?.[1];
+    expect(message(replay)).toBeDefined();
+    expect(message(replay)).toBe(message(wrong));
+    expect(textOf(replay)).toContain('Deze code is onjuist of al gebruikt.');
     // The next code from the app works.
     clock.advance(STEP_MS);
     expect((await enterCode(second, replay, await totpCode(key, clock.now()))).url.startsWith(REDIRECT_URI)).toBe(true);
@@ -175,7 +181,7 @@ describe('authenticator app (TOTP) on a portal that requires it', () => {
     const refused = results.filter((r) => r.status === 401);
     expect(inside).toHaveLength(1);
     expect(refused).toHaveLength(1);
-    expect(textOf(refused[0]!)).toContain('Deze code is al gebruikt');
+    expect(textOf(refused[0]!)).toContain('Deze code is onjuist of al gebruikt.');
   });
 
   it('spends a time step through compare-and-swap: of two racing checks of one code, one fails', async () => {
@@ -224,7 +230,7 @@ describe('authenticator app (TOTP) on a portal that requires it', () => {
     for (let i = 0; i < 5; i += 1) {
       page = await enterCode(agent, page, wrongCode);
       expect(page.status).toBe(401);
-      expect(textOf(page)).toContain('Deze code is onjuist.');
+      expect(textOf(page)).toContain('Deze code is onjuist of al gebruikt.');
     }
     // The tenth failure locks; then even the right code is refused.
     page = await enterCode(agent, page, wrongCode);

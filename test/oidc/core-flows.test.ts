@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import { startTestServer, TEST_PASSWORD, type TestServer } from '../support/server.ts';
-import { UserAgent, textOf, findForm } from '../support/user-agent.ts';
+import { type Page, UserAgent, textOf, findForm } from '../support/user-agent.ts';
 import { relyingParty, passwordLogin, REDIRECT_URI, type RelyingParty } from '../support/relying-party.ts';
 import { ACR } from '../../src/oidc/assurance.ts';
 
@@ -180,6 +180,34 @@ describe('OIDC core', () => {
     const tokens = await thirdRp.callback(done.url, request);
     const info = await oidc.fetchUserInfo(thirdRp.config, tokens.access_token, tokens.claims()!.sub);
     expect(info.email).toBe('jansen@example.nl');
+  });
+
+  it('lists on the consent page, in plain words, every scope and claim the portal asks for', async () => {
+    const third = await server.addClient({ redirectUris: [REDIRECT_URI], firstParty: false, name: 'Ander portaal' });
+    const thirdRp = await relyingParty(server.url, third.clientId, third.clientSecret);
+    const listed = (page: Page) => [...page.html.matchAll(/<ul class="scopes">([\s\S]*?)<\/ul>/g)].flatMap((m) => [...m[1]!.matchAll(/<li>([^<]*)<\/li>/g)].map((li) => li[1]));
+
+    // Only `openid`, plus the e-mail address through the claims parameter.
+    const agent = new UserAgent();
+    const request = await thirdRp.authorize({ scope: 'openid', claims: JSON.stringify({ userinfo: { email: null } }) });
+    const login = await agent.open(request.url, REDIRECT_URI);
+    const consent = await agent.submit(login, '/step/password/verify', { login: 'jansen', password: TEST_PASSWORD }, REDIRECT_URI);
+    expect(textOf(consent)).toContain('Ander portaal vraagt toegang tot de volgende gegevens van uw account:');
+    expect(listed(consent)).toEqual(['Dat u het bent: een vaste code voor uw account en hoe u bent ingelogd', 'Uw e-mailadres']);
+    const english = await agent.open(`${consent.url}?lang=en`);
+    expect(listed(english)).toEqual(['That it is you: a fixed code for your account and how you signed in', 'Your e-mail address']);
+
+    // The usual scopes: each once, and no claim a listed scope already covers.
+    const other = new UserAgent();
+    const full = await thirdRp.authorize({ claims: JSON.stringify({ id_token: { email: null, given_name: null } }) });
+    const fullLogin = await other.open(full.url, REDIRECT_URI);
+    const fullConsent = await other.submit(fullLogin, '/step/password/verify', { login: 'jansen', password: TEST_PASSWORD }, REDIRECT_URI);
+    expect(listed(fullConsent)).toEqual([
+      'Dat u het bent: een vaste code voor uw account en hoe u bent ingelogd',
+      'Uw naam, gebruikersnaam en taalvoorkeur',
+      'Uw e-mailadres',
+      'Uw telefoonnummer',
+    ]);
   });
 });
 

@@ -17,6 +17,7 @@ import {
   type FlowRecord,
   type LockoutRecord,
   type OneTimeCodeRecord,
+  type SessionProofRecord,
   type Store,
 } from '../../src/store/port.ts';
 
@@ -99,6 +100,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         id: `${p}-code-${suffix}`,
         accountId,
         purpose: 'login:sms',
+        flowId: `${p}-flow-${suffix}`,
         codeHash: `hash-${suffix}`,
         attempts: 0,
         sentAt: T0,
@@ -536,6 +538,16 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(await store.codes.findActive(owner.id, 'verify-email', T0 + MINUTE)).toEqual(otherPurpose);
       });
 
+      it('keeps the flow that sent the code, or none', async () => {
+        const owner = await createAccount('owner');
+        const bound = code(owner.id, 'bound', { flowId: `${p}-flow-a` });
+        await store.codes.replace(bound);
+        expect((await store.codes.findActive(owner.id, 'login:sms', T0))?.flowId).toBe(`${p}-flow-a`);
+        const unbound = code(owner.id, 'unbound', { purpose: 'verify-phone', flowId: null });
+        await store.codes.replace(unbound);
+        expect(await store.codes.findActive(owner.id, 'verify-phone', T0)).toEqual(unbound);
+      });
+
       it('replace leaves other accounts alone', async () => {
         const a = await createAccount('a');
         const b = await createAccount('b');
@@ -784,6 +796,50 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       });
     });
 
+    describe('session proofs', () => {
+      function proofs(suffix: string, overrides: Partial<SessionProofRecord> = {}): SessionProofRecord {
+        return {
+          sessionUid: `${p}-session-${suffix}`,
+          accountId: `${p}-account`,
+          proofs: [
+            { factor: 'password', amr: ['pwd'], strength: 1, at: T0, replayed: false },
+            { factor: 'totp', amr: ['otp'], strength: 2, at: T0 + SECOND, replayed: true },
+          ],
+          expiresAt: T0 + 8 * HOUR,
+          ...overrides,
+        };
+      }
+
+      it('stores and finds the proofs of a session by its uid', async () => {
+        const record = proofs('a');
+        await store.sessionProofs.put(record);
+        await store.sessionProofs.put(proofs('b', { accountId: `${p}-other` }));
+        expect(await store.sessionProofs.find(record.sessionUid, T0)).toEqual(record);
+        expect(await store.sessionProofs.find(`${p}-session-unknown`, T0)).toBeUndefined();
+      });
+
+      it('replaces the proofs of a session on a new login', async () => {
+        await store.sessionProofs.put(proofs('a'));
+        const stepUp = proofs('a', { proofs: [{ factor: 'sms', amr: ['sms'], strength: 2, at: T0 + MINUTE, replayed: false }], expiresAt: T0 + 9 * HOUR });
+        await store.sessionProofs.put(stepUp);
+        expect(await store.sessionProofs.find(stepUp.sessionUid, T0 + MINUTE)).toEqual(stepUp);
+      });
+
+      it('keeps only the fields of the port', async () => {
+        const record = proofs('extra');
+        const withExtra = { ...record, proofs: record.proofs.map((proof) => ({ ...proof, note: 'not stored' })) };
+        await store.sessionProofs.put(withExtra);
+        expect(await store.sessionProofs.find(record.sessionUid, T0)).toEqual(record);
+      });
+
+      it('expires with the session', async () => {
+        const record = proofs('expiring', { expiresAt: T0 + HOUR });
+        await store.sessionProofs.put(record);
+        expect(await store.sessionProofs.find(record.sessionUid, T0 + HOUR - 1)).toBeDefined();
+        expect(await store.sessionProofs.find(record.sessionUid, T0 + HOUR)).toBeUndefined();
+      });
+    });
+
     describe('audit', () => {
       it('lists newest first, filtered by account and type', async () => {
         const accountId = `${p}-acc`;
@@ -892,11 +948,14 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         await store.codes.replace(code(owner.id, 'live', { purpose: 'b', expiresAt: now + MINUTE }));
         await store.devices.put(device(owner.id, 'expired', { expiresAt: now - HOUR }));
         await store.devices.put(device(owner.id, 'live', { expiresAt: now + HOUR }));
+        const sessionProofs = (suffix: string, expiresAt: number) => ({ sessionUid: `${p}-session-${suffix}`, accountId: owner.id, proofs: [], expiresAt });
+        await store.sessionProofs.put(sessionProofs('expired', now));
+        await store.sessionProofs.put(sessionProofs('live', now + HOUR));
         await store.throttles.hit(`${p}:ended`, MINUTE, now - MINUTE);
         await store.throttles.hit(`${p}:running`, MINUTE, now - 1);
         await store.credentials.put(credential(owner.id, 'kept'));
 
-        expect(await store.removeExpired(now)).toBe(5);
+        expect(await store.removeExpired(now)).toBe(6);
 
         // Asked with an earlier `now`, the removed rows would still be live: they are really gone.
         const earlier = T0;
@@ -904,6 +963,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(await store.flows.find(`${p}-flow-expired`, earlier)).toBeUndefined();
         expect(await store.codes.findActive(owner.id, 'a', earlier)).toBeUndefined();
         expect(await store.devices.find(`${p}-device-expired`, earlier)).toBeUndefined();
+        expect(await store.sessionProofs.find(`${p}-session-expired`, earlier)).toBeUndefined();
         expect(await store.throttles.get(`${p}:ended`, now - MINUTE)).toBeUndefined();
 
         expect(await store.oidc.find('AccessToken', `${p}-live`, earlier)).toBeDefined();
@@ -911,6 +971,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(await store.flows.find(`${p}-flow-live`, earlier)).toBeDefined();
         expect(await store.codes.findActive(owner.id, 'b', earlier)).toBeDefined();
         expect(await store.devices.find(`${p}-device-live`, earlier)).toBeDefined();
+        expect(await store.sessionProofs.find(`${p}-session-live`, earlier)).toBeDefined();
         expect(await store.throttles.get(`${p}:running`, now - 1)).toBeDefined();
         expect(await store.credentials.findById(`${p}-cred-kept`)).toBeDefined();
         expect(await store.accounts.findById(owner.id)).toEqual(owner);

@@ -45,6 +45,32 @@ describe('sqlite store file', () => {
     expect(() => openSqliteStore(newer)).toThrow(/newer than this Poortwachter supports/);
   });
 
+  it('brings a version-1 file up to date: codes written before stay readable (no flow), session proofs work', async () => {
+    const older = path.join(dir, 'version-1.sqlite');
+    await openSqliteStore(older).close();
+    // What a file of the first release looks like: no flow on codes, no session proofs.
+    const db = new Database(older);
+    db.exec(`
+      DROP TABLE session_proofs;
+      ALTER TABLE one_time_codes DROP COLUMN flow_id;
+      INSERT INTO accounts (id, username, username_key, email, email_key, email_verified, phone_verified, locale, status, settings, created_at, updated_at)
+        VALUES ('old', 'old', 'old', 'old@example.nl', 'old@example.nl', 0, 0, 'nl', 'active', '{}', 1, 1);
+      INSERT INTO one_time_codes (id, account_id, purpose, code_hash, attempts, sent_at, expires_at, consumed_at)
+        VALUES ('code', 'old', 'login:sms', 'hash', 0, 1000, 9000, NULL);
+    `);
+    db.pragma('user_version = 1');
+    db.close();
+
+    const store = openSqliteStore(older);
+    try {
+      expect((await store.codes.findActive('old', 'login:sms', 2000))?.flowId).toBeNull();
+      await store.sessionProofs.put({ sessionUid: 'uid', accountId: 'old', proofs: [], expiresAt: 9000 });
+      expect(await store.sessionProofs.find('uid', 2000)).toEqual({ sessionUid: 'uid', accountId: 'old', proofs: [], expiresAt: 9000 });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('shares one file between two open stores, as two processes would', async () => {
     const shared = path.join(dir, 'shared.sqlite');
     const first = openSqliteStore(shared);

@@ -130,7 +130,7 @@ export const recoveryFactor: Factor = {
     async handle(ctx, action) {
       if (action !== 'regenerate' || !ctx.account) return { notice: ctx.t('recovery.settings.unknown_action') };
       const codes = await generateRecoveryCodes(ctx.services, ctx.account);
-      return { view: 'factors/recovery', locals: { mode: 'settings', ...codeLocals(ctx.t, ctx.account.username, codes) } };
+      return { view: 'factors/recovery', locals: { mode: 'settings', ...codeLocals(ctx.t, ctx.account.username, codes) }, replaced: true };
     },
   },
 };

@@ -24,7 +24,10 @@ function proof(ctx: FactorContext): Proof {
 }
 
 function showError(reason: keyof typeof ERROR_STATUS, enrolling = false): FactorOutcome {
-  const key = enrolling && reason === 'wrong' ? 'totp.errors.wrong_enrol' : `totp.errors.${reason}`;
+  // A replayed code gets the wrong code's words: "already used" would tell a guesser that the code
+  // was right (the audit trail keeps the difference).
+  const shown = reason === 'replayed' ? 'wrong' : reason;
+  const key = enrolling && shown === 'wrong' ? 'totp.errors.wrong_enrol' : `totp.errors.${shown}`;
   return { kind: 'show', status: ERROR_STATUS[reason], locals: { errors: { code: key } } };
 }
 

@@ -1,18 +1,14 @@
 // The step engine of the login flow: from what is known (the account's state, the portal's
-// policy, the level asked for, what this flow already proved) it decides the next step. It is a
-// pure function: no I/O, so every rule is testable on its own. It never names a factor except
-// through the registry's roles.
+// policy, the level asked for, what this flow already proved) it decides the next step, and which
+// other methods the patient may pick there ("use another method"). It is a pure function: no I/O,
+// so every rule is testable on its own. It never names a factor except through the registry's
+// roles; the rules it shares with other places live in ../proof-rules.ts.
 import { acrRank, deriveAssurance, type Proof } from '../../oidc/assurance.ts';
-import type { PortalPolicy } from '../../oidc/client-policy.ts';
+import { acceptsMethod, type PortalPolicy } from '../../oidc/client-policy.ts';
 import type { FactorMode } from '../../factors/factor.ts';
+import { acceptedSecondFactors, bindingFactors, provesAcceptedSecondFactor, provesBinding, type FactorFacts } from '../proof-rules.ts';
 
-export interface FactorFacts {
-  id: string;
-  role: 'first' | 'second' | 'recovery';
-  strength: 1 | 2;
-  enrolled: boolean;
-  enrollable: boolean;
-}
+export type { FactorFacts } from '../proof-rules.ts';
 
 export interface StepInput {
   proofs: readonly Proof[];
@@ -33,34 +29,34 @@ export interface StepInput {
 }
 
 export type LoginStep =
-  | { kind: 'factor'; factor: string; mode: FactorMode }
+  /**
+   * `alternatives`: the other methods the patient may switch to on this page — at a challenge the
+   * account's methods that would count here (posted to `/choose`), while enrolling the other
+   * methods the portal lets them set up (posted to `/enrol`). Nothing else is offered or accepted.
+   */
+  | { kind: 'factor'; factor: string; mode: FactorMode; alternatives: string[] }
   | { kind: 'reauthenticate'; factor: string }
   | { kind: 'choose-enrolment'; methods: string[] }
   | { kind: 'done' }
   | { kind: 'unreachable'; reason: 'no_allowed_method' | 'acr_unreachable' };
 
-function allowedSecondFactors(input: StepInput): FactorFacts[] {
-  return input.factors.filter((f) => f.role === 'second' && (input.policy.mfaMethods as string[]).includes(f.id));
-}
-
 export function decideLoginStep(input: StepInput): LoginStep {
-  const first = input.factors.find((f) => f.role === 'first');
+  const facts = input.factors;
+  const first = facts.find((f) => f.role === 'first');
   const proved = new Set(input.proofs.map((p) => p.factor));
   if (!first) return { kind: 'unreachable', reason: 'no_allowed_method' };
-  if (!proved.has(first.id)) return { kind: 'factor', factor: first.id, mode: 'challenge' };
+  if (!proved.has(first.id)) return { kind: 'factor', factor: first.id, mode: 'challenge', alternatives: [] };
 
-  const allowed = allowedSecondFactors(input);
-  const allowedIds = new Set(allowed.map((f) => f.id));
-  const enrolledAny = input.factors.filter((f) => f.role === 'second' && f.enrolled);
-  const enrolled = enrolledAny.filter((f) => allowedIds.has(f.id));
-  const recovery = input.factors.find((f) => f.role === 'recovery');
+  const allowed = acceptedSecondFactors(input.policy, facts);
+  const enrolledAny = facts.filter((f) => f.role === 'second' && f.enrolled);
+  const enrolled = enrolledAny.filter((f) => acceptsMethod(input.policy, f.id));
+  const recovery = facts.find((f) => f.role === 'recovery');
   const secondProofs = input.proofs.filter((p) => p.factor !== first.id);
-  // A recovery code stands in for the account's factors, so it counts where one of them would.
-  const allowedProved = secondProofs.some((p) => allowedIds.has(p.factor) || (p.factor === recovery?.id && enrolled.length > 0));
+  const allowedProved = secondProofs.some((p) => provesAcceptedSecondFactor(p, input.policy, facts));
 
   // Recovery codes are shown once, right after the first second factor is enrolled.
   if (recovery && !recovery.enrolled && input.enrolledInFlow.length > 0 && !input.enrolledInFlow.includes(recovery.id)) {
-    return { kind: 'factor', factor: recovery.id, mode: 'enrol' };
+    return { kind: 'factor', factor: recovery.id, mode: 'enrol', alternatives: [] };
   }
 
   const current = deriveAssurance(input.proofs);
@@ -73,32 +69,37 @@ export function decideLoginStep(input: StepInput): LoginStep {
   if (acrMet && (allowedProved || (!required && secondProofs.length > 0))) return { kind: 'done' };
 
   const strongEnough = (f: FactorFacts) => !input.requiredAcr || acrRank(deriveAssurance([...input.proofs, { factor: f.id, amr: [], strength: f.strength, at: 0 }]).acr) >= acrRank(input.requiredAcr);
-  const recoveryChosen = input.chosenFactor !== undefined && input.chosenFactor === recovery?.id && recovery.enrolled;
-  const pickFrom = (candidates: FactorFacts[]): LoginStep | undefined => {
-    if (recoveryChosen) return { kind: 'factor', factor: recovery.id, mode: 'challenge' };
-    const pick = candidates.find((f) => f.id === input.chosenFactor) ?? candidates.find((f) => f.id === input.defaultFactor) ?? candidates[0];
-    return pick ? { kind: 'factor', factor: pick.id, mode: 'challenge' } : undefined;
+
+  /** Asks one of `candidates` (the chosen one, the default, else the first); the rest, and the recovery codes, are the alternatives. */
+  const challenge = (candidates: readonly FactorFacts[]): LoginStep | undefined => {
+    const offered = recovery?.enrolled ? [...candidates, recovery] : [...candidates];
+    const pick = offered.find((f) => f.id === input.chosenFactor) ?? candidates.find((f) => f.id === input.defaultFactor) ?? candidates[0];
+    if (!pick) return undefined;
+    return { kind: 'factor', factor: pick.id, mode: 'challenge', alternatives: offered.filter((f) => f.id !== pick.id).map((f) => f.id) };
   };
 
-  // Ask for a factor the account has and the portal accepts (the chosen one, the default, else the first).
-  const usable = pickFrom(enrolled.filter(strongEnough));
+  // A factor the account has and the portal accepts (a recovery code stands in for it).
+  const usable = challenge(enrolled.filter(strongEnough));
   if (usable) return usable;
 
-  // The account has factors, but none this portal accepts (or strong enough): before anything new
-  // is added, the patient proves they own the account with a factor they already have. At a portal
-  // where MFA is optional, that proof is the second factor of this login.
-  if (secondProofs.length === 0 && enrolledAny.length > 0) {
-    const ownership = pickFrom(enrolledAny);
-    if (ownership && (!required || allowed.some((f) => f.enrollable))) return ownership;
+  const enrollable = allowed.filter((f) => f.enrollable && strongEnough(f));
+  if (enrolledAny.length > 0) {
+    // At a portal that requires neither MFA nor more than the password reaches, any factor the
+    // account has is this login's second factor; nothing is enrolled here.
+    if (!required && acrMet) return challenge(enrolledAny) ?? { kind: 'done' };
+    // Something new must be set up. Before a new authenticator is bound to the account, the
+    // patient proves a fresh factor of the account's strongest kind (../proof-rules.ts).
+    if (enrollable.length > 0 && !provesBinding(input.proofs, facts)) {
+      const ownership = challenge(bindingFactors(facts).filter((f) => f.role === 'second'));
+      if (ownership) return ownership;
+    }
   }
 
   // Enrol one during the login: on a first set-up after the password again (Minddistrict), or
   // after the ownership proof above.
-  const enrollable = allowed.filter((f) => f.enrollable && strongEnough(f));
   if (enrollable.length === 0) return { kind: 'unreachable', reason: allowed.length ? 'acr_unreachable' : 'no_allowed_method' };
-  if (secondProofs.length === 0 && !input.reauthenticated) return { kind: 'reauthenticate', factor: first.id };
-  const chosen = enrollable.find((f) => f.id === input.enrolling);
-  if (chosen) return { kind: 'factor', factor: chosen.id, mode: 'enrol' };
-  if (enrollable.length === 1) return { kind: 'factor', factor: enrollable[0]!.id, mode: 'enrol' };
+  if (enrolledAny.length === 0 && !input.reauthenticated) return { kind: 'reauthenticate', factor: first.id };
+  const chosen = enrollable.find((f) => f.id === input.enrolling) ?? (enrollable.length === 1 ? enrollable[0] : undefined);
+  if (chosen) return { kind: 'factor', factor: chosen.id, mode: 'enrol', alternatives: enrollable.filter((f) => f !== chosen).map((f) => f.id) };
   return { kind: 'choose-enrolment', methods: enrollable.map((f) => f.id) };
 }

@@ -7,11 +7,16 @@ import { InteractionNotFound, type Interactions, type InteractionView } from '..
 import { deriveAssurance, requiredAcr, type Proof } from '../../oidc/assurance.ts';
 import type { AccountRecord } from '../../store/port.ts';
 import type { Factor, FactorContext, FactorMode } from '../../factors/factor.ts';
-import { allFactors, findFactor, firstFactor } from '../../factors/registry.ts';
+import { findFactor, firstFactor } from '../../factors/registry.ts';
+import { acceptsMethod } from '../../oidc/client-policy.ts';
+import type { SessionProofs } from '../../oidc/session-proofs.ts';
 import { Flows, scratchOf, type Flow } from '../flow.ts';
 import { deviceCookieName } from '../../accounts/remembered-devices.ts';
-import { decideLoginStep, type FactorFacts, type LoginStep } from './decide-step.ts';
+import { decideLoginStep, type LoginStep } from './decide-step.ts';
+import type { FactorFacts } from '../proof-rules.ts';
+import { factorFacts } from '../factor-facts.ts';
 import type { PageState } from '../../web/render.ts';
+import { messageLanguage } from '../../web/language.ts';
 
 export interface LoginState {
   accountId?: string;
@@ -26,6 +31,11 @@ export interface LoginState {
   rememberDevice?: boolean;
   /** Whether a remembered-device cookie was looked at already in this flow. */
   deviceChecked?: boolean;
+  /**
+   * Started because the session's level or MFA fell short at this portal: the password comes from
+   * the session, and the missing factor must be proved now — a remembered device never stands in.
+   */
+  stepUp?: boolean;
 }
 
 export type LoginFlow = Flow<LoginState>;
@@ -44,6 +54,7 @@ export class LoginFlowEngine {
   constructor(
     readonly services: Services,
     readonly interactions: Interactions,
+    private readonly sessionProofs: SessionProofs,
   ) {
     this.flows = new Flows(services.store, services.clock, services.config.ttl.flow);
   }
@@ -64,12 +75,16 @@ export class LoginFlowEngine {
     let flow = await this.flows.byInteraction<LoginState>('login', interaction.uid);
     if (!flow) {
       const state: LoginState = { proofs: [], scratch: {}, enrolledInFlow: [] };
-      // Step-up: the session already proved the password; ask only for what is missing.
-      const stepUpOnly = interaction.sessionAccountId && interaction.reasons.length > 0 && interaction.reasons.every((r) => r === 'acr_too_weak' || r === 'mfa_required');
+      // Step-up: the session already proved the password; ask only for what is missing. The
+      // password proof keeps its own time (a session without a record: unknown, so never recent).
+      const stepUpOnly = interaction.reasons.length > 0 && interaction.reasons.every((r) => r === 'acr_too_weak' || r === 'mfa_required');
       if (stepUpOnly && interaction.sessionAccountId) {
-        state.accountId = interaction.sessionAccountId;
         const first = firstFactor();
-        state.proofs.push({ factor: first.id, amr: [...first.amr], strength: first.strength, at: this.services.clock.now() });
+        const recorded = interaction.sessionUid ? await this.sessionProofs.find(interaction.sessionUid, interaction.sessionAccountId) : undefined;
+        const password = recorded?.find((p) => p.factor === first.id);
+        state.accountId = interaction.sessionAccountId;
+        state.stepUp = true;
+        state.proofs.push(password ?? { factor: first.id, amr: [...first.amr], strength: first.strength, at: 0 });
       }
       flow = await this.flows.create<LoginState>('login', { interactionUid: interaction.uid, clientId: interaction.policy.clientId, accountId: state.accountId, state });
     }
@@ -86,6 +101,7 @@ export class LoginFlowEngine {
       scratch: scratchOf(login.flow.state.scratch, factor.id),
       lang: page.lang,
       t: page.t,
+      messageLang: messageLanguage(ctx, login.account?.locale),
       ip: ctx.ip || null,
       flowId: login.flow.id,
     };
@@ -96,14 +112,7 @@ export class LoginFlowEngine {
    * the method choice all ask); `forgetFacts` after a factor ran, as it may have enrolled one.
    */
   facts(login: LoginContext): Promise<FactorFacts[]> {
-    const account = login.account;
-    login.facts ??= Promise.all(allFactors().map(async (f) => ({
-      id: f.id,
-      role: f.role,
-      strength: f.strength,
-      enrollable: f.enrollable,
-      enrolled: account ? await f.isEnrolled(this.services, account) : false,
-    })));
+    login.facts ??= factorFacts(this.services, login.account);
     return login.facts;
   }
 
@@ -145,25 +154,27 @@ export class LoginFlowEngine {
 
   /**
    * After the password: a remembered device stands in for the second factor it remembered, with
-   * exactly what that factor proved then. Looked at once per flow.
+   * exactly what that factor proved then, marked as replayed. Looked at once per flow; never at a
+   * portal that forbids it, and never in a step-up (that is for a fresh proof).
    */
   async applyRememberedDevice(ctx: Context, login: LoginContext): Promise<void> {
     const { state } = login.flow;
-    if (state.deviceChecked || !login.account || !login.interaction.policy.rememberDevice) return;
+    if (state.deviceChecked || state.stepUp || !login.account || !login.interaction.policy.rememberDevice) return;
     if (state.proofs.length !== 1 || state.proofs[0]!.factor !== firstFactor().id) return;
     state.deviceChecked = true;
     const found = await this.services.devices.recognise(login.account, ctx.cookies.get(deviceCookieName(login.account.id), { signed: false }));
     // Only a second factor this portal accepts, and that the account still has, may be replayed.
     const factor = findFactor(found?.proof.factor ?? '');
-    const allowed = factor?.role === 'second' && (login.interaction.policy.mfaMethods as string[]).includes(factor.id) && (await factor.isEnrolled(this.services, login.account));
+    const allowed = factor?.role === 'second' && acceptsMethod(login.interaction.policy, factor.id) && (await factor.isEnrolled(this.services, login.account));
     if (!found || !allowed) return;
-    state.proofs.push({ ...found.proof, at: this.services.clock.now() });
+    state.proofs.push({ ...found.proof, at: this.services.clock.now(), replayed: true });
     await this.services.audit.record({ type: 'login.remembered_device', accountId: login.account.id, clientId: login.interaction.policy.clientId, ip: ctx.ip, detail: { device: found.device.id } });
   }
 
   private async rememberDevice(ctx: Context, login: LoginContext, acr: string): Promise<void> {
-    // Recovery codes are a way back in, not something to remember a device by.
-    const second = [...login.flow.state.proofs].reverse().find((p) => findFactor(p.factor)?.role === 'second');
+    // Recovery codes are a way back in, not something to remember a device by; a replayed proof
+    // does not remember the device anew.
+    const second = [...login.flow.state.proofs].reverse().find((p) => findFactor(p.factor)?.role === 'second' && !p.replayed);
     if (!login.flow.state.rememberDevice || !login.interaction.policy.rememberDevice || !login.account || !second) return;
     const label = String(ctx.get('user-agent') || 'browser').slice(0, 120);
     const issued = await this.services.devices.remember(login.account, { factor: second.factor, amr: [...second.amr], strength: second.strength }, acr, label);
@@ -178,7 +189,7 @@ export class LoginFlowEngine {
     if (!accountId) throw new Error('finish without an account');
     await this.rememberDevice(ctx, login, acr);
     await this.services.audit.record({ type: 'login.completed', accountId, clientId: login.interaction.policy.clientId, ip: ctx.ip, detail: { acr, amr } });
-    const url = await this.interactions.finishLogin(ctx, { accountId, acr, amr, remember: true });
+    const url = await this.interactions.finishLogin(ctx, { accountId, acr, amr, remember: true, proofs: login.flow.state.proofs });
     await this.flows.remove(login.flow.id);
     return url;
   }

@@ -11,44 +11,29 @@ import type { Factor, FactorOutcome } from '../../factors/factor.ts';
 import { csrfMatches } from '../flow.ts';
 import type { LoginContext, LoginFlowEngine } from './login-flow.ts';
 import type { LoginStep } from './decide-step.ts';
+import { afterBinding } from '../after-binding.ts';
+import { claimsOfScope } from '../../oidc/claims.ts';
+import { ACCOUNT_CLIENT_ID } from '../../oidc/sessions.ts';
 
 const base = (uid: string) => `/interaction/${uid}`;
 
 export function loginRoutes(engine: LoginFlowEngine): Router {
   const router = new Router();
 
-  /** Second factors this portal lets the patient set up during the login. */
-  async function enrollableMethods(login: LoginContext): Promise<string[]> {
-    const allowed = login.interaction.policy.mfaMethods as string[];
-    return (await engine.facts(login)).filter((f) => f.role === 'second' && f.enrollable && allowed.includes(f.id)).map((f) => f.id);
-  }
-
   /**
-   * "Use another method": at a challenge the account's other enrolled methods; while enrolling,
-   * the other methods the patient could set up instead (posted to the enrolment choice).
+   * "Use another method": exactly the alternatives the step engine gives for this step, so every
+   * method offered works and nothing else is offered — at a challenge the account's methods that
+   * count here (posted to /choose), while enrolling the portal's other methods (posted to /enrol).
    */
   async function methodChoice(ctx: Context, login: LoginContext, factor: Factor, mode: 'challenge' | 'enrol') {
     const uid = login.interaction.uid;
-    if (factor.role === 'first') return { otherMethods: [], chooseAction: `${base(uid)}/choose` };
-    if (mode === 'challenge') return { otherMethods: await otherMethods(ctx, login, factor.id), chooseAction: `${base(uid)}/choose` };
-    if (factor.role !== 'second') return { otherMethods: [], chooseAction: `${base(uid)}/enrol` };
+    const step = await engine.decide(login);
+    const alternatives = step.kind === 'factor' && step.factor === factor.id && step.mode === mode ? step.alternatives : [];
     const { t } = pageState(ctx);
-    const others = (await enrollableMethods(login)).filter((id) => id !== factor.id);
-    return { otherMethods: others.map((id) => ({ id, label: t(`${id}.enrol.choice`) })), chooseAction: `${base(uid)}/enrol` };
-  }
-
-  /** The account's other usable methods, for "use another method". */
-  async function otherMethods(ctx: Context, login: LoginContext, current: string) {
+    if (mode === 'enrol') return { otherMethods: alternatives.map((id) => ({ id, label: t(`${id}.enrol.choice`) })), chooseAction: `${base(uid)}/enrol` };
     const account = login.account;
-    if (!account) return [];
-    const { t } = pageState(ctx);
-    const allowed = login.interaction.policy.mfaMethods as string[];
-    // While the patient proves ownership with a factor this portal does not list, any factor the
-    // account has will do; otherwise only the portal's methods (and the recovery codes).
-    const anyWillDo = !allowed.includes(current);
-    const facts = await engine.facts(login);
-    const usable = facts.filter((f) => f.enrolled && f.id !== current && (f.role === 'recovery' || (f.role === 'second' && (anyWillDo || allowed.includes(f.id)))));
-    return Promise.all(usable.map(async (f) => ({ id: f.id, label: await engine.findFactor(f.id)!.describe(engine.services, account, t) })));
+    const otherMethods = account ? await Promise.all(alternatives.map(async (id) => ({ id, label: await engine.findFactor(id)!.describe(engine.services, account, t) }))) : [];
+    return { otherMethods, chooseAction: `${base(uid)}/choose` };
   }
 
   async function showFactor(ctx: Context, login: LoginContext, factor: Factor, mode: 'challenge' | 'enrol', extra: Record<string, unknown> = {}, status = 200) {
@@ -61,6 +46,8 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
       action: (name: string) => `${base(login.interaction.uid)}/step/${factor.id}/${name}`,
       abortAction: `${base(login.interaction.uid)}/abort`,
       portal: login.interaction.policy,
+      // The account page's own login has no portal to go back to.
+      cancelKey: login.interaction.policy.clientId === ACCOUNT_CLIENT_ID ? 'common.cancel_login' : undefined,
       account: login.account ? { username: login.account.username } : undefined,
       ...(await methodChoice(ctx, login, factor, mode)),
       rememberAllowed: login.interaction.policy.rememberDevice && login.account !== undefined && engine.services.devices.durationFor(login.account) > 0,
@@ -126,6 +113,10 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
 
   async function applyOutcome(ctx: Context, login: LoginContext, factor: Factor, mode: 'challenge' | 'enrol', outcome: FactorOutcome, form: Record<string, string> = {}) {
     engine.forgetFacts(login);
+    // A second factor set up in this login (only ever one the account lacked): the patient hears of it.
+    if (mode === 'enrol' && factor.role === 'second' && (outcome.kind === 'proved' || outcome.kind === 'enrolled') && login.account) {
+      login.account = await afterBinding(engine.services, { before: login.account, factor, replaced: false, portal: login.interaction.policy.name });
+    }
     switch (outcome.kind) {
       case 'proved': {
         const wasReauth = login.flow.state.reauthenticated !== true && login.flow.state.proofs.some((p) => p.factor === factor.id);
@@ -205,22 +196,15 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
     await applyOutcome(ctx, login, factor, mode, outcome, form);
   });
 
-  // "Use another method": a plain form whose button value names the method.
+  // "Use another method": a plain form whose button value names the method. Only a method the
+  // engine offers at this step is accepted (decide-step.ts); anything else is refused with a 400.
   router.post('/interaction/:uid/choose', formBody(), async (ctx) => {
     const login = await load(ctx);
     const form = readForm(ctx);
     requireCsrf(login, form);
     const method = form.method ?? '';
-    const facts = await engine.facts(login);
-    const fact = facts.find((f) => f.id === method);
-    // A method the portal does not accept is refused (400), except while the patient proves
-    // ownership with such a method anyway (decide-step.ts), when any of their factors will do.
-    const portalMethods = login.interaction.policy.mfaMethods as string[];
-    const current = login.flow.state.current;
-    const proving = current !== undefined && engine.findFactor(current.factor)?.role === 'second' && !portalMethods.includes(current.factor);
-    const allowed = fact && fact.enrolled && (fact.role === 'recovery' || (fact.role === 'second' && (proving || portalMethods.includes(fact.id))));
-    if (!login.account || !allowed) {
-      const step = await engine.decide(login);
+    const step = await engine.decide(login);
+    if (step.kind !== 'factor' || step.mode !== 'challenge' || !step.alternatives.includes(method)) {
       await showStep(ctx, login, step, false);
       ctx.status = 400;
       return;
@@ -229,15 +213,17 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
     await advance(ctx, login);
   });
 
-  // Enrolment method choice during login.
+  // Enrolment method choice during login: one of the methods the engine offers for enrolment.
   router.post('/interaction/:uid/enrol', formBody(), async (ctx) => {
     const login = await load(ctx);
     const form = readForm(ctx);
     requireCsrf(login, form);
     const step = await engine.decide(login);
-    const choosing = step.kind === 'choose-enrolment' || (step.kind === 'factor' && step.mode === 'enrol' && login.flow.state.enrolling !== undefined);
+    const choices = step.kind === 'choose-enrolment' ? step.methods
+      : step.kind === 'factor' && step.mode === 'enrol' && step.alternatives.length > 0 ? [step.factor, ...step.alternatives]
+        : [];
     const method = form.method ?? '';
-    if (!choosing || !(await enrollableMethods(login)).includes(method)) {
+    if (!choices.includes(method)) {
       await showStep(ctx, login, step, false);
       ctx.status = 400;
       return;
@@ -260,15 +246,27 @@ export function loginRoutes(engine: LoginFlowEngine): Router {
 
   async function showConsent(ctx: Context, login: LoginContext, status = 200) {
     await engine.save(login);
-    const scopes = login.interaction.missingScopes.filter((s) => s !== 'openid' && s !== 'offline_access');
     render(ctx, 'flows/consent', {
       csrf: login.flow.csrf,
       portal: login.interaction.policy,
-      scopes,
-      claims: login.interaction.missingClaims,
+      requested: consentItems(ctx, login),
       confirmAction: `${base(login.interaction.uid)}/consent`,
       abortAction: `${base(login.interaction.uid)}/abort`,
     }, status);
+  }
+
+  /** What the portal asks for, in plain words: each scope, then each claim no listed scope covers. */
+  function consentItems(ctx: Context, login: LoginContext): string[] {
+    const { t } = pageState(ctx);
+    const { missingScopes, missingClaims } = login.interaction;
+    const covered = new Set(missingScopes.flatMap((scope) => claimsOfScope(scope)));
+    const claimLabel = (claim: string) => {
+      const key = `consent.claim.${claim}`;
+      const label = t(key);
+      return label === key ? t('consent.claim.other', { claim }) : label;
+    };
+    const labels = [...missingScopes.map((scope) => t(`consent.scope.${scope}`)), ...missingClaims.filter((c) => !covered.has(c)).map(claimLabel)];
+    return [...new Set(labels)];
   }
 
   router.post('/interaction/:uid/consent', formBody(), async (ctx) => {

@@ -9,13 +9,18 @@ import type { Services } from '../../services.ts';
 import type { AccountRecord } from '../../store/port.ts';
 import type { Sessions } from '../../oidc/sessions.ts';
 import { ACCOUNT_CLIENT_ID } from '../../oidc/sessions.ts';
-import { ACR, acrRank } from '../../oidc/assurance.ts';
+import type { SessionProofs } from '../../oidc/session-proofs.ts';
 import { policyFromMetadata, SECOND_FACTORS, type PortalPolicy } from '../../oidc/client-policy.ts';
+import { bindingAcr, shortfalls } from '../proof-rules.ts';
+import { factorFacts } from '../factor-facts.ts';
+import { afterBinding } from '../after-binding.ts';
+import { sendSecurityNotice } from '../../accounts/security-notices.ts';
 import { allFactors, findFactor } from '../../factors/registry.ts';
 import type { Factor, FactorContext, FactorOutcome } from '../../factors/factor.ts';
 import { REMEMBER_CHOICES, isRememberChoice, rememberChoiceOf } from '../../accounts/remembered-devices.ts';
 import { randomId } from '../../accounts/random.ts';
 import { render, pageState } from '../../web/render.ts';
+import { messageLanguage } from '../../web/language.ts';
 import { formBody, readForm } from '../../web/form.ts';
 import { UserFacingError } from '../../web/errors.ts';
 import { Flows, csrfMatches, scratchOf, type Flow } from '../flow.ts';
@@ -24,13 +29,26 @@ interface SettingsState {
   scratch: Record<string, Record<string, unknown>>;
   /** Set while a method is being added: which factor, and whether recovery codes follow. */
   enrolling?: string;
+  /**
+   * Who started the enrolment in progress, and when: it may finish in this flow (the recovery
+   * codes included) even though the new factor makes the session "too weak" for the page.
+   */
+  enrolment?: { sessionUid: string; startedAt: number; factor: string; replacing: boolean };
   notice?: string;
 }
 
 const LOGIN_STATE_COOKIE = 'pw_account_login';
+/** ASVS 5.0 7.5.1: a sensitive change needs an authentication this recent. */
 const SETTINGS_MAX_AGE_SECONDS = 600;
+/** How long an enrolment started here may take to finish (scan, first code, save the codes). */
+const ENROLMENT_WINDOW_MS = 10 * 60_000;
 
-export function settingsRoutes(services: Services, sessions: Sessions): Router {
+interface SignedIn {
+  account: AccountRecord;
+  sessionUid: string;
+}
+
+export function settingsRoutes(services: Services, sessions: Sessions, sessionProofs: SessionProofs): Router {
   const router = new Router();
   // Pages rendered after a POST switch language on the overview page itself.
   router.use((ctx, next) => {
@@ -59,27 +77,47 @@ export function settingsRoutes(services: Services, sessions: Sessions): Router {
     return enrolled.filter((f): f is Factor => f !== undefined);
   }
 
-  /** The signed-in account, or a redirect to log in (again, with a second factor when set up). */
-  async function requireAccount(ctx: Context): Promise<AccountRecord | undefined> {
+  /**
+   * The signed-in account, or a redirect to log in (again). Every page here binds or removes
+   * authenticators, so it needs what binding needs (proof-rules.ts): a fresh proof of the
+   * strongest factor the account has — the password for an account without a second factor —,
+   * and every proof at most ten minutes old. A remembered device never counts here. The login
+   * request carries the same demands (acr_values, max_age, a client that forbids remembered
+   * devices), so oidc-provider's login-prompt checks judge the session exactly as this does.
+   */
+  async function requireAccount(ctx: Context): Promise<SignedIn | undefined> {
     const session = await sessions.current(ctx);
     const account = session ? await services.accounts.findById(session.accountId) : undefined;
     if (!session || !account || account.status !== 'active') {
       redirectToLogin(ctx);
       return undefined;
     }
-    // Changing 2FA settings needs the strongest second factor the account has, proved in the last
-    // ten minutes (remembered devices do not count here: the account client forbids them).
-    const enrolled = await enrolledSecondFactors(account);
-    if (enrolled.length > 0) {
-      const needed = enrolled.some((f) => f.strength === 2) ? ACR.substantial : ACR.lowMfa;
-      // auth_time is oidc-provider's, on the wall clock: compare on the same clock.
-      const recent = session.authTime !== undefined && Date.now() / 1000 - session.authTime <= SETTINGS_MAX_AGE_SECONDS;
-      if (acrRank(session.acr) < acrRank(needed) || !recent) {
-        redirectToLogin(ctx, { acr_values: needed, max_age: String(SETTINGS_MAX_AGE_SECONDS) });
-        return undefined;
-      }
+    const facts = await factorFacts(services, account);
+    const needed = bindingAcr(facts);
+    const proofs = (await sessionProofs.find(session.uid, account.id)) ?? [];
+    const requirement = { policy: await accountPolicy(), requiredAcr: needed, maxAgeMs: SETTINGS_MAX_AGE_SECONDS * 1000 };
+    if (shortfalls(proofs, facts, requirement, services.clock.now()).length > 0) {
+      redirectToLogin(ctx, { acr_values: needed, max_age: String(SETTINGS_MAX_AGE_SECONDS) });
+      return undefined;
     }
-    return account;
+    return { account, sessionUid: session.uid };
+  }
+
+  /**
+   * An enrolment in progress may finish in the flow that started it: the same session and account,
+   * within ENROLMENT_WINDOW_MS of its start. Otherwise the page's own demands apply.
+   */
+  async function requireEnrolling(ctx: Context, flowId: string): Promise<SignedIn | undefined> {
+    const session = await sessions.current(ctx);
+    const flow = await flows.byId<SettingsState>('settings', flowId);
+    const started = flow?.state.enrolment;
+    const own = session && flow && started && flow.state.enrolling && flow.accountId === session.accountId && started.sessionUid === session.uid
+      && services.clock.now() - started.startedAt <= ENROLMENT_WINDOW_MS;
+    if (own) {
+      const account = await services.accounts.findById(session.accountId);
+      if (account?.status === 'active') return { account, sessionUid: session.uid };
+    }
+    return requireAccount(ctx);
   }
 
   async function accountPolicy(): Promise<PortalPolicy> {
@@ -89,7 +127,7 @@ export function settingsRoutes(services: Services, sessions: Sessions): Router {
 
   function factorContext(ctx: Context, flow: Flow<SettingsState>, account: AccountRecord, factor: Factor, policy: PortalPolicy): FactorContext {
     const page = pageState(ctx);
-    return { services, policy, account, scratch: scratchOf(flow.state.scratch, factor.id), lang: page.lang, t: page.t, ip: ctx.ip || null, flowId: flow.id };
+    return { services, policy, account, scratch: scratchOf(flow.state.scratch, factor.id), lang: page.lang, t: page.t, messageLang: messageLanguage(ctx, account.locale), ip: ctx.ip || null, flowId: flow.id };
   }
 
   async function loadFlow(ctx: Context, account: AccountRecord, form: Record<string, string>): Promise<Flow<SettingsState>> {
@@ -159,45 +197,59 @@ export function settingsRoutes(services: Services, sessions: Sessions): Router {
     if (outcome.kind === 'show') return showEnrolment(ctx, account, flow, factor, outcome.locals ?? {}, outcome.status ?? 200);
     if (outcome.kind === 'fail') return render(ctx, 'errors/message', { messageKey: outcome.messageKey }, outcome.status);
     await services.audit.record({ type: 'settings.factor_enrolled', accountId: account.id, ip: ctx.ip, detail: { factor: factor.id } });
-    // A replaced factor (new phone, new app) must not live on in a remembered device.
-    if (factor.role === 'second') await services.devices.forgetAll(account.id);
+    let fresh = account;
+    if (factor.role === 'second') {
+      // A replaced factor (new phone, new app) must not live on in a remembered device.
+      await services.devices.forgetAll(account.id);
+      fresh = await afterBinding(services, { before: account, factor, replaced: flow.state.enrolment?.replacing === true, portal: undefined });
+    }
     flow.state.scratch = {};
     // After the first second factor, the recovery codes follow, as during a login.
     const recovery = allFactors().find((f) => f.role === 'recovery');
-    const fresh = (await services.accounts.findById(account.id)) ?? account;
     if (factor.role === 'second' && recovery && !(await recovery.isEnrolled(services, fresh))) {
       flow.state.enrolling = recovery.id;
       const entered = await recovery.enter(factorContext(ctx, flow, fresh, recovery, await accountPolicy()), 'enrol');
       await flows.save(flow);
       if (entered.kind === 'show') return showEnrolment(ctx, fresh, flow, recovery, entered.locals ?? {});
     }
+    // The notice names the method the patient set up, also when its recovery codes came last.
+    const added = flow.state.enrolment?.factor ?? factor.id;
     flow.state.enrolling = undefined;
-    flow.state.notice = t('settings.notice.enrolled', { method: t(`settings.method.${factor.id}`) });
+    flow.state.enrolment = undefined;
+    flow.state.notice = t('settings.notice.enrolled', { method: t(`settings.method.${added}`) });
     await showOverview(ctx, fresh, flow);
   }
 
-  type FormHandler = (ctx: Context, account: AccountRecord, flow: Flow<SettingsState>, form: Record<string, string>) => Promise<void>;
+  type FormHandler = (ctx: Context, account: AccountRecord, flow: Flow<SettingsState>, form: Record<string, string>, signedIn: SignedIn) => Promise<void>;
 
-  /** Every settings form: a signed-in account, and the settings flow its CSRF token belongs to. */
+  /**
+   * Every settings form: a signed-in account, and the settings flow its CSRF token belongs to.
+   * The forms of an enrolment in progress (flow id in the path) may finish it (requireEnrolling).
+   */
   function accountForm(path: string, handler: FormHandler, flowFromPath = false): void {
     router.post(path, formBody(), async (ctx) => {
-      const account = await requireAccount(ctx);
-      if (!account) return;
+      const signedIn = flowFromPath ? await requireEnrolling(ctx, ctx.params.flow ?? '') : await requireAccount(ctx);
+      if (!signedIn) return;
       const form = flowFromPath ? { ...readForm(ctx), flow: ctx.params.flow ?? '' } : readForm(ctx);
-      await handler(ctx, account, await loadFlow(ctx, account, form), form);
+      await handler(ctx, signedIn.account, await loadFlow(ctx, signedIn.account, form), form, signedIn);
     });
   }
 
   router.get('/account', async (ctx) => {
-    const account = await requireAccount(ctx);
-    if (account) await showOverview(ctx, account);
+    const signedIn = await requireAccount(ctx);
+    if (signedIn) await showOverview(ctx, signedIn.account);
   });
 
   router.get('/account/callback', async (ctx) => {
     const expected = ctx.cookies.get(LOGIN_STATE_COOKIE, { signed: false });
     ctx.cookies.set(LOGIN_STATE_COOKIE, '', { path: '/account', maxAge: 0, signed: false });
     if (!expected || ctx.query.state !== expected) throw new UserFacingError(400, 'errors.bad_request');
-    if (typeof ctx.query.error === 'string') throw new UserFacingError(403, 'settings.login_failed');
+    // No portal to go back to: say what happened and offer to sign in again.
+    if (typeof ctx.query.error === 'string') {
+      const cancelled = ctx.query.error === 'access_denied';
+      render(ctx, 'flows/account-not-signed-in', { reason: cancelled ? 'cancelled' : 'failed' }, cancelled ? 200 : 403);
+      return;
+    }
     ctx.status = 303;
     ctx.redirect('/account');
   });
@@ -243,10 +295,11 @@ export function settingsRoutes(services: Services, sessions: Sessions): Router {
     await showOverview(ctx, account, flow);
   });
 
-  accountForm('/account/enrol', async (ctx, account, flow, form) => {
+  accountForm('/account/enrol', async (ctx, account, flow, form, signedIn) => {
     const factor = findFactor(form.method ?? '');
     if (!factor || factor.role !== 'second' || !factor.enrollable) throw new UserFacingError(400, 'errors.bad_request');
     flow.state.enrolling = factor.id;
+    flow.state.enrolment = { sessionUid: signedIn.sessionUid, startedAt: services.clock.now(), factor: factor.id, replacing: await factor.isEnrolled(services, account) };
     flow.state.scratch = {};
     const outcome = await factor.enter(factorContext(ctx, flow, account, factor, await accountPolicy()), 'enrol');
     await flows.save(flow);
@@ -258,6 +311,7 @@ export function settingsRoutes(services: Services, sessions: Sessions): Router {
     if (!factor) throw new UserFacingError(409, 'errors.not_found');
     if (ctx.params.action === 'cancel') {
       flow.state.enrolling = undefined;
+      flow.state.enrolment = undefined;
       flow.state.scratch = {};
       return showOverview(ctx, account, flow);
     }
@@ -272,6 +326,7 @@ export function settingsRoutes(services: Services, sessions: Sessions): Router {
     if (!factor?.settings) throw new UserFacingError(404, 'errors.not_found');
     const result = await factor.settings.handle(factorContext(ctx, flow, account, factor, await accountPolicy()), ctx.params.action ?? '', form);
     await services.audit.record({ type: `settings.${factor.id}`, accountId: account.id, ip: ctx.ip, detail: { action: String(ctx.params.action).slice(0, 32) } });
+    if (result.replaced) sendSecurityNotice(services, account, { kind: 'method_replaced', method: async (t) => t(`settings.method.${factor.id}`) });
     if (result.view) {
       await flows.save(flow);
       return render(ctx, result.view, { csrf: flow.csrf, flowId: flow.id, backUrl: '/account', ...result.locals });

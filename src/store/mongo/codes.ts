@@ -7,6 +7,8 @@ function toRecord(doc: CodeDoc): OneTimeCodeRecord {
     id: doc._id,
     accountId: doc.accountId,
     purpose: doc.purpose,
+    // Codes written before codes were bound to flows have no field at all.
+    flowId: doc.flowId ?? null,
     codeHash: doc.codeHash,
     attempts: doc.attempts,
     sentAt: doc.sentAt.getTime(),
@@ -22,6 +24,7 @@ export function createOneTimeCodeStore({ codes }: Models): OneTimeCodeStore {
         _id: code.id,
         accountId: code.accountId,
         purpose: code.purpose,
+        flowId: code.flowId,
         codeHash: code.codeHash,
         attempts: code.attempts,
         sentAt: new Date(code.sentAt),

@@ -12,6 +12,7 @@ import { createDeviceStore } from './devices.ts';
 import { createFlowStore } from './flows.ts';
 import { createModels } from './models.ts';
 import { createOidcModelStore } from './oidc-models.ts';
+import { createSessionProofStore } from './session-proofs.ts';
 import { createSettingStore } from './settings.ts';
 import { createThrottleStore } from './throttles.ts';
 import { createLockoutStore } from './lockouts.ts';
@@ -46,6 +47,7 @@ export async function openMongoStore(url: string, options: MongoStoreOptions = {
       throttles: createThrottleStore(models),
       lockouts: createLockoutStore(models),
       devices: createDeviceStore(models),
+      sessionProofs: createSessionProofStore(models),
       audit: createAuditStore(models),
       clients: createClientStore(models),
       settings: createSettingStore(models),
@@ -57,6 +59,7 @@ export async function openMongoStore(url: string, options: MongoStoreOptions = {
           models.flows.deleteMany({ expiresAt: { $lte: at } }).exec(),
           models.codes.deleteMany({ expiresAt: { $lte: at } }).exec(),
           models.devices.deleteMany({ expiresAt: { $lte: at } }).exec(),
+          models.sessionProofs.deleteMany({ expiresAt: { $lte: at } }).exec(),
           models.throttles.deleteMany({ windowEndsAt: { $lte: at } }).exec(),
           models.lockouts.deleteMany({ expiresAt: { $lte: at } }).exec(),
         ]);

@@ -60,6 +60,7 @@ export interface CodeDoc {
   _id: string;
   accountId: string;
   purpose: string;
+  flowId: string | null;
   codeHash: string;
   attempts: number;
   sentAt: Date;
@@ -98,6 +99,14 @@ export interface DeviceDoc {
   createdAt: Date;
   expiresAt: Date;
   lastUsedAt: Date | null;
+}
+
+export interface SessionProofDoc {
+  /** oidc-provider's session uid. */
+  _id: string;
+  accountId: string;
+  proofs: Array<{ factor: string; amr: string[]; strength: number; at: number; replayed: boolean }>;
+  expiresAt: Date;
 }
 
 export interface AuditDoc {
@@ -198,6 +207,7 @@ const codeSchema = new Schema<CodeDoc>({
   _id: text,
   accountId: text,
   purpose: text,
+  flowId: nullableText,
   codeHash: text,
   attempts: { type: Number, required: true },
   sentAt: date,
@@ -243,6 +253,14 @@ const deviceSchema = new Schema<DeviceDoc>({
 deviceSchema.index({ accountId: 1, createdAt: 1 });
 deviceSchema.index({ expiresAt: 1 }, TTL);
 
+const sessionProofSchema = new Schema<SessionProofDoc>({
+  _id: text,
+  accountId: text,
+  proofs: { type: Schema.Types.Mixed, default: () => [] },
+  expiresAt: date,
+}, SCHEMA_OPTIONS);
+sessionProofSchema.index({ expiresAt: 1 }, TTL);
+
 const auditSchema = new Schema<AuditDoc>({
   eventId: text,
   at: date,
@@ -280,6 +298,7 @@ export function createModels(connection: Connection) {
     throttles: connection.model<ThrottleDoc>('Throttle', throttleSchema, 'throttles'),
     lockouts: connection.model<LockoutDoc>('Lockout', lockoutSchema, 'lockouts'),
     devices: connection.model<DeviceDoc>('Device', deviceSchema, 'devices'),
+    sessionProofs: connection.model<SessionProofDoc>('SessionProof', sessionProofSchema, 'session_proofs'),
     audit: connection.model<AuditDoc>('AuditEvent', auditSchema, 'audit_events'),
     clients: connection.model<ClientDoc>('Client', clientSchema, 'clients'),
     settings: connection.model<SettingDoc>('Setting', settingSchema, 'settings'),

@@ -5,6 +5,7 @@ interface Row {
   id: string;
   account_id: string;
   purpose: string;
+  flow_id: string | null;
   code_hash: string;
   attempts: number;
   sent_at: number;
@@ -17,6 +18,7 @@ function toRecord(row: Row): OneTimeCodeRecord {
     id: row.id,
     accountId: row.account_id,
     purpose: row.purpose,
+    flowId: row.flow_id,
     codeHash: row.code_hash,
     attempts: row.attempts,
     sentAt: row.sent_at,
@@ -25,15 +27,15 @@ function toRecord(row: Row): OneTimeCodeRecord {
   };
 }
 
-const COLUMNS = 'id, account_id, purpose, code_hash, attempts, sent_at, expires_at, consumed_at';
+const COLUMNS = 'id, account_id, purpose, flow_id, code_hash, attempts, sent_at, expires_at, consumed_at';
 
 export function createOneTimeCodeStore(db: Database.Database): OneTimeCodeStore {
   const removeOthers = db.prepare<[string, string, string]>(
     'DELETE FROM one_time_codes WHERE account_id = ? AND purpose = ? AND id <> ?');
   const put = db.prepare<Row>(`
     INSERT INTO one_time_codes (${COLUMNS})
-    VALUES (@id, @account_id, @purpose, @code_hash, @attempts, @sent_at, @expires_at, @consumed_at)
-    ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id, purpose = excluded.purpose,
+    VALUES (@id, @account_id, @purpose, @flow_id, @code_hash, @attempts, @sent_at, @expires_at, @consumed_at)
+    ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id, purpose = excluded.purpose, flow_id = excluded.flow_id,
       code_hash = excluded.code_hash, attempts = excluded.attempts, sent_at = excluded.sent_at,
       expires_at = excluded.expires_at, consumed_at = excluded.consumed_at`);
   // Replacing is one transaction: no reader ever sees the old and the new code both valid.
@@ -59,6 +61,7 @@ export function createOneTimeCodeStore(db: Database.Database): OneTimeCodeStore 
         id: code.id,
         account_id: code.accountId,
         purpose: code.purpose,
+        flow_id: code.flowId,
         code_hash: code.codeHash,
         attempts: code.attempts,
         sent_at: code.sentAt,

@@ -13,6 +13,7 @@ import { createDeviceStore } from './devices.ts';
 import { createFlowStore } from './flows.ts';
 import { createOidcModelStore } from './oidc-models.ts';
 import { migrate } from './schema.ts';
+import { createSessionProofStore } from './session-proofs.ts';
 import { createSettingStore } from './settings.ts';
 import { createThrottleStore } from './throttles.ts';
 import { createLockoutStore } from './lockouts.ts';
@@ -54,6 +55,7 @@ function createStore(db: Database.Database, file: string): SqliteStore {
     db.prepare<[number]>('DELETE FROM flows WHERE expires_at <= ?'),
     db.prepare<[number]>('DELETE FROM one_time_codes WHERE expires_at <= ?'),
     db.prepare<[number]>('DELETE FROM devices WHERE expires_at <= ?'),
+    db.prepare<[number]>('DELETE FROM session_proofs WHERE expires_at <= ?'),
     db.prepare<[number]>('DELETE FROM throttles WHERE window_ends_at <= ?'),
     db.prepare<[number]>('DELETE FROM lockouts WHERE expires_at <= ?'),
   ];
@@ -72,6 +74,7 @@ function createStore(db: Database.Database, file: string): SqliteStore {
     throttles: createThrottleStore(db),
     lockouts: createLockoutStore(db),
     devices: createDeviceStore(db),
+    sessionProofs: createSessionProofStore(db),
     audit: createAuditStore(db),
     clients: createClientStore(db),
     settings: createSettingStore(db),

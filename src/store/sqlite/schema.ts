@@ -143,6 +143,18 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX IF NOT EXISTS lockouts_expires_at ON lockouts (expires_at) WHERE expires_at IS NOT NULL;
   `,
+  // 3: a one-time code belongs to the flow that sent it; the proofs behind each login session.
+  `
+  ALTER TABLE one_time_codes ADD COLUMN flow_id TEXT;
+
+  CREATE TABLE IF NOT EXISTS session_proofs (
+    session_uid TEXT PRIMARY KEY,
+    account_id  TEXT NOT NULL,
+    proofs      TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX IF NOT EXISTS session_proofs_expires_at ON session_proofs (expires_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,79 @@
+// Security notices: whenever something that can sign in as the patient is added or changed — a
+// new or replaced second factor, a new phone number, a new e-mail address — the patient hears of
+// it on a channel they already had (the account's e-mail address; when the address itself
+// changes, the previous one), in the account's language, naming the method and where it happened.
+// A notice never holds a secret, a code or a full phone number. Later kinds (password changed,
+// account locked, ...) add an entry to NoticeKind and their texts to locales/*/notices.json.
+//
+// Sending never holds up or breaks the flow that caused it: a slow or failing mail server is
+// logged (masked) and audited, and the patient's login goes on.
+import type { Services } from '../services.ts';
+import type { AccountRecord } from '../store/port.ts';
+import { DEFAULT_LANGUAGE, isLanguage, translator, type Translate } from '../web/i18n.ts';
+import { renderToString } from '../web/render.ts';
+import { maskMail } from '../delivery/index.ts';
+import { assertSingleMailAddress } from '../delivery/message.ts';
+import { maskPhone } from '../log.ts';
+
+export type NoticeKind = 'method_added' | 'method_replaced' | 'phone_changed' | 'email_changed';
+
+export interface SecurityNotice {
+  kind: NoticeKind;
+  /** The method, already worded in the account's language (e.g. "Sms-code (Sms naar *****78)"). */
+  method?: (t: Translate) => Promise<string>;
+  /** The portal the patient was signing in to; undefined on the account page itself. */
+  portal?: string;
+  /** `email_changed`: the address before the change, which receives the notice. */
+  previousEmail?: string;
+}
+
+const TIME_ZONE = 'Europe/Amsterdam';
+
+function isSingleAddress(address: string): boolean {
+  try {
+    assertSingleMailAddress(address);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Composes and sends the notice; rejects when it cannot be delivered. */
+export async function deliverSecurityNotice(services: Services, account: AccountRecord, notice: SecurityNotice): Promise<void> {
+  const to = notice.kind === 'email_changed' ? notice.previousEmail ?? '' : account.email;
+  if (!isSingleAddress(to)) throw new TypeError('no address to send the notice to');
+  const lang = isLanguage(account.locale) ? account.locale : DEFAULT_LANGUAGE;
+  const t = translator(lang);
+  const when = new Intl.DateTimeFormat(lang === 'nl' ? 'nl-NL' : 'en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone: TIME_ZONE }).format(services.clock.now());
+  const subject = t(`notices.subject.${notice.kind}`);
+  const settingsUrl = `${services.config.issuer}/account`;
+  const paragraphs = [
+    t('notices.greeting', { name: account.givenName ?? account.username }),
+    t(`notices.intro.${notice.kind}`, {
+      username: account.username,
+      method: notice.method ? await notice.method(t) : '',
+      phone: maskPhone(account.phoneHint),
+    }),
+    notice.portal ? t('notices.when_portal', { when, portal: notice.portal }) : t('notices.when_account', { when }),
+    t('notices.not_you'),
+    t('notices.was_you'),
+  ];
+  const text = [...paragraphs, `${t('notices.settings_link')}: ${settingsUrl}`, t('notices.signature')].join('\n\n');
+  const html = renderToString('mail/security-notice', { lang, t, subject, paragraphs, settingsUrl });
+  await services.delivery.sendMail({ to, subject, text, html });
+}
+
+/** Sends the notice beside the flow that caused it: failures are logged masked and audited, never thrown. */
+export function sendSecurityNotice(services: Services, account: AccountRecord, notice: SecurityNotice): void {
+  const to = notice.kind === 'email_changed' ? notice.previousEmail ?? '' : account.email;
+  const detail = { kind: notice.kind, to: maskMail(to) };
+  deliverSecurityNotice(services, account, notice).then(
+    () => services.audit.record({ type: 'notice.sent', accountId: account.id, detail }),
+    async (error: unknown) => {
+      services.logger.warn({ accountId: account.id, ...detail, error: error instanceof Error ? error.name : 'unknown' }, 'security notice not sent');
+      await services.audit.record({ type: 'notice.failed', accountId: account.id, detail });
+    },
+  ).catch((error: unknown) => {
+    services.logger.warn({ accountId: account.id, error: error instanceof Error ? error.name : 'unknown' }, 'security notice not audited');
+  });
+}

@@ -1,0 +1,92 @@
+// How each proof behind an oidc-provider session was obtained: factor, amr, strength, fresh or
+// replayed from a remembered device, and when. oidc-provider's Session keeps only `acr`/`amr`,
+// which cannot tell a replayed device from a typed code, and it cannot carry extra fields; so we
+// keep a small record of our own, keyed by the session's `uid` (stable across oidc-provider's
+// `resetIdentifier`) and expiring with the session.
+//
+// The proofs travel inside the interaction result (`login.proofs`; oidc-provider stores the whole
+// result). On the resume route (`GET /auth/:uid`), oidc-provider applies the login to the session
+// (`resume.js`: `session.loginAccount`, then `ctx.oidc.result = result`) and, within the same
+// request, runs the prompt checks again and saves the session; the middleware below then writes
+// the record from `ctx.oidc.session.uid` and `ctx.oidc.result`, before the response leaves. The
+// checks in that very request read the proofs from the result (the record is not written yet).
+import type { Middleware } from 'koa';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { Clock } from '../clock.ts';
+import type { ProofProvenance, Store } from '../store/port.ts';
+import type { Acr, Proof } from './assurance.ts';
+import type { PortalPolicy } from './client-policy.ts';
+
+/** What the login-prompt checks ask of the proofs behind a session (implemented by the flows). */
+export interface SessionJudgeInput {
+  accountId: string;
+  /** The session's proofs; empty when unknown (a session made before proofs were recorded). */
+  proofs: readonly Proof[];
+  policy: PortalPolicy;
+  requiredAcr: Acr | undefined;
+  maxAgeSeconds: number | undefined;
+}
+
+/** Returns the names of the checks that fail (`mfa_required`, `acr_too_weak`, `proofs_too_old`). */
+export type SessionJudge = (input: SessionJudgeInput) => Promise<readonly string[]>;
+
+function toProvenance(proof: Proof): ProofProvenance {
+  return { factor: proof.factor, amr: [...proof.amr], strength: proof.strength, at: proof.at, replayed: proof.replayed === true };
+}
+
+function toProof(stored: ProofProvenance): Proof {
+  return { factor: stored.factor, amr: [...stored.amr], strength: stored.strength === 2 ? 2 : 1, at: stored.at, replayed: stored.replayed };
+}
+
+function isProof(value: unknown): value is Proof {
+  if (typeof value !== 'object' || value === null) return false;
+  const p = value as Record<string, unknown>;
+  return typeof p.factor === 'string' && Array.isArray(p.amr) && p.amr.every((a) => typeof a === 'string')
+    && (p.strength === 1 || p.strength === 2) && typeof p.at === 'number';
+}
+
+/** The proofs a login result carries (set by `Interactions.finishLogin`), if it is a login result. */
+export function proofsOfResult(result: unknown): Proof[] | undefined {
+  if (typeof result !== 'object' || result === null) return undefined;
+  const login = (result as { login?: { proofs?: unknown } }).login;
+  const proofs = login?.proofs;
+  return Array.isArray(proofs) && proofs.every(isProof) ? proofs : undefined;
+}
+
+export class SessionProofs {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    /** oidc-provider's session lifetime; it slides with use, so a record in use is extended too. */
+    private readonly ttlSeconds: number,
+  ) {}
+
+  async record(sessionUid: string, accountId: string, proofs: readonly Proof[]): Promise<void> {
+    await this.store.sessionProofs.put({ sessionUid, accountId, proofs: proofs.map(toProvenance), expiresAt: this.clock.now() + this.ttlSeconds * 1000 });
+  }
+
+  /** The proofs behind the session, or undefined when none are known for this account. */
+  async find(sessionUid: string, accountId: string): Promise<Proof[] | undefined> {
+    const now = this.clock.now();
+    const record = await this.store.sessionProofs.find(sessionUid, now);
+    if (!record || record.accountId !== accountId) return undefined;
+    // Sessions slide with every use; a record read past half its life is extended with it.
+    const ttlMs = this.ttlSeconds * 1000;
+    if (record.expiresAt - now < ttlMs / 2) await this.store.sessionProofs.put({ ...record, expiresAt: now + ttlMs });
+    return record.proofs.map(toProof);
+  }
+}
+
+/** Writes the record after oidc-provider applied a login result on its resume route. */
+export function recordProofsOnResume(sessionProofs: SessionProofs): Middleware {
+  const resume = /^\/auth\/[^/]+$/;
+  return async (ctx, next) => {
+    await next();
+    if (ctx.method !== 'GET' || !resume.test(ctx.path) || !('oidc' in ctx)) return;
+    const { session, result } = (ctx as unknown as KoaContextWithOIDC).oidc;
+    const proofs = proofsOfResult(result);
+    // A login for another account than the session's is not applied (oidc-provider asks to log out first).
+    if (!proofs || !session?.accountId || session.accountId !== result?.login?.accountId || !session.uid) return;
+    await sessionProofs.record(session.uid, session.accountId, proofs);
+  };
+}

@@ -1,0 +1,52 @@
+import type Database from 'better-sqlite3';
+import type { ProofProvenance, SessionProofRecord, SessionProofStore } from '../port.ts';
+
+interface Row {
+  session_uid: string;
+  account_id: string;
+  proofs: string;
+  expires_at: number;
+}
+
+function isProof(value: unknown): value is ProofProvenance {
+  if (typeof value !== 'object' || value === null) return false;
+  const p = value as Record<string, unknown>;
+  return typeof p.factor === 'string' && Array.isArray(p.amr) && p.amr.every((a) => typeof a === 'string')
+    && typeof p.strength === 'number' && typeof p.at === 'number' && typeof p.replayed === 'boolean';
+}
+
+function parseProofs(text: string): ProofProvenance[] {
+  const value: unknown = JSON.parse(text);
+  if (!Array.isArray(value) || !value.every(isProof)) throw new TypeError('stored session proofs are malformed');
+  return value;
+}
+
+function toRecord(row: Row): SessionProofRecord {
+  return { sessionUid: row.session_uid, accountId: row.account_id, proofs: parseProofs(row.proofs), expiresAt: row.expires_at };
+}
+
+export function createSessionProofStore(db: Database.Database): SessionProofStore {
+  const put = db.prepare<Row>(`
+    INSERT INTO session_proofs (session_uid, account_id, proofs, expires_at)
+    VALUES (@session_uid, @account_id, @proofs, @expires_at)
+    ON CONFLICT (session_uid) DO UPDATE SET account_id = excluded.account_id, proofs = excluded.proofs,
+      expires_at = excluded.expires_at`);
+  const find = db.prepare<[string, number], Row>(
+    'SELECT session_uid, account_id, proofs, expires_at FROM session_proofs WHERE session_uid = ? AND expires_at > ?');
+
+  return {
+    async put(record) {
+      put.run({
+        session_uid: record.sessionUid,
+        account_id: record.accountId,
+        // Only the known fields: a record must never carry more than the port describes.
+        proofs: JSON.stringify(record.proofs.map(({ factor, amr, strength, at, replayed }) => ({ factor, amr, strength, at, replayed }))),
+        expires_at: record.expiresAt,
+      });
+    },
+    async find(sessionUid, now) {
+      const row = find.get(sessionUid, now);
+      return row && toRecord(row);
+    },
+  };
+}
