@@ -41,6 +41,7 @@ const envSchema = z.object({
   CODE_TTL_SECONDS: secondsOrDefault(600),
   REMEMBER_DEVICE_MAX_SECONDS: secondsOrDefault(7 * 24 * 3600),
   DEV_OUTBOX: boolean.optional(),
+  SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().min(0).max(600).default(10),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -71,6 +72,8 @@ export interface Config {
     rememberDeviceMax: number;
   };
   devOutbox: boolean;
+  /** On SIGTERM/SIGINT, how long requests in flight may take before their connections are cut. */
+  shutdownTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -153,5 +156,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       rememberDeviceMax: e.REMEMBER_DEVICE_MAX_SECONDS,
     },
     devOutbox,
+    shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
   };
 }

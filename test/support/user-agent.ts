@@ -22,6 +22,8 @@ interface Cookie {
 export class UserAgent {
   private readonly cookies = new Map<string, Cookie>();
   acceptLanguage = 'nl';
+  /** The HTTP client; a test may swap in one that holds a request open (shutdown tests). */
+  fetch: typeof fetch = (input, init) => fetch(input, init);
 
   private cookieHeader(url: URL): string {
     return [...this.cookies.entries()]
@@ -66,7 +68,7 @@ export class UserAgent {
     const cookie = this.cookieHeader(target);
     if (cookie) headers.cookie = cookie;
     if (init.body !== undefined) headers['content-type'] = init.contentType ?? 'application/x-www-form-urlencoded';
-    const response = await fetch(target, { method: init.method ?? 'GET', headers, body: init.body, redirect: 'manual' });
+    const response = await this.fetch(target, { method: init.method ?? 'GET', headers, body: init.body, redirect: 'manual' });
     this.remember(response);
     const location = response.headers.get('location') ?? undefined;
     return { url: target.href, status: response.status, html: await response.text(), location: location ? new URL(location, target).href : undefined, headers: response.headers };
