@@ -92,7 +92,7 @@ export async function startServer(services: Services, options: { port?: number; 
   // Only a serving process writes the internal account client: a CLI run with another ISSUER must
   // not rewrite a running server's redirect URIs.
   await ensureAccountClient(services.store, services.config.issuer, services.clock.now());
-  const app = await createApp(services);
+  const app = await createApp(services, { draining: shutdown.draining });
   handle = app.callback();
   const sweep = setInterval(() => {
     services.store.removeExpired(services.clock.now()).catch((error: Error) => services.logger.warn({ err: error.message }, 'cleanup failed'));

@@ -9,6 +9,7 @@ import { ACR_VALUES, acrRank, requiredAcr } from './assurance.ts';
 import { POLICY_PROPERTIES, validatePolicyProperty, policyFromMetadata, sessionMeetsMfaPolicy } from './client-policy.ts';
 import { findAccountClaims } from './claims.ts';
 import { requestedAcrValues } from './requested-acr.ts';
+import { providerSafe } from './unavailable.ts';
 
 export type { Provider };
 
@@ -159,7 +160,7 @@ export function createProvider(options: ProviderOptions): Provider {
       }
       return undefined;
     },
-    findAccount: (_ctx, sub) => findAccountClaims(accounts, sub),
+    findAccount: (_ctx, sub) => providerSafe(() => findAccountClaims(accounts, sub)),
     interactions: {
       policy: acrPolicy(),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,

@@ -12,7 +12,7 @@ import { createCredentialStore } from './credentials.ts';
 import { createDeviceStore } from './devices.ts';
 import { createFlowStore } from './flows.ts';
 import { createOidcModelStore } from './oidc-models.ts';
-import { migrate } from './schema.ts';
+import { migrate, SCHEMA_VERSION } from './schema.ts';
 import { createSettingStore } from './settings.ts';
 import { createThrottleStore } from './throttles.ts';
 import { startCheckpointer } from './checkpointer.ts';
@@ -74,6 +74,9 @@ function createStore(db: Database.Database, file: string): SqliteStore {
     settings: createSettingStore(db),
     async removeExpired(now) {
       return removeExpired.immediate(now);
+    },
+    async schemaVersion() {
+      return { current: Number(db.pragma('user_version', { simple: true })), expected: SCHEMA_VERSION };
     },
     async close() {
       await checkpointer?.stop();
