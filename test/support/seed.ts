@@ -13,14 +13,14 @@ export interface Seeded {
   clientSecret: string;
 }
 
-/** A confidential first-party portal with REDIRECT_URI, and patients `usernames` with TEST_PASSWORD. */
-export async function seedDataDir(dataDir: string, usernames: string[]): Promise<Seeded> {
+/** A confidential first-party portal (REDIRECT_URI unless given), and patients `usernames` with TEST_PASSWORD. */
+export async function seedDataDir(dataDir: string, usernames: string[], redirectUri = REDIRECT_URI): Promise<Seeded> {
   const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
   const services = await buildServices(config, { logger: createLogger('silent') });
   try {
     const app = await createApp(services);
     const registry = new ClientRegistry(services.store, app.provider, services.clock);
-    const { clientId, clientSecret } = await registry.add({ name: 'Testportaal', firstParty: true, redirectUris: [REDIRECT_URI] });
+    const { clientId, clientSecret } = await registry.add({ name: 'Testportaal', firstParty: true, redirectUris: [redirectUri] });
     for (const username of usernames) {
       const account = await services.accounts.create({ username, email: `${username}@example.nl`, givenName: 'Test', familyName: 'Patiënt' });
       await services.passwords.set(account, TEST_PASSWORD);
