@@ -1,7 +1,5 @@
 // The embedded default store: one SQLite file, no server to run. better-sqlite3 is synchronous
 // and fast enough that the async port methods simply wrap its calls.
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Store } from '../port.ts';
 import { createAccountStore } from './accounts.ts';
@@ -16,6 +14,7 @@ import { migrate, SCHEMA_VERSION } from './schema.ts';
 import { createSettingStore } from './settings.ts';
 import { createThrottleStore } from './throttles.ts';
 import { startCheckpointer } from './checkpointer.ts';
+import { asOpenError, checkDatabaseFile, checkIntegrity, checkSchemaVersion } from './preflight.ts';
 
 export interface SqliteStore extends Store {
   readonly kind: 'sqlite';
@@ -29,9 +28,13 @@ function isInMemory(file: string): boolean {
 }
 
 export function openSqliteStore(file: string): SqliteStore {
-  if (!isInMemory(file) && !file.startsWith('file:')) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  const onDisk = !isInMemory(file) && !file.startsWith('file:');
+  if (onDisk) checkDatabaseFile(file);
+  let db: Database.Database | undefined;
   try {
+    db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+    checkSchemaVersion(db, file, SCHEMA_VERSION);
+    if (onDisk) checkIntegrity(db, file);
     // WAL lets readers proceed while one writer commits, and survives a crash without a rollback
     // journal; synchronous=NORMAL is durable enough under WAL and avoids an fsync per commit.
     db.pragma('journal_mode = WAL');
@@ -42,8 +45,8 @@ export function openSqliteStore(file: string): SqliteStore {
     migrate(db);
     return createStore(db, file);
   } catch (error) {
-    db.close();
-    throw error;
+    if (db?.open) db.close();
+    throw asOpenError(error, file);
   }
 }
 
