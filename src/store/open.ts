@@ -3,7 +3,7 @@
 // Each is wrapped so that its driver's "unavailable" errors reach the layers above as
 // StoreUnavailableError (store/errors.ts).
 import type { Store } from './port.ts';
-import { guardStore } from './errors.ts';
+import { guardStore, StoreOpenError } from './errors.ts';
 
 export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'mongo'; url: string };
 
@@ -17,7 +17,17 @@ export async function openStore(database: DatabaseConfig): Promise<Store> {
     case 'mongo': {
       const { openMongoStore } = await import('./mongo/index.ts');
       const { mongoUnavailableReason } = await import('./mongo/errors.ts');
-      return guardStore(await openMongoStore(database.url), mongoUnavailableReason);
+      try {
+        return guardStore(await openMongoStore(database.url), mongoUnavailableReason);
+      } catch (error) {
+        if (!mongoUnavailableReason(error)) throw error;
+        throw new StoreOpenError(withoutPassword(database.url), 'cannot reach MongoDB (no server answered)', 'Check DATABASE_URL and that the MongoDB replica set is running and reachable, then start again', { cause: error });
+      }
     }
   }
+}
+
+/** A connection string fit for a log line or an error message: the password masked. */
+export function withoutPassword(url: string): string {
+  return url.replace(/^(mongodb(?:\+srv)?:\/\/[^:/@]*:)[^@]*@/, '$1***@');
 }

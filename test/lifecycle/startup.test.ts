@@ -12,6 +12,8 @@ import Database from 'better-sqlite3';
 import { freePort, PROJECT_ROOT, startServerProcess } from '../support/server-process.ts';
 import { seedDataDir } from '../support/seed.ts';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.ts';
+import { openStore } from '../../src/store/open.ts';
+import { StoreOpenError } from '../../src/store/errors.ts';
 
 const DB = 'poortwachter.sqlite';
 
@@ -155,5 +157,16 @@ describe('starting on a database that cannot be used', { timeout: 120_000 }, () 
     writeFileSync(path.join(dir, DB), '');
     const server = await startServerProcess({ env: { DATA_DIR: dir } });
     expect(await server.stop()).toBe(0);
+  });
+});
+
+describe('starting on a MongoDB that cannot be reached', () => {
+  it('fails with one line naming the URL, its password masked', { timeout: 30_000 }, async () => {
+    const port = await freePort();
+    const error = await openStore({ kind: 'mongo', url: `mongodb://poortwachter:geheim-wachtwoord@127.0.0.1:${port}/poortwachter` }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreOpenError);
+    const message = (error as Error).message;
+    expect(message).toBe(`mongodb://poortwachter:***@127.0.0.1:${port}/poortwachter: cannot reach MongoDB (no server answered). Check DATABASE_URL and that the MongoDB replica set is running and reachable, then start again`);
+    expect(message).not.toContain('geheim');
   });
 });
