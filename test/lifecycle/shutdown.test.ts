@@ -4,7 +4,7 @@
 // once and exits 0 within the deadline; the deadline and a second signal cut the rest and exit
 // non-zero; and `npm start` passes SIGTERM to the server instead of orphaning it.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -184,30 +184,43 @@ describe('graceful shutdown of the server process', { timeout: 240_000 }, () => 
     expect(server.output()).toContain('second signal: cutting every connection now');
   });
 
-  it('npm start: SIGTERM to npm reaches the server; it stops and the port is free', async () => {
+  /** `npm start` in a process group of its own, on a free port; stops it with `stop` and reports. */
+  async function npmStart(stop: (npm: ChildProcess) => void): Promise<{ npmExit: number | string; output: string; url: string }> {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const env = { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), ISSUER: url, DATA_DIR: dataDir, LOG_LEVEL: 'info', DEV_OUTBOX: 'false' };
-    const npm = spawn('npm', ['start'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const npm = spawn('npm', ['start'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const exited = new Promise<number | string>((resolve) => npm.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
     let output = '';
-    for (const stream of [npm.stdout, npm.stderr]) readline.createInterface({ input: stream }).on('line', (line) => (output += `${line}\n`));
+    for (const stream of [npm.stdout!, npm.stderr!]) readline.createInterface({ input: stream }).on('line', (line) => (output += `${line}\n`));
     let serverPids: number[] = [];
     try {
       await until(() => output.includes('Poortwachter started'), 'npm start', 60_000);
       // Whatever npm runs (a shell and node below it, or node itself through `exec`).
       serverPids = descendants(npm.pid!);
       expect(serverPids.length).toBeGreaterThan(0);
-
-      npm.kill('SIGTERM');
-      await exited;
+      stop(npm);
+      const npmExit = await exited;
       await until(() => serverPids.every((pid) => !isAlive(pid)), 'the server process to exit', 15_000);
       expect(await refusesConnections(url)).toBe(true);
-      expect(output).toContain('"msg":"stopped"');
+      return { npmExit, output, url };
     } finally {
       for (const pid of serverPids.filter(isAlive)) process.kill(pid, 'SIGKILL');
       if (npm.exitCode === null) npm.kill('SIGKILL');
     }
+  }
+
+  it('npm start: SIGTERM to npm reaches the server; it stops gracefully and the port is free', async () => {
+    const { npmExit, output } = await npmStart((npm) => npm.kill('SIGTERM'));
+    expect(output).toContain('"msg":"stopped"');
+    expect(npmExit).toBe(0);
+  });
+
+  it('npm start: Ctrl-C in a terminal (SIGINT to the whole process group, forwarded again by npm) is one graceful stop', async () => {
+    const { npmExit, output } = await npmStart((npm) => process.kill(-npm.pid!, 'SIGINT'));
+    expect(output).toContain('"msg":"stopped"');
+    expect(output).not.toContain('second signal');
+    expect(npmExit).toBe(0);
   });
 });
 
