@@ -4,7 +4,7 @@
 import { loadConfig, ConfigError, type Config } from './config.ts';
 import { buildServices, startServer, type RunningServer } from './bootstrap.ts';
 import { ClientRegistry } from './oidc/client-registry.ts';
-import { seedDemo, describeDemo } from './admin/demo-seed.ts';
+import { seedDemo, describeDemo, DEMO_CLIENT_ID, DEMO_PATIENT } from './admin/demo-seed.ts';
 import { StoreOpenError } from './store/errors.ts';
 import type { Services } from './services.ts';
 
@@ -87,7 +87,14 @@ export async function serve(): Promise<void> {
   const services = await openServices(config);
   const server = await listen(services);
   stopOnSignals(server);
-  const demo = await seedDemo(services, new ClientRegistry(services.store, server.app.provider, services.clock));
+  const demo = await seedDemo(services, new ClientRegistry(services.store, server.app.provider, services.clock)).catch(async (error: unknown) => {
+    // Several processes starting at once on an empty database all try to create the demo data;
+    // those that lose the race serve without printing it.
+    const createdByAnother = (await services.store.clients.find(DEMO_CLIENT_ID)) ?? (await services.accounts.findByLogin(DEMO_PATIENT.username));
+    if (!createdByAnother) throw error;
+    services.logger.warn('demo data was created by another process starting at the same time');
+    return undefined;
+  });
   if (demo) process.stdout.write(describeDemo(config.issuer, demo));
   services.logger.info({ issuer: config.issuer, listen: server.url, store: services.store.kind, delivery: services.delivery.transports }, 'Poortwachter started');
   if (config.secretsKeyIsEphemeralDevKey) services.logger.warn('SECRETS_KEY not set: using the development key (never in production)');
