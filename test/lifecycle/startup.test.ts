@@ -95,6 +95,31 @@ describe('starting on a database that cannot be used', { timeout: 120_000 }, () 
     expectOneLineRefusal(await start(dir), file, /is not a SQLite database.*Restore it from a backup/);
   });
 
+  it('the CLI (configured by a .env in its working directory) refuses a file that is not a database with the same one line', async () => {
+    const dir = path.join(root, 'garbage-cli');
+    mkdirSync(dir);
+    const file = path.join(dir, DB);
+    writeFileSync(file, 'not a database at all '.repeat(100));
+    const cwd = path.join(root, 'cli-cwd');
+    mkdirSync(cwd);
+    writeFileSync(path.join(cwd, '.env'), `# as an operator would write it\nDATA_DIR=${dir}\nNODE_ENV=test\n`);
+    const run = await new Promise<Run>((resolve, reject) => {
+      const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/poortwachter.js'), 'client', 'list'], {
+        cwd,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split('\n')).toEqual([`poortwachter: ${file}: is not a SQLite database (it does not start with the SQLite header). Restore it from a backup (with its -wal file, if it had one), and check that DATA_DIR or DATABASE_URL names Poortwachter's database`]);
+  });
+
   it('a truncated database', async () => {
     const { dir, file } = copy('truncated');
     truncateSync(file, Math.floor(statSync(file).size / 2));
