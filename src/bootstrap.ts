@@ -89,10 +89,16 @@ export async function startServer(services: Services, options: { port?: number; 
   const address = server.address() as AddressInfo;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
   if (options.issuerFromAddress) services.config.issuer = url;
-  // Only a serving process writes the internal account client: a CLI run with another ISSUER must
-  // not rewrite a running server's redirect URIs.
-  await ensureAccountClient(services.store, services.config.issuer, services.clock.now());
-  const app = await createApp(services, { draining: shutdown.draining });
+  let app: App;
+  try {
+    // Only a serving process writes the internal account client: a CLI run with another ISSUER
+    // must not rewrite a running server's redirect URIs.
+    await ensureAccountClient(services.store, services.config.issuer, services.clock.now());
+    app = await createApp(services, { draining: shutdown.draining });
+  } catch (error) {
+    await shutdown.close(0);
+    throw error;
+  }
   handle = app.callback();
   const sweep = setInterval(() => {
     services.store.removeExpired(services.clock.now()).catch((error: Error) => services.logger.warn({ err: error.message }, 'cleanup failed'));

@@ -5,7 +5,7 @@ import { loadConfig, ConfigError, type Config } from './config.ts';
 import { buildServices, startServer, type RunningServer } from './bootstrap.ts';
 import { ClientRegistry } from './oidc/client-registry.ts';
 import { seedDemo, describeDemo, DEMO_CLIENT_ID, DEMO_PATIENT } from './admin/demo-seed.ts';
-import { StoreOpenError } from './store/errors.ts';
+import { StoreOpenError, storeUnavailableCause } from './store/errors.ts';
 import type { Services } from './services.ts';
 
 /** Exit codes: 2 the configuration is wrong, 1 anything else that stopped us (or a forced stop). */
@@ -46,9 +46,12 @@ async function listen(services: Services): Promise<RunningServer> {
   try {
     return await startServer(services);
   } catch (error) {
-    await services.store.close();
-    const code = (error as NodeJS.ErrnoException).code;
-    fail(`Cannot listen on ${config.host}:${config.port}: ${code === 'EADDRINUSE' ? 'the port is in use (set PORT)' : (error as Error).message}`, EXIT_FAILURE);
+    await services.store.close().catch(() => undefined);
+    const { code, syscall } = error as NodeJS.ErrnoException;
+    if (syscall === 'listen') fail(`Cannot listen on ${config.host}:${config.port}: ${code === 'EADDRINUSE' ? 'the port is in use (set PORT)' : (error as Error).message}`, EXIT_FAILURE);
+    const unavailable = storeUnavailableCause(error);
+    if (unavailable) fail(`Poortwachter cannot start: the database is unavailable (${unavailable.reason}); start again once it is back`, EXIT_FAILURE);
+    throw error;
   }
 }
 
