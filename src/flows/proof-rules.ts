@@ -73,7 +73,14 @@ export function bindingAcr(facts: readonly FactorFacts[]): Acr {
 /** What a portal (or /account) demands of the proofs behind a session. */
 export interface ProofRequirement {
   policy: PortalPolicy;
+  /** The level the request and the portal's policy (`min_acr`) demand together. */
   requiredAcr: Acr | undefined;
+  /**
+   * The level the request itself demands (`acr_values`, an `acr` claims request): it is proved
+   * now, so only fresh proofs count towards it — never a remembered device, whatever the portal
+   * allows. A portal that wants devices to count sets `min_acr` (its policy) instead.
+   */
+  requestedAcr?: Acr | undefined;
   /** Every proof relied on must be at most this old (`max_age`, /account's ten minutes). */
   maxAgeMs: number | undefined;
 }
@@ -84,8 +91,8 @@ export type Shortfall = 'mfa_required' | 'acr_too_weak' | 'proofs_too_old';
 /**
  * What the proofs behind a session lack for `requirement` (empty: nothing). A portal that forbids
  * remembered devices counts only fresh proofs, and a session with a replayed proof is asked for
- * the code again there; an unknown session (no record, made before proofs were recorded) is
- * judged as having proved nothing.
+ * the code again there; a level the request demands counts only fresh proofs anywhere; an unknown
+ * session (no record, made before proofs were recorded) is judged as having proved nothing.
  */
 export function shortfalls(proofs: readonly Proof[], facts: readonly FactorFacts[], requirement: ProofRequirement, now: number): Shortfall[] {
   const { policy, requiredAcr, maxAgeMs } = requirement;
@@ -93,7 +100,9 @@ export function shortfalls(proofs: readonly Proof[], facts: readonly FactorFacts
   const counted = policy.rememberDevice ? proofs : proofs.filter((p) => !p.replayed);
   const replayedWhereForbidden = counted.length !== proofs.length;
   if (replayedWhereForbidden || (policy.mfa === 'required' && !counted.some((p) => provesAcceptedSecondFactor(p, policy, facts)))) found.push('mfa_required');
-  if (requiredAcr && acrRank(deriveAssurance(counted).acr) < acrRank(requiredAcr)) found.push('acr_too_weak');
+  const fresh = proofs.filter((p) => !p.replayed);
+  if ((requiredAcr && acrRank(deriveAssurance(counted).acr) < acrRank(requiredAcr))
+    || (requirement.requestedAcr && acrRank(deriveAssurance(fresh).acr) < acrRank(requirement.requestedAcr))) found.push('acr_too_weak');
   if (maxAgeMs !== undefined && (counted.length === 0 || counted.some((p) => now - p.at > maxAgeMs))) found.push('proofs_too_old');
   return found;
 }

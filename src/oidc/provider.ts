@@ -87,13 +87,14 @@ function loginPolicy(sessionProofs: SessionProofs, judgeSession: SessionJudge) {
     const { session, client, params } = ctx.oidc;
     if (!session?.accountId || !client || !params) return [];
     const portal = policyFromMetadata(client.metadata());
-    const needed = requiredAcr(requestedAcrValues(params), portal.minAcr);
+    const requested = requestedAcrValues(params);
+    const needed = requiredAcr(requested, portal.minAcr);
     const maxAgeSeconds = maxAgeOf(params.max_age);
     // A portal without demands takes any session, and pays no store lookup for it.
     if (portal.mfa !== 'required' && portal.rememberDevice && !needed && maxAgeSeconds === undefined) return [];
     // Right after a login the checks run again in the same request: judge the proofs it brought.
     const proofs = proofsOfResult(ctx.oidc.result) ?? (await sessionProofs.find(session.uid, session.accountId)) ?? [];
-    return judgeSession({ accountId: session.accountId, proofs, policy: portal, requiredAcr: needed, maxAgeSeconds });
+    return judgeSession({ accountId: session.accountId, proofs, policy: portal, requiredAcr: needed, requestedAcr: requiredAcr(requested), maxAgeSeconds });
   }
   function verdict(ctx: KoaContextWithOIDC): Promise<readonly string[]> {
     let found = verdicts.get(ctx);

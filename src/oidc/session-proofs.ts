@@ -23,7 +23,10 @@ export interface SessionJudgeInput {
   /** The session's proofs; empty when unknown (a session made before proofs were recorded). */
   proofs: readonly Proof[];
   policy: PortalPolicy;
+  /** The level the request and the portal's `min_acr` demand together. */
   requiredAcr: Acr | undefined;
+  /** The level the request alone demands (`acr_values`, `claims`): met only by fresh proofs. */
+  requestedAcr: Acr | undefined;
   maxAgeSeconds: number | undefined;
 }
 

@@ -47,6 +47,16 @@ describe('proof rules', () => {
     expect(shortfalls(replayed, facts(['totp']), { policy: strict, requiredAcr: ACR.substantial, maxAgeMs: undefined }, T)).toEqual(['mfa_required', 'acr_too_weak']);
   });
 
+  it('counts only fresh proofs towards a level the request demands, wherever devices are allowed (review F1)', () => {
+    const replayed = [pwd, proof('totp', 2, { replayed: true })];
+    const asked = { policy: appRequired, requiredAcr: ACR.substantial, requestedAcr: ACR.substantial, maxAgeMs: undefined };
+    expect(shortfalls(replayed, facts(['totp']), asked, T)).toEqual(['acr_too_weak']);
+    expect(shortfalls([pwd, proof('totp', 2)], facts(['totp']), asked, T)).toEqual([]);
+    // The portal's own policy (min_acr, mfa required) takes the device; a request for `low` too.
+    expect(shortfalls(replayed, facts(['totp']), { ...asked, requestedAcr: undefined }, T)).toEqual([]);
+    expect(shortfalls(replayed, facts(['totp']), { ...asked, requestedAcr: ACR.low }, T)).toEqual([]);
+  });
+
   it('holds every proof to max_age, and an unknown session to nothing (finding 3)', () => {
     const requirement = { policy: strict, requiredAcr: ACR.low, maxAgeMs: 600_000 };
     expect(shortfalls([pwd], facts(), requirement, T + 600_000)).toEqual([]);

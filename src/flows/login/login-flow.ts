@@ -4,7 +4,7 @@
 import type { Context } from 'koa';
 import type { Services } from '../../services.ts';
 import { InteractionNotFound, type Interactions, type InteractionView } from '../../oidc/interactions.ts';
-import { deriveAssurance, requiredAcr, type Proof } from '../../oidc/assurance.ts';
+import { acrRank, deriveAssurance, requiredAcr, type Proof } from '../../oidc/assurance.ts';
 import type { AccountRecord } from '../../store/port.ts';
 import type { Factor, FactorContext, FactorMode } from '../../factors/factor.ts';
 import { findFactor, firstFactor } from '../../factors/registry.ts';
@@ -155,11 +155,16 @@ export class LoginFlowEngine {
   /**
    * After the password: a remembered device stands in for the second factor it remembered, with
    * exactly what that factor proved then, marked as replayed. Looked at once per flow; never at a
-   * portal that forbids it, and never in a step-up (that is for a fresh proof).
+   * portal that forbids it, never in a step-up (that is for a fresh proof), and never when the
+   * request demands a level the password does not reach: such a level is proved now, whether or
+   * not the browser brought a session (proof-rules.ts `shortfalls` counts only fresh proofs
+   * towards it). A portal's own policy (`mfa`, `min_acr`) still takes the device where allowed.
    */
   async applyRememberedDevice(ctx: Context, login: LoginContext): Promise<void> {
     const { state } = login.flow;
     if (state.deviceChecked || state.stepUp || !login.account || !login.interaction.policy.rememberDevice) return;
+    const demanded = requiredAcr(login.interaction.requestedAcr);
+    if (demanded && acrRank(deriveAssurance(state.proofs.filter((p) => !p.replayed)).acr) < acrRank(demanded)) return;
     if (state.proofs.length !== 1 || state.proofs[0]!.factor !== firstFactor().id) return;
     state.deviceChecked = true;
     const found = await this.services.devices.recognise(login.account, ctx.cookies.get(deviceCookieName(login.account.id), { signed: false }));
