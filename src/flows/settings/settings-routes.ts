@@ -291,6 +291,8 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
       await services.devices.forgetAll(account.id);
     }
     await services.audit.record({ type: 'settings.factor_removed', accountId: account.id, ip: ctx.ip, detail: { factor: factor.id } });
+    // Removing a method weakens the account as much as adding one may open it: the patient hears of both.
+    sendSecurityNotice(services, account, { kind: 'method_removed', method: (t) => factor.describe(services, account, t) });
     flow.state.notice = pageState(ctx).t('settings.notice.removed', { method: pageState(ctx).t(`settings.method.${factor.id}`) });
     await showOverview(ctx, account, flow);
   });
