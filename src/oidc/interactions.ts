@@ -42,6 +42,8 @@ export interface LoginResult {
   remember: boolean;
   /** How each proof was obtained: kept with the session (session-proofs.ts). */
   proofs: readonly Proof[];
+  /** When the login's flow started (our clock): `max_age` is measured from it. */
+  startedAt: number;
 }
 
 export class Interactions {
@@ -86,7 +88,7 @@ export class Interactions {
   /** Returns the URL to send the browser to. */
   finishLogin(ctx: Context, result: LoginResult): Promise<string> {
     return this.provider.interactionResult(ctx.req, ctx.res, {
-      login: { accountId: result.accountId, acr: result.acr, amr: result.amr, remember: result.remember, proofs: result.proofs.map((p) => ({ ...p, amr: [...p.amr] })) },
+      login: { accountId: result.accountId, acr: result.acr, amr: result.amr, remember: result.remember, proofs: result.proofs.map((p) => ({ ...p, amr: [...p.amr] })), startedAt: result.startedAt },
     }, { mergeWithLastSubmission: false });
   }
 

@@ -64,4 +64,20 @@ describe('proof rules', () => {
     expect(shortfalls([], facts(), requirement, T)).toEqual(['proofs_too_old']);
     expect(shortfalls([], facts(['totp']), { policy: appRequired, requiredAcr: undefined, maxAgeMs: undefined }, T)).toEqual(['mfa_required']);
   });
+
+  it('measures max_age from the login that made the proofs (review F4)', () => {
+    const minute = 60_000;
+    const requirement = { policy: strict, requiredAcr: ACR.substantial, maxAgeMs: 10 * minute };
+    const slow = [pwd, proof('sms', 2, { at: T + 11 * minute })];
+    // A login that took eleven minutes is not too old when it arrives, nor nine minutes later.
+    expect(shortfalls(slow, facts(['sms']), requirement, T + 11 * minute, { startedAt: T, completedAt: T + 11 * minute })).toEqual([]);
+    expect(shortfalls(slow, facts(['sms']), requirement, T + 20 * minute, { startedAt: T, completedAt: T + 11 * minute })).toEqual([]);
+    // More than max_age after it completed, it is.
+    expect(shortfalls(slow, facts(['sms']), requirement, T + 21 * minute + 1, { startedAt: T, completedAt: T + 11 * minute })).toEqual(['proofs_too_old']);
+    // A step-up's password seeded from a session two hours old stays too old, however fresh the code.
+    const seeded = [proof('password', 1, { at: T - 120 * minute }), proof('sms', 2, { at: T + minute })];
+    expect(shortfalls(seeded, facts(['sms']), requirement, T + minute, { startedAt: T, completedAt: T + minute })).toEqual(['proofs_too_old']);
+    // Without the login's times (older records), every proof by its own age.
+    expect(shortfalls(slow, facts(['sms']), requirement, T + 11 * minute)).toEqual(['proofs_too_old']);
+  });
 });

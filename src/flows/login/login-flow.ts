@@ -194,7 +194,7 @@ export class LoginFlowEngine {
     if (!accountId) throw new Error('finish without an account');
     await this.rememberDevice(ctx, login, acr);
     await this.services.audit.record({ type: 'login.completed', accountId, clientId: login.interaction.policy.clientId, ip: ctx.ip, detail: { acr, amr } });
-    const url = await this.interactions.finishLogin(ctx, { accountId, acr, amr, remember: true, proofs: login.flow.state.proofs });
+    const url = await this.interactions.finishLogin(ctx, { accountId, acr, amr, remember: true, proofs: login.flow.state.proofs, startedAt: login.flow.createdAt });
     await this.flows.remove(login.flow.id);
     return url;
   }
