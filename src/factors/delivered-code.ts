@@ -239,6 +239,7 @@ export function deliveredCodeFactor(channel: CodeChannel): Factor {
     if (!typed) return show(400, { errors: { phone: key('errors.phone_required') }, ...keep });
     const phone = normalisePhone(form.phone ?? '');
     if (!phone) return show(400, { errors: { phone: key('errors.phone_invalid') }, ...keep });
+    if (!phone.personal) return show(400, { errors: { phone: key('errors.phone_not_personal') }, ...keep });
     if (channel.mobileOnly && !phone.isMobile) return show(400, { errors: { phone: key('errors.phone_not_mobile') }, ...keep });
     const { sent, outcome } = await sendCode(ctx, account, 'enrol', phone.e164, { field: 'phone', entering: false });
     if (!sent) return { ...outcome, locals: { ...outcome.locals, ...keep } };
@@ -277,7 +278,8 @@ export function deliveredCodeFactor(channel: CodeChannel): Factor {
       if (enrolsPhone(mode)) {
         // A number the account already has is used straight away ("change number" is on the page).
         const current = ctx.services.accounts.phoneOf(account);
-        const usable = current !== null && (!channel.mobileOnly || normalisePhone(current)?.isMobile === true);
+        const known = current === null ? undefined : normalisePhone(current);
+        const usable = known?.personal === true && (!channel.mobileOnly || known.isMobile);
         if (!usable) {
           ctx.scratch.set(PHASE, 'phone');
           return { kind: 'show' };

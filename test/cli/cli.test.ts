@@ -196,11 +196,20 @@ describe('poortwachter CLI', { timeout: 120_000 }, () => {
     const user = await json<UserJson>(args, `${PASSWORD}\n`);
     expect(user).toMatchObject({ username: 'jdevries', phone: '*****16', status: 'active' });
 
-    const [common, phone, taken] = await Promise.all([
+    const [common, phone, paid, service, taken] = await Promise.all([
       cli(['user', 'add', '--username', 'pietersen', '--email', 'pietersen@example.nl', '--password-stdin'], { input: 'wachtwoord123\n' }),
       cli(['user', 'add', '--username', 'klaas', '--email', 'klaas@example.nl', '--phone', '12345', '--password-stdin'], { input: `${PASSWORD}\n` }),
+      cli(['user', 'add', '--username', 'betaal', '--email', 'betaal@example.nl', '--phone', '0909 1234567', '--password-stdin', '--json'], { input: `${PASSWORD}\n` }),
+      cli(['user', 'add', '--username', 'service', '--email', 'service@example.nl', '--phone', '+44 909 8790000', '--password-stdin'], { input: `${PASSWORD}\n` }),
       cli(['user', 'add', '--username', 'jdevries', '--email', 'ander@example.nl', '--password-stdin'], { input: `${PASSWORD}\n` }),
     ]);
+    // Paid and service numbers are refused before anything is written.
+    expect(paid.code).toBe(1);
+    expect(JSON.parse(paid.stderr).error).toMatch(/^--phone is a paid or service number/);
+    expect(service.code).toBe(1);
+    expect(service.stderr).toContain('--phone is a paid or service number');
+    expect((await cli(['user', 'show', 'betaal'])).code).toBe(1);
+    noStackTrace(paid);
     expect(common.code).toBe(1);
     expect(common.stdout).toBe('');
     expect(common.stderr).toContain('password rejected');
