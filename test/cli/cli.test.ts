@@ -135,6 +135,22 @@ describe('poortwachter CLI', { timeout: 120_000 }, () => {
     [typo, password, passwordValue, missingValue, unknownUser, rejected, nothing].forEach(noStackTrace);
   });
 
+  it('names a stray argument by its position and never echoes it (it is often a misplaced password)', async () => {
+    const [stray, strayJson, none] = await Promise.all([
+      cli(['user', 'add', '--username', 'a', '--email', 'a@example.nl', '--password-stdin', 'Hunter2Secret']),
+      cli(['user', 'show', 'jan', 'Hunter2Secret', '--json']),
+      cli(['keys', 'list', 'Hunter2Secret']),
+    ]);
+    for (const run of [stray, strayJson, none]) {
+      expect(run.code).toBe(2);
+      expect(run.stdout + run.stderr).not.toContain('Hunter2Secret');
+      noStackTrace(run);
+    }
+    expect(stray.stderr).toBe('poortwachter: unexpected argument at position 1: user add takes no arguments\nSee: poortwachter user add --help\n');
+    expect(JSON.parse(strayJson.stderr)).toEqual({ error: 'unexpected argument at position 2: user show takes 1 (USERNAME)', details: [], hint: 'See: poortwachter user show --help' });
+    expect(none.stderr).toContain('unexpected argument at position 1: keys list takes no arguments');
+  });
+
   it('client add prints the client_id and, once, the secret', async () => {
     const added = await json<ClientJson>(['client', 'add', '--name', 'ZINN cliëntportaal', '--redirect-uri', REDIRECT_URI, '--first-party']);
     expect(added.client_id).toMatch(/^zinn-clientportaal-[0-9a-f]{8}$/);
