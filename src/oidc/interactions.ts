@@ -5,6 +5,7 @@ import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { policyFromMetadata, type PortalPolicy } from './client-policy.ts';
 import { requestedAcrValues } from './requested-acr.ts';
+import { requestedMaxAge } from './requested-max-age.ts';
 import type { Proof } from './assurance.ts';
 
 export interface InteractionView {
@@ -19,6 +20,8 @@ export interface InteractionView {
   sessionUid: string | undefined;
   sessionAcr: string | undefined;
   requestedAcr: string[];
+  /** The request's `max_age` in seconds, if any. */
+  maxAgeSeconds: number | undefined;
   missingScopes: string[];
   missingClaims: string[];
   policy: PortalPolicy;
@@ -78,6 +81,7 @@ export class Interactions {
       sessionUid: interaction.session?.uid,
       sessionAcr: interaction.session?.acr,
       requestedAcr: requestedAcrValues(interaction.params as Record<string, unknown>),
+      maxAgeSeconds: requestedMaxAge(interaction.params as Record<string, unknown>),
       missingScopes: list(details.missingOIDCScope),
       missingClaims: list(details.missingOIDCClaims),
       policy: policyFromMetadata(client.metadata() as Record<string, unknown>),

@@ -11,6 +11,7 @@ import { POLICY_PROPERTIES, validatePolicyProperty, policyFromMetadata } from '.
 import { loginStartOfResult, proofsOfResult, recordProofsOnResume, type SessionJudge, type SessionProofs } from './session-proofs.ts';
 import { claimsOfScope, findAccountClaims } from './claims.ts';
 import { requestedAcrValues } from './requested-acr.ts';
+import { requestedMaxAge } from './requested-max-age.ts';
 import { providerSafe } from './unavailable.ts';
 
 export type { Provider };
@@ -73,11 +74,6 @@ const PROOF_CHECKS = [
   { reason: 'proofs_too_old', description: 'the session\'s proofs are older than max_age', error: 'login_required' },
 ] as const;
 
-function maxAgeOf(value: unknown): number | undefined {
-  const seconds = typeof value === 'number' ? value : typeof value === 'string' && value !== '' ? Number(value) : Number.NaN;
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
-}
-
 function loginPolicy(sessionProofs: SessionProofs, judgeSession: SessionJudge, clock: Clock) {
   const policy = interactionPolicy.base();
   const login = policy.get('login');
@@ -94,7 +90,7 @@ function loginPolicy(sessionProofs: SessionProofs, judgeSession: SessionJudge, c
     const portal = policyFromMetadata(client.metadata());
     const requested = requestedAcrValues(params);
     const needed = requiredAcr(requested, portal.minAcr);
-    const maxAgeSeconds = maxAgeOf(params.max_age);
+    const maxAgeSeconds = requestedMaxAge(params);
     // A portal without demands takes any session, and pays no store lookup for it.
     if (portal.mfa !== 'required' && portal.rememberDevice && !needed && maxAgeSeconds === undefined) return [];
     const judged = { accountId: session.accountId, policy: portal, requiredAcr: needed, requestedAcr: requiredAcr(requested), maxAgeSeconds };

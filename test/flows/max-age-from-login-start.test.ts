@@ -16,12 +16,14 @@ describe('max_age is measured from the login', () => {
   let world: FactorWorld;
   let smsPortal: RelyingParty;
   let plainPortal: RelyingParty;
+  let mailPortal: RelyingParty;
   let nextNumber = 10;
 
   beforeAll(async () => {
     world = await startFactorWorld();
     smsPortal = await world.portal({ name: 'ZINN', mfa: 'required', mfaMethods: ['sms'] });
     plainPortal = await world.portal({ name: 'Plain', mfa: 'optional' });
+    mailPortal = await world.portal({ name: 'Patiëntenportaal', mfa: 'optional', mfaMethods: ['email'] });
   });
   afterAll(() => world?.close());
 
@@ -96,6 +98,28 @@ describe('max_age is measured from the login', () => {
     const back = await submitStep(agent, step, 'sms', 'verify', { code: extractCode((await world.twilio.waitForSms(number)).body) });
     expect(back.url.startsWith(REDIRECT_URI)).toBe(true);
     await smsPortal.callback(back.url, request);
+  });
+
+  it('asks the password again at once, not after the code, when a step-up could only reuse one older than max_age', async () => {
+    const number = phone();
+    const account = await userWithFactors(world.server, { username: 'ma-stepup-old', phoneE164: number }, ['sms', 'email']);
+    const agent = new UserAgent();
+    // A slow e-mail-code login: the password at 0, the code at 9 minutes.
+    const weak = await loginUntilSecondFactor(mailPortal, agent, account.username);
+    const mail = await world.smtp.waitForMail(account.email);
+    world.clock.advance(9 * 60_000);
+    const weakDone = await submitStep(agent, weak.page, 'email', 'verify', { code: extractCode(mail.text ?? '') });
+    await mailPortal.callback(weakDone.url, weak.request);
+    // Nine minutes later the SMS portal demands substantial within max_age=600: the session's login
+    // completed in time, but its password (18 minutes old) is too old to seed a step-up.
+    world.clock.advance(9 * 60_000);
+    const request = await smsPortal.authorize({ acr_values: 'urn:poortwachter:acr:substantial', max_age: '600' });
+    const first = await agent.open(request.url, REDIRECT_URI);
+    expect(first.html, 'the step-up asked only the code, whose login would then be refused').toContain('name="password"');
+    const step = await agent.submit(first, '/step/password/verify', { login: account.username, password: TEST_PASSWORD }, REDIRECT_URI);
+    const done = await submitStep(agent, step, 'sms', 'verify', { code: extractCode((await world.twilio.waitForSms(number)).body) });
+    expect(done.url.startsWith(REDIRECT_URI), 'one round of login returns to the portal').toBe(true);
+    await smsPortal.callback(done.url, request);
   });
 
   describe('/account and its ten minutes', () => {

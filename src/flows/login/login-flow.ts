@@ -77,11 +77,16 @@ export class LoginFlowEngine {
       const state: LoginState = { proofs: [], scratch: {}, enrolledInFlow: [] };
       // Step-up: the session already proved the password; ask only for what is missing. The
       // password proof keeps its own time (a session without a record: unknown, so never recent).
+      // With max_age, only a password that recent now may be reused: max_age is measured from this
+      // login's start, so an older one would be refused when the login returns (proof-rules.ts)
+      // after the patient typed the code; it is asked again at once instead.
       const stepUpOnly = interaction.reasons.length > 0 && interaction.reasons.every((r) => r === 'acr_too_weak' || r === 'mfa_required');
-      if (stepUpOnly && interaction.sessionAccountId) {
-        const first = firstFactor();
-        const recorded = interaction.sessionUid ? await this.sessionProofs.find(interaction.sessionUid, interaction.sessionAccountId) : undefined;
-        const password = recorded?.find((p) => p.factor === first.id);
+      const first = firstFactor();
+      const recorded = stepUpOnly && interaction.sessionUid && interaction.sessionAccountId
+        ? await this.sessionProofs.find(interaction.sessionUid, interaction.sessionAccountId) : undefined;
+      const password = recorded?.find((p) => p.factor === first.id);
+      const recentEnough = interaction.maxAgeSeconds === undefined || (password !== undefined && password.at >= this.services.clock.now() - interaction.maxAgeSeconds * 1000);
+      if (stepUpOnly && interaction.sessionAccountId && recentEnough) {
         state.accountId = interaction.sessionAccountId;
         state.stepUp = true;
         state.proofs.push(password ?? { factor: first.id, amr: [...first.amr], strength: first.strength, at: 0 });
