@@ -155,6 +155,11 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX IF NOT EXISTS session_proofs_expires_at ON session_proofs (expires_at);
   `,
+  // 4: the login behind a session's proofs (max_age is measured from its start); null before.
+  `
+  ALTER TABLE session_proofs ADD COLUMN login_started_at INTEGER;
+  ALTER TABLE session_proofs ADD COLUMN login_completed_at INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
