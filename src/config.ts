@@ -2,6 +2,7 @@
 // the process with a message that names the variable, instead of failing later at first use.
 import { z } from 'zod';
 import path from 'node:path';
+import type { DatabaseConfig } from './store/open.ts';
 
 const boolean = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
@@ -19,6 +20,7 @@ const envSchema = z.object({
     .string()
     .regex(/^(sqlite:|mongodb(\+srv)?:\/\/)/, 'must start with sqlite: or mongodb://')
     .optional(),
+  SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL', 'EXTRA']).optional(),
   TRUST_PROXY: boolean.default(false),
   TRUST_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
@@ -50,7 +52,8 @@ export interface Config {
   port: number;
   host: string;
   issuer: string;
-  database: { kind: 'sqlite'; file: string } | { kind: 'mongo'; url: string };
+  /** SQLite: `synchronous` only when SQLITE_SYNCHRONOUS overrides the store's default (FULL). */
+  database: DatabaseConfig;
   dataDir: string;
   trustProxy: boolean;
   /** How many proxies in front of us append to X-Forwarded-For (the client's own entries are ignored). */
@@ -122,7 +125,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const url = e.DATABASE_URL;
   const database: Config['database'] = url?.startsWith('mongodb')
     ? { kind: 'mongo', url }
-    : { kind: 'sqlite', file: url ? url.replace(/^sqlite:(\/\/)?/, '') : path.join(e.DATA_DIR, 'poortwachter.sqlite') };
+    : {
+        kind: 'sqlite',
+        file: url ? url.replace(/^sqlite:(\/\/)?/, '') : path.join(e.DATA_DIR, 'poortwachter.sqlite'),
+        ...(e.SQLITE_SYNCHRONOUS ? { synchronous: e.SQLITE_SYNCHRONOUS } : {}),
+      };
 
   return {
     env: e.NODE_ENV,

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AuditEvent, AuditStore } from '../port.ts';
+import type { Synchronous } from './queued.ts';
 import { parseJsonObject } from '../json.ts';
 
 interface Row {
@@ -27,7 +28,7 @@ function toEvent(row: Row): AuditEvent {
 const COLUMNS = 'id, at, type, account_id, client_id, ip, detail';
 const DEFAULT_LIMIT = 100;
 
-export function createAuditStore(db: Database.Database): AuditStore {
+export function createAuditStore(db: Database.Database): Synchronous<AuditStore> {
   const append = db.prepare<Row>(
     `INSERT INTO audit_events (${COLUMNS}) VALUES (@id, @at, @type, @account_id, @client_id, @ip, @detail)`);
   // One statement per filter combination, so each can use its own index.
@@ -41,7 +42,7 @@ export function createAuditStore(db: Database.Database): AuditStore {
     `SELECT ${COLUMNS} FROM audit_events WHERE account_id = @accountId AND type = @type ${newestFirst}`);
 
   return {
-    async append(event) {
+    append(event) {
       append.run({
         id: event.id,
         at: event.at,
@@ -52,7 +53,7 @@ export function createAuditStore(db: Database.Database): AuditStore {
         detail: JSON.stringify(event.detail),
       });
     },
-    async list(filter = {}) {
+    list(filter = {}) {
       const limit = Math.max(0, Math.floor(filter.limit ?? DEFAULT_LIMIT));
       const { accountId, type } = filter;
       let rows: Row[];

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { ClientRecord, ClientStore } from '../port.ts';
+import type { Synchronous } from './queued.ts';
 import { parseJsonObject } from '../json.ts';
 
 interface Row {
@@ -20,7 +21,7 @@ function toRecord(row: Row): ClientRecord {
 
 const COLUMNS = 'client_id, metadata, created_at, updated_at';
 
-export function createClientStore(db: Database.Database): ClientStore {
+export function createClientStore(db: Database.Database): Synchronous<ClientStore> {
   const put = db.prepare<Row>(`
     INSERT INTO clients (${COLUMNS}) VALUES (@client_id, @metadata, @created_at, @updated_at)
     ON CONFLICT (client_id) DO UPDATE SET metadata = excluded.metadata,
@@ -30,7 +31,7 @@ export function createClientStore(db: Database.Database): ClientStore {
   const remove = db.prepare<[string]>('DELETE FROM clients WHERE client_id = ?');
 
   return {
-    async put(client) {
+    put(client) {
       put.run({
         client_id: client.clientId,
         metadata: JSON.stringify(client.metadata),
@@ -38,14 +39,14 @@ export function createClientStore(db: Database.Database): ClientStore {
         updated_at: client.updatedAt,
       });
     },
-    async find(clientId) {
+    find(clientId) {
       const row = find.get(clientId);
       return row && toRecord(row);
     },
-    async list() {
+    list() {
       return list.all().map(toRecord);
     },
-    async remove(clientId) {
+    remove(clientId) {
       return remove.run(clientId).changes > 0;
     },
   };

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { OidcModelStore, OidcRecord } from '../port.ts';
+import type { Synchronous } from './queued.ts';
 import { parseJsonObject } from '../json.ts';
 
 interface Row {
@@ -21,7 +22,7 @@ function toRecord(row: Row | undefined): OidcRecord | undefined {
 const COLUMNS = 'payload, expires_at, consumed_at';
 const LIVE = '(expires_at IS NULL OR expires_at > @now)';
 
-export function createOidcModelStore(db: Database.Database): OidcModelStore {
+export function createOidcModelStore(db: Database.Database): Synchronous<OidcModelStore> {
   // oidc-provider re-saves some models (Session, Grant) many times; consumed_at survives the
   // re-save so a consumed authorization code or refresh token can never become fresh again.
   const upsert = db.prepare<{
@@ -46,29 +47,29 @@ export function createOidcModelStore(db: Database.Database): OidcModelStore {
   const revokeByGrantId = db.prepare<[string]>('DELETE FROM oidc_models WHERE grant_id = ?');
 
   return {
-    async upsert(model, id, payload, expiresAt) {
+    upsert(model, id, payload, expiresAt) {
       upsert.run({
         model, id, payload: JSON.stringify(payload), expiresAt,
         grantId: stringMember(payload, 'grantId'), uid: stringMember(payload, 'uid'),
         userCode: stringMember(payload, 'userCode'),
       });
     },
-    async find(model, id, now) {
+    find(model, id, now) {
       return toRecord(find.get({ model, id, now }));
     },
-    async findByUid(model, uid, now) {
+    findByUid(model, uid, now) {
       return toRecord(findByUid.get({ model, uid, now }));
     },
-    async findByUserCode(model, userCode, now) {
+    findByUserCode(model, userCode, now) {
       return toRecord(findByUserCode.get({ model, userCode, now }));
     },
-    async consume(model, id, now) {
+    consume(model, id, now) {
       consume.run({ model, id, now });
     },
-    async destroy(model, id) {
+    destroy(model, id) {
       destroy.run(model, id);
     },
-    async revokeByGrantId(grantId) {
+    revokeByGrantId(grantId) {
       revokeByGrantId.run(grantId);
     },
   };
