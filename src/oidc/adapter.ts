@@ -1,7 +1,8 @@
 // oidc-provider's storage adapter, backed by our store port. Clients come from the client
 // store (registered by admins); every other model from the generic OIDC model store.
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Store, OidcRecord } from '../store/port.ts';
+import type { Clock } from '../clock.ts';
 
 function toPayload(record: OidcRecord | undefined): AdapterPayload | undefined {
   if (!record) return undefined;
@@ -59,27 +60,61 @@ class ClientAdapter implements Adapter {
   async revokeByGrantId(): Promise<void> {}
 }
 
+// oidc-provider checks `consumed` on the record it read, then consumes: two processes (or two
+// requests) can both pass that check. The store's consume is a compare-and-swap, and whoever loses
+// it is refused here the way oidc-provider refuses a replay: invalid_grant, and the grant revoked.
+const REPLAY_MESSAGES: Record<string, string> = {
+  RefreshToken: 'refresh token already used',
+  AuthorizationCode: 'authorization code already consumed',
+};
+
+// A refresh-token rotation is consume(old) followed by save(new) in the same request. The
+// consumption waits for the save, and both go to the store as one atomic `rotate`: when the new
+// token cannot be stored (disk full), the old one stays usable and the client's retry is not
+// mistaken for a replay. Keyed by the request's context, which oidc-provider exposes.
+const pendingRotations = new WeakMap<object, string>();
+
 class ModelAdapter implements Adapter {
   constructor(
     private readonly store: Store,
     private readonly model: string,
+    private readonly clock: Clock,
   ) {}
 
-  upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-    const expiresAt = expiresIn ? Date.now() + expiresIn * 1000 : null;
-    return this.store.oidc.upsert(this.model, id, payload as Record<string, unknown>, expiresAt);
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const now = this.clock.now();
+    const expiresAt = expiresIn ? now + expiresIn * 1000 : null;
+    const record = payload as Record<string, unknown>;
+    const ctx = this.model === 'RefreshToken' ? Provider.ctx : undefined;
+    const consumed = ctx ? pendingRotations.get(ctx) : undefined;
+    if (ctx && consumed !== undefined) {
+      pendingRotations.delete(ctx);
+      if (!(await this.store.oidc.rotate(this.model, consumed, id, record, expiresAt, now))) {
+        await this.refuseReplay(typeof record.grantId === 'string' ? record.grantId : undefined);
+      }
+      return;
+    }
+    await this.store.oidc.upsert(this.model, id, record, expiresAt);
   }
   async find(id: string): Promise<AdapterPayload | undefined> {
-    return toPayload(await this.store.oidc.find(this.model, id, Date.now()));
+    return toPayload(await this.store.oidc.find(this.model, id, this.clock.now()));
   }
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-    return toPayload(await this.store.oidc.findByUid(this.model, uid, Date.now()));
+    return toPayload(await this.store.oidc.findByUid(this.model, uid, this.clock.now()));
   }
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-    return toPayload(await this.store.oidc.findByUserCode(this.model, userCode, Date.now()));
+    return toPayload(await this.store.oidc.findByUserCode(this.model, userCode, this.clock.now()));
   }
-  consume(id: string): Promise<void> {
-    return this.store.oidc.consume(this.model, id, Date.now());
+  async consume(id: string): Promise<void> {
+    const ctx = this.model === 'RefreshToken' ? Provider.ctx : undefined;
+    if (ctx) {
+      pendingRotations.set(ctx, id);
+      return;
+    }
+    if (await this.store.oidc.consume(this.model, id, this.clock.now())) return;
+    const record = await this.store.oidc.find(this.model, id, this.clock.now());
+    const grantId = record?.payload.grantId;
+    await this.refuseReplay(typeof grantId === 'string' ? grantId : undefined);
   }
   destroy(id: string): Promise<void> {
     return this.store.oidc.destroy(this.model, id);
@@ -87,9 +122,19 @@ class ModelAdapter implements Adapter {
   revokeByGrantId(grantId: string): Promise<void> {
     return this.store.oidc.revokeByGrantId(grantId);
   }
+
+  /** A second redemption: revoke the grant, as oidc-provider does on reuse, and refuse it. */
+  private async refuseReplay(grantId: string | undefined): Promise<never> {
+    if (grantId !== undefined) {
+      await Promise.all([this.store.oidc.revokeByGrantId(grantId), this.store.oidc.destroy('Grant', grantId)]);
+      const ctx = Provider.ctx;
+      ctx?.oidc.provider.emit('grant.revoked', ctx, grantId);
+    }
+    throw new errors.InvalidGrant(REPLAY_MESSAGES[this.model] ?? `${this.model} already consumed`);
+  }
 }
 
-export function adapterFactory(store: Store): (model: string) => Adapter {
+export function adapterFactory(store: Store, clock: Clock): (model: string) => Adapter {
   const clients = new ClientAdapter(store);
-  return (model) => (model === 'Client' ? clients : new ModelAdapter(store, model));
+  return (model) => (model === 'Client' ? clients : new ModelAdapter(store, model, clock));
 }

@@ -4,6 +4,7 @@ import Provider, { errors, interactionPolicy, type Configuration, type KoaContex
 import type { Store } from '../store/port.ts';
 import type { Accounts } from '../accounts/accounts.ts';
 import type { Logger } from '../log.ts';
+import type { Clock } from '../clock.ts';
 import { adapterFactory } from './adapter.ts';
 import { ACR_VALUES, acrRank, requiredAcr } from './assurance.ts';
 import { POLICY_PROPERTIES, validatePolicyProperty, policyFromMetadata, sessionMeetsMfaPolicy } from './client-policy.ts';
@@ -21,6 +22,8 @@ export interface ProviderPages {
 export interface ProviderOptions {
   issuer: string;
   store: Store;
+  /** Expiry of stored models follows this clock (tests move it instead of sleeping). */
+  clock: Clock;
   accounts: Accounts;
   jwks: { keys: Record<string, unknown>[] };
   cookieKeys: string[];
@@ -86,7 +89,7 @@ function acrPolicy() {
 export function createProvider(options: ProviderOptions): Provider {
   const { store, accounts, pages } = options;
   const configuration: Configuration = {
-    adapter: adapterFactory(store),
+    adapter: adapterFactory(store, options.clock),
     jwks: options.jwks as Configuration['jwks'],
     cookies: {
       keys: options.cookieKeys,

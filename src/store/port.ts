@@ -6,7 +6,12 @@
 // Times are epoch milliseconds. Every method takes `now` where expiry matters, so tests can use a
 // fake clock and implementations never read the wall clock for decisions.
 
-/** One oidc-provider model instance (Session, AccessToken, Grant, Interaction, ...). */
+/**
+ * One oidc-provider model instance (Session, AccessToken, Grant, Interaction, ...). The store
+ * indexes the payload's string members `grantId`, `uid` and `userCode` and treats the rest as
+ * opaque: the adapter (oidc/adapter.ts) hands in keyed hashes for ids and those three members and
+ * seals everything else, so no live token or session id is readable in the store.
+ */
 export interface OidcRecord {
   payload: Record<string, unknown>;
   expiresAt: number | null;
@@ -19,10 +24,28 @@ export interface OidcModelStore {
   find(model: string, id: string, now: number): Promise<OidcRecord | undefined>;
   findByUid(model: string, uid: string, now: number): Promise<OidcRecord | undefined>;
   findByUserCode(model: string, userCode: string, now: number): Promise<OidcRecord | undefined>;
-  consume(model: string, id: string, now: number): Promise<void>;
+  /**
+   * Compare-and-swap: marks the record consumed only if it was not yet. True for exactly one
+   * caller across processes; false when it was consumed already or is gone (revoked, swept), so
+   * a code or refresh token can never be redeemed twice.
+   */
+  consume(model: string, id: string, now: number): Promise<boolean>;
+  /**
+   * Refresh-token rotation as one atomic step: consumes `consumedId` as `consume` does and, only
+   * if that succeeded, stores the new record. False (and nothing changed) when `consumedId` was
+   * consumed already or is gone. Should storing the new record fail, the old one stays unconsumed,
+   * so the client's retry is a retry, not a replay.
+   */
+  rotate(model: string, consumedId: string, id: string, payload: Record<string, unknown>, expiresAt: number | null, now: number): Promise<boolean>;
   destroy(model: string, id: string): Promise<void>;
   /** Removes every record of every model that belongs to the grant. */
   revokeByGrantId(grantId: string): Promise<void>;
+  /**
+   * One-off data migrations at start: calls `transform` for every record (also expired ones); a
+   * returned value replaces the record's id and payload (its indexed members follow the payload).
+   * Idempotent transforms only: several processes may run it. Returns how many records changed.
+   */
+  rewriteAll(transform: (model: string, id: string, payload: Record<string, unknown>) => { id: string; payload: Record<string, unknown> } | undefined): Promise<number>;
 }
 
 export type AccountStatus = 'active' | 'disabled';

@@ -35,6 +35,7 @@ export async function createApp(services: Services): Promise<App> {
   const provider = createProvider({
     issuer: config.issuer,
     store,
+    clock,
     accounts: services.accounts,
     jwks: toProviderJwks(await loadSigningKeys(store, clock.now())),
     cookieKeys: await loadCookieKeys(store),

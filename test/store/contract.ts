@@ -183,14 +183,78 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         await store.oidc.upsert('AuthorizationCode', `${p}-code`, { grantId: 'g' }, T0 + HOUR);
         expect((await store.oidc.find('AuthorizationCode', `${p}-code`, T0))?.consumedAt).toBeNull();
 
-        await store.oidc.consume('AuthorizationCode', `${p}-code`, T0 + 5 * SECOND);
+        expect(await store.oidc.consume('AuthorizationCode', `${p}-code`, T0 + 5 * SECOND)).toBe(true);
         expect((await store.oidc.find('AuthorizationCode', `${p}-code`, T0))?.consumedAt).toBe(T0 + 5 * SECOND);
 
-        await store.oidc.consume('AuthorizationCode', `${p}-code`, T0 + 9 * SECOND);
+        expect(await store.oidc.consume('AuthorizationCode', `${p}-code`, T0 + 9 * SECOND)).toBe(false);
         await store.oidc.upsert('AuthorizationCode', `${p}-code`, { grantId: 'g', touched: true }, T0 + HOUR);
         const found = await store.oidc.find('AuthorizationCode', `${p}-code`, T0);
         expect(found?.consumedAt).toBe(T0 + 5 * SECOND);
         expect(found?.payload).toEqual({ grantId: 'g', touched: true });
+      });
+
+      it('consume is false for a record that is not there (revoked or swept)', async () => {
+        expect(await store.oidc.consume('RefreshToken', `${p}-never`, T0)).toBe(false);
+      });
+
+      it('consume lets exactly one of many racing calls win, also from a second connection', async () => {
+        await store.oidc.upsert('RefreshToken', `${p}-raced`, { grantId: `${p}-g` }, T0 + HOUR);
+        const other = await open();
+        try {
+          const results = await Promise.all(Array.from({ length: 12 }, (_, i) =>
+            (i % 2 ? other : store).oidc.consume('RefreshToken', `${p}-raced`, T0 + i)));
+          expect(results.filter(Boolean)).toHaveLength(1);
+        } finally {
+          await other.close();
+        }
+      });
+
+      it('rotate consumes the old record and stores the new one, once', async () => {
+        await store.oidc.upsert('RefreshToken', `${p}-rt0`, { grantId: `${p}-g` }, T0 + HOUR);
+
+        expect(await store.oidc.rotate('RefreshToken', `${p}-rt0`, `${p}-rt1`, { grantId: `${p}-g`, n: 1 }, T0 + 2 * HOUR, T0 + SECOND)).toBe(true);
+        expect((await store.oidc.find('RefreshToken', `${p}-rt0`, T0))?.consumedAt).toBe(T0 + SECOND);
+        expect(await store.oidc.find('RefreshToken', `${p}-rt1`, T0)).toEqual({ payload: { grantId: `${p}-g`, n: 1 }, expiresAt: T0 + 2 * HOUR, consumedAt: null });
+
+        expect(await store.oidc.rotate('RefreshToken', `${p}-rt0`, `${p}-rt2`, { grantId: `${p}-g`, n: 2 }, T0 + 2 * HOUR, T0 + 2 * SECOND)).toBe(false);
+        expect(await store.oidc.find('RefreshToken', `${p}-rt2`, T0)).toBeUndefined();
+        expect(await store.oidc.rotate('RefreshToken', `${p}-gone`, `${p}-rt3`, { grantId: `${p}-g` }, T0 + HOUR, T0)).toBe(false);
+        expect(await store.oidc.find('RefreshToken', `${p}-rt3`, T0)).toBeUndefined();
+      });
+
+      it('rotate lets exactly one of racing rotations of one token win, also from a second connection', async () => {
+        await store.oidc.upsert('RefreshToken', `${p}-shared`, { grantId: `${p}-g` }, T0 + HOUR);
+        const other = await open();
+        try {
+          const results = await Promise.all(Array.from({ length: 12 }, (_, i) =>
+            (i % 2 ? other : store).oidc.rotate('RefreshToken', `${p}-shared`, `${p}-next-${i}`, { grantId: `${p}-g` }, T0 + HOUR, T0 + i)));
+          expect(results.filter(Boolean)).toHaveLength(1);
+          const stored = await Promise.all(results.map((_, i) => store.oidc.find('RefreshToken', `${p}-next-${i}`, T0)));
+          expect(stored.filter(Boolean)).toHaveLength(1);
+        } finally {
+          await other.close();
+        }
+      });
+
+      it('rewriteAll replaces ids and payloads (and their indexed members) where the transform says so', async () => {
+        await store.oidc.upsert('Session', `${p}-old-id`, { uid: `${p}-old-uid`, v: 1 }, T0 + HOUR);
+        await store.oidc.upsert('AccessToken', `${p}-at`, { grantId: `${p}-old-grant` }, T0 + HOUR);
+        await store.oidc.consume('AccessToken', `${p}-at`, T0 + SECOND);
+        await store.oidc.upsert('Session', `${p}-keep`, { uid: `${p}-keep-uid` }, T0 + HOUR);
+
+        const changed = await store.oidc.rewriteAll((model, id, payload) => {
+          if (!id.startsWith(p) || id === `${p}-keep`) return undefined;
+          if (model === 'Session') return { id: `${p}-new-id`, payload: { ...payload, uid: `${p}-new-uid` } };
+          return { id, payload: { grantId: `${p}-new-grant` } };
+        });
+
+        expect(changed).toBeGreaterThanOrEqual(2);
+        expect(await store.oidc.find('Session', `${p}-old-id`, T0)).toBeUndefined();
+        expect((await store.oidc.findByUid('Session', `${p}-new-uid`, T0))?.payload).toEqual({ uid: `${p}-new-uid`, v: 1 });
+        expect((await store.oidc.find('AccessToken', `${p}-at`, T0))?.consumedAt).toBe(T0 + SECOND);
+        await store.oidc.revokeByGrantId(`${p}-new-grant`);
+        expect(await store.oidc.find('AccessToken', `${p}-at`, T0)).toBeUndefined();
+        expect(await store.oidc.find('Session', `${p}-keep`, T0)).toBeDefined();
       });
 
       it('destroy removes only the named record', async () => {

@@ -149,4 +149,20 @@ describe('sqlite durability and group commit', () => {
       await store.close();
     }
   });
+
+  it('a rotation whose new token cannot be stored leaves the old token unconsumed', async () => {
+    const file = path.join(dir, 'rotation.sqlite');
+    const store = openSqliteStore(file);
+    const admin = new Database(file);
+    admin.exec(`CREATE TRIGGER refuse_new_token BEFORE INSERT ON oidc_models WHEN NEW.id = 'rt-new'
+      BEGIN SELECT RAISE(ABORT, 'simulated disk full'); END`);
+    admin.close();
+    try {
+      await store.oidc.upsert('RefreshToken', 'rt-old', { grantId: 'g' }, 2_000_000);
+      await expect(store.oidc.rotate('RefreshToken', 'rt-old', 'rt-new', { grantId: 'g' }, 2_000_000, 1_000)).rejects.toThrow(/simulated disk full/);
+      expect((await store.oidc.find('RefreshToken', 'rt-old', 1_000))?.consumedAt).toBeNull();
+    } finally {
+      await store.close();
+    }
+  });
 });

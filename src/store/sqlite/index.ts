@@ -80,7 +80,7 @@ function createStore(db: Database.Database, file: string): SqliteStore {
     kind: 'sqlite',
     file,
     writes,
-    oidc: queued(createOidcModelStore(db), writes, ['upsert', 'consume', 'destroy', 'revokeByGrantId']),
+    oidc: queued(createOidcModelStore(db), writes, ['upsert', 'consume', 'rotate', 'destroy', 'revokeByGrantId', 'rewriteAll']),
     accounts: queued(createAccountStore(db), writes, ['create', 'update', 'remove']),
     credentials: queued(createCredentialStore(db), writes, ['put', 'remove', 'removeByAccount', 'compareAndSwap']),
     flows: queued(createFlowStore(db), writes, ['put', 'remove']),
