@@ -79,7 +79,10 @@ export class ClientRegistry {
     const metadata = metadataFromInput(input, clientId, secret);
     await this.validate(metadata);
     const now = this.clock.now();
-    await this.store.clients.put({ clientId, metadata, createdAt: now, updatedAt: now });
+    // Insert-if-absent: of two processes adding the same id at once, only one secret is ever valid.
+    if (!(await this.store.clients.putIfAbsent({ clientId, metadata, createdAt: now, updatedAt: now }))) {
+      throw new ClientValidationError(`client ${clientId} exists already`);
+    }
     forgetCachedClient(this.store, clientId);
     return { clientId, clientSecret: secret, metadata };
   }

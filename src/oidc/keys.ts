@@ -35,15 +35,35 @@ function generateStage(stage: KeyStage, now: number): StoredSigningKey[] {
 
 const stageOrder: Record<KeyStage, number> = { current: 0, next: 1, retired: 2 };
 
-export async function loadSigningKeys(store: Store, now: number): Promise<StoredSigningKey[]> {
-  let keys = (await store.settings.get<StoredSigningKey[]>(SIGNING_KEYS)) ?? [];
+/** Drops retired keys whose time is up and fills a missing stage; the same array when nothing changes. */
+function maintained(keys: StoredSigningKey[], now: number): StoredSigningKey[] {
   const live = keys.filter((k) => k.stage !== 'retired' || (k.removeAfter ?? 0) > now);
   if (!live.some((k) => k.stage === 'current')) live.push(...generateStage('current', now));
   if (!live.some((k) => k.stage === 'next')) live.push(...generateStage('next', now));
-  if (live.length !== keys.length || live.some((k, i) => k !== keys[i])) {
-    keys = live;
-    await store.settings.put(SIGNING_KEYS, keys);
+  return live.length === keys.length && live.every((k, i) => k === keys[i]) ? keys : live;
+}
+
+/** Several processes may start (or rotate) at once: every change is a compare-and-set on what was read. */
+const MAX_ATTEMPTS = 10;
+
+async function updateSigningKeys(store: Store, change: (keys: StoredSigningKey[] | undefined) => StoredSigningKey[] | undefined): Promise<StoredSigningKey[]> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+    const stored = await store.settings.get<StoredSigningKey[]>(SIGNING_KEYS);
+    const next = change(stored);
+    if (next === undefined && stored !== undefined) return stored;
+    if (next === undefined) continue;
+    // First start: insert-if-absent, then use whatever was stored first (ours or another process's).
+    const written = stored === undefined ? await store.settings.putIfAbsent(SIGNING_KEYS, next) : await store.settings.compareAndSet(SIGNING_KEYS, stored, next);
+    if (written) return next;
   }
+  throw new Error('the signing keys kept changing while being read; try again');
+}
+
+export async function loadSigningKeys(store: Store, now: number): Promise<StoredSigningKey[]> {
+  const keys = await updateSigningKeys(store, (stored) => {
+    const current = maintained(stored ?? [], now);
+    return current === stored ? undefined : current;
+  });
   return [...keys].sort((a, b) => stageOrder[a.stage] - stageOrder[b.stage]);
 }
 
@@ -53,21 +73,23 @@ export function toProviderJwks(keys: StoredSigningKey[]): { keys: Record<string,
 }
 
 export async function rotateSigningKeys(store: Store, now: number, keepRetiredMs: number): Promise<StoredSigningKey[]> {
-  const keys = await loadSigningKeys(store, now);
-  const rotated = keys.map((k): StoredSigningKey => {
-    if (k.stage === 'current') return { ...k, stage: 'retired', removeAfter: now + keepRetiredMs };
-    if (k.stage === 'next') return { ...k, stage: 'current' };
-    return k;
+  await updateSigningKeys(store, (stored) => {
+    const rotated = maintained(stored ?? [], now).map((k): StoredSigningKey => {
+      if (k.stage === 'current') return { ...k, stage: 'retired', removeAfter: now + keepRetiredMs };
+      if (k.stage === 'next') return { ...k, stage: 'current' };
+      return k;
+    });
+    return [...rotated, ...generateStage('next', now)];
   });
-  rotated.push(...generateStage('next', now));
-  await store.settings.put(SIGNING_KEYS, rotated);
   return loadSigningKeys(store, now);
 }
 
 export async function loadCookieKeys(store: Store): Promise<string[]> {
   const existing = await store.settings.get<string[]>(COOKIE_KEYS);
   if (existing?.length) return existing;
-  const keys = [randomBytes(32).toString('base64url')];
-  await store.settings.put(COOKIE_KEYS, keys);
-  return keys;
+  // Insert-if-absent, then read back: processes starting together end up with the same keys.
+  await store.settings.putIfAbsent(COOKIE_KEYS, [randomBytes(32).toString('base64url')]);
+  const stored = await store.settings.get<string[]>(COOKIE_KEYS);
+  if (!stored?.length) throw new Error('no cookie keys in the store');
+  return stored;
 }

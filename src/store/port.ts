@@ -215,15 +215,25 @@ export interface ClientRecord {
 
 export interface ClientStore {
   put(client: ClientRecord): Promise<void>;
+  /** Stores the client only if its id is free; false (and nothing changed) when it exists. */
+  putIfAbsent(client: ClientRecord): Promise<boolean>;
   find(clientId: string): Promise<ClientRecord | undefined>;
   list(): Promise<ClientRecord[]>;
   remove(clientId: string): Promise<boolean>;
 }
 
-/** Small named documents: signing keys, cookie keys, deployment settings. */
+/**
+ * Small named documents: signing keys, cookie keys, deployment settings. Records several
+ * processes may create or change at once (keys on a first start, `keys rotate`) use putIfAbsent
+ * and compareAndSet, then read back what won.
+ */
 export interface SettingStore {
   get<T>(name: string): Promise<T | undefined>;
   put(name: string, value: unknown): Promise<void>;
+  /** Stores the value only if the name is free; false (and nothing changed) when it exists. */
+  putIfAbsent(name: string, value: unknown): Promise<boolean>;
+  /** Replaces the value only if it still equals `expected` (as JSON data, whatever the key order). */
+  compareAndSet(name: string, expected: unknown, next: unknown): Promise<boolean>;
 }
 
 export interface Store {

@@ -834,6 +834,19 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(await store.clients.find(a.clientId)).toBeUndefined();
         expect((await store.clients.list()).filter((c) => c.clientId.startsWith(p))).toEqual([b]);
       });
+
+      it('putIfAbsent stores a new client once; racing writers from two connections get one winner', async () => {
+        const client = (n: number) => ({ clientId: `${p}-first-start`, metadata: { n }, createdAt: T0 + n, updatedAt: T0 + n });
+        const other = await open();
+        try {
+          const results = await Promise.all(Array.from({ length: 8 }, (_, n) => (n % 2 ? other : store).clients.putIfAbsent(client(n))));
+          expect(results.filter(Boolean)).toHaveLength(1);
+          const winner = results.indexOf(true);
+          expect(await store.clients.find(`${p}-first-start`)).toEqual(client(winner));
+        } finally {
+          await other.close();
+        }
+      });
     });
 
     describe('settings', () => {
@@ -855,6 +868,45 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
 
         await store.settings.put(name, undefined);
         expect(await store.settings.get(name)).toBeUndefined();
+      });
+
+      it('putIfAbsent writes only a new name; of racing writers on two connections exactly one wins', async () => {
+        const name = `${p}:keys`;
+        const other = await open();
+        try {
+          const results = await Promise.all(Array.from({ length: 8 }, (_, n) => (n % 2 ? other : store).settings.putIfAbsent(name, { keys: [n] })));
+          expect(results.filter(Boolean)).toHaveLength(1);
+          expect(await store.settings.get(name)).toEqual({ keys: [results.indexOf(true)] });
+          expect(await store.settings.putIfAbsent(name, { keys: ['late'] })).toBe(false);
+        } finally {
+          await other.close();
+        }
+      });
+
+      it('compareAndSet replaces only the value it was given, whatever the key order', async () => {
+        const name = `${p}:cas`;
+        expect(await store.settings.compareAndSet(name, { v: 1 }, { v: 2 })).toBe(false);
+        await store.settings.put(name, { stage: 'current', list: [{ a: 1, b: 2 }] });
+        const read = await store.settings.get<Record<string, unknown>>(name);
+
+        expect(await store.settings.compareAndSet(name, { stage: 'other' }, { stage: 'x' })).toBe(false);
+        expect(await store.settings.compareAndSet(name, read, { stage: 'rotated' })).toBe(true);
+        expect(await store.settings.get(name)).toEqual({ stage: 'rotated' });
+        expect(await store.settings.compareAndSet(name, read, { stage: 'again' })).toBe(false);
+      });
+
+      it('compareAndSet lets exactly one of racing updates from one read win', async () => {
+        const name = `${p}:race`;
+        await store.settings.put(name, { version: 0 });
+        const other = await open();
+        try {
+          const read = await store.settings.get(name);
+          const results = await Promise.all(Array.from({ length: 8 }, (_, n) => (n % 2 ? other : store).settings.compareAndSet(name, read, { version: n + 1 })));
+          expect(results.filter(Boolean)).toHaveLength(1);
+          expect(await store.settings.get(name)).toEqual({ version: results.indexOf(true) + 1 });
+        } finally {
+          await other.close();
+        }
       });
     });
 

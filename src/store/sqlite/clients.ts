@@ -19,6 +19,15 @@ function toRecord(row: Row): ClientRecord {
   };
 }
 
+function toRow(client: ClientRecord): Row {
+  return {
+    client_id: client.clientId,
+    metadata: JSON.stringify(client.metadata),
+    created_at: client.createdAt,
+    updated_at: client.updatedAt,
+  };
+}
+
 const COLUMNS = 'client_id, metadata, created_at, updated_at';
 
 export function createClientStore(db: Database.Database): Synchronous<ClientStore> {
@@ -26,18 +35,19 @@ export function createClientStore(db: Database.Database): Synchronous<ClientStor
     INSERT INTO clients (${COLUMNS}) VALUES (@client_id, @metadata, @created_at, @updated_at)
     ON CONFLICT (client_id) DO UPDATE SET metadata = excluded.metadata,
       created_at = excluded.created_at, updated_at = excluded.updated_at`);
+  const insert = db.prepare<Row>(`
+    INSERT INTO clients (${COLUMNS}) VALUES (@client_id, @metadata, @created_at, @updated_at)
+    ON CONFLICT (client_id) DO NOTHING`);
   const find = db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM clients WHERE client_id = ?`);
   const list = db.prepare<[], Row>(`SELECT ${COLUMNS} FROM clients ORDER BY created_at, client_id`);
   const remove = db.prepare<[string]>('DELETE FROM clients WHERE client_id = ?');
 
   return {
     put(client) {
-      put.run({
-        client_id: client.clientId,
-        metadata: JSON.stringify(client.metadata),
-        created_at: client.createdAt,
-        updated_at: client.updatedAt,
-      });
+      put.run(toRow(client));
+    },
+    putIfAbsent(client) {
+      return insert.run(toRow(client)).changes === 1;
     },
     find(clientId) {
       const row = find.get(clientId);

@@ -88,8 +88,8 @@ function createStore(db: Database.Database, file: string): SqliteStore {
     throttles: queued(createThrottleStore(db), writes, ['hit', 'reset']),
     devices: queued(createDeviceStore(db), writes, ['put', 'remove', 'removeByAccount']),
     audit: queued(createAuditStore(db), writes, ['append']),
-    clients: queued(createClientStore(db), writes, ['put', 'remove']),
-    settings: queued(createSettingStore(db), writes, ['put']),
+    clients: queued(createClientStore(db), writes, ['put', 'putIfAbsent', 'remove']),
+    settings: queued(createSettingStore(db), writes, ['put', 'putIfAbsent', 'compareAndSet']),
     synchronous() {
       const level = db.pragma('synchronous', { simple: true });
       return (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[Number(level)] ?? 'OFF';
