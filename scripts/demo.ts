@@ -34,7 +34,7 @@ const rpBase = `${new URL(config.issuer).protocol}//${new URL(config.issuer).hos
 
 const services = await buildServices(config);
 const idp = await startServer(services);
-const demo = await prepareDemo(services, new ClientRegistry(services.store, idp.app.provider, services.clock), rpBase);
+const demo = await prepareDemo(services, new ClientRegistry(services.store, idp.app.provider, services.clock, services.box), rpBase);
 
 const rp = await createRelyingParty({ issuer: config.issuer, clientId: demo.clientId, clientSecret: demo.clientSecret, baseUrl: rpBase });
 const portal = http.createServer(rp.handle);

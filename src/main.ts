@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     await services.store.close();
     process.exit(1);
   }
-  const demo = await seedDemo(services, new ClientRegistry(services.store, server.app.provider, services.clock));
+  const demo = await seedDemo(services, new ClientRegistry(services.store, server.app.provider, services.clock, services.box));
   if (demo) process.stdout.write(describeDemo(config.issuer, demo));
   services.logger.info({ issuer: config.issuer, listen: server.url, store: services.store.kind, delivery: services.delivery.transports }, 'Poortwachter started');
   if (config.secretsKeyIsEphemeralDevKey) services.logger.warn('SECRETS_KEY not set: using the development key (never in production)');

@@ -1,15 +1,12 @@
 // oidc-provider's storage adapter, backed by our store port. Clients come from the client
-// store (registered by admins); every other model from the generic OIDC model store.
+// store (registered by admins); every other model from the generic OIDC model store, under hashed
+// ids with sealed payloads (model-secrets.ts).
 import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Store, OidcRecord } from '../store/port.ts';
 import type { Clock } from '../clock.ts';
-
-function toPayload(record: OidcRecord | undefined): AdapterPayload | undefined {
-  if (!record) return undefined;
-  const payload = { ...record.payload } as AdapterPayload;
-  if (record.consumedAt !== null) payload.consumed = Math.floor(record.consumedAt / 1000);
-  return payload;
-}
+import type { SecretBox } from '../accounts/secret-box.ts';
+import type { ModelSecrets } from './model-secrets.ts';
+import { openClientSecret } from './client-secrets.ts';
 
 // Clients are read on every token, introspection and authorization request; a few seconds of
 // caching saves a store read each time. Unknown ids are not cached, so a new client works at once;
@@ -35,7 +32,10 @@ export function forgetCachedClient(store: Store, clientId: string): void {
 
 class ClientAdapter implements Adapter {
   private readonly cache: ClientCache;
-  constructor(private readonly store: Store) {
+  constructor(
+    private readonly store: Store,
+    private readonly box: SecretBox,
+  ) {
     this.cache = cacheFor(store);
   }
   async find(id: string): Promise<AdapterPayload | undefined> {
@@ -47,7 +47,7 @@ class ClientAdapter implements Adapter {
       this.cache.delete(id);
       return undefined;
     }
-    const payload = { ...client.metadata, client_id: client.clientId } as AdapterPayload;
+    const payload = openClientSecret(this.box, { ...client.metadata, client_id: client.clientId }) as AdapterPayload;
     this.cache.set(id, { until: now + CLIENT_CACHE_MS, payload });
     return { ...payload };
   }
@@ -79,31 +79,33 @@ class ModelAdapter implements Adapter {
     private readonly store: Store,
     private readonly model: string,
     private readonly clock: Clock,
+    private readonly secrets: ModelSecrets,
   ) {}
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const now = this.clock.now();
     const expiresAt = expiresIn ? now + expiresIn * 1000 : null;
-    const record = payload as Record<string, unknown>;
+    const stored = this.secrets.seal(this.model, payload as Record<string, unknown>);
+    const key = this.secrets.key(id);
     const ctx = this.model === 'RefreshToken' ? Provider.ctx : undefined;
     const consumed = ctx ? pendingRotations.get(ctx) : undefined;
     if (ctx && consumed !== undefined) {
       pendingRotations.delete(ctx);
-      if (!(await this.store.oidc.rotate(this.model, consumed, id, record, expiresAt, now))) {
-        await this.refuseReplay(typeof record.grantId === 'string' ? record.grantId : undefined);
+      if (!(await this.store.oidc.rotate(this.model, this.secrets.key(consumed), key, stored, expiresAt, now))) {
+        await this.refuseReplay(typeof payload.grantId === 'string' ? payload.grantId : undefined);
       }
       return;
     }
-    await this.store.oidc.upsert(this.model, id, record, expiresAt);
+    await this.store.oidc.upsert(this.model, key, stored, expiresAt);
   }
   async find(id: string): Promise<AdapterPayload | undefined> {
-    return toPayload(await this.store.oidc.find(this.model, id, this.clock.now()));
+    return this.toPayload(await this.store.oidc.find(this.model, this.secrets.key(id), this.clock.now()));
   }
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-    return toPayload(await this.store.oidc.findByUid(this.model, uid, this.clock.now()));
+    return this.toPayload(await this.store.oidc.findByUid(this.model, this.secrets.key(uid), this.clock.now()));
   }
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-    return toPayload(await this.store.oidc.findByUserCode(this.model, userCode, this.clock.now()));
+    return this.toPayload(await this.store.oidc.findByUserCode(this.model, this.secrets.key(userCode), this.clock.now()));
   }
   async consume(id: string): Promise<void> {
     const ctx = this.model === 'RefreshToken' ? Provider.ctx : undefined;
@@ -111,22 +113,32 @@ class ModelAdapter implements Adapter {
       pendingRotations.set(ctx, id);
       return;
     }
-    if (await this.store.oidc.consume(this.model, id, this.clock.now())) return;
-    const record = await this.store.oidc.find(this.model, id, this.clock.now());
-    const grantId = record?.payload.grantId;
+    const key = this.secrets.key(id);
+    if (await this.store.oidc.consume(this.model, key, this.clock.now())) return;
+    const grantId = this.toPayload(await this.store.oidc.find(this.model, key, this.clock.now()))?.grantId;
     await this.refuseReplay(typeof grantId === 'string' ? grantId : undefined);
   }
   destroy(id: string): Promise<void> {
-    return this.store.oidc.destroy(this.model, id);
+    return this.store.oidc.destroy(this.model, this.secrets.key(id));
   }
   revokeByGrantId(grantId: string): Promise<void> {
-    return this.store.oidc.revokeByGrantId(grantId);
+    return this.store.oidc.revokeByGrantId(this.secrets.key(grantId));
+  }
+
+  private toPayload(record: OidcRecord | undefined): AdapterPayload | undefined {
+    if (!record) return undefined;
+    const opened = this.secrets.open(this.model, record.payload);
+    if (!opened) return undefined;
+    const payload = opened as AdapterPayload;
+    if (record.consumedAt !== null) payload.consumed = Math.floor(record.consumedAt / 1000);
+    return payload;
   }
 
   /** A second redemption: revoke the grant, as oidc-provider does on reuse, and refuse it. */
   private async refuseReplay(grantId: string | undefined): Promise<never> {
     if (grantId !== undefined) {
-      await Promise.all([this.store.oidc.revokeByGrantId(grantId), this.store.oidc.destroy('Grant', grantId)]);
+      const key = this.secrets.key(grantId);
+      await Promise.all([this.store.oidc.revokeByGrantId(key), this.store.oidc.destroy('Grant', key)]);
       const ctx = Provider.ctx;
       ctx?.oidc.provider.emit('grant.revoked', ctx, grantId);
     }
@@ -134,7 +146,7 @@ class ModelAdapter implements Adapter {
   }
 }
 
-export function adapterFactory(store: Store, clock: Clock): (model: string) => Adapter {
-  const clients = new ClientAdapter(store);
-  return (model) => (model === 'Client' ? clients : new ModelAdapter(store, model, clock));
+export function adapterFactory(store: Store, clock: Clock, box: SecretBox, secrets: ModelSecrets): (model: string) => Adapter {
+  const clients = new ClientAdapter(store, box);
+  return (model) => (model === 'Client' ? clients : new ModelAdapter(store, model, clock, secrets));
 }

@@ -5,6 +5,8 @@ import type { Store } from '../store/port.ts';
 import type { Accounts } from '../accounts/accounts.ts';
 import type { Logger } from '../log.ts';
 import type { Clock } from '../clock.ts';
+import type { SecretBox } from '../accounts/secret-box.ts';
+import type { ModelSecrets } from './model-secrets.ts';
 import { adapterFactory } from './adapter.ts';
 import { ACR_VALUES, acrRank, requiredAcr } from './assurance.ts';
 import { POLICY_PROPERTIES, validatePolicyProperty, policyFromMetadata, sessionMeetsMfaPolicy } from './client-policy.ts';
@@ -24,6 +26,9 @@ export interface ProviderOptions {
   store: Store;
   /** Expiry of stored models follows this clock (tests move it instead of sleeping). */
   clock: Clock;
+  /** Seals client secrets and stored models (see client-secrets.ts, model-secrets.ts). */
+  box: SecretBox;
+  modelSecrets: ModelSecrets;
   accounts: Accounts;
   jwks: { keys: Record<string, unknown>[] };
   cookieKeys: string[];
@@ -89,7 +94,7 @@ function acrPolicy() {
 export function createProvider(options: ProviderOptions): Provider {
   const { store, accounts, pages } = options;
   const configuration: Configuration = {
-    adapter: adapterFactory(store, options.clock),
+    adapter: adapterFactory(store, options.clock, options.box, options.modelSecrets),
     jwks: options.jwks as Configuration['jwks'],
     cookies: {
       keys: options.cookieKeys,

@@ -250,6 +250,12 @@ export interface Store {
   settings: SettingStore;
   /** Deletes expired rows of every kind; returns how many. Run periodically by main.ts. */
   removeExpired(now: number): Promise<number>;
+  /**
+   * Gives the space of deleted records back and overwrites their remains in the files (SQLite:
+   * VACUUM, then truncating the write-ahead log; MongoDB: nothing, compaction is the server's).
+   * Takes the database for itself while it runs: for migrations and `poortwachter db vacuum`.
+   */
+  compact(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -7,6 +7,8 @@ import type { Services } from '../services.ts';
 import { createProvider, type Provider } from '../oidc/provider.ts';
 import { loadCookieKeys, loadSigningKeys, toProviderJwks } from '../oidc/keys.ts';
 import { Interactions } from '../oidc/interactions.ts';
+import { ModelSecrets } from '../oidc/model-secrets.ts';
+import { migrateSecretsAtRest } from '../oidc/secrets-at-rest.ts';
 import { LoginFlowEngine } from '../flows/login/login-flow.ts';
 import { loginRoutes } from '../flows/login/login-routes.ts';
 import { securityHeaders } from './security-headers.ts';
@@ -32,13 +34,17 @@ export interface App {
 export async function createApp(services: Services): Promise<App> {
   const { config, store, clock } = services;
   const https = config.issuer.startsWith('https://');
+  const modelSecrets = new ModelSecrets(config.secretsKey, services.box);
+  await migrateSecretsAtRest(store, services.box, modelSecrets, clock.now(), services.logger);
   const provider = createProvider({
     issuer: config.issuer,
     store,
     clock,
+    box: services.box,
+    modelSecrets,
     accounts: services.accounts,
-    jwks: toProviderJwks(await loadSigningKeys(store, clock.now())),
-    cookieKeys: await loadCookieKeys(store),
+    jwks: toProviderJwks(await loadSigningKeys(store, services.box, clock.now())),
+    cookieKeys: await loadCookieKeys(store, services.box),
     pages: providerPages,
     ttl: { session: config.ttl.session, accessToken: config.ttl.accessToken, refreshToken: config.ttl.refreshToken, interaction: Math.min(3600, config.ttl.flow) },
     allowLoopbackFetch: config.env !== 'production',

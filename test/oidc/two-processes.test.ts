@@ -35,7 +35,7 @@ describe('two processes on one database', () => {
     // Portal and patient written before either process starts, as an administrator would.
     const services = await buildServices(loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ISSUER: issuer, LOG_LEVEL: 'silent' }));
     const app = await createApp(services);
-    const client = await new ClientRegistry(services.store, app.provider, services.clock).add({ name: 'Portaal', redirectUris: [REDIRECT_URI], firstParty: true });
+    const client = await new ClientRegistry(services.store, app.provider, services.clock, services.box).add({ name: 'Portaal', redirectUris: [REDIRECT_URI], firstParty: true });
     const account = await services.accounts.create({ username: 'dubbel', email: 'dubbel@example.nl' });
     await services.passwords.set(account, TEST_PASSWORD);
     await services.store.close();

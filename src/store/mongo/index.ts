@@ -59,6 +59,9 @@ export async function openMongoStore(url: string, options: MongoStoreOptions = {
         ]);
         return results.reduce((total, result) => total + result.deletedCount, 0);
       },
+      async compact() {
+        // Space is the server's business (WiredTiger reuses it; `compact` is an operator command).
+      },
       async close() {
         await connection.close();
       },

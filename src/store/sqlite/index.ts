@@ -97,6 +97,14 @@ function createStore(db: Database.Database, file: string): SqliteStore {
     removeExpired(now) {
       return writes.run(() => expired.reduce((total, statement) => total + statement.run(now).changes, 0));
     },
+    async compact() {
+      await writes.idle();
+      // Synchronous from here: no queued write can start in between. VACUUM rewrites the file
+      // without free pages (and turns on incremental auto-vacuum for a file that had none).
+      db.pragma('auto_vacuum = INCREMENTAL');
+      db.exec('VACUUM');
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    },
     async close() {
       await writes.idle();
       await checkpointer?.stop();

@@ -1,0 +1,46 @@
+// How oidc-provider's models are kept at rest. Access tokens, refresh tokens and codes are opaque
+// random strings that *are* their ids; a session's id is its cookie value. Stored as they are, a
+// copy of the database would be a bag of live credentials. So:
+//   - ids, and the members the store looks records up by (grantId, uid, userCode), are stored as
+//     HMAC-SHA256 under a key derived from SECRETS_KEY (HKDF): oidc-provider always asks by the
+//     plain value, which we hash on the way in, and a hash cannot be presented as a token;
+//   - the payload, which repeats the id (`jti`; an Interaction names its session's cookie), is
+//     sealed whole (AES-256-GCM, bound to the model's name).
+import { createHmac, hkdfSync } from 'node:crypto';
+import type { SecretBox } from '../accounts/secret-box.ts';
+
+const INDEXED = ['grantId', 'uid', 'userCode'] as const;
+
+export class ModelSecrets {
+  private readonly idKey: Buffer;
+
+  constructor(secretsKey: Buffer, private readonly box: SecretBox) {
+    this.idKey = Buffer.from(hkdfSync('sha256', secretsKey, 'poortwachter', 'oidc-model-id', 32));
+  }
+
+  /** The stored form of an id (or of a grantId, uid or userCode): equal inputs, equal keys. */
+  key(value: string): string {
+    return createHmac('sha256', this.idKey).update(value).digest('base64url');
+  }
+
+  /** What the store keeps for a payload: the sealed payload plus the hashed members it indexes. */
+  seal(model: string, payload: Record<string, unknown>): Record<string, unknown> {
+    const stored: Record<string, unknown> = { sealed: this.box.seal(JSON.stringify(payload), `oidc:${model}`) };
+    for (const member of INDEXED) {
+      const value = payload[member];
+      if (typeof value === 'string') stored[member] = this.key(value);
+    }
+    return stored;
+  }
+
+  /** The payload oidc-provider stored; undefined for a record this version did not write. */
+  open(model: string, stored: Record<string, unknown>): Record<string, unknown> | undefined {
+    if (typeof stored.sealed !== 'string') return undefined;
+    return JSON.parse(this.box.open(stored.sealed, `oidc:${model}`)) as Record<string, unknown>;
+  }
+
+  /** Whether a stored payload is still in the clear (written before sealing existed). */
+  static inTheClear(stored: Record<string, unknown>): boolean {
+    return typeof stored.sealed !== 'string';
+  }
+}
