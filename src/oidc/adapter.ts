@@ -84,7 +84,7 @@ class ModelAdapter implements Adapter {
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const now = this.clock.now();
-    const expiresAt = expiresIn ? now + expiresIn * 1000 : null;
+    const expiresAt = await this.withinGrant(payload, expiresIn ? now + expiresIn * 1000 : null, now);
     const stored = this.secrets.seal(this.model, payload as Record<string, unknown>);
     const key = this.secrets.key(id);
     const ctx = this.model === 'RefreshToken' ? Provider.ctx : undefined;
@@ -123,6 +123,17 @@ class ModelAdapter implements Adapter {
   }
   revokeByGrantId(grantId: string): Promise<void> {
     return this.store.oidc.revokeByGrantId(this.secrets.key(grantId));
+  }
+
+  /**
+   * A refresh token is kept no longer than its grant: once the grant is gone the token can never
+   * work again (not even as evidence of a replay), so its row would only take space.
+   */
+  private async withinGrant(payload: AdapterPayload, expiresAt: number | null, now: number): Promise<number | null> {
+    if (this.model !== 'RefreshToken' || typeof payload.grantId !== 'string') return expiresAt;
+    const grantEnds = (await this.store.oidc.find('Grant', this.secrets.key(payload.grantId), now))?.expiresAt ?? null;
+    if (grantEnds === null) return expiresAt;
+    return expiresAt === null ? grantEnds : Math.min(expiresAt, grantEnds);
   }
 
   private toPayload(record: OidcRecord | undefined): AdapterPayload | undefined {

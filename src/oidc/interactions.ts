@@ -5,6 +5,7 @@ import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { policyFromMetadata, type PortalPolicy } from './client-policy.ts';
 import { requestedAcrValues } from './requested-acr.ts';
+import { renewGrant, type Lifetimes } from './lifetimes.ts';
 
 export interface InteractionView {
   uid: string;
@@ -40,7 +41,10 @@ export interface LoginResult {
 }
 
 export class Interactions {
-  constructor(private readonly provider: Provider) {}
+  constructor(
+    private readonly provider: Provider,
+    private readonly lifetimes: Lifetimes,
+  ) {}
 
   /** The portal of a client id, for pages that outlive their interaction. */
   async portal(clientId: string): Promise<PortalPolicy | undefined> {
@@ -95,6 +99,8 @@ export class Interactions {
     if (!grant) throw new InteractionNotFound();
     if (Array.isArray(details.missingOIDCScope)) grant.addOIDCScope(details.missingOIDCScope.join(' '));
     if (Array.isArray(details.missingOIDCClaims)) grant.addOIDCClaims(details.missingOIDCClaims.map(String));
+    // Consenting to offline_access on an existing grant gives it the longer lifetime.
+    renewGrant(grant, this.lifetimes);
     const grantId = await grant.save();
     return this.provider.interactionResult(ctx.req, ctx.res, { consent: interaction.grantId ? {} : { grantId } }, { mergeWithLastSubmission: true });
   }

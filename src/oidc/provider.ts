@@ -8,6 +8,7 @@ import type { Clock } from '../clock.ts';
 import type { SecretBox } from '../accounts/secret-box.ts';
 import type { ModelSecrets } from './model-secrets.ts';
 import { adapterFactory } from './adapter.ts';
+import { grantLifetime, refreshTokenLifetime, renewGrant, type Lifetimes } from './lifetimes.ts';
 import { ACR_VALUES, acrRank, requiredAcr } from './assurance.ts';
 import { POLICY_PROPERTIES, validatePolicyProperty, policyFromMetadata, sessionMeetsMfaPolicy } from './client-policy.ts';
 import { findAccountClaims } from './claims.ts';
@@ -93,6 +94,7 @@ function acrPolicy() {
 
 export function createProvider(options: ProviderOptions): Provider {
   const { store, accounts, pages } = options;
+  const lifetimes: Lifetimes = { session: options.ttl.session, refreshToken: options.ttl.refreshToken };
   const configuration: Configuration = {
     adapter: adapterFactory(store, options.clock, options.box, options.modelSecrets),
     jwks: options.jwks as Configuration['jwks'],
@@ -143,7 +145,8 @@ export function createProvider(options: ProviderOptions): Provider {
         postLogoutSuccessSource: (ctx) => pages.loggedOut(ctx),
       },
     },
-    // Portals with the refresh_token grant get refresh tokens without the offline_access dance.
+    // Portals with the refresh_token grant get refresh tokens without the offline_access dance;
+    // without offline_access they end with the session (lifetimes.ts).
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     // Every refresh rotates; reusing a rotated token revokes the whole grant (oidc-provider).
     rotateRefreshToken: true,
@@ -154,7 +157,11 @@ export function createProvider(options: ProviderOptions): Provider {
       const grantId = oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
       if (grantId) {
         const grant = await oidc.provider.Grant.find(grantId);
-        if (grant) return grant;
+        if (grant) {
+          // Signing in again at this portal keeps its grant going (see lifetimes.ts).
+          if (renewGrant(grant, lifetimes)) await grant.save();
+          return grant;
+        }
       }
       // First-party portals are ours to trust: grant what they ask for without a consent screen.
       if (policyFromMetadata(client.metadata()).firstParty && session.accountId) {
@@ -179,8 +186,8 @@ export function createProvider(options: ProviderOptions): Provider {
       IdToken: ID_TOKEN_TTL_SECONDS,
       Interaction: options.ttl.interaction,
       Session: options.ttl.session,
-      Grant: options.ttl.refreshToken,
-      RefreshToken: options.ttl.refreshToken,
+      Grant: (_ctx, grant) => grantLifetime(grant, lifetimes),
+      RefreshToken: (_ctx, token) => refreshTokenLifetime(token, lifetimes),
     },
     renderError: (ctx, out) => pages.error(ctx, out),
     // oidc-provider refuses outgoing requests to special-use addresses (SSRF protection). The

@@ -64,7 +64,7 @@ export async function createApp(services: Services): Promise<App> {
   // for router matching or a file-system stat on every request.
   const statics = serve(PUBLIC_DIR, { maxage: 3600_000, index: false });
   provider.use(under('/static/', statics));
-  const engine = new LoginFlowEngine(services, new Interactions(provider));
+  const engine = new LoginFlowEngine(services, new Interactions(provider, { session: config.ttl.session, refreshToken: config.ttl.refreshToken }));
   const login = loginRoutes(engine);
   provider.use(under('/interaction/', login.routes()));
   provider.use(under('/interaction/', login.allowedMethods()));
