@@ -43,6 +43,7 @@ const envSchema = z.object({
   CODE_TTL_SECONDS: secondsOrDefault(600),
   REMEMBER_DEVICE_MAX_SECONDS: secondsOrDefault(7 * 24 * 3600),
   DEV_OUTBOX: boolean.optional(),
+  AUDIT_RETENTION_DAYS: z.union([z.literal('keep'), z.coerce.number().int().min(1)]).default('keep'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -74,6 +75,8 @@ export interface Config {
     rememberDeviceMax: number;
   };
   devOutbox: boolean;
+  /** Days audit events are kept; null keeps them (the default, see README: NEN 7513). */
+  auditRetentionDays: number | null;
 }
 
 export class ConfigError extends Error {
@@ -160,5 +163,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       rememberDeviceMax: e.REMEMBER_DEVICE_MAX_SECONDS,
     },
     devOutbox,
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS === 'keep' ? null : e.AUDIT_RETENTION_DAYS,
   };
 }

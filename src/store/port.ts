@@ -203,6 +203,13 @@ export interface AuditEvent {
 export interface AuditStore {
   append(event: AuditEvent): Promise<void>;
   list(filter?: { accountId?: string; type?: string; limit?: number }): Promise<AuditEvent[]>;
+  /**
+   * Oldest first, for an export: events before `until` (all when absent) that come after the
+   * event `after` (the last one of the previous page) in (at, id) order.
+   */
+  listOldestFirst(page: { until?: number; after?: { at: number; id: string }; limit: number }): Promise<AuditEvent[]>;
+  /** Deletes the events before `at` (the retention limit); returns how many. */
+  removeBefore(at: number): Promise<number>;
 }
 
 /** A registered relying party: oidc-provider client metadata plus our own properties. */

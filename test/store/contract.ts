@@ -793,6 +793,29 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(ats).toEqual([...ats].sort((x, y) => y - x));
       });
 
+      it('pages oldest first by (at, id) up to a limit, for an export', async () => {
+        const at = T0 - 1000 * HOUR;
+        const ids = ['b', 'a', 'c', 'd'];
+        for (const [n, id] of ids.entries()) {
+          await store.audit.append({ id: `${p}-x-${id}`, at: at + (n < 2 ? 0 : n) * SECOND, type: `${p}.export`, accountId: null, clientId: null, ip: null, detail: {} });
+        }
+        const mine = (events: { id: string }[]) => events.map((e) => e.id).filter((id) => id.startsWith(`${p}-x-`));
+        const until = at + 3 * SECOND;
+        const first = await store.audit.listOldestFirst({ until, limit: 1000 });
+        expect(mine(first)).toEqual([`${p}-x-a`, `${p}-x-b`, `${p}-x-c`]);
+        const a = first.find((e) => e.id === `${p}-x-a`)!;
+        expect(mine(await store.audit.listOldestFirst({ until, after: { at: a.at, id: a.id }, limit: 1000 }))).toEqual([`${p}-x-b`, `${p}-x-c`]);
+      });
+
+      it('removeBefore deletes exactly the events before the limit', async () => {
+        const at = T0 - 2000 * HOUR;
+        for (const n of [0, 1, 2]) {
+          await store.audit.append({ id: `${p}-old-${n}`, at: at + n * SECOND, type: `${p}.old`, accountId: null, clientId: null, ip: null, detail: {} });
+        }
+        expect(await store.audit.removeBefore(at + 2 * SECOND)).toBeGreaterThanOrEqual(2);
+        expect((await store.audit.list({ type: `${p}.old` })).map((e) => e.id)).toEqual([`${p}-old-2`]);
+      });
+
       it('orders events of the same millisecond newest first', async () => {
         const accountId = `${p}-acc`;
         for (const n of [1, 2, 3]) {

@@ -165,4 +165,53 @@ describe('sqlite durability and group commit', () => {
       await store.close();
     }
   });
+
+  it('gives the space of expired rows back to the file system', async () => {
+    const file = path.join(dir, 'reclaimed.sqlite');
+    const store = openSqliteStore(file);
+    const pages = () => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return { total: Number(db.pragma('page_count', { simple: true })), free: Number(db.pragma('freelist_count', { simple: true })) };
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      const state = { padding: 'x'.repeat(2000) };
+      await Promise.all(Array.from({ length: 1500 }, (_, i) => store.flows.put({
+        id: `flow-${i}`, kind: 'login', interactionUid: null, accountId: null, clientId: null, state, csrf: 'c', createdAt: 0, expiresAt: 1000,
+      })));
+      const full = pages().total;
+      expect(await store.removeExpired(2000)).toBe(1500);
+      const after = pages();
+      expect(after.free).toBeLessThan(50);
+      expect(after.total).toBeLessThan(full / 4);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('compact() turns on incremental auto-vacuum in a file created without it', async () => {
+    const file = path.join(dir, 'legacy-vacuum.sqlite');
+    const legacy = new Database(file);
+    legacy.exec('CREATE TABLE early (x)');
+    legacy.close();
+    const store = openSqliteStore(file);
+    const mode = () => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.pragma('auto_vacuum', { simple: true });
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      expect(mode()).toBe(0);
+      await store.compact();
+      expect(mode()).toBe(2);
+    } finally {
+      await store.close();
+    }
+  });
 });

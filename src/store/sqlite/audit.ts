@@ -41,6 +41,12 @@ export function createAuditStore(db: Database.Database): Synchronous<AuditStore>
   const listByAccountAndType = db.prepare<{ accountId: string; type: string; limit: number }, Row>(
     `SELECT ${COLUMNS} FROM audit_events WHERE account_id = @accountId AND type = @type ${newestFirst}`);
 
+  const oldestFirst = db.prepare<{ until: number; afterAt: number; afterId: string; limit: number }, Row>(`
+    SELECT ${COLUMNS} FROM audit_events
+    WHERE at < @until AND (at > @afterAt OR (at = @afterAt AND id > @afterId))
+    ORDER BY at, id LIMIT @limit`);
+  const removeBefore = db.prepare<[number]>('DELETE FROM audit_events WHERE at < ?');
+
   return {
     append(event) {
       append.run({
@@ -62,6 +68,17 @@ export function createAuditStore(db: Database.Database): Synchronous<AuditStore>
       else if (type !== undefined) rows = listByType.all({ type, limit });
       else rows = listAll.all({ limit });
       return rows.map(toEvent);
+    },
+    listOldestFirst(page) {
+      return oldestFirst.all({
+        until: page.until ?? Number.MAX_SAFE_INTEGER,
+        afterAt: page.after?.at ?? Number.MIN_SAFE_INTEGER,
+        afterId: page.after?.id ?? '',
+        limit: Math.max(0, Math.floor(page.limit)),
+      }).map(toEvent);
+    },
+    removeBefore(at) {
+      return removeBefore.run(at).changes;
     },
   };
 }

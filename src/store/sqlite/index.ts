@@ -41,6 +41,8 @@ export interface SqliteOptions {
 }
 
 const BUSY_TIMEOUT_MS = 5000;
+/** Pages (4 KiB) returned to the file system per sweep, i.e. per minute: up to 8 MiB. */
+const RECLAIM_PAGES = 2048;
 
 function isInMemory(file: string): boolean {
   return file === '' || file === ':memory:';
@@ -52,6 +54,9 @@ export function openSqliteStore(file: string, options: SqliteOptions = {}): Sqli
   try {
     // WAL lets readers proceed while one writer commits, and survives a crash without a rollback
     // journal.
+    // Free pages go back to the file system bit by bit (removeExpired), instead of the file only
+    // ever growing. Takes effect on a new file; compact() converts an existing one.
+    db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -87,7 +92,7 @@ function createStore(db: Database.Database, file: string): SqliteStore {
     codes: queued(createOneTimeCodeStore(db), writes, ['replace', 'recordAttempt', 'consume', 'removeByAccount']),
     throttles: queued(createThrottleStore(db), writes, ['hit', 'reset']),
     devices: queued(createDeviceStore(db), writes, ['put', 'remove', 'removeByAccount']),
-    audit: queued(createAuditStore(db), writes, ['append']),
+    audit: queued(createAuditStore(db), writes, ['append', 'removeBefore']),
     clients: queued(createClientStore(db), writes, ['put', 'putIfAbsent', 'remove']),
     settings: queued(createSettingStore(db), writes, ['put', 'putIfAbsent', 'compareAndSet']),
     synchronous() {
@@ -95,7 +100,12 @@ function createStore(db: Database.Database, file: string): SqliteStore {
       return (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[Number(level)] ?? 'OFF';
     },
     removeExpired(now) {
-      return writes.run(() => expired.reduce((total, statement) => total + statement.run(now).changes, 0));
+      return writes.run(() => {
+        const removed = expired.reduce((total, statement) => total + statement.run(now).changes, 0);
+        // Give up to RECLAIM_PAGES free pages back per sweep: bounded work, steady shrinking.
+        db.pragma(`incremental_vacuum(${RECLAIM_PAGES})`);
+        return removed;
+      });
     },
     async compact() {
       await writes.idle();
