@@ -23,8 +23,16 @@ export interface MigrationReport {
   clients: number;
 }
 
+interface Marker {
+  version: number;
+  /** False when the compaction after sealing failed (the database was busy): the next start tries again. */
+  compacted: boolean;
+  at: string;
+}
+
 export async function migrateSecretsAtRest(store: Store, box: SecretBox, secrets: ModelSecrets, now: number, logger?: Logger): Promise<MigrationReport | undefined> {
-  if ((await store.settings.get<{ version: number }>(MARKER))?.version === VERSION) return undefined;
+  const marker = await store.settings.get<Marker>(MARKER);
+  if (marker?.version === VERSION && marker.compacted !== false) return undefined;
 
   const keys = await keysInTheClear(store);
   await loadSigningKeys(store, box, now);
@@ -40,11 +48,19 @@ export async function migrateSecretsAtRest(store: Store, box: SecretBox, secrets
     clients += 1;
   }
 
-  await store.settings.putIfAbsent(MARKER, { version: VERSION, at: new Date(now).toISOString() });
   const report = { keys, models, clients };
-  if (keys || models || clients) {
-    await store.compact();
+  let compacted = true;
+  if (keys || models || clients || marker?.compacted === false) {
     logger?.info(report, 'sealed the secrets an earlier version stored in the clear');
+    try {
+      await store.compact();
+    } catch (error) {
+      // Another process kept the database busy. The values are sealed, but their plain remains
+      // stay in free pages until compacted: the next start tries again.
+      compacted = false;
+      logger?.warn({ err: (error as Error).message }, 'could not compact the database after sealing its secrets: run `poortwachter db vacuum`');
+    }
   }
+  await store.settings.put(MARKER, { version: VERSION, compacted, at: new Date(now).toISOString() } satisfies Marker);
   return report;
 }

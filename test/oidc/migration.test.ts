@@ -10,6 +10,11 @@ import { startTestServer, type TestServer } from '../support/server.ts';
 import { UserAgent } from '../support/user-agent.ts';
 import { relyingParty, REDIRECT_URI, type RelyingParty } from '../support/relying-party.ts';
 import { leaked, storeBytes } from '../support/store-files.ts';
+import { openSqliteStore } from '../../src/store/sqlite/index.ts';
+import { SecretBox } from '../../src/accounts/secret-box.ts';
+import { ModelSecrets } from '../../src/oidc/model-secrets.ts';
+import { migrateSecretsAtRest } from '../../src/oidc/secrets-at-rest.ts';
+import type { Store } from '../../src/store/port.ts';
 
 const FIXTURE = new URL('../fixtures/legacy-8013adc/', import.meta.url);
 
@@ -82,5 +87,30 @@ describe('upgrading a database with secrets in the clear', () => {
     await expect(oidc.refreshTokenGrant(rp.config, legacy.consumed_refresh_token)).rejects.toMatchObject({ error: 'invalid_grant' });
     // Reuse detection revoked the grant, with the token just issued.
     await expect(oidc.refreshTokenGrant(rp.config, refreshed.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+  });
+});
+
+describe('the secrets-at-rest migration when the database is busy', () => {
+  it('tries the compaction again at the next start when it failed', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'poortwachter-busy-'));
+    const store = openSqliteStore(path.join(dir, 'poortwachter.sqlite'));
+    const box = new SecretBox(Buffer.alloc(32, 3));
+    const secrets = new ModelSecrets(Buffer.alloc(32, 3), box);
+    try {
+      await store.clients.put({ clientId: 'old', metadata: { client_id: 'old', client_secret: 'plain-secret-from-before' }, createdAt: 1, updatedAt: 1 });
+      let compactions = 0;
+      const busy: Store = { ...store, compact: () => Promise.reject(new Error('database is locked')) };
+      const counting: Store = { ...store, compact: () => { compactions += 1; return store.compact(); } };
+
+      expect(await migrateSecretsAtRest(busy, box, secrets, Date.now())).toMatchObject({ clients: 1 });
+      expect((await store.clients.find('old'))?.metadata.client_secret).not.toBe('plain-secret-from-before');
+      await migrateSecretsAtRest(counting, box, secrets, Date.now());
+      expect(compactions).toBe(1);
+      expect(await migrateSecretsAtRest(counting, box, secrets, Date.now())).toBeUndefined();
+      expect(compactions).toBe(1);
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
