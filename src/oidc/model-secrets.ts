@@ -6,16 +6,17 @@
 //     plain value, which we hash on the way in, and a hash cannot be presented as a token;
 //   - the payload, which repeats the id (`jti`; an Interaction names its session's cookie), is
 //     sealed whole (AES-256-GCM, bound to the model's name).
-import { createHmac, hkdfSync } from 'node:crypto';
+import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import type { SecretBox } from '../accounts/secret-box.ts';
 
 const INDEXED = ['grantId', 'uid', 'userCode'] as const;
 
 export class ModelSecrets {
-  private readonly idKey: Buffer;
+  /** A KeyObject, not a Buffer: Node would convert a Buffer key on every HMAC (slow). */
+  private readonly idKey: KeyObject;
 
   constructor(secretsKey: Buffer, private readonly box: SecretBox) {
-    this.idKey = Buffer.from(hkdfSync('sha256', secretsKey, 'poortwachter', 'oidc-model-id', 32));
+    this.idKey = createSecretKey(Buffer.from(hkdfSync('sha256', secretsKey, 'poortwachter', 'oidc-model-id', 32)));
   }
 
   /** The stored form of an id (or of a grantId, uid or userCode): equal inputs, equal keys. */

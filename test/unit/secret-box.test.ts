@@ -16,12 +16,25 @@ function sealV1(plaintext: string, k: Buffer): string {
 describe('SecretBox', () => {
   const box = new SecretBox(key);
 
-  it('seals with the key id and a fresh nonce, and opens again', () => {
+  it('seals with the key id and a fresh IV, and opens again', () => {
     const sealed = box.seal('+31612345616');
     expect(sealed.split('.')[0]).toBe('v2');
     expect(sealed.split('.')[1]).toBe(keyIdOf(key));
     expect(sealed).not.toContain('31612345616');
     expect(box.seal('+31612345616')).not.toBe(sealed);
+    expect(box.open(sealed)).toBe('+31612345616');
+  });
+
+  it('never repeats an IV within a box, nor shares the prefix of another box', () => {
+    const ivs = Array.from({ length: 1000 }, () => Buffer.from(box.seal('x').split('.')[2]!, 'base64url'));
+    expect(new Set(ivs.map((iv) => iv.toString('hex'))).size).toBe(1000);
+    expect(ivs.every((iv) => iv.length === 12 && iv.subarray(0, 8).equals(ivs[0]!.subarray(0, 8)))).toBe(true);
+    const other = Buffer.from(new SecretBox(key).seal('x').split('.')[2]!, 'base64url');
+    expect(other.subarray(0, 8).equals(ivs[0]!.subarray(0, 8))).toBe(false);
+  });
+
+  it('opens what it sealed', () => {
+    const sealed = box.seal('+31612345616');
     expect(box.open(sealed)).toBe('+31612345616');
     expect(SecretBox.isSealed(sealed)).toBe(true);
     expect(SecretBox.isSealed('plain-client-secret_abc')).toBe(false);
@@ -49,9 +62,9 @@ describe('SecretBox', () => {
   });
 
   it('refuses a tampered value', () => {
-    const [version, kid, nonce, body, tag] = box.seal('secret').split('.');
+    const [version, kid, iv, body, tag] = box.seal('secret').split('.');
     const flipped = Buffer.from(body!, 'base64url');
     flipped[0]! ^= 1;
-    expect(() => box.open([version, kid, nonce, flipped.toString('base64url'), tag].join('.'))).toThrow();
+    expect(() => box.open([version, kid, iv, flipped.toString('base64url'), tag].join('.'))).toThrow();
   });
 });
