@@ -25,6 +25,8 @@ try {
     REFRESH_TOKEN_TTL_SECONDS: String(TTL.refreshToken),
     SESSION_TTL_SECONDS: String(TTL.session),
     FLOW_TTL_SECONDS: String(TTL.interaction),
+    // Passed through so the cost of durable commits can be measured (FULL, the default, vs NORMAL).
+    SQLITE_SYNCHRONOUS: process.env.SQLITE_SYNCHRONOUS,
   });
   const services = await buildServices(config);
   const running = await startServer(services, { port: 0, host: '127.0.0.1', issuerFromAddress: true });

@@ -17,6 +17,7 @@ import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomByte
 const VERSION = 'v2';
 const LEGACY_VERSION = 'v1';
 const IV_BYTES = 12;
+const TAG_BYTES = 16;
 const PREFIX_BYTES = 8;
 const COUNTER_LIMIT = 0xffffffff;
 
@@ -25,6 +26,18 @@ export class UnreadableSecretError extends Error {
     super(`unreadable sealed secret: ${reason}`);
     this.name = 'UnreadableSecretError';
   }
+}
+
+const aadCache = new Map<string, Buffer>();
+
+/** The context as additional authenticated data; the few contexts in use are converted once. */
+function aad(context: string): Buffer {
+  let bytes = aadCache.get(context);
+  if (!bytes) {
+    bytes = Buffer.from(context, 'utf8');
+    if (aadCache.size < 256) aadCache.set(context, bytes);
+  }
+  return bytes;
 }
 
 /** A short public name for a key: lets a sealed value say which key opens it, revealing nothing. */
@@ -52,10 +65,11 @@ export class SecretBox {
   /** `context` (e.g. the kind of record) is authenticated: a value sealed for one use does not open as another. */
   seal(plaintext: string, context = ''): string {
     const iv = this.nextIv();
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-    cipher.setAAD(Buffer.from(context, 'utf8'));
-    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [VERSION, this.keyId, iv.toString('base64url'), body.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv, { authTagLength: TAG_BYTES });
+    cipher.setAAD(aad(context));
+    // String in, string out: each Buffer less is measurable on the token endpoint.
+    const body = cipher.update(plaintext, 'utf8', 'base64url') + cipher.final('base64url');
+    return `${VERSION}.${this.keyId}.${iv.toString('base64url')}.${body}.${cipher.getAuthTag().toString('base64url')}`;
   }
 
   open(sealed: string, context = ''): string {
@@ -65,10 +79,10 @@ export class SecretBox {
     if (version !== VERSION || !keyId || !iv || body === undefined || !tag || parts.length !== 5) throw new UnreadableSecretError('not a sealed value');
     const key = this.keys.get(keyId);
     if (!key) throw new UnreadableSecretError(`sealed with another SECRETS_KEY (key id ${keyId})`);
-    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
-    decipher.setAAD(Buffer.from(context, 'utf8'));
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: TAG_BYTES });
+    decipher.setAAD(aad(context));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+    return decipher.update(body, 'base64url', 'utf8') + decipher.final('utf8');
   }
 
   /** Whether a string is something this box sealed (of any version), rather than plain text. */

@@ -10,6 +10,8 @@ import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:cryp
 import type { SecretBox } from '../accounts/secret-box.ts';
 
 const INDEXED = ['grantId', 'uid', 'userCode'] as const;
+/** Opened payloads kept per model (about 1 KiB each). */
+const OPENED_CACHE_SIZE = 1000;
 
 export class ModelSecrets {
   /** A KeyObject, not a Buffer: Node would convert a Buffer key on every HMAC (slow). */
@@ -19,9 +21,17 @@ export class ModelSecrets {
     this.idKey = createSecretKey(Buffer.from(hkdfSync('sha256', secretsKey, 'poortwachter', 'oidc-model-id', 32)));
   }
 
+  // oidc-provider looks a token up as AccessToken, ClientCredentials and RefreshToken in a row
+  // (introspection, revocation): the same value hashed three times. Remembering the last one halves
+  // the hashing there, and holds no more than the request itself does.
+  private last: { value: string; key: string } | undefined;
+
   /** The stored form of an id (or of a grantId, uid or userCode): equal inputs, equal keys. */
   key(value: string): string {
-    return createHmac('sha256', this.idKey).update(value).digest('base64url');
+    if (this.last?.value === value) return this.last.key;
+    const key = createHmac('sha256', this.idKey).update(value).digest('base64url');
+    this.last = { value, key };
+    return key;
   }
 
   /** What the store keeps for a payload: the sealed payload plus the hashed members it indexes. */
@@ -34,10 +44,27 @@ export class ModelSecrets {
     return stored;
   }
 
+  // Every token request reads its session and grant, the same records request after request. Their
+  // opened text is kept, keyed by the sealed text itself: a changed record is sealed anew (new IV),
+  // so an entry can never be stale. In memory only, like the models oidc-provider builds from it.
+  // One map per model, so a payload opens only as the model it was sealed for (its AAD).
+  private readonly opened = new Map<string, Map<string, string>>();
+
   /** The payload oidc-provider stored; undefined for a record this version did not write. */
   open(model: string, stored: Record<string, unknown>): Record<string, unknown> | undefined {
-    if (typeof stored.sealed !== 'string') return undefined;
-    return JSON.parse(this.box.open(stored.sealed, `oidc:${model}`)) as Record<string, unknown>;
+    const sealed = stored.sealed;
+    if (typeof sealed !== 'string') return undefined;
+    let cache = this.opened.get(model);
+    if (!cache) this.opened.set(model, (cache = new Map()));
+    let text = cache.get(sealed);
+    if (text === undefined) {
+      text = this.box.open(sealed, `oidc:${model}`);
+      // Oldest first out (a Map iterates in insertion order).
+      if (cache.size >= OPENED_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      cache.set(sealed, text);
+    }
+    // A fresh object each time: oidc-provider changes the models it builds from it.
+    return JSON.parse(text) as Record<string, unknown>;
   }
 
   /** Whether a stored payload is still in the clear (written before sealing existed). */

@@ -78,15 +78,18 @@ describe('sqlite durability and group commit', () => {
     phoneVerified: false, givenName: null, familyName: null, locale: 'nl', status: 'active', settings: {}, createdAt: 1, updatedAt: 1,
   });
 
-  it('commits with synchronous=FULL unless told otherwise', async () => {
+  it('is durable (FULL) unless told otherwise', async () => {
     const store = openSqliteStore(path.join(dir, 'durable.sqlite'));
     const relaxed = openSqliteStore(path.join(dir, 'relaxed.sqlite'), { synchronous: 'NORMAL' });
+    const extra = openSqliteStore(path.join(dir, 'extra.sqlite'), { synchronous: 'EXTRA' });
     try {
-      expect(store.synchronous()).toBe('FULL');
-      expect(relaxed.synchronous()).toBe('NORMAL');
+      expect(store.durability()).toBe('FULL');
+      expect(relaxed.durability()).toBe('NORMAL');
+      expect(extra.durability()).toBe('EXTRA');
     } finally {
       await store.close();
       await relaxed.close();
+      await extra.close();
     }
   });
 

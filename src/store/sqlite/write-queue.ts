@@ -1,13 +1,15 @@
-// Group commit for the embedded store. With synchronous=FULL every COMMIT waits for an fsync of the
-// WAL, so a write is acknowledged only once it survives a power cut. Paying that fsync per write
-// would halve the token endpoint's throughput; instead, writes that arrive while the event loop is
-// busy (including during the previous commit, which blocks it) are queued and run together in one
-// transaction at the next setImmediate. Each write runs in its own savepoint, so one failing write
-// does not undo the others, and every caller's promise settles only after the COMMIT returned.
+// Group commit for the embedded store. Writes that arrive while the event loop is busy are queued
+// and run together in one transaction at the next setImmediate. Each write runs in its own
+// savepoint, so one failing write does not undo the others, and every caller's promise settles
+// only after its batch is committed and, with a syncer, durable (wal-syncer.ts: the fsync runs on
+// another thread while this one goes on with the next requests and the next batch). So nothing is
+// acknowledged that a power cut could take back, and one fsync is shared by every write of a batch.
 //
-// better-sqlite3 is synchronous, so the batch runs without interruption: no read on this
-// connection ever sees a half-done batch, and reads need not wait for the queue.
+// better-sqlite3 is synchronous, so a batch runs without interruption: no read on this connection
+// ever sees half of one, and reads need not wait for the queue. (A read may see a committed write a
+// few milliseconds before that write is acknowledged as durable.)
 import type Database from 'better-sqlite3';
+import type { Syncer } from './wal-syncer.ts';
 
 interface Job {
   operation: () => unknown;
@@ -21,6 +23,7 @@ const MAX_BATCH = 256;
 export class WriteQueue {
   private pending: Job[] = [];
   private scheduled = false;
+  private syncing = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly begin: Database.Statement;
   private readonly commit: Database.Statement;
@@ -31,7 +34,10 @@ export class WriteQueue {
   /** Committed batches; tests read it to see that concurrent writes share a commit. */
   commits = 0;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly syncer?: Syncer,
+  ) {
     // IMMEDIATE takes the write lock up front: a batch never fails half-way on another process's lock.
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commit = db.prepare('COMMIT');
@@ -49,10 +55,18 @@ export class WriteQueue {
     });
   }
 
-  /** Resolves once every queued write has been committed or failed. */
+  /** Resolves once every queued write has been committed (and synced) or failed. */
   idle(): Promise<void> {
-    if (!this.scheduled && this.pending.length === 0) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return !this.scheduled && this.pending.length === 0 && this.syncing === 0;
+  }
+
+  private wakeIdleWaiters(): void {
+    if (this.isIdle()) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
   private schedule(): void {
@@ -66,7 +80,7 @@ export class WriteQueue {
     const batch = this.pending.splice(0, MAX_BATCH);
     if (batch.length) this.runBatch(batch);
     if (this.pending.length) this.schedule();
-    else for (const wake of this.idleWaiters.splice(0)) wake();
+    else this.wakeIdleWaiters();
   }
 
   private runBatch(batch: Job[]): void {
@@ -115,7 +129,24 @@ export class WriteQueue {
       for (const job of batch) job.reject(error);
       return;
     }
-    for (const d of done) d.job.resolve(d.value);
-    for (const f of failed) f.job.reject(f.error);
+    if (!this.syncer) {
+      for (const d of done) d.job.resolve(d.value);
+      for (const f of failed) f.job.reject(f.error);
+      return;
+    }
+    this.syncing += 1;
+    this.syncer.sync().then(
+      () => {
+        for (const d of done) d.job.resolve(d.value);
+      },
+      (error: unknown) => {
+        // Committed but perhaps not on disk: not acknowledged as saved.
+        for (const d of done) d.job.reject(error);
+      },
+    ).finally(() => {
+      for (const f of failed) f.job.reject(f.error);
+      this.syncing -= 1;
+      this.wakeIdleWaiters();
+    });
   }
 }
