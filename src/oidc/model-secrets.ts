@@ -10,6 +10,8 @@ import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:cryp
 import type { SecretBox } from '../accounts/secret-box.ts';
 
 const INDEXED = ['grantId', 'uid', 'userCode'] as const;
+/** Ids whose keys are remembered. */
+const RECENT_KEYS = 512;
 /** Opened payloads kept per model (about 1 KiB each). */
 const OPENED_CACHE_SIZE = 1000;
 
@@ -21,16 +23,18 @@ export class ModelSecrets {
     this.idKey = createSecretKey(Buffer.from(hkdfSync('sha256', secretsKey, 'poortwachter', 'oidc-model-id', 32)));
   }
 
-  // oidc-provider looks a token up as AccessToken, ClientCredentials and RefreshToken in a row
-  // (introspection, revocation): the same value hashed three times. Remembering the last one halves
-  // the hashing there, and holds no more than the request itself does.
-  private last: { value: string; key: string } | undefined;
+  // A refresh hashes its grant's id four times and its session's uid twice; introspection looks a
+  // token up as AccessToken, ClientCredentials and RefreshToken in a row. The most recent keys are
+  // remembered (in memory, where oidc-provider holds these values anyway).
+  private readonly recentKeys = new Map<string, string>();
 
   /** The stored form of an id (or of a grantId, uid or userCode): equal inputs, equal keys. */
   key(value: string): string {
-    if (this.last?.value === value) return this.last.key;
+    const known = this.recentKeys.get(value);
+    if (known !== undefined) return known;
     const key = createHmac('sha256', this.idKey).update(value).digest('base64url');
-    this.last = { value, key };
+    if (this.recentKeys.size >= RECENT_KEYS) this.recentKeys.delete(this.recentKeys.keys().next().value!);
+    this.recentKeys.set(value, key);
     return key;
   }
 

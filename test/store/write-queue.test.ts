@@ -75,4 +75,18 @@ describe('write queue with a syncer', () => {
       db.close();
     }
   });
+
+  it('the real syncer settles many overlapping syncs, each by an fsync that started after it', async () => {
+    const file = path.join(dir, 'overlapping.sqlite');
+    const db = database('overlapping.sqlite');
+    db.prepare('INSERT INTO t VALUES (?)').run('wal exists now');
+    const syncer = new WalSyncer(file, dir);
+    try {
+      await Promise.all(Array.from({ length: 200 }, () => syncer.sync()));
+      for (let i = 0; i < 20; i += 1) await syncer.sync();
+    } finally {
+      await syncer.stop();
+      db.close();
+    }
+  });
 });
