@@ -81,6 +81,9 @@ export class WalSyncer implements Syncer {
       // The worker reads the request before it fsyncs: a sync that completes this number or a
       // later one started after this call, so it covers every commit made before it.
       this.requested += 1;
+      // A pending Atomics.waitAsync does not keep Node alive: the worker's handle does, while
+      // anyone waits (a CLI run would otherwise exit in the middle of its first write).
+      if (this.waiters.length === 0) this.worker.ref();
       this.waiters.push({ sequence: this.requested, resolve, reject });
       Atomics.store(this.state, REQUESTED, this.requested);
       Atomics.notify(this.state, REQUESTED);
@@ -120,5 +123,6 @@ export class WalSyncer implements Syncer {
       else w.resolve();
     }
     this.waiters = still;
+    if (still.length === 0) this.worker.unref();
   }
 }
