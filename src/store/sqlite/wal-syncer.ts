@@ -10,28 +10,11 @@
 // A dedicated thread, not libuv's pool: argon2 password hashing occupies that pool during logins.
 import { Worker } from 'node:worker_threads';
 
-// Signalling through shared memory rather than messages: a postMessage each way cost about 60 µs
-// of the event loop's time per batch, as much as the rest of the batch's bookkeeping.
-const REQUESTED = 0;
-const COMPLETED = 1;
-/** The last failed fsync covered the requests FAILED_FROM..FAILED (later ones succeeded or not). */
-const FAILED = 2;
-const STOP = 3;
-const FAILED_FROM = 4;
-
 const SOURCE = `
-const { workerData } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
-const state = new Int32Array(workerData.shared);
 let fd;
-let done = 0;
-for (;;) {
-  if (Atomics.load(state, ${STOP}) === 1) break;
-  const requested = Atomics.load(state, ${REQUESTED});
-  if (requested === done) {
-    Atomics.wait(state, ${REQUESTED}, requested, 1000);
-    continue;
-  }
+parentPort.on('message', (id) => {
   try {
     if (fd === undefined) {
       fd = fs.openSync(workerData.wal, 'r');
@@ -40,16 +23,12 @@ for (;;) {
       try { fs.fsyncSync(dir); } finally { fs.closeSync(dir); }
     }
     fs.fsyncSync(fd);
-  } catch {
+    parentPort.postMessage({ id });
+  } catch (error) {
     if (fd !== undefined) { try { fs.closeSync(fd); } catch {} fd = undefined; }
-    Atomics.store(state, ${FAILED_FROM}, done + 1);
-    Atomics.store(state, ${FAILED}, requested);
+    parentPort.postMessage({ id, error: String(error && error.message || error) });
   }
-  done = requested;
-  Atomics.store(state, ${COMPLETED}, requested);
-  Atomics.notify(state, ${COMPLETED});
-}
-if (fd !== undefined) fs.closeSync(fd);
+});
 `;
 
 export interface Syncer {
@@ -59,70 +38,62 @@ export interface Syncer {
 }
 
 interface Waiter {
-  sequence: number;
   resolve: () => void;
   reject: (error: Error) => void;
 }
 
 export class WalSyncer implements Syncer {
   private readonly worker: Worker;
-  private readonly state = new Int32Array(new SharedArrayBuffer(5 * Int32Array.BYTES_PER_ELEMENT));
-  private requested = 0;
-  private waiters: Waiter[] = [];
-  private watching = false;
+  private inFlight: Waiter[] | undefined;
+  private next: Waiter[] = [];
+  private sequence = 0;
 
   constructor(databaseFile: string, dir: string) {
-    this.worker = new Worker(SOURCE, { eval: true, workerData: { wal: `${databaseFile}-wal`, dir, shared: this.state.buffer } });
+    this.worker = new Worker(SOURCE, { eval: true, workerData: { wal: `${databaseFile}-wal`, dir } });
     this.worker.unref();
+    this.worker.on('message', (message: { id: number; error?: string }) => this.settle(message.error));
+    this.worker.on('error', (error) => this.settle(error.message));
   }
 
   sync(): Promise<void> {
     return new Promise((resolve, reject) => {
-      // The worker reads the request before it fsyncs: a sync that completes this number or a
-      // later one started after this call, so it covers every commit made before it.
-      this.requested += 1;
-      // A pending Atomics.waitAsync does not keep Node alive: the worker's handle does, while
-      // anyone waits (a CLI run would otherwise exit in the middle of its first write).
-      if (this.waiters.length === 0) this.worker.ref();
-      this.waiters.push({ sequence: this.requested, resolve, reject });
-      Atomics.store(this.state, REQUESTED, this.requested);
-      Atomics.notify(this.state, REQUESTED);
-      this.watch();
+      // A sync already running may have started before the caller's commit: wait for the next one.
+      this.next.push({ resolve, reject });
+      if (!this.inFlight) this.start();
     });
   }
 
+  /**
+   * The worker is unref'd so an idle store never keeps Node alive, but while a write waits for its
+   * fsync it must: a CLI run would otherwise exit (code 13) in the middle of its first write.
+   */
+  private get waiting(): boolean {
+    return this.inFlight !== undefined || this.next.length > 0;
+  }
+
   async stop(): Promise<void> {
-    Atomics.store(this.state, STOP, 1);
-    Atomics.notify(this.state, REQUESTED);
     await this.worker.terminate();
-    for (const w of this.waiters.splice(0)) w.reject(new Error('the database is closed'));
+    for (const w of [...(this.inFlight ?? []), ...this.next]) w.reject(new Error('the database is closed'));
+    this.inFlight = undefined;
+    this.next = [];
   }
 
-  private watch(): void {
-    if (this.watching) return;
-    this.watching = true;
-    const completed = Atomics.load(this.state, COMPLETED);
-    const wait = Atomics.waitAsync(this.state, COMPLETED, completed);
-    const settle = () => {
-      this.watching = false;
-      this.settle();
-      if (this.waiters.length) this.watch();
-    };
-    if (wait.async) void wait.value.then(settle);
-    else queueMicrotask(settle);
+  private start(): void {
+    this.worker.ref();
+    this.inFlight = this.next;
+    this.next = [];
+    this.sequence += 1;
+    this.worker.postMessage(this.sequence);
   }
 
-  private settle(): void {
-    const completed = Atomics.load(this.state, COMPLETED);
-    const failedFrom = Atomics.load(this.state, FAILED_FROM);
-    const failed = Atomics.load(this.state, FAILED);
-    const still: Waiter[] = [];
-    for (const w of this.waiters) {
-      if (w.sequence > completed) still.push(w);
-      else if (failedFrom > 0 && w.sequence >= failedFrom && w.sequence <= failed) w.reject(new Error('could not make the write durable (fsync of the SQLite WAL failed)'));
-      else w.resolve();
+  private settle(error: string | undefined): void {
+    const waiters = this.inFlight ?? [];
+    this.inFlight = undefined;
+    for (const w of waiters) {
+      if (error === undefined) w.resolve();
+      else w.reject(new Error(`could not make the write durable (fsync of the SQLite WAL failed: ${error})`));
     }
-    this.waiters = still;
-    if (still.length === 0) this.worker.unref();
+    if (this.next.length) this.start();
+    else if (!this.waiting) this.worker.unref();
   }
 }
