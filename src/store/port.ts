@@ -258,6 +258,13 @@ export interface Store {
   /** Deletes expired rows of every kind; returns how many. Run periodically by main.ts. */
   removeExpired(now: number): Promise<number>;
   /**
+   * Runs `work` (one HTTP request) and settles once everything it wrote is durable. A write is
+   * durable when its promise settles anyway; inside `durably` the store may settle writes earlier
+   * and make them durable together at the end (SQLite: one fsync instead of one per write). So a
+   * response sent after `durably` never acknowledges what a power cut could take back.
+   */
+  durably<T>(work: () => Promise<T>): Promise<T>;
+  /**
    * Gives the space of deleted records back and overwrites their remains in the files (SQLite:
    * VACUUM, then truncating the write-ahead log; MongoDB: nothing, compaction is the server's).
    * Takes the database for itself while it runs: for migrations and `poortwachter db vacuum`.

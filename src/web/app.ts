@@ -56,6 +56,8 @@ export async function createApp(services: Services): Promise<App> {
   // appended count, or the per-IP limits and the audit trail would believe any claimed address.
   provider.maxIpsCount = config.trustProxyHops;
 
+  // First of all: the response goes out only once everything the request wrote is durable.
+  provider.use((_ctx, next) => store.durably(next));
   provider.use(securityHeaders({ https }));
   provider.use(language());
   provider.use(errorPages(services.logger));

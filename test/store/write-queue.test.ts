@@ -90,3 +90,47 @@ describe('write queue with a syncer', () => {
     }
   });
 });
+
+describe('write queue: a request made durable once, at its end', () => {
+  it('settles writes inside durably at COMMIT, and durably itself only after one sync', async () => {
+    const db = database('durably.sqlite');
+    const syncer = new ManualSyncer();
+    const queue = new WriteQueue(db, syncer);
+    const insert = db.prepare<[string]>('INSERT INTO t VALUES (?)');
+    let finished = false;
+    const request = queue.durably(async () => {
+      await queue.run(() => insert.run('rotated'));
+      await queue.run(() => insert.run('access token'));
+      return 'response';
+    }).then((value) => {
+      finished = true;
+      return value;
+    });
+    await tick();
+    // Both writes committed without waiting for a sync; the request waits for exactly one.
+    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 2 });
+    expect(syncer.calls).toHaveLength(1);
+    expect(finished).toBe(false);
+    syncer.calls[0]!.resolve();
+    expect(await request).toBe('response');
+    db.close();
+  });
+
+  it('a request that failed after writing still waits for them to be durable, and a read-only one for nothing', async () => {
+    const db = database('durably-failed.sqlite');
+    const syncer = new ManualSyncer();
+    const queue = new WriteQueue(db, syncer);
+    const insert = db.prepare<[string]>('INSERT INTO t VALUES (?)');
+    const failing = queue.durably(async () => {
+      await queue.run(() => insert.run('grant revoked'));
+      throw new Error('invalid_grant');
+    });
+    await tick();
+    expect(syncer.calls).toHaveLength(1);
+    syncer.calls[0]!.resolve();
+    await expect(failing).rejects.toThrow('invalid_grant');
+    expect(await queue.durably(async () => db.prepare('SELECT count(*) AS n FROM t').get())).toEqual({ n: 1 });
+    expect(syncer.calls).toHaveLength(1);
+    db.close();
+  });
+});

@@ -59,6 +59,10 @@ export async function openMongoStore(url: string, options: MongoStoreOptions = {
         ]);
         return results.reduce((total, result) => total + result.deletedCount, 0);
       },
+      durably(work) {
+        // Every MongoDB write is acknowledged by the server as durable as its write concern says.
+        return work();
+      },
       async compact() {
         // Space is the server's business (WiredTiger reuses it; `compact` is an operator command).
       },

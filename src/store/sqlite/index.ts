@@ -108,6 +108,9 @@ function createStore(db: Database.Database, file: string, durability: SqliteSync
       const level = (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[Number(db.pragma('synchronous', { simple: true }))] ?? 'OFF';
       return level === 'NORMAL' && syncer ? 'FULL' : level;
     },
+    durably(work) {
+      return writes.durably(work);
+    },
     removeExpired(now) {
       return writes.run(() => {
         const removed = expired.reduce((total, statement) => total + statement.run(now).changes, 0);

@@ -8,6 +8,7 @@
 // better-sqlite3 is synchronous, so a batch runs without interruption: no read on this connection
 // ever sees half of one, and reads need not wait for the queue. (A read may see a committed write a
 // few milliseconds before that write is acknowledged as durable.)
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type Database from 'better-sqlite3';
 import type { Syncer } from './wal-syncer.ts';
 
@@ -15,6 +16,14 @@ interface Job {
   operation: () => unknown;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  /** Inside `durably`: settled at COMMIT, the scope waits for the sync once at its end. */
+  scope: DurableScope | undefined;
+}
+
+interface DurableScope {
+  wrote: boolean;
+  /** The request has finished: a write it left running is synced on its own. */
+  ended: boolean;
 }
 
 /** Enough to amortise the fsync; small enough that one batch never stalls the loop for long. */
@@ -33,6 +42,7 @@ export class WriteQueue {
   private readonly rollbackToSavepoint: Database.Statement;
   /** Committed batches; tests read it to see that concurrent writes share a commit. */
   commits = 0;
+  private readonly scopes = new AsyncLocalStorage<DurableScope>();
 
   constructor(
     private readonly db: Database.Database,
@@ -47,12 +57,32 @@ export class WriteQueue {
     this.rollbackToSavepoint = db.prepare('ROLLBACK TO queued_write');
   }
 
-  /** Runs `operation` in the next batch; settles after that batch's COMMIT (or its failure). */
+  /** Runs `operation` in the next batch; settles after that batch's COMMIT and sync (or their failure). */
   run<R>(operation: () => R): Promise<R> {
+    const active = this.scopes.getStore();
+    const scope = active && !active.ended ? active : undefined;
+    if (scope) scope.wrote = true;
     return new Promise<R>((resolve, reject) => {
-      this.pending.push({ operation, resolve: resolve as (value: unknown) => void, reject });
+      this.pending.push({ operation, resolve: resolve as (value: unknown) => void, reject, scope });
       this.schedule();
     });
+  }
+
+  /**
+   * Runs `work` (a request) with its writes settled at COMMIT, and settles itself only once all of
+   * them are durable: one sync after the last write instead of one after each. The WAL is written
+   * in order, so a sync that starts after the last commit covers every earlier one. A refresh
+   * (rotation, then the access token) or a login (a dozen writes) waits for one fsync, not many,
+   * and still answers only once everything it wrote is on disk.
+   */
+  async durably<R>(work: () => Promise<R>): Promise<R> {
+    const scope: DurableScope = { wrote: false, ended: false };
+    try {
+      return await this.scopes.run(scope, work);
+    } finally {
+      scope.ended = true;
+      if (scope.wrote && this.syncer) await this.syncer.sync();
+    }
   }
 
   /** Resolves once every queued write has been committed (and synced) or failed. */
@@ -129,22 +159,21 @@ export class WriteQueue {
       for (const job of batch) job.reject(error);
       return;
     }
-    if (!this.syncer) {
-      for (const d of done) d.job.resolve(d.value);
-      for (const f of failed) f.job.reject(f.error);
-      return;
-    }
+    for (const f of failed) f.job.reject(f.error);
+    // Writes inside `durably` are settled now; their scope waits for the sync at its end.
+    const unscoped = this.syncer ? done.filter((d) => !d.job.scope) : [];
+    for (const d of done) if (!this.syncer || d.job.scope) d.job.resolve(d.value);
+    if (!this.syncer || unscoped.length === 0) return;
     this.syncing += 1;
     this.syncer.sync().then(
       () => {
-        for (const d of done) d.job.resolve(d.value);
+        for (const d of unscoped) d.job.resolve(d.value);
       },
       (error: unknown) => {
         // Committed but perhaps not on disk: not acknowledged as saved.
-        for (const d of done) d.job.reject(error);
+        for (const d of unscoped) d.job.reject(error);
       },
     ).finally(() => {
-      for (const f of failed) f.job.reject(f.error);
       this.syncing -= 1;
       this.wakeIdleWaiters();
     });
