@@ -48,7 +48,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     passwords: new Passwords(store, config.password, clock),
     limits,
     lockout: new Lockout(store, clock, config.lockout, new LoginNameKeys(loginNameKey)),
-    audit: new Audit(store, clock),
+    audit: new Audit(store, clock, config.auditRetentionDays),
     codes: new OneTimeCodes(store, limits, clock, codePepper, config.ttl.code * 1000),
     devices: new RememberedDevices(store, clock, config.ttl.rememberDeviceMax * 1000),
     delivery: createDelivery(config, logger, outbox),
@@ -107,6 +107,7 @@ export async function startServer(services: Services, options: { port?: number; 
   handle = app.callback();
   const sweep = setInterval(() => {
     services.store.removeExpired(services.clock.now()).catch((error: Error) => services.logger.warn({ err: error.message }, 'cleanup failed'));
+    services.audit.applyRetention().catch((error: Error) => services.logger.warn({ err: error.message }, 'audit retention failed'));
   }, 60_000);
   sweep.unref();
   let closed: Promise<ShutdownOutcome> | undefined;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import path from 'node:path';
 import { BlockList, isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
+import type { DatabaseConfig } from './store/open.ts';
 
 const boolean = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
@@ -21,6 +22,7 @@ const envSchema = z.object({
     .string()
     .regex(/^(sqlite:|mongodb(\+srv)?:\/\/)/, 'must start with sqlite: or mongodb://')
     .optional(),
+  SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL', 'EXTRA']).optional(),
   TRUST_PROXY: boolean.default(false),
   TRUST_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
   TRUST_PROXY_ADDRESSES: z.string().optional(),
@@ -54,6 +56,7 @@ const envSchema = z.object({
   LOCKOUT_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(100),
   PASSWORD_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(100),
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().min(0).max(600).default(10),
+  AUDIT_RETENTION_DAYS: z.union([z.literal('keep'), z.coerce.number().int().min(1)]).default('keep'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -63,7 +66,8 @@ export interface Config {
   port: number;
   host: string;
   issuer: string;
-  database: { kind: 'sqlite'; file: string } | { kind: 'mongo'; url: string };
+  /** SQLite: `synchronous` only when SQLITE_SYNCHRONOUS overrides the store's default (FULL). */
+  database: DatabaseConfig;
   dataDir: string;
   trustProxy: boolean;
   /** How many proxies in front of us append to X-Forwarded-For (the client's own entries are ignored). */
@@ -95,6 +99,8 @@ export interface Config {
   lockout: LockoutConfig;
   /** On SIGTERM/SIGINT, how long requests in flight may take before their connections are cut. */
   shutdownTimeoutSeconds: number;
+  /** Days audit events are kept; null keeps them (the default, see README: NEN 7513). */
+  auditRetentionDays: number | null;
 }
 
 /** The WebAuthn relying party: credentials are bound to `rpId`, ceremonies to one of `origins`. */
@@ -215,7 +221,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const url = e.DATABASE_URL;
   const database: Config['database'] = url?.startsWith('mongodb')
     ? { kind: 'mongo', url }
-    : { kind: 'sqlite', file: url ? url.replace(/^sqlite:(\/\/)?/, '') : path.join(e.DATA_DIR, 'poortwachter.sqlite') };
+    : {
+        kind: 'sqlite',
+        file: url ? url.replace(/^sqlite:(\/\/)?/, '') : path.join(e.DATA_DIR, 'poortwachter.sqlite'),
+        ...(e.SQLITE_SYNCHRONOUS ? { synchronous: e.SQLITE_SYNCHRONOUS } : {}),
+      };
 
   return {
     env: e.NODE_ENV,
@@ -255,6 +265,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       perIp: e.PASSWORD_FAILURES_PER_IP,
     },
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS === 'keep' ? null : e.AUDIT_RETENTION_DAYS,
   };
 }
 

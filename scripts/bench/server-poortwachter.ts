@@ -25,10 +25,12 @@ try {
     REFRESH_TOKEN_TTL_SECONDS: String(TTL.refreshToken),
     SESSION_TTL_SECONDS: String(TTL.session),
     FLOW_TTL_SECONDS: String(TTL.interaction),
+    // Passed through so the cost of durable commits can be measured (FULL, the default, vs NORMAL).
+    SQLITE_SYNCHRONOUS: process.env.SQLITE_SYNCHRONOUS,
   });
   const services = await buildServices(config);
   const running = await startServer(services, { port: 0, host: '127.0.0.1', issuerFromAddress: true });
-  const registry = new ClientRegistry(services.store, running.app.provider, services.clock);
+  const registry = new ClientRegistry(services.store, running.app.provider, services.clock, services.box);
   const client = await registry.add({ name: 'Bench portal', redirectUris: [REDIRECT_URI], firstParty: true, clientCredentials: true });
   if (!client.clientSecret) throw new Error('confidential client without a secret');
   for (let i = 0; i < BENCH_PATIENTS; i += 1) {

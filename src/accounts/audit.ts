@@ -12,11 +12,21 @@ export interface AuditInput {
   detail?: Record<string, unknown>;
 }
 
+const DAY_MS = 24 * 3600_000;
+
 export class Audit {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
+    /** null: keep every event (the default); otherwise events older than this many days go. */
+    private readonly retentionDays: number | null = null,
   ) {}
+
+  /** Deletes the events older than the retention period; run by the periodic sweep. */
+  async applyRetention(): Promise<number> {
+    if (this.retentionDays === null) return 0;
+    return this.store.audit.removeBefore(this.clock.now() - this.retentionDays * DAY_MS);
+  }
 
   record(input: AuditInput): Promise<void> {
     return this.store.audit.append({

@@ -6,6 +6,8 @@ import type { Services } from '../services.ts';
 import { createProvider, type Provider } from '../oidc/provider.ts';
 import { loadCookieKeys, loadSigningKeys, toProviderJwks } from '../oidc/keys.ts';
 import { Interactions } from '../oidc/interactions.ts';
+import { ModelSecrets } from '../oidc/model-secrets.ts';
+import { migrateSecretsAtRest } from '../oidc/secrets-at-rest.ts';
 import { LoginFlowEngine } from '../flows/login/login-flow.ts';
 import { loginRoutes } from '../flows/login/login-routes.ts';
 import { securityHeaders } from './security-headers.ts';
@@ -44,20 +46,24 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const { config, store, clock } = services;
   const https = config.issuer.startsWith('https://');
   const sessionProofs = new SessionProofs(store, clock, config.ttl.session);
-  const signingKeys = await loadSigningKeys(store, clock.now());
+  const modelSecrets = new ModelSecrets(config.secretsKey, services.box);
+  await migrateSecretsAtRest(store, services.box, modelSecrets, clock.now(), services.logger);
+  const signingKeys = await loadSigningKeys(store, services.box, clock.now());
   const provider = createProvider({
     issuer: config.issuer,
     store,
+    clock,
+    box: services.box,
+    modelSecrets,
     accounts: services.accounts,
     jwks: toProviderJwks(signingKeys),
-    cookieKeys: await loadCookieKeys(store),
+    cookieKeys: await loadCookieKeys(store, services.box),
     pages: providerPages,
     ttl: { session: config.ttl.session, accessToken: config.ttl.accessToken, refreshToken: config.ttl.refreshToken, interaction: Math.min(3600, config.ttl.flow) },
     allowLoopbackFetch: config.env !== 'production',
     logger: services.logger,
     sessionProofs,
     judgeSession: sessionJudge(services),
-    clock,
   });
   // Only behind a TLS-terminating proxy that sets X-Forwarded-*: otherwise clients could spoof them.
   provider.proxy = config.trustProxy;
@@ -68,6 +74,8 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const proxies = parseProxyAddresses(config.trustProxyAddresses).list;
   if (config.trustProxy && proxies && config.trustProxyAddresses.length) provider.use(onlyTrustedProxies(proxies));
 
+  // First of all: the response goes out only once everything the request wrote is durable.
+  provider.use((_ctx, next) => store.durably(next));
   provider.use(securityHeaders({ https }));
   provider.use(language());
   provider.use(errorPages(services.logger));
@@ -77,7 +85,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const statics = serve(PUBLIC_DIR, { maxage: 3600_000, index: false });
   provider.use(under('/static/vendor/', vendorScripts()));
   provider.use(under('/static/', statics));
-  const engine = new LoginFlowEngine(services, new Interactions(provider), sessionProofs);
+  const engine = new LoginFlowEngine(services, new Interactions(provider, { session: config.ttl.session, refreshToken: config.ttl.refreshToken }), sessionProofs);
   const login = loginRoutes(engine);
   provider.use(under('/interaction/', login.routes()));
   provider.use(under('/interaction/', login.allowedMethods()));

@@ -282,6 +282,26 @@ describe('poortwachter CLI', { timeout: 120_000 }, () => {
     expect(rotated.restart_required).toBe(true);
   });
 
+  it('audit export writes the trail as JSON lines, oldest first, also before a date', async () => {
+    const all = await cli(['audit', 'export']);
+    expect(all.code).toBe(0);
+    const events = all.stdout.trim().split('\n').map((line) => JSON.parse(line) as { at: string; type: string; detail: Record<string, unknown> });
+    expect(events.length).toBeGreaterThan(3);
+    expect(events.map((e) => e.at)).toEqual([...events.map((e) => e.at)].sort());
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['admin.client.added', 'admin.keys.rotated']));
+    expect(all.stderr).toContain(`${events.length} audit events exported`);
+    const before = await cli(['audit', 'export', '--until', events[1]!.at]);
+    expect(before.stdout.trim().split('\n')).toHaveLength(1);
+    const bad = await cli(['audit', 'export', '--until', 'yesterday-ish']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--until must be a date');
+  });
+
+  it('db vacuum compacts the database', async () => {
+    const run = await json<{ store: string; seconds: number }>(['db', 'vacuum']);
+    expect(run.store).toBe('sqlite');
+  });
+
   it('wrote to the data the server uses: its portal signs its patient in with the current key', async () => {
     const keys = await json<KeysJson>(['keys', 'list']);
     const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0' });

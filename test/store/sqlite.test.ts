@@ -7,6 +7,7 @@ import { openStore } from '../../src/store/open.ts';
 import { openSqliteStore } from '../../src/store/sqlite/index.ts';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.ts';
 import { runStoreContract } from './contract.ts';
+import { DuplicateError, type AccountRecord } from '../../src/store/port.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'poortwachter-store-'));
 // A directory that does not exist yet: opening the store must create it.
@@ -116,6 +117,153 @@ describe('sqlite store file', () => {
       expect(store.kind).toBe('sqlite');
       await store.settings.put('probe', { ok: true });
       expect(await store.settings.get('probe')).toEqual({ ok: true });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('sqlite durability and group commit', () => {
+  const account = (id: string): AccountRecord => ({
+    id, username: `user-${id}`, email: `${id}@example.nl`, emailVerified: false, phoneEncrypted: null, phoneHint: null,
+    phoneVerified: false, givenName: null, familyName: null, locale: 'nl', status: 'active', settings: {}, createdAt: 1, updatedAt: 1,
+  });
+
+  it('is durable (FULL) unless told otherwise', async () => {
+    const store = openSqliteStore(path.join(dir, 'durable.sqlite'));
+    const relaxed = openSqliteStore(path.join(dir, 'relaxed.sqlite'), { synchronous: 'NORMAL' });
+    const extra = openSqliteStore(path.join(dir, 'extra.sqlite'), { synchronous: 'EXTRA' });
+    try {
+      expect(store.durability()).toBe('FULL');
+      expect(relaxed.durability()).toBe('NORMAL');
+      expect(extra.durability()).toBe('EXTRA');
+    } finally {
+      await store.close();
+      await relaxed.close();
+      await extra.close();
+    }
+  });
+
+  it('writes that arrive together share one commit, and each is visible to another connection once acknowledged', async () => {
+    const file = path.join(dir, 'batched.sqlite');
+    const store = openSqliteStore(file);
+    const reader = new Database(file, { readonly: true });
+    try {
+      const before = store.writes.commits;
+      const hits = await Promise.all(Array.from({ length: 40 }, (_, i) => store.throttles.hit(`batch:${i % 4}`, 60_000, 1_000)));
+      expect(hits.map((h) => h.count).sort((a, b) => a - b).at(-1)).toBe(10);
+      expect(store.writes.commits - before).toBe(1);
+      const row = reader.prepare<[], { total: number }>("SELECT sum(count) AS total FROM throttles WHERE key LIKE 'batch:%'").get();
+      expect(row?.total).toBe(40);
+    } finally {
+      reader.close();
+      await store.close();
+    }
+  });
+
+  it('a failing write in a batch fails alone', async () => {
+    const store = openSqliteStore(path.join(dir, 'isolated.sqlite'));
+    try {
+      await store.accounts.create(account('taken'));
+      const results = await Promise.allSettled([
+        store.accounts.create(account('first')),
+        store.accounts.create(account('taken')),
+        store.accounts.create(account('second')),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(DuplicateError);
+      expect(await store.accounts.findById('first')).toBeDefined();
+      expect(await store.accounts.findById('second')).toBeDefined();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('when SQLite rolls a whole batch back (disk full, I/O error), only the failing write fails; the others go again', async () => {
+    const file = path.join(dir, 'rolled-back.sqlite');
+    const store = openSqliteStore(file);
+    // A trigger that aborts the whole transaction, as SQLITE_FULL can: the writes before it in the
+    // same batch are undone too and must not be reported as saved.
+    const admin = new Database(file);
+    admin.exec(`CREATE TRIGGER fail_whole_batch BEFORE INSERT ON accounts WHEN NEW.id = 'doomed'
+      BEGIN SELECT RAISE(ROLLBACK, 'simulated disk full'); END`);
+    admin.close();
+    try {
+      const results = await Promise.allSettled([
+        store.accounts.create(account('before')),
+        store.accounts.create(account('doomed')),
+        store.accounts.create(account('after')),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      const reader = new Database(file, { readonly: true });
+      const ids = reader.prepare<[], { id: string }>('SELECT id FROM accounts ORDER BY id').all().map((r) => r.id);
+      reader.close();
+      expect(ids).toEqual(['after', 'before']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a rotation whose new token cannot be stored leaves the old token unconsumed', async () => {
+    const file = path.join(dir, 'rotation.sqlite');
+    const store = openSqliteStore(file);
+    const admin = new Database(file);
+    admin.exec(`CREATE TRIGGER refuse_new_token BEFORE INSERT ON oidc_models WHEN NEW.id = 'rt-new'
+      BEGIN SELECT RAISE(ABORT, 'simulated disk full'); END`);
+    admin.close();
+    try {
+      await store.oidc.upsert('RefreshToken', 'rt-old', { grantId: 'g' }, 2_000_000);
+      await expect(store.oidc.rotate('RefreshToken', 'rt-old', 'rt-new', { grantId: 'g' }, 2_000_000, 1_000)).rejects.toThrow(/simulated disk full/);
+      expect((await store.oidc.find('RefreshToken', 'rt-old', 1_000))?.consumedAt).toBeNull();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('gives the space of expired rows back to the file system', async () => {
+    const file = path.join(dir, 'reclaimed.sqlite');
+    const store = openSqliteStore(file);
+    const pages = () => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return { total: Number(db.pragma('page_count', { simple: true })), free: Number(db.pragma('freelist_count', { simple: true })) };
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      const state = { padding: 'x'.repeat(2000) };
+      await Promise.all(Array.from({ length: 1500 }, (_, i) => store.flows.put({
+        id: `flow-${i}`, kind: 'login', interactionUid: null, accountId: null, clientId: null, state, csrf: 'c', createdAt: 0, expiresAt: 1000,
+      })));
+      const full = pages().total;
+      expect(await store.removeExpired(2000)).toBe(1500);
+      const after = pages();
+      expect(after.free).toBeLessThan(50);
+      expect(after.total).toBeLessThan(full / 4);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('compact() turns on incremental auto-vacuum in a file created without it', async () => {
+    const file = path.join(dir, 'legacy-vacuum.sqlite');
+    const legacy = new Database(file);
+    legacy.exec('CREATE TABLE early (x)');
+    legacy.close();
+    const store = openSqliteStore(file);
+    const mode = () => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.pragma('auto_vacuum', { simple: true });
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      expect(mode()).toBe(0);
+      await store.compact();
+      expect(mode()).toBe(2);
     } finally {
       await store.close();
     }

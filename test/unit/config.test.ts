@@ -14,6 +14,11 @@ describe('configuration', () => {
     expect(loadConfig({ DATABASE_URL: 'mongodb://db:27017/pw' }).database).toEqual({ kind: 'mongo', url: 'mongodb://db:27017/pw' });
   });
 
+  it('takes SQLITE_SYNCHRONOUS as an override of the store default (FULL)', () => {
+    expect(loadConfig({ SQLITE_SYNCHRONOUS: 'NORMAL' }).database).toEqual({ kind: 'sqlite', file: 'data/poortwachter.sqlite', synchronous: 'NORMAL' });
+    expect(() => loadConfig({ SQLITE_SYNCHRONOUS: 'OFF' })).toThrow(/SQLITE_SYNCHRONOUS/);
+  });
+
   it('names every problem in production at once', () => {
     try {
       loadConfig({ NODE_ENV: 'production', ISSUER: 'http://idp.example', PORT: 'abc' });

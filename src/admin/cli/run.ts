@@ -3,17 +3,20 @@
 import { clientCommands } from './clients.ts';
 import { userCommands } from './users.ts';
 import { keyCommands } from './keys.ts';
+import { maintenanceCommands } from './maintenance.ts';
 import { commandHelp, commandPath, parseCommandArgs, type Command } from './command.ts';
 import type { CliContext } from './context.ts';
 import { describeError, EXIT_USAGE, formatError, formatErrorJson, UsageError } from './errors.ts';
 import { createOutput } from './output.ts';
 
-export const COMMANDS: Command[] = [...clientCommands, ...userCommands, ...keyCommands];
+export const COMMANDS: Command[] = [...clientCommands, ...userCommands, ...keyCommands, ...maintenanceCommands];
 
 const GROUPS: Record<string, string> = {
   client: 'portals (relying parties) that may sign patients in',
   user: 'patient accounts',
   keys: 'ID token signing keys',
+  db: 'the database (maintenance)',
+  audit: 'the audit trail',
 };
 
 function overview(group?: string): string {

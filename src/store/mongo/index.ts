@@ -69,6 +69,13 @@ export async function openMongoStore(url: string, options: MongoStoreOptions = {
         // Collections need no migrations; indexes are created at start (model.init above).
         return { current: 0, expected: 0 };
       },
+      durably(work) {
+        // Every MongoDB write is acknowledged by the server as durable as its write concern says.
+        return work();
+      },
+      async compact() {
+        // Space is the server's business (WiredTiger reuses it; `compact` is an operator command).
+      },
       async close() {
         await connection.close();
       },

@@ -275,6 +275,8 @@ const auditSchema = new Schema<AuditDoc>({
 }, SCHEMA_OPTIONS);
 auditSchema.index({ eventId: 1 }, { unique: true });
 auditSchema.index({ at: -1, _id: -1 });
+// The export pages oldest first by (at, eventId).
+auditSchema.index({ at: 1, eventId: 1 });
 auditSchema.index({ accountId: 1, at: -1, _id: -1 });
 auditSchema.index({ type: 1, at: -1, _id: -1 });
 

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AccountRecord, AccountStatus, AccountStore } from '../port.ts';
+import type { Synchronous } from './queued.ts';
 import { parseJsonObject } from '../json.ts';
 import { asDuplicateError } from './errors.ts';
 
@@ -82,7 +83,7 @@ function toRecord(row: Row): AccountRecord {
 const COLUMNS = `id, username, email, email_verified, phone_encrypted, phone_hint, phone_verified,
   given_name, family_name, locale, status, settings, created_at, updated_at`;
 
-export function createAccountStore(db: Database.Database): AccountStore {
+export function createAccountStore(db: Database.Database): Synchronous<AccountStore> {
   const insert = db.prepare<Params>(`
     INSERT INTO accounts (id, username, username_key, email, email_key, email_verified, phone_encrypted,
       phone_hint, phone_verified, given_name, family_name, locale, status, settings, created_at, updated_at)
@@ -105,36 +106,36 @@ export function createAccountStore(db: Database.Database): AccountStore {
   const remove = db.prepare<[string]>('DELETE FROM accounts WHERE id = ?');
 
   return {
-    async create(account) {
+    create(account) {
       try {
         insert.run(toParams(account));
       } catch (error) {
         throw asDuplicateError(error, DUPLICATE_FIELDS);
       }
     },
-    async update(account) {
+    update(account) {
       try {
         update.run(toParams(account));
       } catch (error) {
         throw asDuplicateError(error, DUPLICATE_FIELDS);
       }
     },
-    async findById(id) {
+    findById(id) {
       const row = findById.get(id);
       return row && toRecord(row);
     },
-    async findByLogin(login) {
+    findByLogin(login) {
       if (login === '') return undefined;
       const row = findByLogin.get({ key: loginKey(login) });
       return row && toRecord(row);
     },
-    async list(options = {}) {
+    list(options = {}) {
       // SQLite reads a negative LIMIT as "no limit".
       const limit = options.limit === undefined ? -1 : Math.max(0, Math.floor(options.limit));
       const offset = Math.max(0, Math.floor(options.offset ?? 0));
       return list.all(limit, offset).map(toRecord);
     },
-    async remove(id) {
+    remove(id) {
       // Credentials, one-time codes and remembered devices go with it (ON DELETE CASCADE).
       remove.run(id);
     },

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { DeviceRecord, DeviceStore } from '../port.ts';
+import type { Synchronous } from './queued.ts';
 import { parseJsonStringArray } from '../json.ts';
 
 interface Row {
@@ -30,7 +31,7 @@ function toRecord(row: Row): DeviceRecord {
 
 const COLUMNS = 'id, account_id, secret_hash, amr, acr, label, created_at, expires_at, last_used_at';
 
-export function createDeviceStore(db: Database.Database): DeviceStore {
+export function createDeviceStore(db: Database.Database): Synchronous<DeviceStore> {
   const put = db.prepare<Row>(`
     INSERT INTO devices (${COLUMNS})
     VALUES (@id, @account_id, @secret_hash, @amr, @acr, @label, @created_at, @expires_at, @last_used_at)
@@ -44,7 +45,7 @@ export function createDeviceStore(db: Database.Database): DeviceStore {
   const removeByAccount = db.prepare<[string]>('DELETE FROM devices WHERE account_id = ?');
 
   return {
-    async put(device) {
+    put(device) {
       put.run({
         id: device.id,
         account_id: device.accountId,
@@ -57,17 +58,17 @@ export function createDeviceStore(db: Database.Database): DeviceStore {
         last_used_at: device.lastUsedAt,
       });
     },
-    async find(id, now) {
+    find(id, now) {
       const row = find.get(id, now);
       return row && toRecord(row);
     },
-    async listByAccount(accountId, now) {
+    listByAccount(accountId, now) {
       return listByAccount.all(accountId, now).map(toRecord);
     },
-    async remove(id) {
+    remove(id) {
       remove.run(id);
     },
-    async removeByAccount(accountId) {
+    removeByAccount(accountId) {
       removeByAccount.run(accountId);
     },
   };
