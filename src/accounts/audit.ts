@@ -1,6 +1,9 @@
 // Audit trail of security events. `detail` must never hold a secret, code, password, token or
 // full phone number: callers pass masked values only.
-import type { Store } from '../store/port.ts';
+//
+// Every recorded event is also handed to `onRecorded` (the metrics count logins, code sends and
+// locks from it): the audit trail is the one place every flow and factor already reports to.
+import type { AuditEvent, Store } from '../store/port.ts';
 import type { Clock } from '../clock.ts';
 import { randomId } from './random.ts';
 
@@ -12,14 +15,17 @@ export interface AuditInput {
   detail?: Record<string, unknown>;
 }
 
+export type AuditListener = (event: AuditEvent) => void;
+
 export class Audit {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
+    private readonly onRecorded?: AuditListener,
   ) {}
 
-  record(input: AuditInput): Promise<void> {
-    return this.store.audit.append({
+  async record(input: AuditInput): Promise<void> {
+    const event: AuditEvent = {
       id: randomId(12),
       at: this.clock.now(),
       type: input.type,
@@ -27,6 +33,13 @@ export class Audit {
       clientId: input.clientId ?? null,
       ip: input.ip ?? null,
       detail: input.detail ?? {},
-    });
+    };
+    await this.store.audit.append(event);
+    // Only what was recorded is counted; a listener's failure must never fail a login.
+    try {
+      this.onRecorded?.(event);
+    } catch {
+      // Metrics are best effort.
+    }
   }
 }
