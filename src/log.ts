@@ -12,9 +12,9 @@ const REDACTED_KEYS = [
   'access_token', 'refresh_token', 'id_token', 'client_secret',
 ];
 
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   const paths = REDACTED_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
-  return pino({ level, redact: { paths, censor: '[redacted]' }, base: undefined, mixin: requestFields }, destination as pino.DestinationStream | undefined);
+  return pino({ level, redact: { paths, censor: '[redacted]' }, base: undefined, mixin: requestFields }, destination);
 }
 
 function requestFields(): { requestId?: string } {

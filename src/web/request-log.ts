@@ -47,21 +47,15 @@ export function withRequestLog(listener: RequestListener, options: RequestLogOpt
       const route = context.route ?? 'unmatched';
       const status = res.statusCode;
       options.metrics.httpRequest(method, route, status, seconds);
-      const line = {
-        method,
-        route,
-        status,
-        ms: Math.round(seconds * 10_000) / 10,
-        ...(context.clientId ? { clientId: context.clientId } : {}),
-        ...(context.flowId ? { flowId: context.flowId } : {}),
-        ...(res.writableFinished ? {} : { aborted: true }),
-      };
+      const level = PROBES.has(route) ? 'debug' : status >= 500 ? 'warn' : 'info';
+      // Nothing more to do when the level is off (the bench runs silent; some run at warn).
+      if (!options.logger.isLevelEnabled(level)) return;
+      const line: Record<string, unknown> = { method, route, status, ms: Math.round(seconds * 10_000) / 10 };
+      if (context.clientId) line.clientId = context.clientId;
+      if (context.flowId) line.flowId = context.flowId;
+      if (!res.writableFinished) line.aborted = true;
       // In the request's context, so the logger adds its id like on every other line.
-      runInRequest(context, () => {
-        if (PROBES.has(route)) options.logger.debug(line, 'request');
-        else if (status >= 500) options.logger.warn(line, 'request');
-        else options.logger.info(line, 'request');
-      });
+      runInRequest(context, () => options.logger[level](line, 'request'));
     });
     return runInRequest(context, () => listener(req, res));
   };
