@@ -102,7 +102,8 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const requestLog = {
     logger: services.logger,
     metrics: services.metrics,
-    trustedPeer: (req: { socket: { remoteAddress?: string } }) => isTrustedProxy(config.trustProxy, proxies, req.socket.remoteAddress),
+    // Asks the socket for its peer (a system call) only when TRUST_PROXY is on.
+    trustedPeer: (req: { socket: { remoteAddress?: string } }) => config.trustProxy && isTrustedProxy(true, proxies, req.socket.remoteAddress),
   };
   return { provider, callback: () => withRequestLog(provider.callback(), requestLog) };
 }

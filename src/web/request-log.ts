@@ -30,9 +30,22 @@ export interface RequestLogOptions {
   trustedPeer(req: http.IncomingMessage): boolean;
 }
 
+/**
+ * The proxy's id when `trusted`, else a new one. Read from rawHeaders: `req.headers` is built on
+ * first use, and for requests whose handlers never read it (JWKS, discovery) that is most of the
+ * cost of asking. A repeated header is refused like a malformed one.
+ */
 export function requestIdOf(req: http.IncomingMessage, trusted: boolean): string {
-  const offered = req.headers['x-request-id'];
-  return trusted && typeof offered === 'string' && ACCEPTABLE_ID.test(offered) ? offered : randomUUID();
+  if (!trusted) return randomUUID();
+  let offered: string | undefined;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === 12 && raw[i]!.toLowerCase() === 'x-request-id') {
+      if (offered !== undefined) return randomUUID();
+      offered = raw[i + 1];
+    }
+  }
+  return offered !== undefined && ACCEPTABLE_ID.test(offered) ? offered : randomUUID();
 }
 
 /** Wraps the application's request listener: context for every log line, then the request's own line. */
@@ -47,7 +60,7 @@ export function withRequestLog(listener: RequestListener, options: RequestLogOpt
       const route = context.route ?? 'unmatched';
       const status = res.statusCode;
       options.metrics.httpRequest(method, route, status, seconds);
-      const level = PROBES.has(route) ? 'debug' : status >= 500 ? 'warn' : 'info';
+      const level: 'debug' | 'info' | 'warn' = PROBES.has(route) ? 'debug' : status >= 500 ? 'warn' : 'info';
       // Nothing more to do when the level is off (the bench runs silent; some run at warn).
       if (!options.logger.isLevelEnabled(level)) return;
       const line: Record<string, unknown> = { method, route, status, ms: Math.round(seconds * 10_000) / 10 };
@@ -55,10 +68,14 @@ export function withRequestLog(listener: RequestListener, options: RequestLogOpt
       if (context.flowId) line.flowId = context.flowId;
       if (!res.writableFinished) line.aborted = true;
       // In the request's context, so the logger adds its id like on every other line.
-      runInRequest(context, () => options.logger[level](line, 'request'));
+      runInRequest(context, writeLine, options.logger, level, line);
     });
-    return runInRequest(context, () => listener(req, res));
+    return runInRequest(context, listener, req, res);
   };
+}
+
+function writeLine(logger: Logger, level: 'debug' | 'info' | 'warn', line: Record<string, unknown>): void {
+  logger[level](line, 'request');
 }
 
 /**

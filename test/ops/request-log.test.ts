@@ -3,6 +3,7 @@
 // an SMS code login and a refresh go through the real server with openid-client as the portal,
 // then the whole log text is scanned for every secret the test saw go over the wire.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import http from 'node:http';
 import * as oidc from 'openid-client';
 import { UserAgent } from '../support/user-agent.ts';
 import { REDIRECT_URI, relyingParty, type RelyingParty } from '../support/relying-party.ts';
@@ -170,6 +171,19 @@ describe('X-Request-Id from a proxy', () => {
     expect(result).toEqual({ id: 'caddy-5f1c2a9e-7d3b', logged: true });
     // Also with TRUST_PROXY alone, which trusts every peer for X-Forwarded-* too.
     expect((await idFor({ TRUST_PROXY: 'true' }, 'f'.repeat(32))).id).toBe('f'.repeat(32));
+  });
+
+  it('is replaced when a request carries two', async () => {
+    const server = await startTestServer({ env: { TRUST_PROXY: 'true', TRUST_PROXY_ADDRESSES: '127.0.0.1' } });
+    servers.push(server);
+    const id = await new Promise<string | undefined>((resolve, reject) => {
+      const request = http.get(`${server.url}/.well-known/openid-configuration`, { headers: { 'X-Request-Id': ['first-id-123', 'second-id-456'] } }, (response) => {
+        response.resume();
+        resolve(response.headers['x-request-id'] as string | undefined);
+      });
+      request.on('error', reject);
+    });
+    expect(id).toMatch(UUID);
   });
 
   it('is replaced by our own id from any other peer, or when it does not look like an id', async () => {
