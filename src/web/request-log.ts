@@ -50,6 +50,11 @@ export function requestIdOf(req: http.IncomingMessage, trusted: boolean): string
 
 /** Wraps the application's request listener: context for every log line, then the request's own line. */
 export function withRequestLog(listener: RequestListener, options: RequestLogOptions): RequestListener {
+  // The line is made only of values this file puts there (a method from a fixed set, a route
+  // pattern, numbers, a registered client's id, a random flow id, a checked request id), so the
+  // logger's redaction, a second line of defence for lines that carry objects, is skipped: its
+  // wildcard paths cost ~70 µs per line, more than most requests take.
+  const logger = options.logger.child({}, { redact: [] });
   return (req, res) => {
     const start = performance.now();
     const context: RequestContext = { requestId: requestIdOf(req, options.trustedPeer(req)) };
@@ -62,13 +67,13 @@ export function withRequestLog(listener: RequestListener, options: RequestLogOpt
       options.metrics.httpRequest(method, route, status, seconds);
       const level: 'debug' | 'info' | 'warn' = PROBES.has(route) ? 'debug' : status >= 500 ? 'warn' : 'info';
       // Nothing more to do when the level is off (the bench runs silent; some run at warn).
-      if (!options.logger.isLevelEnabled(level)) return;
+      if (!logger.isLevelEnabled(level)) return;
       const line: Record<string, unknown> = { method, route, status, ms: Math.round(seconds * 10_000) / 10 };
       if (context.clientId) line.clientId = context.clientId;
       if (context.flowId) line.flowId = context.flowId;
       if (!res.writableFinished) line.aborted = true;
       // In the request's context, so the logger adds its id like on every other line.
-      runInRequest(context, writeLine, options.logger, level, line);
+      runInRequest(context, writeLine, logger, level, line);
     });
     return runInRequest(context, listener, req, res);
   };
