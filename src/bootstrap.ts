@@ -21,6 +21,10 @@ import type { Services } from './services.ts';
 import { createApp, type App } from './web/app.ts';
 import { ensureAccountClient } from './oidc/sessions.ts';
 import { trackForShutdown, type ShutdownOutcome } from './http-shutdown.ts';
+import { Metrics } from './metrics/metrics.ts';
+import { observeStore, type StoreCallObserver } from './store/observe.ts';
+import type { FlowRecord } from './store/port.ts';
+import { noteFlow } from './request-context.ts';
 
 export interface BuildOptions {
   clock?: Clock;
@@ -30,7 +34,8 @@ export interface BuildOptions {
 export async function buildServices(config: Config, options: BuildOptions = {}): Promise<Services> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const store = await openStore(config.database);
+  const metrics = new Metrics();
+  const store = observeStore(await openStore(config.database), storeCallObserver(metrics));
   const box = new SecretBox(config.secretsKey);
   const outbox = config.devOutbox ? new DevOutbox() : undefined;
   const limits = new Limits(store, clock);
@@ -48,11 +53,25 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     passwords: new Passwords(store, config.password, clock),
     limits,
     lockout: new Lockout(store, clock, config.lockout, new LoginNameKeys(loginNameKey)),
-    audit: new Audit(store, clock, config.auditRetentionDays),
+    audit: new Audit(store, clock, config.auditRetentionDays, (event) => metrics.audited(event)),
     codes: new OneTimeCodes(store, limits, clock, codePepper, config.ttl.code * 1000),
     devices: new RememberedDevices(store, clock, config.ttl.rememberDeviceMax * 1000),
     delivery: createDelivery(config, logger, outbox),
     outbox,
+    metrics,
+  };
+}
+
+/**
+ * Every store call is timed for the metrics; a flow read or written names the flow (and its
+ * portal) in the request log line, whichever flow kind or route loaded it.
+ */
+function storeCallObserver(metrics: Metrics): StoreCallObserver {
+  return (part, method, seconds, outcome, args, result) => {
+    metrics.storeCall(part, method, seconds, outcome);
+    if (part !== 'flows' || outcome !== 'ok') return;
+    const flow = (method === 'put' ? args[0] : result) as FlowRecord | undefined;
+    if (flow && typeof flow.id === 'string') noteFlow(flow);
   };
 }
 
@@ -80,6 +99,7 @@ export async function startServer(services: Services, options: { port?: number; 
   const server = http.createServer();
   server.keepAliveTimeout = 65_000;
   const shutdown = trackForShutdown(server);
+  services.metrics.collectProcessMetrics();
   // Until the application is built (keys loaded), every request gets a quick 503 rather than
   // waiting: load balancers see "not ready" instead of a hanging connection.
   let handle: http.RequestListener = answerStarting;

@@ -1,6 +1,9 @@
 // Audit trail of security events. `detail` must never hold a secret, code, password, token or
 // full phone number: callers pass masked values only.
-import type { Store } from '../store/port.ts';
+//
+// Every recorded event is also handed to `onRecorded` (the metrics count logins, code sends and
+// locks from it): the audit trail is the one place every flow and factor already reports to.
+import type { AuditEvent, Store } from '../store/port.ts';
 import type { Clock } from '../clock.ts';
 import { randomId } from './random.ts';
 
@@ -14,12 +17,15 @@ export interface AuditInput {
 
 const DAY_MS = 24 * 3600_000;
 
+export type AuditListener = (event: AuditEvent) => void;
+
 export class Audit {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     /** null: keep every event (the default); otherwise events older than this many days go. */
     private readonly retentionDays: number | null = null,
+    private readonly onRecorded?: AuditListener,
   ) {}
 
   /** Deletes the events older than the retention period; run by the periodic sweep. */
@@ -28,8 +34,8 @@ export class Audit {
     return this.store.audit.removeBefore(this.clock.now() - this.retentionDays * DAY_MS);
   }
 
-  record(input: AuditInput): Promise<void> {
-    return this.store.audit.append({
+  async record(input: AuditInput): Promise<void> {
+    const event: AuditEvent = {
       id: randomId(12),
       at: this.clock.now(),
       type: input.type,
@@ -37,6 +43,13 @@ export class Audit {
       clientId: input.clientId ?? null,
       ip: input.ip ?? null,
       detail: input.detail ?? {},
-    });
+    };
+    await this.store.audit.append(event);
+    // Only what was recorded is counted; a listener's failure must never fail a login.
+    try {
+      this.onRecorded?.(event);
+    } catch {
+      // Metrics are best effort.
+    }
   }
 }

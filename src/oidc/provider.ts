@@ -242,7 +242,8 @@ export function createProvider(options: ProviderOptions): Provider {
   const provider = new Provider(options.issuer, configuration);
   provider.use(recordProofsOnResume(options.sessionProofs));
   provider.on('server_error', (ctx, error) => {
-    options.logger.error({ err: { message: error.message, stack: error.stack }, path: ctx.path }, 'oidc server error');
+    // The route pattern, not the path (it may carry an interaction uid); the request id links the rest.
+    options.logger.error({ err: { message: error.message, stack: error.stack }, route: (ctx as { _matchedRoute?: unknown })._matchedRoute }, 'oidc server error');
   });
   provider.on('backchannel.error', (_ctx, error, client) => {
     options.logger.warn({ err: error.message, clientId: client.clientId }, 'back-channel logout failed');

@@ -16,7 +16,10 @@ import { errorPages } from './errors.ts';
 import { providerPages } from './provider-pages.ts';
 import { devOutboxRoutes } from './dev-outbox-routes.ts';
 import { vendorScripts } from './vendor-scripts.ts';
-import { onlyTrustedProxies } from './proxy-peers.ts';
+import { isTrustedProxy, onlyTrustedProxies } from './proxy-peers.ts';
+import { noteRouteAndClient, withRequestLog, type RequestListener } from './request-log.ts';
+import { metricsRoute } from './metrics-route.ts';
+import { oidcClientId } from '../oidc/request-client.ts';
 import { parseProxyAddresses } from '../config.ts';
 import { settingsRoutes } from '../flows/settings/settings-routes.ts';
 import { Sessions } from '../oidc/sessions.ts';
@@ -34,7 +37,8 @@ function under<C extends { path: string }>(prefix: string, middleware: (ctx: C, 
 
 export interface App {
   provider: Provider;
-  callback(): ReturnType<Provider['callback']>;
+  /** The request listener: oidc-provider's Koa app inside the request log (request-log.ts). */
+  callback(): RequestListener;
 }
 
 export interface AppOptions {
@@ -71,8 +75,9 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   // appended count, or the per-IP limits and the audit trail would believe any claimed address.
   provider.maxIpsCount = config.trustProxyHops;
   // First of all our middleware: nothing may read X-Forwarded-* before untrusted peers lose them.
-  const proxies = parseProxyAddresses(config.trustProxyAddresses).list;
-  if (config.trustProxy && proxies && config.trustProxyAddresses.length) provider.use(onlyTrustedProxies(proxies));
+  const proxies = config.trustProxyAddresses.length ? parseProxyAddresses(config.trustProxyAddresses).list : undefined;
+  if (config.trustProxy && proxies) provider.use(onlyTrustedProxies(proxies));
+  provider.use(noteRouteAndClient(oidcClientId));
 
   // First of all: the response goes out only once everything the request wrote is durable.
   provider.use((_ctx, next) => store.durably(next));
@@ -100,7 +105,14 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   }).routes();
   provider.use(under('/healthz', health));
   provider.use(under('/readyz', health));
+  provider.use(under('/metrics', metricsRoute(services.metrics, config).routes()));
   if (config.devOutbox && services.outbox) provider.use(under('/dev/', devOutboxRoutes(services.outbox, () => config.issuer).routes()));
 
-  return { provider, callback: () => provider.callback() };
+  const requestLog = {
+    logger: services.logger,
+    metrics: services.metrics,
+    // Asks the socket for its peer (a system call) only when TRUST_PROXY is on.
+    trustedPeer: (req: { socket: { remoteAddress?: string } }) => config.trustProxy && isTrustedProxy(true, proxies, req.socket.remoteAddress),
+  };
+  return { provider, callback: () => withRequestLog(provider.callback(), requestLog) };
 }

@@ -36,6 +36,7 @@ describe('configuration', () => {
       expect(message).toMatch(/ISSUER: must be https/);
       expect(message).toMatch(/SMTP_URL/);
       expect(message).toMatch(/TRUST_PROXY: must be true/);
+      expect(message).toMatch(/METRICS_TOKEN or METRICS_ALLOW/);
     }
   });
 
@@ -90,7 +91,7 @@ describe('passkey relying party (WEBAUTHN_RP_ID, WEBAUTHN_ORIGINS)', () => {
   });
 
   it('wants https origins and a domain (not an IP address) in production', () => {
-    const production = { NODE_ENV: 'production', SECRETS_KEY: 'a'.repeat(43) + '=', SMTP_URL: 'smtp://mail', TRUST_PROXY: 'true' };
+    const production = { NODE_ENV: 'production', SECRETS_KEY: 'a'.repeat(43) + '=', SMTP_URL: 'smtp://mail', TRUST_PROXY: 'true', METRICS_TOKEN: 'm'.repeat(32) };
     expect(() => loadConfig({ ...production, ISSUER: 'https://login.zorg.example', WEBAUTHN_ORIGINS: 'http://login.zorg.example' })).toThrow(/must be https:\/\//);
     expect(() => loadConfig({ ...production, ISSUER: 'https://192.0.2.10' })).toThrow(/"192.0.2.10" is an IP address/);
     expect(loadConfig({ ...production, ISSUER: 'https://login.zorg.example' }).webauthn).toEqual({ rpId: undefined, origins: undefined });
