@@ -9,8 +9,8 @@
 // logged (masked) and audited, and the patient's login goes on.
 import type { Services } from '../services.ts';
 import type { AccountRecord } from '../store/port.ts';
-import { DEFAULT_LANGUAGE, isLanguage, translator, type Translate } from '../web/i18n.ts';
-import { renderToString } from '../web/render.ts';
+import { DEFAULT_LANGUAGE, isLanguage, translator, type Translate } from '../i18n/i18n.ts';
+import { renderMail } from '../delivery/mail-render.ts';
 import { maskMail } from '../delivery/index.ts';
 import { assertSingleMailAddress } from '../delivery/message.ts';
 import { maskPhone } from '../log.ts';
@@ -59,7 +59,7 @@ export async function deliverSecurityNotice(services: Services, account: Account
     t('notices.was_you'),
   ];
   const text = [...paragraphs, `${t('notices.settings_link')}: ${settingsUrl}`, t('notices.signature')].join('\n\n');
-  const html = renderToString('mail/security-notice', { lang, t, subject, paragraphs, settingsUrl });
+  const html = renderMail('mail/security-notice', { lang, t, subject, paragraphs, settingsUrl });
   await services.delivery.sendMail({ to, subject, text, html });
 }
 

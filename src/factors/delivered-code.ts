@@ -13,7 +13,7 @@ import type { Factor, FactorContext, FactorMode, FactorOutcome, Form } from './f
 import type { Services } from '../services.ts';
 import type { AccountRecord } from '../store/port.ts';
 import type { PortalPolicy } from '../oidc/client-policy.ts';
-import { translator, type Language, type Translate } from '../web/i18n.ts';
+import { translator, type Language, type Translate } from '../i18n/i18n.ts';
 import type { CodeCheck } from '../accounts/one-time-codes.ts';
 import { randomId } from '../accounts/random.ts';
 import { maskPhone } from '../log.ts';

@@ -4,7 +4,7 @@
 import type { AccountRecord } from '../store/port.ts';
 import type { Proof } from '../oidc/assurance.ts';
 import type { PortalPolicy } from '../oidc/client-policy.ts';
-import type { Language, Translate } from '../web/i18n.ts';
+import type { Language, Translate } from '../i18n/i18n.ts';
 import type { Services } from '../services.ts';
 
 export type FactorMode = 'challenge' | 'enrol';

@@ -21,7 +21,7 @@ import { randomId } from '../../src/accounts/random.ts';
 import { securityHeaders } from '../../src/web/security-headers.ts';
 import { vendorScripts } from '../../src/web/vendor-scripts.ts';
 import { formBody, readForm } from '../../src/web/form.ts';
-import { translator } from '../../src/web/i18n.ts';
+import { translator } from '../../src/i18n/i18n.ts';
 import { VIEWS_DIR } from '../../src/web/render.ts';
 import { Passkeys } from '../../src/factors/passkey/passkeys.ts';
 import type { PasskeyChallenge, PasskeyUse } from '../../src/factors/passkey/passkey-challenge.ts';

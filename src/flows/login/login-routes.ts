@@ -4,7 +4,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { render, pageState } from '../../web/render.ts';
 import { languageChosen, setLanguage } from '../../web/language.ts';
-import { pickLanguage } from '../../web/i18n.ts';
+import { pickLanguage } from '../../i18n/i18n.ts';
 import { formBody, readForm } from '../../web/form.ts';
 import { UserFacingError } from '../../web/errors.ts';
 import type { Factor, FactorOutcome } from '../../factors/factor.ts';
