@@ -3,8 +3,8 @@
 // as a function, so oidc/ never imports flows or factors.
 import type { Services } from '../services.ts';
 import type { SessionJudge } from '../oidc/session-proofs.ts';
-import { factorFacts, roleOf } from './factor-facts.ts';
-import { shortfalls } from './proof-rules.ts';
+import { factorFacts, roleOf } from './kit/factor-facts.ts';
+import { shortfalls } from '../policy/proof-rules.ts';
 
 export function sessionJudge(services: Services): SessionJudge {
   return async ({ accountId, proofs, policy, requiredAcr, maxAgeSeconds }) => {

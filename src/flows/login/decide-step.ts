@@ -5,10 +5,10 @@
 // roles; the rules it shares with other places live in ../proof-rules.ts.
 import { acrRank, deriveAssurance, type Proof } from '../../oidc/assurance.ts';
 import { acceptsMethod, type PortalPolicy } from '../../oidc/client-policy.ts';
-import type { FactorMode } from '../../factors/factor.ts';
-import { acceptedSecondFactors, bindingFactors, provesAcceptedSecondFactor, provesBinding, type FactorFacts } from '../proof-rules.ts';
+import { acceptedSecondFactors, bindingFactors, provesAcceptedSecondFactor, provesBinding, type FactorFacts } from '../../policy/proof-rules.ts';
+import { challengeAmong, type Decision } from '../../steps/decision.ts';
 
-export type { FactorFacts } from '../proof-rules.ts';
+export type { FactorFacts } from '../../policy/proof-rules.ts';
 
 export interface StepInput {
   proofs: readonly Proof[];
@@ -28,17 +28,8 @@ export interface StepInput {
   enrolledInFlow: readonly string[];
 }
 
-export type LoginStep =
-  /**
-   * `alternatives`: the other methods the patient may switch to on this page — at a challenge the
-   * account's methods that would count here (posted to `/choose`), while enrolling the other
-   * methods the portal lets them set up (posted to `/enrol`). Nothing else is offered or accepted.
-   */
-  | { kind: 'factor'; factor: string; mode: FactorMode; alternatives: string[] }
-  | { kind: 'reauthenticate'; factor: string }
-  | { kind: 'choose-enrolment'; methods: string[] }
-  | { kind: 'done' }
-  | { kind: 'unreachable'; reason: 'no_allowed_method' | 'acr_unreachable' };
+/** The login kind's answers: the kit's whole vocabulary (steps/decision.ts). */
+export type LoginStep = Decision;
 
 export function decideLoginStep(input: StepInput): LoginStep {
   const facts = input.factors;
@@ -70,13 +61,7 @@ export function decideLoginStep(input: StepInput): LoginStep {
 
   const strongEnough = (f: FactorFacts) => !input.requiredAcr || acrRank(deriveAssurance([...input.proofs, { factor: f.id, amr: [], strength: f.strength, at: 0 }]).acr) >= acrRank(input.requiredAcr);
 
-  /** Asks one of `candidates` (the chosen one, the default, else the first); the rest, and the recovery codes, are the alternatives. */
-  const challenge = (candidates: readonly FactorFacts[]): LoginStep | undefined => {
-    const offered = recovery?.enrolled ? [...candidates, recovery] : [...candidates];
-    const pick = offered.find((f) => f.id === input.chosenFactor) ?? candidates.find((f) => f.id === input.defaultFactor) ?? candidates[0];
-    if (!pick) return undefined;
-    return { kind: 'factor', factor: pick.id, mode: 'challenge', alternatives: offered.filter((f) => f.id !== pick.id).map((f) => f.id) };
-  };
+  const challenge = (candidates: readonly FactorFacts[]) => challengeAmong(candidates, input);
 
   // A factor the account has and the portal accepts (a recovery code stands in for it).
   const usable = challenge(enrolled.filter(strongEnough));

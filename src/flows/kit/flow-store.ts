@@ -1,9 +1,10 @@
 // A flow is a persisted object: every hosted form posts to its flow, and the flow's state lives
-// in the store, so a restart or a second process continues where the user was.
-import type { FlowRecord, Store } from '../store/port.ts';
-import type { Clock } from '../clock.ts';
-import type { FactorScratch } from '../factors/factor.ts';
-import { randomId, safeEqual } from '../accounts/random.ts';
+// in the store, so a restart or a second process continues where the user was. Found by the
+// interaction uid (login: oidc-provider's interaction cookie is scoped to that path) or by id.
+import type { FlowRecord, Store } from '../../store/port.ts';
+import type { Clock } from '../../clock.ts';
+import type { StepScratch } from '../../steps/step.ts';
+import { randomId, safeEqual } from '../../accounts/random.ts';
 
 export interface Flow<S extends object> extends Omit<FlowRecord, 'state'> {
   state: S;
@@ -58,15 +59,15 @@ export function csrfMatches(flow: { csrf: string }, posted: unknown): boolean {
   return typeof posted === 'string' && safeEqual(flow.csrf, posted);
 }
 
-/** A factor's scratch space inside a flow's state. */
-export function scratchOf(bag: Record<string, Record<string, unknown>>, factorId: string): FactorScratch {
+/** A step's scratch space inside a flow's state. */
+export function scratchOf(bag: Record<string, Record<string, unknown>>, stepId: string): StepScratch {
   return {
-    get: <T>(key: string) => bag[factorId]?.[key] as T | undefined,
+    get: <T>(key: string) => bag[stepId]?.[key] as T | undefined,
     set: (key, value) => {
-      bag[factorId] = { ...bag[factorId], [key]: value };
+      bag[stepId] = { ...bag[stepId], [key]: value };
     },
     clear: () => {
-      delete bag[factorId];
+      delete bag[stepId];
     },
   };
 }

@@ -1,0 +1,45 @@
+// A flow kind: what the runner (runner.ts) needs of login, settings and the kinds still to come
+// (recovery, unlock, activation). A kind is a pure decider (facts in, next step out) behind
+// `decide`, the steps it may use, its page chrome, and its completion. Adding a kind adds a folder
+// under flows/ with one of these; the runner and the other kinds stay as they are.
+import type { Decision } from '../../steps/decision.ts';
+import type { Form, Step, StepMode, StepOutcome } from '../../steps/step.ts';
+import type { FlowRun } from './run.ts';
+
+/** What every page of a kind shows around its step: where forms post, the portal, the cancel button. */
+export interface PageChrome {
+  /** The URL a step's form posts `action` to. */
+  stepAction(step: string, action: string): string;
+  abortAction: string;
+  /** Where a method choice posts: "use another method" at a challenge, another method while enrolling. */
+  choiceAction(mode: StepMode): string;
+  /** Locals for every page of the kind (the portal, the cancel wording, the "remember me" box, ...). */
+  locals: Record<string, unknown>;
+}
+
+/** A step that just finished, for the kind's own bookkeeping. */
+export interface FinishedStep {
+  step: Step;
+  mode: StepMode;
+  decision: Decision;
+  outcome: Extract<StepOutcome, { kind: 'proved' | 'enrolled' | 'done' }>;
+  form: Form;
+}
+
+export interface FlowKind<R extends FlowRun> {
+  /** Stored as the flow's kind. */
+  readonly name: string;
+  /** Reads the facts and asks the kind's pure decider. */
+  decide(run: R): Promise<Decision>;
+  /** The steps this kind may use, by id (factors, required actions' pages). */
+  step(id: string): Step | undefined;
+  chrome(run: R): PageChrome;
+  /** The labels of the alternatives a step page offers ("use another method"). */
+  alternativeLabels(run: R, ids: readonly string[], mode: StepMode): Promise<Array<{ id: string; label: string }>>;
+  /** Before each decision that may enter a step (e.g. a remembered device stands in for a factor). */
+  beforeDecide?(run: R): Promise<void>;
+  /** A step finished: what the kind does about it before the runner records it. */
+  afterStep?(run: R, finished: FinishedStep): Promise<void>;
+  /** The decider says `done`: hand the result over (login) or show the kind's home page (settings). */
+  complete(run: R): Promise<void>;
+}
