@@ -14,6 +14,7 @@ import type { OneTimeCodes } from './accounts/one-time-codes.ts';
 import type { RememberedDevices } from './accounts/remembered-devices.ts';
 import type { DeliveryService } from './delivery/index.ts';
 import type { DevOutbox } from './delivery/dev-outbox.ts';
+import type { PasswordChange } from './actions/update-password/password-change.ts';
 
 export interface Services {
   config: Config;
@@ -30,4 +31,6 @@ export interface Services {
   devices: RememberedDevices;
   delivery: DeliveryService;
   outbox: DevOutbox | undefined;
+  /** What the update-password action calls to change a password (the password lifecycle puts its own behind it). */
+  passwordChange: PasswordChange;
 }

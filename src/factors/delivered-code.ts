@@ -19,8 +19,8 @@ import { randomId } from '../accounts/random.ts';
 import { maskPhone } from '../log.ts';
 import { DeliveryFailedError, DeliveryUnavailableError, maskMail, normalisePhone } from '../delivery/index.ts';
 import { assertSingleMailAddress } from '../delivery/message.ts';
-import { codeInputProblem } from './delivered-code/code-input.ts';
-import { formatSentTime } from './delivered-code/sent-time.ts';
+import { codeInputProblem } from '../accounts/code-input.ts';
+import { formatSentTime } from '../i18n/sent-time.ts';
 
 /** One code message, already decided: the channel only words and sends it. */
 export interface CodeMessage {

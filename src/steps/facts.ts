@@ -9,17 +9,15 @@ import type { FactorFacts } from '../policy/proof-rules.ts';
 export interface AccountFacts {
   /** Required actions stored on the account (`AccountRecord.requiredActions`), e.g. an operator's. */
   requiredActions: readonly string[];
-  hasEmail: boolean;
-  emailVerified: boolean;
-  phone: 'none' | 'unverified' | 'verified';
   /**
-   * The password must be changed before the login goes on: `update-password` stored on the
-   * account, a temporary password, or a password that fails the portal's profile.
+   * The password itself must change before the login goes on (a temporary password, one that
+   * fails the portal's profile), as the password service reports; `update-password` stored on
+   * the account says so too.
    */
   passwordChangeRequired: boolean;
 }
 
-export const NO_ACCOUNT_FACTS: AccountFacts = { requiredActions: [], hasEmail: false, emailVerified: false, phone: 'none', passwordChangeRequired: false };
+export const NO_ACCOUNT_FACTS: AccountFacts = { requiredActions: [], passwordChangeRequired: false };
 
 export interface FlowFacts {
   proofs: readonly Proof[];

@@ -43,6 +43,12 @@ export interface AccountRecord {
   status: AccountStatus;
   /** Account-level settings (remember-device duration, default factor, ...). */
   settings: Record<string, unknown>;
+  /**
+   * Required actions (Keycloak's term) the patient must complete at the next login, before the
+   * portal gets it: ids from src/actions/registry.ts, e.g. `update-password`, `verify-email`.
+   * Cleared by the flow once the action is no longer due.
+   */
+  requiredActions: string[];
   createdAt: number;
   updatedAt: number;
 }
@@ -82,7 +88,7 @@ export interface CredentialStore {
   compareAndSwap(id: string, expectedData: Record<string, unknown>, nextData: Record<string, unknown>, now: number): Promise<boolean>;
 }
 
-/** A hosted interaction flow (login, enrol, settings, ...). See flows/flow.ts. */
+/** A hosted interaction flow (login, settings, ...). See flows/kit/flow-store.ts. */
 export interface FlowRecord {
   id: string;
   kind: string;

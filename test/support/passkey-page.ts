@@ -171,7 +171,7 @@ export async function startPasskeyPage(options: { clock?: Clock } = {}): Promise
       const now = clock.now();
       const account: AccountRecord = {
         id: randomId(), username, email: `${username}@example.nl`, emailVerified: true, phoneEncrypted: null, phoneHint: null, phoneVerified: false,
-        givenName: null, familyName: null, locale: 'nl', status: 'active', settings: {}, createdAt: now, updatedAt: now,
+        givenName: null, familyName: null, locale: 'nl', status: 'active', settings: {}, requiredActions: [], createdAt: now, updatedAt: now,
       };
       await store.accounts.create(account);
       accounts.set(account.id, account);

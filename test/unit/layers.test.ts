@@ -54,7 +54,8 @@ describe('layers', () => {
 
   it('a required action never imports a factor or another action', () => {
     const offenders: string[] = [];
-    for (const file of sources('src/actions')) {
+    // An action's folder; the files beside the folders (interface, registry, shared helpers) are not actions.
+    for (const file of sources('src/actions').filter((f) => f.split(path.sep).length > 3)) {
       const own = file.split(path.sep)[2]!;
       for (const spec of imports(file).filter((s) => s.startsWith('.'))) {
         const resolved = target(file, spec);

@@ -3,7 +3,7 @@
 import type { MailMessage } from '../../delivery/index.ts';
 import { renderMail } from '../../delivery/mail-render.ts';
 import type { CodeMessage } from '../delivered-code.ts';
-import { formatSentTime } from '../delivered-code/sent-time.ts';
+import { formatSentTime } from '../../i18n/sent-time.ts';
 
 export function codeMail({ account, policy, to, code, mode, lang, t, sentAt, minutes }: CodeMessage): MailMessage {
   const portal = policy.name;

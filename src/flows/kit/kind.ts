@@ -3,6 +3,7 @@
 // `decide`, the steps it may use, its page chrome, and its completion. Adding a kind adds a folder
 // under flows/ with one of these; the runner and the other kinds stay as they are.
 import type { Decision } from '../../steps/decision.ts';
+import type { FlowFacts } from '../../steps/facts.ts';
 import type { Form, Step, StepMode, StepOutcome } from '../../steps/step.ts';
 import type { FlowRun } from './run.ts';
 
@@ -29,8 +30,10 @@ export interface FinishedStep {
 export interface FlowKind<R extends FlowRun> {
   /** Stored as the flow's kind. */
   readonly name: string;
-  /** Reads the facts and asks the kind's pure decider. */
-  decide(run: R): Promise<Decision>;
+  /** Reads the facts the decider needs (flows/kit/facts.ts, plus what is the kind's own: a demanded level). */
+  facts(run: R): Promise<FlowFacts>;
+  /** The kind's decider: pure, facts in, next step out. */
+  decide(facts: FlowFacts): Decision;
   /** The steps this kind may use, by id (factors, required actions' pages). */
   step(id: string): Step | undefined;
   chrome(run: R): PageChrome;

@@ -5,6 +5,7 @@ import type { Context } from 'koa';
 import type { AccountRecord } from '../../store/port.ts';
 import type { PortalPolicy } from '../../oidc/client-policy.ts';
 import type { FactorFacts } from '../../policy/proof-rules.ts';
+import type { AccountFacts } from '../../steps/facts.ts';
 import type { Flow } from './flow-store.ts';
 import type { KitState } from './state.ts';
 
@@ -19,4 +20,6 @@ export interface FlowRun<S extends KitState = KitState> {
    * and the method choice all ask); forgotten after a step ran, as it may have enrolled one.
    */
   factorFacts?: Promise<FactorFacts[]>;
+  /** The account's state the required actions are due on, likewise read once per request. */
+  accountFacts?: Promise<AccountFacts>;
 }

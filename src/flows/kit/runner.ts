@@ -15,6 +15,8 @@ import { UserFacingError } from '../../web/errors.ts';
 import { scratchOf, type Flows } from './flow-store.ts';
 import type { FlowKind } from './kind.ts';
 import type { FlowRun } from './run.ts';
+import { forgetFacts } from './facts.ts';
+import { findAction } from '../../actions/registry.ts';
 
 /** The step a decision names, and the mode it runs in; undefined for decisions that are not a step. */
 function stepOf(decision: Decision): { id: string; mode: StepMode } | undefined {
@@ -57,9 +59,14 @@ export class FlowRunner<R extends FlowRun> {
     return this.flows.save(run.flow);
   }
 
+  /** What the kind's decider says now. */
+  async decide(run: R): Promise<Decision> {
+    return this.kind.decide(await this.kind.facts(run));
+  }
+
   /** Shows the step the decider is on; `entering` enters it when it is not the one entered already. */
   async show(run: R, entering: boolean): Promise<void> {
-    const decision = await this.kind.decide(run);
+    const decision = await this.decide(run);
     const { state } = run.flow;
     switch (decision.kind) {
       case 'done':
@@ -116,7 +123,7 @@ export class FlowRunner<R extends FlowRun> {
   async post(run: R, stepId: string, action: string, form: Form): Promise<void> {
     const step = this.kind.step(stepId);
     if (!step || !step.actions.includes(action)) throw new UserFacingError(404, 'errors.not_found');
-    const decision = await this.kind.decide(run);
+    const decision = await this.decide(run);
     const expected = stepOf(decision);
     if (expected?.id !== step.id) {
       await this.show(run, !run.flow.state.current);
@@ -133,7 +140,7 @@ export class FlowRunner<R extends FlowRun> {
    * decider offers at this step is accepted; anything else is refused with a 400.
    */
   async choose(run: R, mode: StepMode, method: string): Promise<void> {
-    const decision = await this.kind.decide(run);
+    const decision = await this.decide(run);
     const choices = mode === 'challenge'
       ? decision.kind === 'factor' && decision.mode === 'challenge' ? decision.alternatives : []
       : decision.kind === 'choose-enrolment' ? decision.methods
@@ -157,7 +164,7 @@ export class FlowRunner<R extends FlowRun> {
   }
 
   private async apply(run: R, decision: Decision, step: Step, mode: StepMode, outcome: StepOutcome, form: Form): Promise<void> {
-    run.factorFacts = undefined;
+    forgetFacts(run);
     const { state } = run.flow;
     if (outcome.kind === 'show') {
       await this.save(run);
@@ -183,8 +190,26 @@ export class FlowRunner<R extends FlowRun> {
       state.enrolledInFlow.push(step.id);
       state.enrolling = undefined;
     }
+    // A step may have changed the account (a verified address, a new phone number): read it again.
+    if (run.flow.accountId) run.account = (await this.services.accounts.findById(run.flow.accountId)) ?? run.account;
+    forgetFacts(run);
+    await this.settleStoredActions(run);
     await this.save(run);
     await this.advance(run);
+  }
+
+  /**
+   * Required actions stored on the account that are done now — the page finished in this flow, or
+   * the account has what the action asked for — are cleared from it; unknown ids stay.
+   */
+  private async settleStoredActions(run: R): Promise<void> {
+    const account = run.account;
+    if (!account || account.requiredActions.length === 0) return;
+    const facts = await this.kind.facts(run);
+    const remaining = account.requiredActions.filter((id) => !findAction(id)?.done(facts));
+    if (remaining.length === account.requiredActions.length) return;
+    run.account = await this.services.accounts.update(account, { requiredActions: remaining });
+    forgetFacts(run);
   }
 
   /** Records a proof; an identifying factor also names the account of the flow from now on. */
@@ -199,7 +224,7 @@ export class FlowRunner<R extends FlowRun> {
 
   /** The step's view with the kind's chrome, the alternatives the decider offers there, and `extra` (errors, notices). */
   async renderStep(run: R, step: Step, mode: StepMode, extra: Record<string, unknown> = {}, status = 200): Promise<void> {
-    const decision = await this.kind.decide(run);
+    const decision = await this.decide(run);
     const here = stepOf(decision);
     const alternatives = decision.kind === 'factor' && here?.id === step.id && here.mode === mode ? decision.alternatives : [];
     const chrome = this.kind.chrome(run);

@@ -18,7 +18,9 @@ import { Flows, type Flow } from '../kit/flow-store.ts';
 import type { FinishedStep, FlowKind, PageChrome } from '../kit/kind.ts';
 import type { FlowRun } from '../kit/run.ts';
 import { newKitState, type KitState } from '../kit/state.ts';
-import { factorFacts } from '../kit/factor-facts.ts';
+import { flowFacts, forgetFacts } from '../kit/facts.ts';
+import { allActions, findAction } from '../../actions/registry.ts';
+import type { FlowFacts } from '../../steps/facts.ts';
 import { afterBinding } from '../after-binding.ts';
 import { decideLoginStep } from './decide-step.ts';
 
@@ -90,24 +92,18 @@ export class LoginKind implements FlowKind<LoginRun> {
     return this.flows.create<LoginState>(LOGIN_KIND, { interactionUid: interaction.uid, clientId: interaction.policy.clientId, accountId, state });
   }
 
-  async decide(run: LoginRun): Promise<Decision> {
-    const { flow, account, interaction } = run;
-    run.factorFacts ??= factorFacts(this.services, account);
-    return decideLoginStep({
-      proofs: flow.state.proofs,
-      policy: interaction.policy,
-      requiredAcr: requiredAcr(interaction.requestedAcr, interaction.policy.minAcr),
-      factors: await run.factorFacts,
-      chosenFactor: flow.state.chosenFactor,
-      defaultFactor: typeof account?.settings.defaultFactor === 'string' ? account.settings.defaultFactor : undefined,
-      enrolling: flow.state.enrolling,
-      reauthenticated: flow.state.reauthenticated === true,
-      enrolledInFlow: flow.state.enrolledInFlow,
-    });
+  /** The level the request and the portal demand is the login's own fact. */
+  facts(run: LoginRun): Promise<FlowFacts> {
+    return flowFacts(this.services, run, requiredAcr(run.interaction.requestedAcr, run.interaction.policy.minAcr));
   }
 
+  decide(facts: FlowFacts): Decision {
+    return decideLoginStep({ ...facts, actions: allActions() });
+  }
+
+  /** A factor, or a required action's own page. */
   step(id: string): Step | undefined {
-    return findFactor(id);
+    return findFactor(id) ?? findAction(id)?.page;
   }
 
   chrome(run: LoginRun): PageChrome {
@@ -152,7 +148,7 @@ export class LoginKind implements FlowKind<LoginRun> {
     const allowed = factor?.role === 'second' && acceptsMethod(run.interaction.policy, factor.id) && (await factor.isEnrolled(this.services, run.account));
     if (!found || !allowed) return;
     state.proofs.push({ ...found.proof, at: this.services.clock.now(), replayed: true });
-    run.factorFacts = undefined;
+    forgetFacts(run);
     await this.services.audit.record({ type: 'login.remembered_device', accountId: run.account.id, clientId: run.interaction.policy.clientId, ip: run.ctx.ip, detail: { device: found.device.id } });
   }
 

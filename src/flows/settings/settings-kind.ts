@@ -15,7 +15,9 @@ import { Flows, type Flow } from '../kit/flow-store.ts';
 import type { FinishedStep, FlowKind, PageChrome } from '../kit/kind.ts';
 import type { FlowRun } from '../kit/run.ts';
 import { newKitState, type KitState } from '../kit/state.ts';
-import { factorFacts } from '../kit/factor-facts.ts';
+import { flowFacts } from '../kit/facts.ts';
+import { allActions, findAction } from '../../actions/registry.ts';
+import type { FlowFacts } from '../../steps/facts.ts';
 import { afterBinding } from '../after-binding.ts';
 import { decideSettingsStep } from './decide-settings-step.ts';
 
@@ -50,14 +52,19 @@ export class SettingsKind implements FlowKind<SettingsRun> {
     return this.flows.create<SettingsState>(SETTINGS_KIND, { accountId: account.id, state: newKitState() });
   }
 
-  async decide(run: SettingsRun): Promise<Decision> {
-    run.factorFacts ??= factorFacts(this.services, run.account);
-    const { state } = run.flow;
-    return decideSettingsStep({ factors: await run.factorFacts, enrolling: state.enrolling, enrolledInFlow: state.enrolledInFlow });
+  /** No level is demanded here: the page's own demands were met before the flow began (settings-routes.ts). */
+  facts(run: SettingsRun): Promise<FlowFacts> {
+    return flowFacts(this.services, run, undefined);
   }
 
+  decide(facts: FlowFacts): Decision {
+    return decideSettingsStep({ ...facts, actions: allActions().filter((a) => a.scope === 'any') });
+  }
+
+  /** A factor, or the own page of an action that runs in every flow. */
   step(id: string): Step | undefined {
-    return findFactor(id);
+    const action = findAction(id);
+    return findFactor(id) ?? (action?.scope === 'any' ? action.page : undefined);
   }
 
   chrome(run: SettingsRun): PageChrome {

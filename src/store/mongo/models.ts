@@ -29,6 +29,8 @@ export interface AccountDoc {
   locale: string;
   status: AccountStatus;
   settings: Record<string, unknown>;
+  /** Absent on documents written before required actions existed: read as none. */
+  requiredActions?: string[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -169,6 +171,7 @@ const accountSchema = new Schema<AccountDoc>({
   locale: text,
   status: { type: String, enum: ['active', 'disabled'], required: true },
   settings: json,
+  requiredActions: { type: [String], default: undefined },
   createdAt: date,
   updatedAt: date,
 }, SCHEMA_OPTIONS);

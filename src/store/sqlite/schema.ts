@@ -155,6 +155,10 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX IF NOT EXISTS session_proofs_expires_at ON session_proofs (expires_at);
   `,
+  // 4: required actions stored on the account (a JSON array of action ids); none for existing rows.
+  `
+  ALTER TABLE accounts ADD COLUMN required_actions TEXT NOT NULL DEFAULT '[]';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
