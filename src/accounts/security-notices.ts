@@ -2,8 +2,8 @@
 // new or replaced second factor, a new phone number, a new e-mail address — the patient hears of
 // it on a channel they already had (the account's e-mail address; when the address itself
 // changes, the previous one), in the account's language, naming the method and where it happened.
-// A notice never holds a secret, a code or a full phone number. Later kinds (password changed,
-// account locked, ...) add an entry to NoticeKind and their texts to locales/*/notices.json.
+// A changed password is told the same way. A notice never holds a secret, a code or a full phone
+// number. Later kinds add an entry to NoticeKind and their texts to locales/*/notices.json.
 //
 // Sending never holds up or breaks the flow that caused it: a slow or failing mail server is
 // logged (masked) and audited, and the patient's login goes on.
@@ -15,7 +15,7 @@ import { maskMail } from '../delivery/index.ts';
 import { assertSingleMailAddress } from '../delivery/message.ts';
 import { maskPhone } from '../log.ts';
 
-export type NoticeKind = 'method_added' | 'method_replaced' | 'phone_changed' | 'email_changed';
+export type NoticeKind = 'method_added' | 'method_replaced' | 'phone_changed' | 'email_changed' | 'password_changed';
 
 export interface SecurityNotice {
   kind: NoticeKind;

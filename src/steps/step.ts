@@ -6,6 +6,7 @@ import type { Proof } from '../oidc/assurance.ts';
 import type { PortalPolicy } from '../oidc/client-policy.ts';
 import type { Language, Translate } from '../i18n/i18n.ts';
 import type { Services } from '../services.ts';
+import type { FlowEvent } from './events.ts';
 
 /** A factor proves (challenge) or is set up (enrol); an action's page ignores the mode. */
 export type StepMode = 'challenge' | 'enrol';
@@ -41,8 +42,8 @@ export type StepOutcome =
   | { kind: 'proved'; proof: Proof; account?: AccountRecord; remember?: boolean }
   /** A factor's enrolment finished without proving anything now (e.g. recovery codes were saved). */
   | { kind: 'enrolled' }
-  /** A required action is done: the flow marks it so and moves on. Never a proof. */
-  | { kind: 'done' }
+  /** A required action is done: the flow marks it so and moves on, with `events` for its after-hooks. Never a proof. */
+  | { kind: 'done'; events?: readonly FlowEvent[] }
   /** Show the step's view again, with these locals (errors, notices); a 4xx status for errors. */
   | { kind: 'show'; locals?: Record<string, unknown>; status?: number }
   /** The whole flow must stop (e.g. account disabled); shown as an error page with this message. */

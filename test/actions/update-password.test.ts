@@ -85,6 +85,11 @@ describe('update-password in a login', () => {
     const audit = await world.server.services.store.audit.list({ accountId: account.id, limit: 100 });
     expect(audit.map((e) => e.type)).toContain('password.changed');
     expect(JSON.stringify(audit)).not.toContain(NEW_PASSWORD);
+    // The patient is told by mail (the notify hook), without the password.
+    const notice = await world.smtp.waitForMail(account.email);
+    expect(notice.subject).toBe('Het wachtwoord van uw account is gewijzigd');
+    expect(notice.text).toContain('bij het inloggen op Flynth');
+    expect(notice.raw).not.toContain(NEW_PASSWORD);
 
     // The next login: the new password works, and nothing more is asked; the old one is refused.
     const next = await passwordLogin(rp, new UserAgent(), account.username, NEW_PASSWORD);

@@ -35,7 +35,8 @@ export const updatePasswordAction: RequiredAction = {
       if (Object.keys(errors).length) return { kind: 'show', status: 400, locals: { errors } };
       const result = await ctx.services.passwordChange.change({ account, current, next, policy: ctx.policy, ip: ctx.ip });
       if (!result.ok) return { kind: 'show', status: result.status, locals: { errors: result.errors } };
-      return { kind: 'done' };
+      // The after-hooks tell the patient by mail and lift any lock (src/hooks/).
+      return { kind: 'done', events: [{ type: 'password_changed' }] };
     },
   },
 };

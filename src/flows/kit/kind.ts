@@ -6,6 +6,8 @@ import type { Decision } from '../../steps/decision.ts';
 import type { FlowFacts } from '../../steps/facts.ts';
 import type { Form, Step, StepMode, StepOutcome } from '../../steps/step.ts';
 import type { FlowRun } from './run.ts';
+import type { AfterHook } from '../../hooks/registry.ts';
+import type { FlowEvent } from '../../steps/events.ts';
 
 /** What every page of a kind shows around its step: where forms post, the portal, the cancel button. */
 export interface PageChrome {
@@ -43,6 +45,15 @@ export interface FlowKind<R extends FlowRun> {
   beforeDecide?(run: R): Promise<void>;
   /** A step finished: what the kind does about it before the runner records it. */
   afterStep?(run: R, finished: FinishedStep): Promise<void>;
-  /** The decider says `done`: hand the result over (login) or show the kind's home page (settings). */
+  /** Its after-hooks, in order: they react to the events the flow recorded (src/hooks/). */
+  readonly hooks: readonly AfterHook[];
+  /** Where the flow happens, for the hooks: the portal of a login, or the account page (null, undefined). */
+  where(run: R): { clientId: string | null; portal: string | undefined };
+  /** The event that says the flow completed, if the kind records one (a login's acr and amr). */
+  completedEvent?(run: R): FlowEvent | undefined;
+  /**
+   * The decider says `done` and the hooks ran: hand the result over (login) or show the kind's
+   * home page (settings).
+   */
   complete(run: R): Promise<void>;
 }

@@ -6,6 +6,7 @@ import type { AccountRecord } from '../../store/port.ts';
 import type { PortalPolicy } from '../../oidc/client-policy.ts';
 import type { FactorFacts } from '../../policy/proof-rules.ts';
 import type { AccountFacts } from '../../steps/facts.ts';
+import type { FlowEvent } from '../../steps/events.ts';
 import type { Flow } from './flow-store.ts';
 import type { KitState } from './state.ts';
 
@@ -22,4 +23,6 @@ export interface FlowRun<S extends KitState = KitState> {
   factorFacts?: Promise<FactorFacts[]>;
   /** The account's state the required actions are due on, likewise read once per request. */
   accountFacts?: Promise<AccountFacts>;
+  /** Recorded in this request and not yet handed to the kind's after-hooks (FlowRunner.dispatch). */
+  events: FlowEvent[];
 }

@@ -3,7 +3,9 @@
 // or foreign step gets 409 and the real current step), applies the outcome — record a proof, note
 // an enrolment, mark an action done, show the page again with errors, or stop — and decides again,
 // until the decider says `done` and the kind completes. It knows steps only through their
-// interface and never names a factor or an action.
+// interface and never names a factor or an action. The events the flow records go to the kind's
+// after-hooks once the step that recorded them finished, and on completion before the kind hands
+// its result over.
 import type { Services } from '../../services.ts';
 import type { Decision } from '../../steps/decision.ts';
 import type { Form, Step, StepContext, StepMode, StepOutcome } from '../../steps/step.ts';
@@ -64,14 +66,27 @@ export class FlowRunner<R extends FlowRun> {
     return this.kind.decide(await this.kind.facts(run));
   }
 
+  /** Hands the events recorded so far to the kind's after-hooks, each once. */
+  async dispatch(run: R): Promise<void> {
+    if (run.events.length === 0) return;
+    const events = run.events.splice(0);
+    const context = { services: this.services, kind: this.kind.name, account: run.account, ip: run.ctx.ip || null, ...this.kind.where(run) };
+    for (const hook of this.kind.hooks) await hook.run(context, events);
+  }
+
   /** Shows the step the decider is on; `entering` enters it when it is not the one entered already. */
   async show(run: R, entering: boolean): Promise<void> {
+    await this.dispatch(run);
     const decision = await this.decide(run);
     const { state } = run.flow;
     switch (decision.kind) {
-      case 'done':
+      case 'done': {
+        const completed = this.kind.completedEvent?.(run);
+        if (completed) run.events.push(completed);
+        await this.dispatch(run);
         await this.kind.complete(run);
         return;
+      }
       case 'unreachable':
         await this.save(run);
         render(run.ctx, 'flows/unreachable', { ...this.kind.chrome(run).locals, reason: decision.reason, csrf: run.flow.csrf, abortAction: this.kind.chrome(run).abortAction }, 403);
@@ -173,6 +188,7 @@ export class FlowRunner<R extends FlowRun> {
     }
     if (outcome.kind === 'fail') {
       await this.save(run);
+      await this.dispatch(run);
       render(run.ctx, 'errors/message', { portal: this.kind.chrome(run).locals.portal, messageKey: outcome.messageKey }, outcome.status);
       return;
     }
@@ -186,9 +202,11 @@ export class FlowRunner<R extends FlowRun> {
     if (outcome.kind === 'done') {
       state.actionsDone.push(step.id);
       delete state.scratch[step.id];
+      run.events.push({ type: 'action_completed', action: step.id }, ...(outcome.events ?? []));
     } else if (mode === 'enrol') {
       state.enrolledInFlow.push(step.id);
       state.enrolling = undefined;
+      run.events.push({ type: 'factor_enrolled', factor: step.id });
     }
     // A step may have changed the account (a verified address, a new phone number): read it again.
     if (run.flow.accountId) run.account = (await this.services.accounts.findById(run.flow.accountId)) ?? run.account;
@@ -224,6 +242,7 @@ export class FlowRunner<R extends FlowRun> {
 
   /** The step's view with the kind's chrome, the alternatives the decider offers there, and `extra` (errors, notices). */
   async renderStep(run: R, step: Step, mode: StepMode, extra: Record<string, unknown> = {}, status = 200): Promise<void> {
+    await this.dispatch(run);
     const decision = await this.decide(run);
     const here = stepOf(decision);
     const alternatives = decision.kind === 'factor' && here?.id === step.id && here.mode === mode ? decision.alternatives : [];

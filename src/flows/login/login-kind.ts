@@ -21,7 +21,8 @@ import { newKitState, type KitState } from '../kit/state.ts';
 import { flowFacts, forgetFacts } from '../kit/facts.ts';
 import { allActions, findAction } from '../../actions/registry.ts';
 import type { FlowFacts } from '../../steps/facts.ts';
-import { afterBinding } from '../after-binding.ts';
+import { auditHook, clearLockHook, notifyHook } from '../../hooks/registry.ts';
+import type { FlowEvent } from '../../steps/events.ts';
 import { decideLoginStep } from './decide-step.ts';
 
 export interface LoginState extends KitState {
@@ -72,7 +73,7 @@ export class LoginKind implements FlowKind<LoginRun> {
     let flow = await this.flows.byInteraction<LoginState>(LOGIN_KIND, interaction.uid);
     if (!flow) flow = await this.start(interaction);
     const account = flow.accountId ? await this.services.accounts.findById(flow.accountId) : undefined;
-    return { ctx, interaction, flow, account, policy: interaction.policy };
+    return { ctx, interaction, flow, account, policy: interaction.policy, events: [] };
   }
 
   private async start(interaction: InteractionView): Promise<Flow<LoginState>> {
@@ -149,16 +150,25 @@ export class LoginKind implements FlowKind<LoginRun> {
     if (!found || !allowed) return;
     state.proofs.push({ ...found.proof, at: this.services.clock.now(), replayed: true });
     forgetFacts(run);
-    await this.services.audit.record({ type: 'login.remembered_device', accountId: run.account.id, clientId: run.interaction.policy.clientId, ip: run.ctx.ip, detail: { device: found.device.id } });
+    run.events.push({ type: 'remembered_device', device: found.device.id });
   }
 
   async afterStep(run: LoginRun, { step, mode, outcome, form }: FinishedStep): Promise<void> {
     const factor = findFactor(step.id);
     // A second factor set up in this login (only ever one the account lacked): the patient hears of it.
-    if (mode === 'enrol' && factor?.role === 'second' && run.account) {
-      run.account = await afterBinding(this.services, { before: run.account, factor, replaced: false, portal: run.interaction.policy.name });
-    }
+    if (mode === 'enrol' && factor?.role === 'second' && run.account) run.events.push({ type: 'authenticator_bound', factor: factor.id, replaced: false, before: run.account });
     if (outcome.kind === 'proved' && factor && factor.role !== 'first' && form.remember_device === 'on') run.flow.state.rememberDevice = true;
+  }
+
+  /** Audit, notices; a forced password change also lifts a lock. Remembered devices stay: a login only adds. */
+  readonly hooks = [auditHook, notifyHook, clearLockHook];
+
+  where(run: LoginRun) {
+    return { clientId: run.interaction.policy.clientId, portal: run.interaction.policy.name };
+  }
+
+  completedEvent(run: LoginRun): FlowEvent {
+    return { type: 'completed', detail: deriveAssurance(run.flow.state.proofs) };
   }
 
   /** The result handed to oidc-provider; only when the decider says `done`. */
@@ -167,7 +177,6 @@ export class LoginKind implements FlowKind<LoginRun> {
     const accountId = run.flow.accountId;
     if (!accountId) throw new Error('login completed without an account');
     await this.rememberDevice(run, acr);
-    await this.services.audit.record({ type: 'login.completed', accountId, clientId: run.interaction.policy.clientId, ip: run.ctx.ip, detail: { acr, amr } });
     const url = await this.interactions.finishLogin(run.ctx, { accountId, acr, amr, remember: true, proofs: run.flow.state.proofs });
     await this.flows.remove(run.flow.id);
     run.ctx.status = 303;

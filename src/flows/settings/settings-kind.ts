@@ -18,7 +18,7 @@ import { newKitState, type KitState } from '../kit/state.ts';
 import { flowFacts } from '../kit/facts.ts';
 import { allActions, findAction } from '../../actions/registry.ts';
 import type { FlowFacts } from '../../steps/facts.ts';
-import { afterBinding } from '../after-binding.ts';
+import { auditHook, notifyHook, revokeHook } from '../../hooks/registry.ts';
 import { decideSettingsStep } from './decide-settings-step.ts';
 
 export interface SettingsState extends KitState {
@@ -81,14 +81,17 @@ export class SettingsKind implements FlowKind<SettingsRun> {
     return [];
   }
 
+  /** A second factor set up or set up again here: the patient is told, and remembered devices go (hooks). */
   async afterStep(run: SettingsRun, { step, mode }: FinishedStep): Promise<void> {
-    if (mode !== 'enrol') return;
-    const { services } = this;
-    await services.audit.record({ type: 'settings.factor_enrolled', accountId: run.account.id, ip: run.ctx.ip, detail: { factor: step.id } });
-    if (findFactor(step.id)?.role !== 'second') return;
-    // A replaced factor (new phone, new app) must not live on in a remembered device.
-    await services.devices.forgetAll(run.account.id);
-    run.account = await afterBinding(services, { before: run.account, factor: findFactor(step.id)!, replaced: run.flow.state.enrolment?.replacing === true, portal: undefined });
+    if (mode !== 'enrol' || findFactor(step.id)?.role !== 'second') return;
+    run.events.push({ type: 'authenticator_bound', factor: step.id, replaced: run.flow.state.enrolment?.replacing === true, before: run.account });
+  }
+
+  /** Audit, notices, and revocation: a factor set up again or removed must not live on in a remembered device. */
+  readonly hooks = [auditHook, notifyHook, revokeHook];
+
+  where() {
+    return { clientId: null, portal: undefined };
   }
 
   /** Back on the overview; it names the method the patient set up, also when its recovery codes came last. */

@@ -13,7 +13,6 @@ import { ACCOUNT_CLIENT_ID } from '../../oidc/sessions.ts';
 import type { SessionProofs } from '../../oidc/session-proofs.ts';
 import { policyFromMetadata, SECOND_FACTORS, type PortalPolicy } from '../../oidc/client-policy.ts';
 import { bindingAcr, shortfalls } from '../../policy/proof-rules.ts';
-import { sendSecurityNotice } from '../../accounts/security-notices.ts';
 import { allFactors, findFactor } from '../../factors/registry.ts';
 import type { Factor } from '../../factors/factor.ts';
 import { isRememberChoice } from '../../accounts/remembered-devices.ts';
@@ -120,7 +119,7 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
   async function loadRun(ctx: Context, signedIn: SignedIn, flowId: string): Promise<SettingsRun> {
     const flow = await kind.flows.byId<SettingsState>(SETTINGS_KIND, flowId);
     if (!flow || flow.accountId !== signedIn.account.id) throw new UserFacingError(403, 'errors.csrf');
-    return { ctx, flow, account: signedIn.account, sessionUid: signedIn.sessionUid, policy: await accountPolicy() };
+    return { ctx, flow, account: signedIn.account, sessionUid: signedIn.sessionUid, policy: await accountPolicy(), events: [] };
   }
 
   /** The forms of an enrolment in progress (the kit's step routes): the flow id is in the path. */
@@ -171,8 +170,8 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
   });
 
   accountForm('/account/forget-devices', async (run) => {
-    await services.devices.forgetAll(run.account.id);
-    await services.audit.record({ type: 'settings.devices_forgotten', accountId: run.account.id, ip: run.ctx.ip });
+    run.events.push({ type: 'devices_forgotten' });
+    await runner.dispatch(run);
     run.flow.state.notice = pageState(run.ctx).t('settings.notice.devices_forgotten');
     await kind.overview(run.ctx, run.account, run.flow);
   });
@@ -190,16 +189,15 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
     const factor = findFactor(form.method ?? '');
     if (!factor || factor.role !== 'second' || (await services.store.credentials.listByAccount(account.id, factor.id)).length === 0) throw new UserFacingError(400, 'errors.bad_request');
     // Convention: a factor's credentials carry its id as type. Remembered devices may stand for
-    // the removed factor, so they go too.
+    // the removed factor, so they go too (the revoke hook).
     await services.store.credentials.removeByAccount(account.id, factor.id);
-    await services.devices.forgetAll(account.id);
     const remaining = await enrolledSecondFactors(account);
     if (remaining.length === 0) {
-      // No second factor left: recovery codes and remembered devices would only weaken the account.
+      // No second factor left: recovery codes would only weaken the account.
       for (const f of allFactors().filter((x) => x.role === 'recovery')) await services.store.credentials.removeByAccount(account.id, f.id);
-      await services.devices.forgetAll(account.id);
     }
-    await services.audit.record({ type: 'settings.factor_removed', accountId: account.id, ip: run.ctx.ip, detail: { factor: factor.id } });
+    run.events.push({ type: 'factor_removed', factor: factor.id });
+    await runner.dispatch(run);
     run.flow.state.notice = pageState(run.ctx).t('settings.notice.removed', { method: pageState(run.ctx).t(`settings.method.${factor.id}`) });
     await kind.overview(run.ctx, account, run.flow);
   });
@@ -229,8 +227,9 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
     const factor = findFactor(ctx.params.factor ?? '');
     if (!factor?.settings) throw new UserFacingError(404, 'errors.not_found');
     const result = await factor.settings.handle(runner.stepContext(run, factor), ctx.params.action ?? '', form);
-    await services.audit.record({ type: `settings.${factor.id}`, accountId: account.id, ip: ctx.ip, detail: { action: String(ctx.params.action).slice(0, 32) } });
-    if (result.replaced) sendSecurityNotice(services, account, { kind: 'method_replaced', method: async (t) => t(`settings.method.${factor.id}`) });
+    // New recovery codes are announced by mail like any replaced sign-in method (the notify hook).
+    run.events.push({ type: 'factor_setting', factor: factor.id, action: String(ctx.params.action), replaced: result.replaced === true });
+    await runner.dispatch(run);
     if (result.view) {
       await kind.flows.save(flow);
       return render(ctx, result.view, { csrf: flow.csrf, flowId: flow.id, backUrl: '/account', ...result.locals });
