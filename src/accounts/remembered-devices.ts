@@ -59,8 +59,8 @@ export class RememberedDevices {
     const id = randomId(12);
     const secret = randomId(32);
     const now = this.clock.now();
-    // `amr` keeps the factor name first, so the proof can be rebuilt exactly.
-    await this.store.devices.put({ id, accountId: account.id, secretHash: sha256(secret), amr: [proof.factor, String(proof.strength), ...proof.amr], acr, label, createdAt: now, expiresAt: now + maxAgeMs, lastUsedAt: null });
+    // The factor, its strength and amr are kept, so the proof can be rebuilt exactly.
+    await this.store.devices.put({ id, accountId: account.id, secretHash: sha256(secret), factor: proof.factor, strength: proof.strength, amr: [...proof.amr], acr, label, createdAt: now, expiresAt: now + maxAgeMs, lastUsedAt: null });
     return { value: `${id}.${secret}`, maxAgeMs };
   }
 
@@ -71,10 +71,9 @@ export class RememberedDevices {
     if (!id || !secret) return undefined;
     const device = await this.store.devices.find(id, this.clock.now());
     if (!device || device.accountId !== account.id || !safeEqual(device.secretHash, sha256(secret))) return undefined;
-    const [factor, strength, ...amr] = device.amr;
-    if (!factor) return undefined;
+    if (!device.factor) return undefined;
     await this.store.devices.put({ ...device, lastUsedAt: this.clock.now() });
-    return { device, proof: { factor, strength: strength === '2' ? 2 : 1, amr } };
+    return { device, proof: { factor: device.factor, strength: device.strength, amr: [...device.amr] } };
   }
 
   async list(accountId: string): Promise<DeviceRecord[]> {

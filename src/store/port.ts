@@ -203,7 +203,10 @@ export interface DeviceRecord {
   id: string;
   accountId: string;
   secretHash: string;
-  /** What was proved when the device was remembered; a remembered login never reports more. */
+  /** The second factor the device stands in for, and what it proved then: a remembered login never reports more. */
+  factor: string;
+  strength: 1 | 2;
+  /** RFC 8176 values of that factor's proof. */
   amr: string[];
   acr: string;
   label: string;

@@ -45,7 +45,7 @@ describe('sqlite store file', () => {
     expect(() => openSqliteStore(newer)).toThrow(new RegExp(`newer.sqlite: was written by a newer Poortwachter \\(schema version ${SCHEMA_VERSION + 1}; this version knows up to ${SCHEMA_VERSION}\\)`));
   });
 
-  it('brings a version-1 file up to date: codes written before stay readable (no flow), session proofs work, accounts have no required actions', async () => {
+  it('brings a version-1 file up to date: codes written before stay readable (no flow), session proofs work, accounts have no required actions, remembered devices get their own fields', async () => {
     const older = path.join(dir, 'version-1.sqlite');
     await openSqliteStore(older).close();
     // What a file of the first release looks like: no flow on codes, no session proofs.
@@ -54,10 +54,15 @@ describe('sqlite store file', () => {
       DROP TABLE session_proofs;
       ALTER TABLE one_time_codes DROP COLUMN flow_id;
       ALTER TABLE accounts DROP COLUMN required_actions;
+      ALTER TABLE devices DROP COLUMN factor;
+      ALTER TABLE devices DROP COLUMN strength;
       INSERT INTO accounts (id, username, username_key, email, email_key, email_verified, phone_verified, locale, status, settings, created_at, updated_at)
         VALUES ('old', 'old', 'old', 'old@example.nl', 'old@example.nl', 0, 0, 'nl', 'active', '{}', 1, 1);
       INSERT INTO one_time_codes (id, account_id, purpose, code_hash, attempts, sent_at, expires_at, consumed_at)
         VALUES ('code', 'old', 'login:sms', 'hash', 0, 1000, 9000, NULL);
+      -- A remembered device as version 1 wrote it: the factor and its strength in front of the amr values.
+      INSERT INTO devices (id, account_id, secret_hash, amr, acr, label, created_at, expires_at, last_used_at)
+        VALUES ('device', 'old', 'hash', '["sms","2","sms"]', 'urn:poortwachter:acr:substantial', 'Firefox', 1000, 9000, NULL);
     `);
     db.pragma('user_version = 1');
     db.close();
@@ -67,6 +72,8 @@ describe('sqlite store file', () => {
       expect((await store.codes.findActive('old', 'login:sms', 2000))?.flowId).toBeNull();
       // Accounts from before required actions have none.
       expect((await store.accounts.findById('old'))?.requiredActions).toEqual([]);
+      // A remembered device keeps standing in for exactly what it did, now in fields of its own.
+      expect(await store.devices.find('device', 2000)).toMatchObject({ factor: 'sms', strength: 2, amr: ['sms'] });
       await store.sessionProofs.put({ sessionUid: 'uid', accountId: 'old', proofs: [], expiresAt: 9000 });
       expect(await store.sessionProofs.find('uid', 2000)).toEqual({ sessionUid: 'uid', accountId: 'old', proofs: [], expiresAt: 9000 });
     } finally {

@@ -95,6 +95,9 @@ export interface DeviceDoc {
   _id: string;
   accountId: string;
   secretHash: string;
+  /** Absent on documents written before the device had fields of its own (amr held [factor, strength, ...amr]). */
+  factor?: string;
+  strength?: number;
   amr: string[];
   acr: string;
   label: string;
@@ -246,6 +249,8 @@ const deviceSchema = new Schema<DeviceDoc>({
   _id: text,
   accountId: text,
   secretHash: text,
+  factor: { type: String },
+  strength: { type: Number },
   amr: { type: [String], default: [] },
   acr: text,
   label: text,
