@@ -11,7 +11,7 @@ import type { AccountRecord } from '../../store/port.ts';
 import type { Sessions } from '../../oidc/sessions.ts';
 import { ACCOUNT_CLIENT_ID } from '../../oidc/sessions.ts';
 import type { SessionProofs } from '../../oidc/session-proofs.ts';
-import { policyFromMetadata, SECOND_FACTORS, type PortalPolicy } from '../../oidc/client-policy.ts';
+import { policyFromMetadata, type PortalPolicy } from '../../oidc/client-policy.ts';
 import { bindingAcr, shortfalls } from '../../policy/proof-rules.ts';
 import { allFactors, findFactor } from '../../factors/registry.ts';
 import type { Factor } from '../../factors/factor.ts';
@@ -110,9 +110,13 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
     return requireAccount(ctx);
   }
 
+  /**
+   * The account client's policy, as for any portal: what it accepts is decided where every
+   * portal's is (oidc/client-policy.ts); its metadata lists no methods, so it accepts them all.
+   */
   async function accountPolicy(): Promise<PortalPolicy> {
     const client = await services.store.clients.find(ACCOUNT_CLIENT_ID);
-    return { ...policyFromMetadata(client?.metadata ?? { client_id: ACCOUNT_CLIENT_ID }), mfaMethods: [...SECOND_FACTORS] };
+    return policyFromMetadata(client?.metadata ?? { client_id: ACCOUNT_CLIENT_ID });
   }
 
   /** The settings flow a form belongs to: the signed-in account's own; another's, or none, is refused. */
