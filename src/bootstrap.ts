@@ -39,7 +39,8 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const codePepper = Buffer.from(hkdfSync('sha256', config.secretsKey, 'poortwachter', 'one-time-code-pepper', 32));
   // Likewise for the keyed hash that names lock records by typed login name (never the name itself).
   const loginNameKey = Buffer.from(hkdfSync('sha256', config.secretsKey, 'poortwachter', 'login-name-lock-key', 32));
-  const passwords = new Passwords(store, config.password, clock);
+  const { policy } = config;
+  const passwords = new Passwords(store, policy.passwords, clock);
   const audit = new Audit(store, clock);
   return {
     config,
@@ -50,13 +51,13 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     accounts: new Accounts(store, box, clock),
     passwords,
     limits,
-    lockout: new Lockout(store, clock, config.lockout, new LoginNameKeys(loginNameKey)),
+    lockout: new Lockout(store, clock, policy.lockout, new LoginNameKeys(loginNameKey)),
     audit,
-    codes: new OneTimeCodes(store, limits, clock, codePepper, config.ttl.code * 1000),
-    devices: new RememberedDevices(store, clock, config.ttl.rememberDeviceMax * 1000),
+    codes: new OneTimeCodes(store, limits, clock, codePepper, policy.codes),
+    devices: new RememberedDevices(store, clock, policy.rememberDevice),
     delivery: createDelivery(config, logger, outbox),
     outbox,
-    passwordChange: new BasicPasswordChange(passwords, limits, audit),
+    passwordChange: new BasicPasswordChange(passwords, limits, audit, policy.passwords.changeFailures),
   };
 }
 

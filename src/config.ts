@@ -4,6 +4,8 @@ import { z } from 'zod';
 import path from 'node:path';
 import { BlockList, isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
+import type { Policy } from './policy/defaults.ts';
+import { mergePolicy, policyProblems, readPolicyFile, type PolicyOverride } from './policy/load.ts';
 
 const boolean = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
@@ -35,24 +37,26 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9+/_-]{43,}={0,2}$/, 'must be 32 random bytes, base64 encoded (openssl rand -base64 32)')
     .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8).max(64).default(8),
-  PASSWORD_MAX_LENGTH: z.coerce.number().int().min(64).max(1024).default(128),
+  // The limits below predate POLICY_FILE: when set, they win over it (src/policy/defaults.ts).
+  POLICY_FILE: z.string().optional(),
+  PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8).max(64).optional(),
+  PASSWORD_MAX_LENGTH: z.coerce.number().int().min(64).max(1024).optional(),
   SESSION_TTL_SECONDS: secondsOrDefault(8 * 3600),
   ACCESS_TOKEN_TTL_SECONDS: secondsOrDefault(600),
   REFRESH_TOKEN_TTL_SECONDS: secondsOrDefault(14 * 24 * 3600),
-  FLOW_TTL_SECONDS: secondsOrDefault(3600),
-  CODE_TTL_SECONDS: secondsOrDefault(600),
-  REMEMBER_DEVICE_MAX_SECONDS: secondsOrDefault(7 * 24 * 3600),
+  FLOW_TTL_SECONDS: z.coerce.number().int().positive().optional(),
+  CODE_TTL_SECONDS: z.coerce.number().int().positive().optional(),
+  REMEMBER_DEVICE_MAX_SECONDS: z.coerce.number().int().positive().optional(),
   DEV_OUTBOX: boolean.optional(),
   WEBAUTHN_RP_ID: z.string().optional(),
   WEBAUTHN_ORIGINS: z.string().optional(),
-  LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
+  LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).optional(),
   LOCKOUT_STEPS_SECONDS: z
     .string()
     .regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, 'must be a comma-separated list of seconds, e.g. 60,300,900')
-    .default('60,300,900'),
-  LOCKOUT_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(100),
-  PASSWORD_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(100),
+    .optional(),
+  LOCKOUT_MAX_FAILURES: z.coerce.number().int().min(1).max(100).optional(),
+  PASSWORD_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).optional(),
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().min(0).max(600).default(10),
 });
 
@@ -76,15 +80,14 @@ export interface Config {
   secretsKey: Buffer;
   secretsKeyIsEphemeralDevKey: boolean;
   logLevel: string;
-  password: { minLength: number; maxLength: number };
+  /** Lifetimes of oidc-provider's sessions and tokens, in seconds. */
   ttl: {
     session: number;
     accessToken: number;
     refreshToken: number;
-    flow: number;
-    code: number;
-    rememberDeviceMax: number;
   };
+  /** Every tunable limit: the defaults (src/policy/defaults.ts), POLICY_FILE, then the older env variables. */
+  policy: Policy;
   devOutbox: boolean;
   /**
    * Passkey (WebAuthn) overrides for a public host other than ISSUER's; unset parts follow the
@@ -92,7 +95,6 @@ export interface Config {
    * after binding a port).
    */
   webauthn: { rpId?: string; origins?: string[] };
-  lockout: LockoutConfig;
   /** On SIGTERM/SIGINT, how long requests in flight may take before their connections are cut. */
   shutdownTimeoutSeconds: number;
 }
@@ -143,15 +145,19 @@ function parseOrigins(value: string | undefined): string[] | undefined {
   return value?.split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean);
 }
 
-export interface LockoutConfig {
-  /** Consecutive failures that bring a temporary lock. */
-  threshold: number;
-  /** Durations of the 1st, 2nd, ... temporary lock; the last one repeats. */
-  stepsMs: number[];
-  /** Evaluated guesses without a successful login before the hard lock (NIST SP 800-63B-4: ≤ 100). */
-  maxFailures: number;
-  /** Password attempts per client IP in 15 minutes, across all accounts (successes are given back). */
-  perIp: number;
+/** The policy the older environment variables set (each wins over POLICY_FILE when present). */
+function policyFromEnv(e: z.output<typeof envSchema>): PolicyOverride {
+  return {
+    passwords: { minLength: e.PASSWORD_MIN_LENGTH, maxLength: e.PASSWORD_MAX_LENGTH, failuresPerIp: { max: e.PASSWORD_FAILURES_PER_IP } },
+    lockout: {
+      threshold: e.LOCKOUT_THRESHOLD,
+      maxFailures: e.LOCKOUT_MAX_FAILURES,
+      stepsSeconds: e.LOCKOUT_STEPS_SECONDS?.split(',').map((step) => Number(step.trim())),
+    },
+    codes: { ttlSeconds: e.CODE_TTL_SECONDS },
+    rememberDevice: { maxSeconds: e.REMEMBER_DEVICE_MAX_SECONDS },
+    flows: { ttlSeconds: e.FLOW_TTL_SECONDS },
+  };
 }
 
 export class ConfigError extends Error {
@@ -201,15 +207,16 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const loopback = /^(127\.|::1$|localhost$)/.test(e.HOST);
   const devOutbox = e.DEV_OUTBOX ?? (!production && loopback);
   if (production && devOutbox) problems.push('DEV_OUTBOX: the dev outbox cannot be enabled in production');
-  if (e.PASSWORD_MIN_LENGTH > e.PASSWORD_MAX_LENGTH) problems.push('PASSWORD_MIN_LENGTH: larger than max');
   // Unicode domains are compared in the ASCII form browsers hash for the RP ID and use in origins.
   const webauthn = {
     rpId: e.WEBAUTHN_RP_ID === undefined ? undefined : domainToASCII(e.WEBAUTHN_RP_ID.trim().toLowerCase()) || e.WEBAUTHN_RP_ID,
     origins: parseOrigins(e.WEBAUTHN_ORIGINS),
   };
   problems.push(...webauthnProblems(webauthnRelyingParty({ issuer, webauthn }), production));
-  const lockSteps = e.LOCKOUT_STEPS_SECONDS.split(',').map((step) => Number(step.trim()));
-  if (lockSteps.some((step) => step < 1 || step > 24 * 3600)) problems.push('LOCKOUT_STEPS_SECONDS: each step must be 1 second to 24 hours');
+  const fromFile = e.POLICY_FILE ? readPolicyFile(e.POLICY_FILE) : { override: {}, problems: [] };
+  problems.push(...fromFile.problems);
+  const policy = mergePolicy(fromFile.override, policyFromEnv(e));
+  problems.push(...policyProblems(policy));
   if (problems.length) throw new ConfigError(problems);
 
   const url = e.DATABASE_URL;
@@ -237,23 +244,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     secretsKey,
     secretsKeyIsEphemeralDevKey: ephemeral,
     logLevel: e.LOG_LEVEL,
-    password: { minLength: e.PASSWORD_MIN_LENGTH, maxLength: e.PASSWORD_MAX_LENGTH },
     ttl: {
       session: e.SESSION_TTL_SECONDS,
       accessToken: e.ACCESS_TOKEN_TTL_SECONDS,
       refreshToken: e.REFRESH_TOKEN_TTL_SECONDS,
-      flow: e.FLOW_TTL_SECONDS,
-      code: e.CODE_TTL_SECONDS,
-      rememberDeviceMax: e.REMEMBER_DEVICE_MAX_SECONDS,
     },
+    policy,
     devOutbox,
     webauthn,
-    lockout: {
-      threshold: e.LOCKOUT_THRESHOLD,
-      stepsMs: lockSteps.map((step) => step * 1000),
-      maxFailures: e.LOCKOUT_MAX_FAILURES,
-      perIp: e.PASSWORD_FAILURES_PER_IP,
-    },
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
   };
 }

@@ -7,26 +7,15 @@ import { createHash } from 'node:crypto';
 import type { AccountRecord, DeviceRecord, Store } from '../store/port.ts';
 import type { Clock } from '../clock.ts';
 import { randomId, safeEqual, sha256 } from './random.ts';
+import type { Policy, RememberChoice } from '../policy/defaults.ts';
 
-export const REMEMBER_CHOICES = {
+/** What each choice means; the names say it, so a deployment picks among them but does not redefine them. */
+const DURATION_MS: Readonly<Record<RememberChoice, number>> = {
   none: 0,
   '12h': 12 * 3600_000,
   '3d': 3 * 24 * 3600_000,
   '1w': 7 * 24 * 3600_000,
-} as const;
-
-export type RememberChoice = keyof typeof REMEMBER_CHOICES;
-
-export const DEFAULT_REMEMBER_CHOICE: RememberChoice = '12h';
-
-export function isRememberChoice(value: unknown): value is RememberChoice {
-  return typeof value === 'string' && value in REMEMBER_CHOICES;
-}
-
-export function rememberChoiceOf(account: AccountRecord): RememberChoice {
-  const choice = account.settings.rememberDevice;
-  return isRememberChoice(choice) ? choice : DEFAULT_REMEMBER_CHOICE;
-}
+};
 
 /** What the remembered second factor proved, replayed on later logins from this device. */
 export interface RememberedProof {
@@ -43,13 +32,29 @@ export class RememberedDevices {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-    /** Deployment cap on any remembered duration. */
-    private readonly maxMs: number,
+    /** The choices offered, the default one and the deployment's cap (policy.rememberDevice). */
+    private readonly policy: Policy['rememberDevice'],
   ) {}
+
+  /** The choices a patient is offered, in order. */
+  choices(): readonly RememberChoice[] {
+    return this.policy.choices;
+  }
+
+  /** Whether `value` is a choice the patient is offered. */
+  isChoice(value: unknown): value is RememberChoice {
+    return typeof value === 'string' && (this.policy.choices as readonly string[]).includes(value);
+  }
+
+  /** The account's choice, or the default when it never chose (or chose one no longer offered). */
+  choiceOf(account: AccountRecord): RememberChoice {
+    const choice = account.settings.rememberDevice;
+    return this.isChoice(choice) ? choice : this.policy.defaultChoice;
+  }
 
   /** How long this account's devices may be remembered; 0 = not at all. */
   durationFor(account: AccountRecord): number {
-    return Math.min(REMEMBER_CHOICES[rememberChoiceOf(account)], this.maxMs);
+    return Math.min(DURATION_MS[this.choiceOf(account)], this.policy.maxSeconds * 1000);
   }
 
   /** Remembers the device; returns the cookie value and its lifetime. */

@@ -34,7 +34,7 @@ const show = (status: number, locals: Record<string, unknown> = {}): Shown => ({
 export function addressCheckPage(check: AddressCheck): Step<ActionOutcome> {
   const key = (k: string) => `${check.id}.${k}`;
   const purpose = check.id;
-  const minutesOf = (services: Services) => Math.max(1, Math.round(services.config.ttl.code / 60));
+  const minutesOf = (services: Services) => Math.max(1, Math.round(services.config.policy.codes.ttlSeconds / 60));
   const mask = (to: string) => (check.address === 'email' ? maskMail(to) : maskPhone(to.slice(-2)));
 
   function destinationOf(ctx: StepContext): string | undefined {

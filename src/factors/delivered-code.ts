@@ -88,7 +88,7 @@ export function deliveredCodeFactor(channel: CodeChannel): Factor {
   const purposeOf = (mode: FactorMode) => `${mode === 'enrol' ? 'enrol' : 'login'}:${channel.id}`;
   const enrolsPhone = (mode: FactorMode) => mode === 'enrol' && channel.address === 'phone';
   const mask = (to: string) => (channel.address === 'email' ? maskMail(to) : maskPhone(to.slice(-2)));
-  const minutesOf = (services: Services) => Math.max(1, Math.round(services.config.ttl.code / 60));
+  const minutesOf = (services: Services) => Math.max(1, Math.round(services.config.policy.codes.ttlSeconds / 60));
 
   function phaseOf(ctx: FactorContext, mode: FactorMode): Phase {
     return enrolsPhone(mode) && ctx.scratch.get<Phase>(PHASE) === 'phone' ? 'phone' : 'code';

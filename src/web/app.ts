@@ -53,7 +53,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     jwks: toProviderJwks(signingKeys),
     cookieKeys: await loadCookieKeys(store),
     pages: providerPages,
-    ttl: { session: config.ttl.session, accessToken: config.ttl.accessToken, refreshToken: config.ttl.refreshToken, interaction: Math.min(3600, config.ttl.flow) },
+    ttl: { session: config.ttl.session, accessToken: config.ttl.accessToken, refreshToken: config.ttl.refreshToken, interaction: Math.min(3600, config.policy.flows.ttlSeconds) },
     allowLoopbackFetch: config.env !== 'production',
     logger: services.logger,
     sessionProofs,

@@ -5,7 +5,8 @@
 import type { AccountRecord } from '../../store/port.ts';
 import type { PortalPolicy } from '../../oidc/client-policy.ts';
 import type { Passwords } from '../../accounts/passwords.ts';
-import type { Limits, LimitRule } from '../../accounts/limits.ts';
+import { limitRule, type Limits, type LimitRule } from '../../accounts/limits.ts';
+import type { LimitPolicy } from '../../policy/defaults.ts';
 import type { Audit } from '../../accounts/audit.ts';
 
 /** Which field a refusal belongs to, and its locale key. */
@@ -34,19 +35,22 @@ export interface PasswordChange {
   isRequired?(account: AccountRecord, policy: PortalPolicy): Promise<boolean>;
 }
 
-/** Wrong current passwords on the change form: counted before checking, like every password guess. */
-export const CURRENT_PASSWORD_FAILURES: LimitRule = { max: 5, windowMs: 15 * 60_000 };
-
 export class BasicPasswordChange implements PasswordChange {
+  /** Wrong current passwords on the change form: counted before checking, like every password guess. */
+  private readonly failuresRule: LimitRule;
+
   constructor(
     private readonly passwords: Passwords,
     private readonly limits: Limits,
     private readonly audit: Audit,
-  ) {}
+    failures: LimitPolicy,
+  ) {
+    this.failuresRule = limitRule(failures);
+  }
 
   async change({ account, current, next, policy, ip }: PasswordChangeRequest): Promise<PasswordChangeResult> {
     const failures = `pwd-change-fail:${account.id}`;
-    if ((await this.limits.hit(failures, CURRENT_PASSWORD_FAILURES)) < 0) return { ok: false, status: 429, errors: { current: 'update-password.errors.too_many_attempts' } };
+    if ((await this.limits.hit(failures, this.failuresRule)) < 0) return { ok: false, status: 429, errors: { current: 'update-password.errors.too_many_attempts' } };
     if (!(await this.passwords.verify(account, current))) {
       await this.audit.record({ type: 'password.change_failed', accountId: account.id, clientId: policy.clientId, ip, detail: { reason: 'current' } });
       return { ok: false, status: 401, errors: { current: 'update-password.errors.current_wrong' } };

@@ -21,7 +21,7 @@ export const updatePasswordAction: RequiredAction = {
     view: 'actions/update-password',
     actions: ['change'],
     enter: async () => ({ kind: 'show' }),
-    present: async (ctx) => ({ minLength: ctx.services.config.password.minLength }),
+    present: async (ctx) => ({ minLength: ctx.services.config.policy.passwords.minLength }),
     async handle(ctx, action, form) {
       const { account } = ctx;
       if (action !== 'change' || !account) return { kind: 'show', status: 400 };

@@ -7,7 +7,7 @@
 import type { Factor, FactorContext, Form } from '../factor.ts';
 import type { Services } from '../../services.ts';
 import type { AccountRecord } from '../../store/port.ts';
-import { PASSWORD_IP_WINDOW_MS } from '../../accounts/limits.ts';
+import { limitRule } from '../../accounts/limits.ts';
 import type { Admission, LockEvent } from '../../accounts/lockout.ts';
 import { sendLockNotice } from '../../accounts/lock-notice.ts';
 
@@ -48,7 +48,7 @@ async function verifyLogin(ctx: FactorContext, form: Form) {
   // slip through a check made before any of them was counted. Per IP only failures stay counted
   // (a clinic behind one address has many honest logins): a success gives its hit back.
   const ipKey = `pwd-fail:ip:${ctx.ip ?? 'unknown'}`;
-  if ((await limits.hit(ipKey, { max: config.lockout.perIp, windowMs: PASSWORD_IP_WINDOW_MS })) < 0) {
+  if ((await limits.hit(ipKey, limitRule(config.policy.passwords.failuresPerIp))) < 0) {
     return { kind: 'show', status: 429, locals: { errors: { login: 'password.errors.too_many_attempts' }, login } } as const;
   }
   const account = await accounts.findByLogin(login);

@@ -4,6 +4,7 @@
 import type { FlowRecord, Store } from '../../store/port.ts';
 import type { Clock } from '../../clock.ts';
 import type { StepScratch } from '../../steps/step.ts';
+import type { Policy } from '../../policy/defaults.ts';
 import { randomId, safeEqual } from '../../accounts/random.ts';
 
 export interface Flow<S extends object> extends Omit<FlowRecord, 'state'> {
@@ -14,7 +15,7 @@ export class Flows {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-    private readonly ttlSeconds: number,
+    private readonly policy: Policy['flows'],
   ) {}
 
   async create<S extends object>(kind: string, init: { interactionUid?: string; clientId?: string; accountId?: string; state: S }): Promise<Flow<S>> {
@@ -28,8 +29,8 @@ export class Flows {
       state: init.state,
       csrf: randomId(24),
       createdAt: now,
-      // Outlives the oidc interaction by an hour, so an expired page can still name its portal.
-      expiresAt: now + this.ttlSeconds * 1000 + 3600_000,
+      // Outlives the oidc interaction a while, so an expired page can still name its portal.
+      expiresAt: now + (this.policy.ttlSeconds + this.policy.keptAfterExpirySeconds) * 1000,
     };
     await this.save(flow);
     return flow;

@@ -54,7 +54,7 @@ export class LoginKind implements FlowKind<LoginRun> {
     readonly interactions: Interactions,
     private readonly sessionProofs: SessionProofs,
   ) {
-    this.flows = new Flows(services.store, services.clock, services.config.ttl.flow);
+    this.flows = new Flows(services.store, services.clock, services.config.policy.flows);
   }
 
   /** Loads (or starts) the flow of the interaction in the request. */

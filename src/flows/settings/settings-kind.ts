@@ -7,7 +7,6 @@ import type { Services } from '../../services.ts';
 import type { AccountRecord } from '../../store/port.ts';
 import { ACCOUNT_CLIENT_ID } from '../../oidc/sessions.ts';
 import { allFactors, findFactor } from '../../factors/registry.ts';
-import { REMEMBER_CHOICES, rememberChoiceOf } from '../../accounts/remembered-devices.ts';
 import type { Decision } from '../../steps/decision.ts';
 import type { Step } from '../../steps/step.ts';
 import { pageState, render } from '../../web/render.ts';
@@ -44,7 +43,7 @@ export class SettingsKind implements FlowKind<SettingsRun> {
   readonly flows: Flows;
 
   constructor(readonly services: Services) {
-    this.flows = new Flows(services.store, services.clock, services.config.ttl.flow);
+    this.flows = new Flows(services.store, services.clock, services.config.policy.flows);
   }
 
   /** A new settings flow for the overview page: its forms post to it. */
@@ -141,8 +140,8 @@ export class SettingsKind implements FlowKind<SettingsRun> {
       methods,
       defaultFactor: account.settings.defaultFactor,
       parts,
-      rememberChoices: Object.keys(REMEMBER_CHOICES),
-      rememberChoice: rememberChoiceOf(account),
+      rememberChoices: services.devices.choices(),
+      rememberChoice: services.devices.choiceOf(account),
       deviceCount: devices.length,
       logoutUrl: `/session/end?client_id=${ACCOUNT_CLIENT_ID}&post_logout_redirect_uri=${encodeURIComponent(`${services.config.issuer}/account`)}`,
     }, status);

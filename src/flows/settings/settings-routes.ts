@@ -15,7 +15,6 @@ import { policyFromMetadata, type PortalPolicy } from '../../oidc/client-policy.
 import { bindingAcr, shortfalls } from '../../policy/proof-rules.ts';
 import { allFactors, findFactor } from '../../factors/registry.ts';
 import type { Factor } from '../../factors/factor.ts';
-import { isRememberChoice } from '../../accounts/remembered-devices.ts';
 import { randomId } from '../../accounts/random.ts';
 import { render, pageState } from '../../web/render.ts';
 import { formBody, readForm } from '../../web/form.ts';
@@ -27,10 +26,6 @@ import { flowRoutes, requireCsrf } from '../kit/routes.ts';
 import { SETTINGS_KIND, SettingsKind, type SettingsRun, type SettingsState } from './settings-kind.ts';
 
 const LOGIN_STATE_COOKIE = 'pw_account_login';
-/** ASVS 5.0 7.5.1: a sensitive change needs an authentication this recent. */
-const SETTINGS_MAX_AGE_SECONDS = 600;
-/** How long an enrolment started here may take to finish (scan, first code, save the codes). */
-const ENROLMENT_WINDOW_MS = 10 * 60_000;
 
 interface SignedIn {
   account: AccountRecord;
@@ -47,6 +42,9 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
   const kind = new SettingsKind(services);
   const runner = new FlowRunner(services, kind, kind.flows);
   const issuer = () => services.config.issuer;
+  // ASVS 5.0 7.5.1: a sensitive change needs an authentication this recent; an enrolment started
+  // here may take this long to finish (scan, first code, save the codes). policy.accountPage.
+  const { reauthenticationSeconds, enrolmentWindowSeconds } = services.config.policy.accountPage;
 
   /** Sends the patient through the regular login flow, back to /account/callback. */
   function redirectToLogin(ctx: Context, extra: Record<string, string> = {}): void {
@@ -85,9 +83,9 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
     const facts = await factorFacts(services, account);
     const needed = bindingAcr(facts);
     const proofs = (await sessionProofs.find(session.uid, account.id)) ?? [];
-    const requirement = { policy: await accountPolicy(), requiredAcr: needed, maxAgeMs: SETTINGS_MAX_AGE_SECONDS * 1000 };
+    const requirement = { policy: await accountPolicy(), requiredAcr: needed, maxAgeMs: reauthenticationSeconds * 1000 };
     if (shortfalls(proofs, facts, requirement, services.clock.now()).length > 0) {
-      redirectToLogin(ctx, { acr_values: needed, max_age: String(SETTINGS_MAX_AGE_SECONDS) });
+      redirectToLogin(ctx, { acr_values: needed, max_age: String(reauthenticationSeconds) });
       return undefined;
     }
     return { account, sessionUid: session.uid };
@@ -95,14 +93,14 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
 
   /**
    * An enrolment in progress may finish in the flow that started it: the same session and account,
-   * within ENROLMENT_WINDOW_MS of its start. Otherwise the page's own demands apply.
+   * within the enrolment window of its start. Otherwise the page's own demands apply.
    */
   async function requireEnrolling(ctx: Context, flowId: string): Promise<SignedIn | undefined> {
     const session = await sessions.current(ctx);
     const flow = await kind.flows.byId<SettingsState>(SETTINGS_KIND, flowId);
     const started = flow?.state.enrolment;
     const own = session && flow && started && flow.accountId === session.accountId && started.sessionUid === session.uid
-      && services.clock.now() - started.startedAt <= ENROLMENT_WINDOW_MS;
+      && services.clock.now() - started.startedAt <= enrolmentWindowSeconds * 1000;
     if (own) {
       const account = await services.accounts.findById(session.accountId);
       if (account?.status === 'active') return { account, sessionUid: session.uid };
@@ -166,7 +164,7 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
   });
 
   accountForm('/account/remember', async (run, form) => {
-    if (!isRememberChoice(form.remember)) throw new UserFacingError(400, 'errors.bad_request');
+    if (!services.devices.isChoice(form.remember)) throw new UserFacingError(400, 'errors.bad_request');
     const updated = await services.accounts.update(run.account, { settings: { ...run.account.settings, rememberDevice: form.remember } });
     if (form.remember === 'none') await services.devices.forgetAll(run.account.id);
     run.flow.state.notice = pageState(run.ctx).t('settings.notice.saved');
