@@ -1,5 +1,5 @@
 // The session check oidc-provider runs in its login prompt (oidc/provider.ts) before it reuses a
-// session for a portal: the rules are the flows' own (proof-rules.ts), handed to the oidc layer
+// session for a portal: the rules are the flows' own (policy/proof-rules.ts), handed to the oidc layer
 // as a function, so oidc/ never imports flows or factors.
 import type { Services } from '../services.ts';
 import type { SessionJudge } from '../oidc/session-proofs.ts';
