@@ -9,6 +9,7 @@ import type { PortalPolicy } from '../oidc/client-policy.ts';
 import type { Step, StepContext } from '../steps/step.ts';
 import type { CodeCheck } from '../accounts/one-time-codes.ts';
 import { codeInputProblem } from '../accounts/code-input.ts';
+import { reportCodeGuessing } from '../accounts/code-guessing-notice.ts';
 import { translator, type Language, type Translate } from '../i18n/i18n.ts';
 import { formatSentTime } from '../i18n/sent-time.ts';
 import { DeliveryFailedError, DeliveryUnavailableError, maskMail } from '../delivery/index.ts';
@@ -77,6 +78,8 @@ export function addressCheckPage(check: AddressCheck): Step<ActionOutcome> {
       case 'malformed':
         return show(400, { errors: { code: key(`errors.${codeInputProblem(input) ?? 'code_length'}`) } });
       case 'wrong':
+        // The guess that used up the budget already locks: said now, not on the next try.
+        if (check.budgetSpent) return show(429, { errors: { code: key('errors.account_locked') } });
         return show(401, { errors: { code: key('errors.wrong') }, attemptsLeft: check.attemptsLeft });
       case 'expired_or_missing':
         return show(400, { errors: { code: key('errors.expired') } });
@@ -125,9 +128,15 @@ export function addressCheckPage(check: AddressCheck): Step<ActionOutcome> {
       if (!account || !to) return noAddress;
       if (action === 'resend') return sendCode(ctx, account, to, false);
       const input = (form.code ?? '').slice(0, 100);
-      const result = await ctx.services.codes.verify(account.id, purpose, { flowId: ctx.flowId, sentAt: ctx.scratch.get<number>(SENT_AT) }, input);
+      const result = await ctx.services.codes.verify(account.id, purpose, { flowId: ctx.flowId, sentAt: ctx.scratch.get<number>(SENT_AT) }, input, check.address);
       if (!result.ok) {
         await audit(ctx, account, 'action.code.failed', { reason: result.reason });
+        // The address's code budget is spent (shared with the factor that sends codes there): the patient hears of it.
+        if (result.budgetSpent) {
+          await reportCodeGuessing(ctx.services, account, {
+            factor: check.id, method: async (t) => t(key('method'), { destination: mask(to) }), portal: ctx.policy.name, clientId: ctx.policy.clientId, ip: ctx.ip,
+          });
+        }
         return refusal(result, input);
       }
       await check.verified(ctx.services, account);

@@ -37,6 +37,7 @@ export interface Policy {
     failuresPerAccount: LimitPolicy;
     sends: LimitPolicy;
     resendCooldownSeconds: number;
+    guessingNoticeWindowSeconds: number;
   };
   totp: {
     failures: LimitPolicy;
@@ -52,7 +53,6 @@ export interface Policy {
   };
   accountPage: {
     reauthenticationSeconds: number;
-    enrolmentWindowSeconds: number;
   };
   flows: {
     ttlSeconds: number;
@@ -102,6 +102,9 @@ export const POLICY_DEFAULTS: Policy = {
     sends: { max: 5, windowSeconds: 1 * HOUR },
     // Between two sends: long enough for a slow SMS to arrive before "send again" voids it.
     resendCooldownSeconds: 30,
+    // At most one "many wrong codes" notice per account in this window, however many limits trip:
+    // the patient hears of it, a guesser cannot flood the mailbox.
+    guessingNoticeWindowSeconds: 1 * HOUR,
   },
   totp: {
     // Wrong authenticator-app codes per account (±1 step of 30 s is accepted, so ~3 codes are live).
@@ -122,16 +125,14 @@ export const POLICY_DEFAULTS: Policy = {
     maxSeconds: 7 * DAY,
   },
   accountPage: {
-    // ASVS 5.0 7.5.1: /account binds and removes authenticators, so every proof behind the session
-    // must be at most this old; older sessions sign in again first.
+    // ASVS 5.0 7.5.1: /account binds and removes authenticators, so the login behind the session
+    // must be at most this old (measured from its start, as max_age is); older ones sign in again
+    // first. An enrolment started there may finish within the flow's lifetime (flows.ttlSeconds).
     reauthenticationSeconds: 10 * MINUTE,
-    // An enrolment started on /account may finish in its flow this long after it started (scan
-    // the QR code, type the first code, save the recovery codes), although the new factor makes
-    // the session "too weak" for the page itself.
-    enrolmentWindowSeconds: 10 * MINUTE,
   },
   flows: {
-    // A hosted flow (a login) may take this long; oidc-provider's interaction lives as long (at most an hour).
+    // A hosted flow (a login, an enrolment on /account) may take this long; oidc-provider's
+    // interaction lives as long (at most an hour).
     ttlSeconds: 1 * HOUR,
     // Kept after that, so an expired page can still name its portal and link back to it.
     keptAfterExpirySeconds: 1 * HOUR,

@@ -19,11 +19,11 @@ const choice = z.enum(REMEMBER_CHOICES);
 const overrideSchema = z.strictObject({
   passwords: z.strictObject({ minLength: count, maxLength: count, failuresPerIp: limit, changeFailures: limit }).partial(),
   lockout: z.strictObject({ threshold: count, stepsSeconds: z.array(seconds).min(1), maxFailures: count, loginNameMemorySeconds: seconds }).partial(),
-  codes: z.strictObject({ ttlSeconds: seconds, attemptsPerCode: count, failuresPerAccount: limit, sends: limit, resendCooldownSeconds: z.number().int().min(0) }).partial(),
+  codes: z.strictObject({ ttlSeconds: seconds, attemptsPerCode: count, failuresPerAccount: limit, sends: limit, resendCooldownSeconds: z.number().int().min(0), guessingNoticeWindowSeconds: seconds }).partial(),
   totp: z.strictObject({ failures: limit, enrolFailures: limit }).partial(),
   recoveryCodes: z.strictObject({ failures: limit }).partial(),
   rememberDevice: z.strictObject({ choices: z.array(choice).min(1), defaultChoice: choice, maxSeconds: z.number().int().min(0) }).partial(),
-  accountPage: z.strictObject({ reauthenticationSeconds: seconds, enrolmentWindowSeconds: seconds }).partial(),
+  accountPage: z.strictObject({ reauthenticationSeconds: seconds }).partial(),
   flows: z.strictObject({ ttlSeconds: seconds, keptAfterExpirySeconds: z.number().int().min(0) }).partial(),
 }).partial();
 

@@ -74,8 +74,36 @@ describe('sqlite store file', () => {
       expect((await store.accounts.findById('old'))?.requiredActions).toEqual([]);
       // A remembered device keeps standing in for exactly what it did, now in fields of its own.
       expect(await store.devices.find('device', 2000)).toMatchObject({ factor: 'sms', strength: 2, amr: ['sms'] });
-      await store.sessionProofs.put({ sessionUid: 'uid', accountId: 'old', proofs: [], expiresAt: 9000 });
-      expect(await store.sessionProofs.find('uid', 2000)).toEqual({ sessionUid: 'uid', accountId: 'old', proofs: [], expiresAt: 9000 });
+      await store.sessionProofs.put({ sessionUid: 'uid', accountId: 'old', proofs: [], login: { startedAt: 1000, completedAt: 1500 }, expiresAt: 9000 });
+      expect(await store.sessionProofs.find('uid', 2000)).toEqual({ sessionUid: 'uid', accountId: 'old', proofs: [], login: { startedAt: 1000, completedAt: 1500 }, expiresAt: 9000 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('migrates a version-3 file: session proofs recorded before keep working, without their login', async () => {
+    const older = path.join(dir, 'version-3.sqlite');
+    await openSqliteStore(older).close();
+    // What a file of the flow-bound codes release looks like: session proofs without the login.
+    const db = new Database(older);
+    db.exec(`
+      ALTER TABLE session_proofs DROP COLUMN login_started_at;
+      ALTER TABLE session_proofs DROP COLUMN login_completed_at;
+      ALTER TABLE accounts DROP COLUMN required_actions;
+      ALTER TABLE devices DROP COLUMN factor;
+      ALTER TABLE devices DROP COLUMN strength;
+      INSERT INTO session_proofs (session_uid, account_id, proofs, expires_at)
+        VALUES ('before', 'acc', '[{"factor":"password","amr":["pwd"],"strength":1,"at":1000,"replayed":false}]', 9000);
+    `);
+    db.pragma('user_version = 3');
+    db.close();
+
+    const store = openSqliteStore(older);
+    try {
+      expect(await store.sessionProofs.find('before', 2000)).toEqual({
+        sessionUid: 'before', accountId: 'acc', proofs: [{ factor: 'password', amr: ['pwd'], strength: 1, at: 1000, replayed: false }], login: null, expiresAt: 9000,
+      });
+      expect(await store.schemaVersion()).toEqual({ current: SCHEMA_VERSION, expected: SCHEMA_VERSION });
     } finally {
       await store.close();
     }

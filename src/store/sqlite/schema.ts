@@ -155,11 +155,16 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX IF NOT EXISTS session_proofs_expires_at ON session_proofs (expires_at);
   `,
-  // 4: required actions stored on the account (a JSON array of action ids); none for existing rows.
+  // 4: the login behind a session's proofs (max_age is measured from its start); null before.
+  `
+  ALTER TABLE session_proofs ADD COLUMN login_started_at INTEGER;
+  ALTER TABLE session_proofs ADD COLUMN login_completed_at INTEGER;
+  `,
+  // 5: required actions stored on the account (a JSON array of action ids); none for existing rows.
   `
   ALTER TABLE accounts ADD COLUMN required_actions TEXT NOT NULL DEFAULT '[]';
   `,
-  // 5: a remembered device's factor and strength in columns of their own. Until now both were
+  // 6: a remembered device's factor and strength in columns of their own. Until now both were
   // packed in front of the amr values ([factor, strength, ...amr]); rows of that shape are split.
   `
   ALTER TABLE devices ADD COLUMN factor TEXT NOT NULL DEFAULT '';
