@@ -18,6 +18,7 @@ import { LoginNameKeys } from './accounts/login-name-key.ts';
 import { hkdfSync } from 'node:crypto';
 import { createDelivery, DevOutbox } from './delivery/index.ts';
 import type { Services } from './services.ts';
+import { BasicPasswordChange } from './actions/update-password/password-change.ts';
 import { createApp, type App } from './web/app.ts';
 import { ensureAccountClient } from './oidc/sessions.ts';
 import { trackForShutdown, type ShutdownOutcome } from './http-shutdown.ts';
@@ -43,6 +44,9 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const codePepper = Buffer.from(hkdfSync('sha256', config.secretsKey, 'poortwachter', 'one-time-code-pepper', 32));
   // Likewise for the keyed hash that names lock records by typed login name (never the name itself).
   const loginNameKey = Buffer.from(hkdfSync('sha256', config.secretsKey, 'poortwachter', 'login-name-lock-key', 32));
+  const { policy } = config;
+  const passwords = new Passwords(store, policy.passwords, clock);
+  const audit = new Audit(store, clock, config.auditRetentionDays, (event) => metrics.audited(event));
   return {
     config,
     store,
@@ -50,14 +54,15 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     logger,
     box,
     accounts: new Accounts(store, box, clock),
-    passwords: new Passwords(store, config.password, clock),
+    passwords,
     limits,
-    lockout: new Lockout(store, clock, config.lockout, new LoginNameKeys(loginNameKey)),
-    audit: new Audit(store, clock, config.auditRetentionDays, (event) => metrics.audited(event)),
-    codes: new OneTimeCodes(store, limits, clock, codePepper, config.ttl.code * 1000),
-    devices: new RememberedDevices(store, clock, config.ttl.rememberDeviceMax * 1000),
+    lockout: new Lockout(store, clock, policy.lockout, new LoginNameKeys(loginNameKey)),
+    audit,
+    codes: new OneTimeCodes(store, limits, clock, codePepper, policy.codes),
+    devices: new RememberedDevices(store, clock, policy.rememberDevice),
     delivery: createDelivery(config, logger, outbox),
     outbox,
+    passwordChange: new BasicPasswordChange(passwords, limits, audit, policy.passwords.changeFailures),
     metrics,
   };
 }

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { BlockList, isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import type { DatabaseConfig } from './store/open.ts';
+import type { Policy } from './policy/defaults.ts';
+import { mergePolicy, policyProblems, readPolicyFile, type PolicyOverride } from './policy/load.ts';
 
 const boolean = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
@@ -57,39 +59,41 @@ export const envSchema = z.object({
     .describe('32 random bytes, base64 (`openssl rand -base64 32`): encrypts TOTP secrets and phone numbers at rest and keys the code hashes. Required in production; keep it with the backups, never in the repository.'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
     .describe('Least severe log level written (JSON lines on stdout). `info` has one line per request; probes (/healthz, /readyz, /metrics) are logged at `debug`.'),
-  PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8).max(64).default(8)
-    .describe('Shortest password accepted.'),
-  PASSWORD_MAX_LENGTH: z.coerce.number().int().min(64).max(1024).default(128)
-    .describe('Longest password accepted (at least 64, so pass phrases fit).'),
+  POLICY_FILE: z.string().optional()
+    .describe('JSON file overriding any part of the tunable limits in src/policy/defaults.ts (code lifetime and attempts, send caps, lockout, remember-device choices, ...), checked at start. The variables below predate it: when set, they win over it.'),
+  PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8).max(64).optional()
+    .describe('Shortest password accepted (default 8).'),
+  PASSWORD_MAX_LENGTH: z.coerce.number().int().min(64).max(1024).optional()
+    .describe('Longest password accepted (default 128; at least 64, so pass phrases fit).'),
   SESSION_TTL_SECONDS: secondsOrDefault(8 * 3600)
     .describe('Lifetime of a login session at Poortwachter (single sign-on across portals).'),
   ACCESS_TOKEN_TTL_SECONDS: secondsOrDefault(600)
     .describe('Lifetime of access tokens.'),
   REFRESH_TOKEN_TTL_SECONDS: secondsOrDefault(14 * 24 * 3600)
     .describe('Lifetime of refresh tokens.'),
-  FLOW_TTL_SECONDS: secondsOrDefault(3600)
-    .describe('How long a hosted login flow may take (the oidc interaction lives at most an hour).'),
-  CODE_TTL_SECONDS: secondsOrDefault(600)
-    .describe('Lifetime of SMS, voice and e-mail codes.'),
-  REMEMBER_DEVICE_MAX_SECONDS: secondsOrDefault(7 * 24 * 3600)
-    .describe('Deployment cap on "remember this device" (the patient chooses none, 12 hours, 3 days or 1 week).'),
+  FLOW_TTL_SECONDS: z.coerce.number().int().positive().optional()
+    .describe('How long a hosted login flow may take (default 3600; the oidc interaction lives at most an hour).'),
+  CODE_TTL_SECONDS: z.coerce.number().int().positive().optional()
+    .describe('Lifetime of SMS, voice and e-mail codes (default 600).'),
+  REMEMBER_DEVICE_MAX_SECONDS: z.coerce.number().int().positive().optional()
+    .describe('Deployment cap on "remember this device" (default one week; the patient chooses none, 12 hours, 3 days or 1 week).'),
   DEV_OUTBOX: boolean.optional()
     .describe('Serve /dev/outbox (mail, SMS and calls that would have been sent, with their codes). Default: on in development when HOST is a loopback address; never in production.'),
   WEBAUTHN_RP_ID: z.string().optional()
     .describe('Passkey relying-party ID: ISSUER\'s host by default; a parent domain when patients reach Poortwachter on another public host. Choose once: changing it makes every registered passkey unusable.'),
   WEBAUTHN_ORIGINS: z.string().optional()
     .describe('Comma-separated origins (`scheme://host[:port]`) where passkey ceremonies may run; default ISSUER\'s origin. Each host must be the RP ID or under it.'),
-  LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5)
-    .describe('Wrong passwords in a row that start a temporary lock of the account (and of the typed name).'),
+  LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).optional()
+    .describe('Wrong passwords in a row that start a temporary lock of the account (and of the typed name); default 5.'),
   LOCKOUT_STEPS_SECONDS: z
     .string()
     .regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, 'must be a comma-separated list of seconds, e.g. 60,300,900')
-    .default('60,300,900')
-    .describe('Durations of the 1st, 2nd, 3rd... temporary lock in seconds; the last one repeats.'),
-  LOCKOUT_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(100)
-    .describe('Wrong guesses without a successful login before a hard lock that only `poortwachter user unlock` lifts (NIST SP 800-63B-4: at most 100).'),
-  PASSWORD_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(100)
-    .describe('Password attempts per client IP in 15 minutes across all accounts (successful ones are given back).'),
+    .optional()
+    .describe('Durations of the 1st, 2nd, 3rd... temporary lock in seconds (default 60,300,900); the last one repeats.'),
+  LOCKOUT_MAX_FAILURES: z.coerce.number().int().min(1).max(100).optional()
+    .describe('Wrong guesses without a successful login before a hard lock that only `poortwachter user unlock` lifts (default 100; NIST SP 800-63B-4: at most 100).'),
+  PASSWORD_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).optional()
+    .describe('Password attempts per client IP in 15 minutes across all accounts (default 100; successful ones are given back).'),
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().min(0).max(600).default(10)
     .describe('On SIGTERM/SIGINT, how long requests in flight may take before their connections are cut (exit 1).'),
   AUDIT_RETENTION_DAYS: z.union([z.literal('keep'), z.coerce.number().int().min(1)]).default('keep')
@@ -124,15 +128,14 @@ export interface Config {
   secretsKey: Buffer;
   secretsKeyIsEphemeralDevKey: boolean;
   logLevel: string;
-  password: { minLength: number; maxLength: number };
+  /** Lifetimes of oidc-provider's sessions and tokens, in seconds. */
   ttl: {
     session: number;
     accessToken: number;
     refreshToken: number;
-    flow: number;
-    code: number;
-    rememberDeviceMax: number;
   };
+  /** Every tunable limit: the defaults (src/policy/defaults.ts), POLICY_FILE, then the older env variables. */
+  policy: Policy;
   devOutbox: boolean;
   /**
    * Passkey (WebAuthn) overrides for a public host other than ISSUER's; unset parts follow the
@@ -140,7 +143,6 @@ export interface Config {
    * after binding a port).
    */
   webauthn: { rpId?: string; origins?: string[] };
-  lockout: LockoutConfig;
   /** On SIGTERM/SIGINT, how long requests in flight may take before their connections are cut. */
   shutdownTimeoutSeconds: number;
   /** Days audit events are kept; null keeps them (the default, see README: NEN 7513). */
@@ -195,15 +197,19 @@ function parseOrigins(value: string | undefined): string[] | undefined {
   return value?.split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean);
 }
 
-export interface LockoutConfig {
-  /** Consecutive failures that bring a temporary lock. */
-  threshold: number;
-  /** Durations of the 1st, 2nd, ... temporary lock; the last one repeats. */
-  stepsMs: number[];
-  /** Evaluated guesses without a successful login before the hard lock (NIST SP 800-63B-4: ≤ 100). */
-  maxFailures: number;
-  /** Password attempts per client IP in 15 minutes, across all accounts (successes are given back). */
-  perIp: number;
+/** The policy the older environment variables set (each wins over POLICY_FILE when present). */
+function policyFromEnv(e: z.output<typeof envSchema>): PolicyOverride {
+  return {
+    passwords: { minLength: e.PASSWORD_MIN_LENGTH, maxLength: e.PASSWORD_MAX_LENGTH, failuresPerIp: { max: e.PASSWORD_FAILURES_PER_IP } },
+    lockout: {
+      threshold: e.LOCKOUT_THRESHOLD,
+      maxFailures: e.LOCKOUT_MAX_FAILURES,
+      stepsSeconds: e.LOCKOUT_STEPS_SECONDS?.split(',').map((step) => Number(step.trim())),
+    },
+    codes: { ttlSeconds: e.CODE_TTL_SECONDS },
+    rememberDevice: { maxSeconds: e.REMEMBER_DEVICE_MAX_SECONDS },
+    flows: { ttlSeconds: e.FLOW_TTL_SECONDS },
+  };
 }
 
 export class ConfigError extends Error {
@@ -253,20 +259,21 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const loopback = /^(127\.|::1$|localhost$)/.test(e.HOST);
   const devOutbox = e.DEV_OUTBOX ?? (!production && loopback);
   if (production && devOutbox) problems.push('DEV_OUTBOX: the dev outbox cannot be enabled in production');
-  if (e.PASSWORD_MIN_LENGTH > e.PASSWORD_MAX_LENGTH) problems.push('PASSWORD_MIN_LENGTH: larger than max');
   // Unicode domains are compared in the ASCII form browsers hash for the RP ID and use in origins.
   const webauthn = {
     rpId: e.WEBAUTHN_RP_ID === undefined ? undefined : domainToASCII(e.WEBAUTHN_RP_ID.trim().toLowerCase()) || e.WEBAUTHN_RP_ID,
     origins: parseOrigins(e.WEBAUTHN_ORIGINS),
   };
   problems.push(...webauthnProblems(webauthnRelyingParty({ issuer, webauthn }), production));
-  const lockSteps = e.LOCKOUT_STEPS_SECONDS.split(',').map((step) => Number(step.trim()));
-  if (lockSteps.some((step) => step < 1 || step > 24 * 3600)) problems.push('LOCKOUT_STEPS_SECONDS: each step must be 1 second to 24 hours');
   const metricsAllow = (e.METRICS_ALLOW ?? '').split(',').map((a) => a.trim()).filter(Boolean);
   const invalidMetricsAddress = parseProxyAddresses(metricsAllow).invalid;
   if (invalidMetricsAddress !== undefined) problems.push(`METRICS_ALLOW: "${invalidMetricsAddress}" is not an IP address or CIDR range (e.g. 10.0.0.5, 10.0.0.0/8)`);
   // Metrics map the service (portals, traffic, error rates): never open to the world.
   if (production && !e.METRICS_TOKEN && !metricsAllow.length) problems.push('METRICS_TOKEN or METRICS_ALLOW: one is required in production to protect /metrics (openssl rand -hex 32)');
+  const fromFile = e.POLICY_FILE ? readPolicyFile(e.POLICY_FILE) : { override: {}, problems: [] };
+  problems.push(...fromFile.problems);
+  const policy = mergePolicy(fromFile.override, policyFromEnv(e));
+  problems.push(...policyProblems(policy));
   if (problems.length) throw new ConfigError(problems);
 
   const url = e.DATABASE_URL;
@@ -298,23 +305,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     secretsKey,
     secretsKeyIsEphemeralDevKey: ephemeral,
     logLevel: e.LOG_LEVEL,
-    password: { minLength: e.PASSWORD_MIN_LENGTH, maxLength: e.PASSWORD_MAX_LENGTH },
     ttl: {
       session: e.SESSION_TTL_SECONDS,
       accessToken: e.ACCESS_TOKEN_TTL_SECONDS,
       refreshToken: e.REFRESH_TOKEN_TTL_SECONDS,
-      flow: e.FLOW_TTL_SECONDS,
-      code: e.CODE_TTL_SECONDS,
-      rememberDeviceMax: e.REMEMBER_DEVICE_MAX_SECONDS,
     },
+    policy,
     devOutbox,
     webauthn,
-    lockout: {
-      threshold: e.LOCKOUT_THRESHOLD,
-      stepsMs: lockSteps.map((step) => step * 1000),
-      maxFailures: e.LOCKOUT_MAX_FAILURES,
-      perIp: e.PASSWORD_FAILURES_PER_IP,
-    },
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS === 'keep' ? null : e.AUDIT_RETENTION_DAYS,
     metrics: { token: e.METRICS_TOKEN, allow: metricsAllow },

@@ -15,6 +15,7 @@ import type { RememberedDevices } from './accounts/remembered-devices.ts';
 import type { DeliveryService } from './delivery/index.ts';
 import type { DevOutbox } from './delivery/dev-outbox.ts';
 import type { Metrics } from './metrics/metrics.ts';
+import type { PasswordChange } from './actions/update-password/password-change.ts';
 
 export interface Services {
   config: Config;
@@ -32,4 +33,6 @@ export interface Services {
   delivery: DeliveryService;
   outbox: DevOutbox | undefined;
   metrics: Metrics;
+  /** What the update-password action calls to change a password (the password lifecycle puts its own behind it). */
+  passwordChange: PasswordChange;
 }

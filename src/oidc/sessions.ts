@@ -39,6 +39,7 @@ export async function ensureAccountClient(store: Store, issuer: string, now: num
     grant_types: ['authorization_code'],
     token_endpoint_auth_method: 'none',
     first_party: true,
+    // No `mfa_methods`: every second factor counts here (client-policy.ts reads that as all).
     mfa: 'optional',
     // The settings pages always want the real second factor, never a remembered device.
     remember_device: false,

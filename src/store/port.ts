@@ -66,6 +66,12 @@ export interface AccountRecord {
   status: AccountStatus;
   /** Account-level settings (remember-device duration, default factor, ...). */
   settings: Record<string, unknown>;
+  /**
+   * Required actions (Keycloak's term) the patient must complete at the next login, before the
+   * portal gets it: ids from src/actions/registry.ts, e.g. `update-password`, `verify-email`.
+   * Cleared by the flow once the action is no longer due.
+   */
+  requiredActions: string[];
   createdAt: number;
   updatedAt: number;
 }
@@ -105,7 +111,7 @@ export interface CredentialStore {
   compareAndSwap(id: string, expectedData: Record<string, unknown>, nextData: Record<string, unknown>, now: number): Promise<boolean>;
 }
 
-/** A hosted interaction flow (login, enrol, settings, ...). See flows/flow.ts. */
+/** A hosted interaction flow (login, settings, ...). See flows/kit/flow-store.ts. */
 export interface FlowRecord {
   id: string;
   kind: string;
@@ -220,7 +226,10 @@ export interface DeviceRecord {
   id: string;
   accountId: string;
   secretHash: string;
-  /** What was proved when the device was remembered; a remembered login never reports more. */
+  /** The second factor the device stands in for, and what it proved then: a remembered login never reports more. */
+  factor: string;
+  strength: 1 | 2;
+  /** RFC 8176 values of that factor's proof. */
   amr: string[];
   acr: string;
   label: string;

@@ -8,8 +8,9 @@ import { loadCookieKeys, loadSigningKeys, toProviderJwks } from '../oidc/keys.ts
 import { Interactions } from '../oidc/interactions.ts';
 import { ModelSecrets } from '../oidc/model-secrets.ts';
 import { migrateSecretsAtRest } from '../oidc/secrets-at-rest.ts';
-import { LoginFlowEngine } from '../flows/login/login-flow.ts';
+import { LoginKind } from '../flows/login/login-kind.ts';
 import { loginRoutes } from '../flows/login/login-routes.ts';
+import { FlowRunner } from '../flows/kit/runner.ts';
 import { securityHeaders } from './security-headers.ts';
 import { language } from './language.ts';
 import { errorPages } from './errors.ts';
@@ -63,7 +64,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     jwks: toProviderJwks(signingKeys),
     cookieKeys: await loadCookieKeys(store, services.box),
     pages: providerPages,
-    ttl: { session: config.ttl.session, accessToken: config.ttl.accessToken, refreshToken: config.ttl.refreshToken, interaction: Math.min(3600, config.ttl.flow) },
+    ttl: { session: config.ttl.session, accessToken: config.ttl.accessToken, refreshToken: config.ttl.refreshToken, interaction: Math.min(3600, config.policy.flows.ttlSeconds) },
     allowLoopbackFetch: config.env !== 'production',
     logger: services.logger,
     sessionProofs,
@@ -90,8 +91,8 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const statics = serve(PUBLIC_DIR, { maxage: 3600_000, index: false });
   provider.use(under('/static/vendor/', vendorScripts()));
   provider.use(under('/static/', statics));
-  const engine = new LoginFlowEngine(services, new Interactions(provider, { session: config.ttl.session, refreshToken: config.ttl.refreshToken }), sessionProofs);
-  const login = loginRoutes(engine);
+  const loginKind = new LoginKind(services, new Interactions(provider, { session: config.ttl.session, refreshToken: config.ttl.refreshToken }), sessionProofs);
+  const login = loginRoutes(loginKind, new FlowRunner(services, loginKind, loginKind.flows));
   provider.use(under('/interaction/', login.routes()));
   provider.use(under('/interaction/', login.allowedMethods()));
   provider.use(under('/account', settingsRoutes(services, new Sessions(provider), sessionProofs).routes()));

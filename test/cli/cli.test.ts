@@ -258,7 +258,7 @@ describe('poortwachter CLI', { timeout: 120_000 }, () => {
     const account = (await store.accounts.findByLogin('jdevries'))!;
     const now = Date.now();
     for (const type of ['totp', 'recovery']) await store.credentials.put({ id: `c-${type}`, accountId: account.id, type, data: { codes: [{ hash: 'x', usedAt: null }], secretSealed: 'x', lastUsedStep: 0 }, createdAt: now, lastUsedAt: null });
-    await store.devices.put({ id: 'dev1', accountId: account.id, secretHash: 'h', amr: ['totp', '2', 'otp'], acr: 'x', label: 'x', createdAt: now, expiresAt: now + 3600_000, lastUsedAt: null });
+    await store.devices.put({ id: 'dev1', accountId: account.id, secretHash: 'h', factor: 'totp', strength: 2, amr: ['otp'], acr: 'x', label: 'x', createdAt: now, expiresAt: now + 3600_000, lastUsedAt: null });
     await store.close();
     const reset = await json<{ removed: string[] }>(['user', 'reset-mfa', 'jdevries']);
     expect(reset.removed).toEqual(['totp', 'recovery']);

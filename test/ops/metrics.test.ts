@@ -63,7 +63,7 @@ describe('/metrics', () => {
     const uid = new URL(page.url).pathname.split('/')[2]!;
     const http = after.get('poortwachter_http_request_duration_seconds');
     expect(http?.type).toBe('histogram');
-    const steps = { method: 'POST', route: '/interaction/:uid/step/:factor/:action' };
+    const steps = { method: 'POST', route: '/interaction/:uid/step/:step/:action' };
     expect(sampleSum(after, 'poortwachter_http_request_duration_seconds_count', steps) - sampleSum(before, 'poortwachter_http_request_duration_seconds_count', steps)).toBe(4);
     expect(sampleValue(after, 'poortwachter_http_request_duration_seconds_count', { method: 'POST', route: '/token', status: '200' })).toBeGreaterThanOrEqual(1);
     const labelValues = [...after.values()].flatMap((family) => family.samples.flatMap((sample) => Object.values(sample.labels)));

@@ -113,12 +113,12 @@ describe('request log', () => {
     }
     expect(new Set(lines.map((l) => l.requestId)).size).toBe(lines.length);
     const routes = new Set(lines.map((l) => `${l.method} ${l.route}`));
-    for (const route of ['GET /auth', 'GET /interaction/:uid', 'POST /interaction/:uid/step/:factor/:action', 'GET /auth/:uid', 'POST /token']) expect(routes).toContain(route);
+    for (const route of ['GET /auth', 'GET /interaction/:uid', 'POST /interaction/:uid/step/:step/:action', 'GET /auth/:uid', 'POST /token']) expect(routes).toContain(route);
 
     const tokenLines = lines.filter((l) => l.route === '/token');
     expect(tokenLines.length).toBe(3);
     for (const line of tokenLines) expect(line.clientId).toBe(rp.clientId);
-    const steps = lines.filter((l) => l.route === '/interaction/:uid/step/:factor/:action');
+    const steps = lines.filter((l) => l.route === '/interaction/:uid/step/:step/:action');
     expect(steps.length).toBeGreaterThanOrEqual(3);
     for (const line of steps) {
       expect(line.clientId).toBe(rp.clientId);

@@ -56,6 +56,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         locale: 'nl',
         status: 'active',
         settings: {},
+        requiredActions: [],
         createdAt: T0,
         updatedAt: T0,
         ...overrides,
@@ -115,7 +116,9 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         id: `${p}-device-${suffix}`,
         accountId,
         secretHash: `secret-hash-${suffix}`,
-        amr: ['pwd', 'otp'],
+        factor: 'totp',
+        strength: 2,
+        amr: ['otp'],
         acr: 'urn:poortwachter:acr:mfa',
         label: 'Firefox on Linux',
         createdAt: T0,
@@ -303,6 +306,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
           locale: 'en',
           status: 'disabled',
           settings: { rememberDeviceDays: 30, defaultFactor: 'totp', nested: { list: [1, 2] } },
+          requiredActions: ['update-password', 'verify-email'],
           createdAt: T0 - HOUR,
           updatedAt: T0,
         });
@@ -310,6 +314,15 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
 
         expect(await store.accounts.findById(record.id)).toEqual(record);
         expect(await store.accounts.findById(`${p}-unknown`)).toBeUndefined();
+      });
+
+      it('keeps the required actions an update sets and clears', async () => {
+        const record = await createAccount('actions');
+        expect((await store.accounts.findById(record.id))?.requiredActions).toEqual([]);
+        await store.accounts.update({ ...record, requiredActions: ['verify-phone'], updatedAt: T0 + 1 });
+        expect((await store.accounts.findById(record.id))?.requiredActions).toEqual(['verify-phone']);
+        await store.accounts.update({ ...record, requiredActions: [], updatedAt: T0 + 2 });
+        expect((await store.accounts.findById(record.id))?.requiredActions).toEqual([]);
       });
 
       it('finds by username or e-mail, case-insensitively', async () => {

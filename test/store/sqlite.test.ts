@@ -46,7 +46,7 @@ describe('sqlite store file', () => {
     expect(() => openSqliteStore(newer)).toThrow(new RegExp(`newer.sqlite: was written by a newer Poortwachter \\(schema version ${SCHEMA_VERSION + 1}; this version knows up to ${SCHEMA_VERSION}\\)`));
   });
 
-  it('brings a version-1 file up to date: codes written before stay readable (no flow), session proofs work', async () => {
+  it('brings a version-1 file up to date: codes written before stay readable (no flow), session proofs work, accounts have no required actions, remembered devices get their own fields', async () => {
     const older = path.join(dir, 'version-1.sqlite');
     await openSqliteStore(older).close();
     // What a file of the first release looks like: no flow on codes, no session proofs.
@@ -54,10 +54,16 @@ describe('sqlite store file', () => {
     db.exec(`
       DROP TABLE session_proofs;
       ALTER TABLE one_time_codes DROP COLUMN flow_id;
+      ALTER TABLE accounts DROP COLUMN required_actions;
+      ALTER TABLE devices DROP COLUMN factor;
+      ALTER TABLE devices DROP COLUMN strength;
       INSERT INTO accounts (id, username, username_key, email, email_key, email_verified, phone_verified, locale, status, settings, created_at, updated_at)
         VALUES ('old', 'old', 'old', 'old@example.nl', 'old@example.nl', 0, 0, 'nl', 'active', '{}', 1, 1);
       INSERT INTO one_time_codes (id, account_id, purpose, code_hash, attempts, sent_at, expires_at, consumed_at)
         VALUES ('code', 'old', 'login:sms', 'hash', 0, 1000, 9000, NULL);
+      -- A remembered device as version 1 wrote it: the factor and its strength in front of the amr values.
+      INSERT INTO devices (id, account_id, secret_hash, amr, acr, label, created_at, expires_at, last_used_at)
+        VALUES ('device', 'old', 'hash', '["sms","2","sms"]', 'urn:poortwachter:acr:substantial', 'Firefox', 1000, 9000, NULL);
     `);
     db.pragma('user_version = 1');
     db.close();
@@ -65,6 +71,10 @@ describe('sqlite store file', () => {
     const store = openSqliteStore(older);
     try {
       expect((await store.codes.findActive('old', 'login:sms', 2000))?.flowId).toBeNull();
+      // Accounts from before required actions have none.
+      expect((await store.accounts.findById('old'))?.requiredActions).toEqual([]);
+      // A remembered device keeps standing in for exactly what it did, now in fields of its own.
+      expect(await store.devices.find('device', 2000)).toMatchObject({ factor: 'sms', strength: 2, amr: ['sms'] });
       await store.sessionProofs.put({ sessionUid: 'uid', accountId: 'old', proofs: [], login: { startedAt: 1000, completedAt: 1500 }, expiresAt: 9000 });
       expect(await store.sessionProofs.find('uid', 2000)).toEqual({ sessionUid: 'uid', accountId: 'old', proofs: [], login: { startedAt: 1000, completedAt: 1500 }, expiresAt: 9000 });
     } finally {
@@ -80,6 +90,9 @@ describe('sqlite store file', () => {
     db.exec(`
       ALTER TABLE session_proofs DROP COLUMN login_started_at;
       ALTER TABLE session_proofs DROP COLUMN login_completed_at;
+      ALTER TABLE accounts DROP COLUMN required_actions;
+      ALTER TABLE devices DROP COLUMN factor;
+      ALTER TABLE devices DROP COLUMN strength;
       INSERT INTO session_proofs (session_uid, account_id, proofs, expires_at)
         VALUES ('before', 'acc', '[{"factor":"password","amr":["pwd"],"strength":1,"at":1000,"replayed":false}]', 9000);
     `);
@@ -126,7 +139,7 @@ describe('sqlite store file', () => {
 describe('sqlite durability and group commit', () => {
   const account = (id: string): AccountRecord => ({
     id, username: `user-${id}`, email: `${id}@example.nl`, emailVerified: false, phoneEncrypted: null, phoneHint: null,
-    phoneVerified: false, givenName: null, familyName: null, locale: 'nl', status: 'active', settings: {}, createdAt: 1, updatedAt: 1,
+    phoneVerified: false, givenName: null, familyName: null, locale: 'nl', status: 'active', settings: {}, requiredActions: [], createdAt: 1, updatedAt: 1,
   });
 
   it('is durable (FULL) unless told otherwise', async () => {

@@ -8,7 +8,7 @@ import { createAuditStore } from './audit.ts';
 import { createClientStore } from './clients.ts';
 import { createOneTimeCodeStore } from './codes.ts';
 import { createCredentialStore } from './credentials.ts';
-import { createDeviceStore } from './devices.ts';
+import { createDeviceStore, upgradeLegacyDevices } from './devices.ts';
 import { createFlowStore } from './flows.ts';
 import { createModels } from './models.ts';
 import { createOidcModelStore } from './oidc-models.ts';
@@ -36,6 +36,7 @@ export async function openMongoStore(url: string, options: MongoStoreOptions = {
     const models = createModels(connection);
     // Unique and TTL indexes must exist before the first write, or duplicates could slip in.
     await Promise.all(Object.values(models).map((model) => model.init()));
+    await upgradeLegacyDevices(models);
 
     return {
       kind: 'mongo',

@@ -29,6 +29,8 @@ export interface AccountDoc {
   locale: string;
   status: AccountStatus;
   settings: Record<string, unknown>;
+  /** Absent on documents written before required actions existed: read as none. */
+  requiredActions?: string[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -93,6 +95,9 @@ export interface DeviceDoc {
   _id: string;
   accountId: string;
   secretHash: string;
+  /** Absent on documents written before the device had fields of its own (amr held [factor, strength, ...amr]). */
+  factor?: string;
+  strength?: number;
   amr: string[];
   acr: string;
   label: string;
@@ -171,6 +176,7 @@ const accountSchema = new Schema<AccountDoc>({
   locale: text,
   status: { type: String, enum: ['active', 'disabled'], required: true },
   settings: json,
+  requiredActions: { type: [String], default: undefined },
   createdAt: date,
   updatedAt: date,
 }, SCHEMA_OPTIONS);
@@ -245,6 +251,8 @@ const deviceSchema = new Schema<DeviceDoc>({
   _id: text,
   accountId: text,
   secretHash: text,
+  factor: { type: String },
+  strength: { type: Number },
   amr: { type: [String], default: [] },
   acr: text,
   label: text,

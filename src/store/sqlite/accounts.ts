@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { AccountRecord, AccountStatus, AccountStore } from '../port.ts';
 import type { Synchronous } from './queued.ts';
-import { parseJsonObject } from '../json.ts';
+import { parseJsonObject, parseJsonStringArray } from '../json.ts';
 import { asDuplicateError } from './errors.ts';
 
 interface Row {
@@ -17,6 +17,7 @@ interface Row {
   locale: string;
   status: string;
   settings: string;
+  required_actions: string;
   created_at: number;
   updated_at: number;
 }
@@ -51,6 +52,7 @@ function toParams(a: AccountRecord): Params {
     locale: a.locale,
     status: a.status,
     settings: JSON.stringify(a.settings),
+    required_actions: JSON.stringify(a.requiredActions),
     created_at: a.createdAt,
     updated_at: a.updatedAt,
   };
@@ -75,26 +77,27 @@ function toRecord(row: Row): AccountRecord {
     locale: row.locale,
     status: toStatus(row.status),
     settings: parseJsonObject(row.settings),
+    requiredActions: parseJsonStringArray(row.required_actions),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
 }
 
 const COLUMNS = `id, username, email, email_verified, phone_encrypted, phone_hint, phone_verified,
-  given_name, family_name, locale, status, settings, created_at, updated_at`;
+  given_name, family_name, locale, status, settings, required_actions, created_at, updated_at`;
 
 export function createAccountStore(db: Database.Database): Synchronous<AccountStore> {
   const insert = db.prepare<Params>(`
     INSERT INTO accounts (id, username, username_key, email, email_key, email_verified, phone_encrypted,
-      phone_hint, phone_verified, given_name, family_name, locale, status, settings, created_at, updated_at)
+      phone_hint, phone_verified, given_name, family_name, locale, status, settings, required_actions, created_at, updated_at)
     VALUES (@id, @username, @username_key, @email, @email_key, @email_verified, @phone_encrypted,
-      @phone_hint, @phone_verified, @given_name, @family_name, @locale, @status, @settings, @created_at, @updated_at)`);
+      @phone_hint, @phone_verified, @given_name, @family_name, @locale, @status, @settings, @required_actions, @created_at, @updated_at)`);
   const update = db.prepare<Params>(`
     UPDATE accounts SET username = @username, username_key = @username_key, email = @email,
       email_key = @email_key, email_verified = @email_verified, phone_encrypted = @phone_encrypted,
       phone_hint = @phone_hint, phone_verified = @phone_verified, given_name = @given_name,
       family_name = @family_name, locale = @locale, status = @status, settings = @settings,
-      created_at = @created_at, updated_at = @updated_at
+      required_actions = @required_actions, created_at = @created_at, updated_at = @updated_at
     WHERE id = @id`);
   const findById = db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM accounts WHERE id = ?`);
   // A username match wins over another account's e-mail address that happens to equal it.

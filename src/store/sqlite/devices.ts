@@ -7,6 +7,8 @@ interface Row {
   id: string;
   account_id: string;
   secret_hash: string;
+  factor: string;
+  strength: number;
   amr: string;
   acr: string;
   label: string;
@@ -20,6 +22,8 @@ function toRecord(row: Row): DeviceRecord {
     id: row.id,
     accountId: row.account_id,
     secretHash: row.secret_hash,
+    factor: row.factor,
+    strength: row.strength === 2 ? 2 : 1,
     amr: parseJsonStringArray(row.amr),
     acr: row.acr,
     label: row.label,
@@ -29,14 +33,14 @@ function toRecord(row: Row): DeviceRecord {
   };
 }
 
-const COLUMNS = 'id, account_id, secret_hash, amr, acr, label, created_at, expires_at, last_used_at';
+const COLUMNS = 'id, account_id, secret_hash, factor, strength, amr, acr, label, created_at, expires_at, last_used_at';
 
 export function createDeviceStore(db: Database.Database): Synchronous<DeviceStore> {
   const put = db.prepare<Row>(`
     INSERT INTO devices (${COLUMNS})
-    VALUES (@id, @account_id, @secret_hash, @amr, @acr, @label, @created_at, @expires_at, @last_used_at)
+    VALUES (@id, @account_id, @secret_hash, @factor, @strength, @amr, @acr, @label, @created_at, @expires_at, @last_used_at)
     ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id, secret_hash = excluded.secret_hash,
-      amr = excluded.amr, acr = excluded.acr, label = excluded.label, created_at = excluded.created_at,
+      factor = excluded.factor, strength = excluded.strength, amr = excluded.amr, acr = excluded.acr, label = excluded.label, created_at = excluded.created_at,
       expires_at = excluded.expires_at, last_used_at = excluded.last_used_at`);
   const find = db.prepare<[string, number], Row>(`SELECT ${COLUMNS} FROM devices WHERE id = ? AND expires_at > ?`);
   const listByAccount = db.prepare<[string, number], Row>(
@@ -50,6 +54,8 @@ export function createDeviceStore(db: Database.Database): Synchronous<DeviceStor
         id: device.id,
         account_id: device.accountId,
         secret_hash: device.secretHash,
+        factor: device.factor,
+        strength: device.strength,
         amr: JSON.stringify(device.amr),
         acr: device.acr,
         label: device.label,

@@ -1,4 +1,5 @@
-// The rules about proofs that several places need, decided here once so they cannot drift apart:
+// The rules about proofs that several places need, decided here once so they cannot drift apart
+// (the login and settings deciders, the required actions, the session check oidc-provider runs):
 //  - which second factors a portal accepts, and when a recovery code stands in for one (the login
 //    step engine, and the session check oidc-provider runs before it reuses a session);
 //  - which proof may bind a new authenticator to an account — a factor, a phone number, an e-mail
@@ -33,6 +34,12 @@ export function provesAcceptedSecondFactor(proof: Proof, policy: PortalPolicy, f
   if (fact?.role === 'second') return acceptsMethod(policy, fact.id);
   if (fact?.role === 'recovery') return acceptedSecondFactors(policy, facts).some((f) => f.enrolled);
   return false;
+}
+
+/** Whether proving `factor` on top of `proofs` would reach `requiredAcr` (always, when no level is demanded). */
+export function reachesAcr(proofs: readonly Proof[], factor: FactorFacts, requiredAcr: string | undefined): boolean {
+  if (!requiredAcr) return true;
+  return acrRank(deriveAssurance([...proofs, { factor: factor.id, amr: [], strength: factor.strength, at: 0 }]).acr) >= acrRank(requiredAcr);
 }
 
 /** The strength of the strongest second factor the account has; 0 when it has none. */

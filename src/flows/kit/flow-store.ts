@@ -1,9 +1,11 @@
 // A flow is a persisted object: every hosted form posts to its flow, and the flow's state lives
-// in the store, so a restart or a second process continues where the user was.
-import type { FlowRecord, Store } from '../store/port.ts';
-import type { Clock } from '../clock.ts';
-import type { FactorScratch } from '../factors/factor.ts';
-import { randomId, safeEqual } from '../accounts/random.ts';
+// in the store, so a restart or a second process continues where the user was. Found by the
+// interaction uid (login: oidc-provider's interaction cookie is scoped to that path) or by id.
+import type { FlowRecord, Store } from '../../store/port.ts';
+import type { Clock } from '../../clock.ts';
+import type { StepScratch } from '../../steps/step.ts';
+import type { Policy } from '../../policy/defaults.ts';
+import { randomId, safeEqual } from '../../accounts/random.ts';
 
 export interface Flow<S extends object> extends Omit<FlowRecord, 'state'> {
   state: S;
@@ -13,7 +15,7 @@ export class Flows {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-    private readonly ttlSeconds: number,
+    private readonly policy: Policy['flows'],
   ) {}
 
   async create<S extends object>(kind: string, init: { interactionUid?: string; clientId?: string; accountId?: string; state: S }): Promise<Flow<S>> {
@@ -27,8 +29,8 @@ export class Flows {
       state: init.state,
       csrf: randomId(24),
       createdAt: now,
-      // Outlives the oidc interaction by an hour, so an expired page can still name its portal.
-      expiresAt: now + this.ttlSeconds * 1000 + 3600_000,
+      // Outlives the oidc interaction a while, so an expired page can still name its portal.
+      expiresAt: now + (this.policy.ttlSeconds + this.policy.keptAfterExpirySeconds) * 1000,
     };
     await this.save(flow);
     return flow;
@@ -58,15 +60,15 @@ export function csrfMatches(flow: { csrf: string }, posted: unknown): boolean {
   return typeof posted === 'string' && safeEqual(flow.csrf, posted);
 }
 
-/** A factor's scratch space inside a flow's state. */
-export function scratchOf(bag: Record<string, Record<string, unknown>>, factorId: string): FactorScratch {
+/** A step's scratch space inside a flow's state. */
+export function scratchOf(bag: Record<string, Record<string, unknown>>, stepId: string): StepScratch {
   return {
-    get: <T>(key: string) => bag[factorId]?.[key] as T | undefined,
+    get: <T>(key: string) => bag[stepId]?.[key] as T | undefined,
     set: (key, value) => {
-      bag[factorId] = { ...bag[factorId], [key]: value };
+      bag[stepId] = { ...bag[stepId], [key]: value };
     },
     clear: () => {
-      delete bag[factorId];
+      delete bag[stepId];
     },
   };
 }

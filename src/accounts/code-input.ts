@@ -1,6 +1,6 @@
 // What a patient typed in a code field, judged before the code itself is compared, so that the
 // page can say what is wrong ("only digits", "6 digits") instead of a bare "wrong code".
-import { CODE_LENGTH, normaliseCodeInput } from '../../accounts/one-time-codes.ts';
+import { CODE_LENGTH, normaliseCodeInput } from './one-time-codes.ts';
 
 export type CodeInputProblem = 'code_required' | 'code_not_digits' | 'code_length';
 

@@ -1,3 +1,5 @@
+// The leaf of every layer that speaks to people (pages, mail, SMS, calls): imports nothing of
+// ours, so factors, actions and accounts use it without reaching into web/.
 // Locale files: locales/<lang>/<namespace>.json, keys addressed as `namespace.key`. Dutch is the
 // default; every key must exist in every language (test/i18n.test.ts checks it).
 import { readdirSync, readFileSync } from 'node:fs';

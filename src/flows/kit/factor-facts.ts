@@ -1,10 +1,10 @@
 // What each registered factor is for one account (role, strength, enrolled, enrollable): the facts
 // the step engine and the proof rules decide on. Read through the registry, so flows never name a
 // factor.
-import type { Services } from '../services.ts';
-import type { AccountRecord } from '../store/port.ts';
-import { allFactors } from '../factors/registry.ts';
-import type { FactorFacts } from './proof-rules.ts';
+import type { Services } from '../../services.ts';
+import type { AccountRecord } from '../../store/port.ts';
+import { allFactors } from '../../factors/registry.ts';
+import type { FactorFacts } from '../../policy/proof-rules.ts';
 
 /** The facts for `account`; without an account nothing is enrolled. */
 export async function factorFacts(services: Services, account: AccountRecord | undefined): Promise<FactorFacts[]> {

@@ -1,7 +1,7 @@
 // "Verstuurd om 11:50": the time a code was sent, as the patient's clock shows it. Patients
 // compare it with the time on the message (the patient-portal "sessiecode" instructions rely on
 // that), so it is always Dutch local time, whatever the server's time zone.
-import type { Language } from '../../web/i18n.ts';
+import type { Language } from './i18n.ts';
 
 const ZONE = 'Europe/Amsterdam';
 const formats = new Map<Language, Intl.DateTimeFormat>();
