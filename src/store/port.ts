@@ -5,6 +5,7 @@
 //
 // Times are epoch milliseconds. Every method takes `now` where expiry matters, so tests can use a
 // fake clock and implementations never read the wall clock for decisions.
+import type { StoreUnavailableError } from './errors.ts';
 
 /**
  * One oidc-provider model instance (Session, AccessToken, Grant, Interaction, ...). The store
@@ -373,6 +374,13 @@ export interface Store {
    */
   compact(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Called once when the store can no longer be trusted to keep what it acknowledges (SQLite: an
+   * fsync of the WAL failed, or its sync thread died or hung). The store then refuses every write
+   * with StoreUnavailableError; only a restart recovers (serve.ts stops the process for that).
+   * Stores without such a state (MongoDB) need not implement it.
+   */
+  onFatal?(listener: (error: StoreUnavailableError) => void): void;
 }
 
 export class DuplicateError extends Error {

@@ -121,6 +121,9 @@ function createStore(db: Database.Database, file: string, durability: SqliteSync
     durably(work) {
       return writes.durably(work);
     },
+    onFatal(listener) {
+      writes.onFatal(listener);
+    },
     removeExpired(now) {
       return writes.run(() => {
         const removed = expired.reduce((total, statement) => total + statement.run(now).changes, 0);
