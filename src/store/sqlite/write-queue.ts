@@ -106,6 +106,7 @@ export class WriteQueue {
   }
 
   private async synced(): Promise<void> {
+    if (this.failure) throw this.failure;
     try {
       await this.syncer!.sync();
     } catch (error) {
