@@ -108,7 +108,10 @@ class ModelAdapter implements Adapter {
 
   private async save(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const now = this.clock.now();
-    const expiresAt = await this.withinGrant(payload, expiresIn ? now + expiresIn * 1000 : null, now);
+    // A refresh token's row keeps its own expiry, not its grant's: a later sign-in renews the grant
+    // (lifetimes.ts) without rewriting its tokens, and oidc-provider refuses a token whose grant
+    // is gone. Capping the row would make an offline token vanish before its time.
+    const expiresAt = expiresIn ? now + expiresIn * 1000 : null;
     const stored = this.secrets.seal(this.model, payload as Record<string, unknown>);
     const key = this.secrets.key(id);
     const ctx = this.model === 'RefreshToken' ? Provider.ctx : undefined;
@@ -133,17 +136,6 @@ class ModelAdapter implements Adapter {
     const grantId = this.toPayload(await this.store.oidc.find(this.model, key, this.clock.now()))?.grantId;
     await this.refuseReplay(typeof grantId === 'string' ? grantId : undefined);
   }
-  /**
-   * A refresh token is kept no longer than its grant: once the grant is gone the token can never
-   * work again (not even as evidence of a replay), so its row would only take space.
-   */
-  private async withinGrant(payload: AdapterPayload, expiresAt: number | null, now: number): Promise<number | null> {
-    if (this.model !== 'RefreshToken' || typeof payload.grantId !== 'string') return expiresAt;
-    const grantEnds = (await this.store.oidc.find('Grant', this.secrets.key(payload.grantId), now))?.expiresAt ?? null;
-    if (grantEnds === null) return expiresAt;
-    return expiresAt === null ? grantEnds : Math.min(expiresAt, grantEnds);
-  }
-
   private toPayload(record: OidcRecord | undefined): AdapterPayload | undefined {
     if (!record) return undefined;
     const opened = this.secrets.open(this.model, record.payload);
