@@ -19,6 +19,14 @@ export interface OidcRecord {
   consumedAt: number | null;
 }
 
+/** A record to store in the same atomic step as a rotation (`OidcModelStore.rotate`). */
+export interface OidcWrite {
+  model: string;
+  id: string;
+  payload: Record<string, unknown>;
+  expiresAt: number | null;
+}
+
 export interface OidcModelStore {
   upsert(model: string, id: string, payload: Record<string, unknown>, expiresAt: number | null): Promise<void>;
   /** Returns undefined for unknown or expired records. */
@@ -33,11 +41,12 @@ export interface OidcModelStore {
   consume(model: string, id: string, now: number): Promise<boolean>;
   /**
    * Refresh-token rotation as one atomic step: consumes `consumedId` as `consume` does and, only
-   * if that succeeded, stores the new record. False (and nothing changed) when `consumedId` was
-   * consumed already or is gone. Should storing the new record fail, the old one stays unconsumed,
-   * so the client's retry is a retry, not a replay.
+   * if that succeeded, stores the new record and the `alongside` records (the access token issued
+   * with it). False (and nothing changed) when `consumedId` was consumed already or is gone. Should
+   * storing any of them fail, the old one stays unconsumed and none is kept, so the client's retry
+   * is a retry, not a replay.
    */
-  rotate(model: string, consumedId: string, id: string, payload: Record<string, unknown>, expiresAt: number | null, now: number): Promise<boolean>;
+  rotate(model: string, consumedId: string, id: string, payload: Record<string, unknown>, expiresAt: number | null, now: number, alongside?: readonly OidcWrite[]): Promise<boolean>;
   destroy(model: string, id: string): Promise<void>;
   /** Removes every record of every model that belongs to the grant. */
   revokeByGrantId(grantId: string): Promise<void>;
