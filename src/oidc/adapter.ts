@@ -96,13 +96,13 @@ class ModelAdapter implements Adapter {
     return providerSafe(() => this.save(id, payload, expiresIn));
   }
   find(id: string): Promise<AdapterPayload | undefined> {
-    return providerSafe(async () => this.toPayload(await this.store.oidc.find(this.model, this.secrets.key(id), this.clock.now())));
+    return providerSafe(async () => this.toPayload(await this.store.oidc.find(this.model, this.secrets.key(id), this.clock.now()), 'jti', id));
   }
   findByUid(uid: string): Promise<AdapterPayload | undefined> {
-    return providerSafe(async () => this.toPayload(await this.store.oidc.findByUid(this.model, this.secrets.key(uid), this.clock.now())));
+    return providerSafe(async () => this.toPayload(await this.store.oidc.findByUid(this.model, this.secrets.key(uid), this.clock.now()), 'uid', uid));
   }
   findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-    return providerSafe(async () => this.toPayload(await this.store.oidc.findByUserCode(this.model, this.secrets.key(userCode), this.clock.now())));
+    return providerSafe(async () => this.toPayload(await this.store.oidc.findByUserCode(this.model, this.secrets.key(userCode), this.clock.now()), 'userCode', userCode));
   }
   consume(id: string): Promise<void> {
     return providerSafe(() => this.spend(id));
@@ -120,8 +120,8 @@ class ModelAdapter implements Adapter {
     // (lifetimes.ts) without rewriting its tokens, and oidc-provider refuses a token whose grant
     // is gone. Capping the row would make an offline token vanish before its time.
     const expiresAt = expiresIn ? now + expiresIn * 1000 : null;
-    const stored = this.secrets.seal(this.model, payload as Record<string, unknown>);
     const key = this.secrets.key(id);
+    const stored = this.secrets.seal(this.model, key, payload as Record<string, unknown>);
     const ctx = this.model === 'RefreshToken' || this.model === 'AccessToken' ? Provider.ctx : undefined;
     const pending = ctx ? pendingRotations.get(ctx) : undefined;
     if (ctx && pending && this.model === 'RefreshToken' && !pending.next) {
@@ -145,13 +145,13 @@ class ModelAdapter implements Adapter {
     }
     const key = this.secrets.key(id);
     if (await this.store.oidc.consume(this.model, key, this.clock.now())) return;
-    const grantId = this.toPayload(await this.store.oidc.find(this.model, key, this.clock.now()))?.grantId;
+    const grantId = this.toPayload(await this.store.oidc.find(this.model, key, this.clock.now()), 'jti', id)?.grantId;
     await this.refuseReplay(typeof grantId === 'string' ? grantId : undefined);
   }
 
-  private toPayload(record: OidcRecord | undefined): AdapterPayload | undefined {
+  private toPayload(record: OidcRecord | undefined, member: 'jti' | 'uid' | 'userCode', value: string): AdapterPayload | undefined {
     if (!record) return undefined;
-    const opened = this.secrets.open(this.model, record.payload);
+    const opened = this.secrets.open(this.model, record.payload, { member, value });
     if (!opened) return undefined;
     const payload = opened as AdapterPayload;
     if (record.consumedAt !== null) payload.consumed = Math.floor(record.consumedAt / 1000);
