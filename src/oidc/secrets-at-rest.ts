@@ -10,11 +10,11 @@
 import type { Store } from '../store/port.ts';
 import type { SecretBox } from '../accounts/secret-box.ts';
 import type { Logger } from '../log.ts';
-import { keysInTheClear, loadCookieKeys, loadSigningKeys } from './keys.ts';
+import { keysInTheClear, loadCookieKeys, loadSigningKeys, SECRETS_AT_REST_MARKER } from './keys.ts';
 import { ModelSecrets } from './model-secrets.ts';
 import { clientSecretInTheClear, sealClientSecret } from './client-secrets.ts';
 
-const MARKER = 'store.secrets-at-rest';
+const MARKER = SECRETS_AT_REST_MARKER;
 // 2: oidc payloads bound to their record's hashed id (version 1 bound them to the model only).
 const VERSION = 2;
 
