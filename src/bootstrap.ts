@@ -130,6 +130,11 @@ export async function startServer(services: Services, options: { port?: number; 
     throw error;
   }
   handle = app.callback();
+  services.store.onFatal?.((error) => {
+    // Once, and clearly: from now on every write is refused until the process is restarted.
+    services.logger.fatal({ reason: error.reason, err: { message: error.cause instanceof Error ? error.cause.message : String(error.cause) } },
+      'the database can no longer make writes durable: refusing writes; restart the process (a supervisor does it when it exits)');
+  });
   const sweep = setInterval(() => {
     services.store.removeExpired(services.clock.now()).catch((error: Error) => services.logger.warn({ err: error.message }, 'cleanup failed'));
     services.audit.applyRetention().catch((error: Error) => services.logger.warn({ err: error.message }, 'audit retention failed'));

@@ -5,6 +5,7 @@
 //
 // Times are epoch milliseconds. Every method takes `now` where expiry matters, so tests can use a
 // fake clock and implementations never read the wall clock for decisions.
+import type { StoreUnavailableError } from './errors.ts';
 
 /**
  * One oidc-provider model instance (Session, AccessToken, Grant, Interaction, ...). The store
@@ -16,6 +17,14 @@ export interface OidcRecord {
   payload: Record<string, unknown>;
   expiresAt: number | null;
   consumedAt: number | null;
+}
+
+/** A record to store in the same atomic step as a rotation (`OidcModelStore.rotate`). */
+export interface OidcWrite {
+  model: string;
+  id: string;
+  payload: Record<string, unknown>;
+  expiresAt: number | null;
 }
 
 export interface OidcModelStore {
@@ -32,11 +41,12 @@ export interface OidcModelStore {
   consume(model: string, id: string, now: number): Promise<boolean>;
   /**
    * Refresh-token rotation as one atomic step: consumes `consumedId` as `consume` does and, only
-   * if that succeeded, stores the new record. False (and nothing changed) when `consumedId` was
-   * consumed already or is gone. Should storing the new record fail, the old one stays unconsumed,
-   * so the client's retry is a retry, not a replay.
+   * if that succeeded, stores the new record and the `alongside` records (the access token issued
+   * with it). False (and nothing changed) when `consumedId` was consumed already or is gone. Should
+   * storing any of them fail, the old one stays unconsumed and none is kept, so the client's retry
+   * is a retry, not a replay.
    */
-  rotate(model: string, consumedId: string, id: string, payload: Record<string, unknown>, expiresAt: number | null, now: number): Promise<boolean>;
+  rotate(model: string, consumedId: string, id: string, payload: Record<string, unknown>, expiresAt: number | null, now: number, alongside?: readonly OidcWrite[]): Promise<boolean>;
   destroy(model: string, id: string): Promise<void>;
   /** Removes every record of every model that belongs to the grant. */
   revokeByGrantId(grantId: string): Promise<void>;
@@ -373,6 +383,13 @@ export interface Store {
    */
   compact(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Called once when the store can no longer be trusted to keep what it acknowledges (SQLite: an
+   * fsync of the WAL failed, or its sync thread died or hung). The store then refuses every write
+   * with StoreUnavailableError; only a restart recovers (serve.ts stops the process for that).
+   * Stores without such a state (MongoDB) need not implement it.
+   */
+  onFatal?(listener: (error: StoreUnavailableError) => void): void;
 }
 
 export class DuplicateError extends Error {

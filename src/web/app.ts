@@ -14,6 +14,7 @@ import { FlowRunner } from '../flows/kit/runner.ts';
 import { securityHeaders } from './security-headers.ts';
 import { language } from './language.ts';
 import { errorPages } from './errors.ts';
+import { durableResponses } from './durable-responses.ts';
 import { providerPages } from './provider-pages.ts';
 import { devOutboxRoutes } from './dev-outbox-routes.ts';
 import { vendorScripts } from './vendor-scripts.ts';
@@ -80,10 +81,11 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   if (config.trustProxy && proxies) provider.use(onlyTrustedProxies(proxies));
   provider.use(noteRouteAndClient(oidcClientId));
 
-  // First of all: the response goes out only once everything the request wrote is durable.
-  provider.use((_ctx, next) => store.durably(next));
   provider.use(securityHeaders({ https }));
   provider.use(language());
+  // Before anything that writes: the response goes out only once everything the request wrote is
+  // durable, and is replaced by a 503 when that fails (after language, to render that page).
+  provider.use(durableResponses(store, services.logger));
   provider.use(errorPages(services.logger));
 
   // Our routes only see their own paths: the token, introspection and JWKS endpoints should not pay

@@ -228,6 +228,15 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(await store.oidc.find('RefreshToken', `${p}-rt3`, T0)).toBeUndefined();
       });
 
+      it('rotate stores the records issued alongside in the same step, and none of them when it loses', async () => {
+        await store.oidc.upsert('RefreshToken', `${p}-with-at`, { grantId: `${p}-g` }, T0 + HOUR);
+        const accessToken = (n: number) => ({ model: 'AccessToken', id: `${p}-at${n}`, payload: { grantId: `${p}-g`, n }, expiresAt: T0 + HOUR });
+        expect(await store.oidc.rotate('RefreshToken', `${p}-with-at`, `${p}-next-a`, { grantId: `${p}-g` }, T0 + HOUR, T0, [accessToken(1)])).toBe(true);
+        expect(await store.oidc.find('AccessToken', `${p}-at1`, T0)).toEqual({ payload: { grantId: `${p}-g`, n: 1 }, expiresAt: T0 + HOUR, consumedAt: null });
+        expect(await store.oidc.rotate('RefreshToken', `${p}-with-at`, `${p}-next-b`, { grantId: `${p}-g` }, T0 + HOUR, T0, [accessToken(2)])).toBe(false);
+        expect(await store.oidc.find('AccessToken', `${p}-at2`, T0)).toBeUndefined();
+      });
+
       it('rotate lets exactly one of racing rotations of one token win, also from a second connection', async () => {
         await store.oidc.upsert('RefreshToken', `${p}-shared`, { grantId: `${p}-g` }, T0 + HOUR);
         const other = await open();

@@ -55,14 +55,22 @@ export function createOidcModelStore({ oidc }: Models): OidcModelStore {
     consume(model, id, now) {
       return consume(model, id, new Date(now));
     },
-    async rotate(model, consumedId, id, payload, expiresAt, now) {
-      // Two documents and no multi-document transaction (a standalone server has none): when the
-      // new token cannot be stored, the consumption is undone, so the client's retry still works.
+    async rotate(model, consumedId, id, payload, expiresAt, now, alongside = []) {
+      // Several documents and no multi-document transaction (a standalone server has none): when a
+      // new record cannot be stored, the consumption is undone and what was stored is removed, so
+      // the client's retry still works.
       const at = new Date(now);
       if (!(await consume(model, consumedId, at))) return false;
+      const stored: string[] = [];
       try {
         await save(model, id, payload, expiresAt);
+        stored.push(docId(model, id));
+        for (const record of alongside) {
+          await save(record.model, record.id, record.payload, record.expiresAt);
+          stored.push(docId(record.model, record.id));
+        }
       } catch (error) {
+        await oidc.deleteMany({ _id: { $in: stored } }).exec().catch(() => undefined);
         await oidc.updateOne({ _id: { $eq: docId(model, consumedId) }, consumedAt: at }, { $set: { consumedAt: null } }).exec().catch(() => undefined);
         throw error;
       }

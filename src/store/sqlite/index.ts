@@ -85,6 +85,9 @@ export function openSqliteStore(file: string, options: SqliteOptions = {}): Sqli
 
 function createStore(db: Database.Database, file: string, durability: SqliteSynchronous): SqliteStore {
   const expired = [
+    // Tokens of a grant that ended go with it: their rows keep their own expiry (a later sign-in
+    // may renew the grant, adapter.ts), so they may outlive it, but can never work once it is gone.
+    db.prepare<[number]>("DELETE FROM oidc_models WHERE grant_id IN (SELECT id FROM oidc_models WHERE model = 'Grant' AND expires_at <= ?) AND model <> 'Grant'"),
     db.prepare<[number]>('DELETE FROM oidc_models WHERE expires_at <= ?'),
     db.prepare<[number]>('DELETE FROM flows WHERE expires_at <= ?'),
     db.prepare<[number]>('DELETE FROM one_time_codes WHERE expires_at <= ?'),
@@ -120,6 +123,9 @@ function createStore(db: Database.Database, file: string, durability: SqliteSync
     },
     durably(work) {
       return writes.durably(work);
+    },
+    onFatal(listener) {
+      writes.onFatal(listener);
     },
     removeExpired(now) {
       return writes.run(() => {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { OidcModelStore, OidcRecord } from '../port.ts';
+import type { OidcModelStore, OidcRecord, OidcWrite } from '../port.ts';
 import type { Synchronous } from './queued.ts';
 import { parseJsonObject } from '../json.ts';
 
@@ -65,9 +65,10 @@ export function createOidcModelStore(db: Database.Database): Synchronous<OidcMod
   // Inside the write queue's batch this is a savepoint: the consumption and the new token are
   // stored together or not at all.
   const rotate = db.transaction(
-    (model: string, consumedId: string, id: string, payload: Record<string, unknown>, expiresAt: number | null, now: number) => {
+    (model: string, consumedId: string, id: string, payload: Record<string, unknown>, expiresAt: number | null, now: number, alongside: readonly OidcWrite[]) => {
       if (!consumeOnce(model, consumedId, now)) return false;
       save(model, id, payload, expiresAt);
+      for (const record of alongside) save(record.model, record.id, record.payload, record.expiresAt);
       return true;
     },
   );
@@ -98,8 +99,8 @@ export function createOidcModelStore(db: Database.Database): Synchronous<OidcMod
     consume(model, id, now) {
       return consumeOnce(model, id, now);
     },
-    rotate(model, consumedId, id, payload, expiresAt, now) {
-      return rotate(model, consumedId, id, payload, expiresAt, now);
+    rotate(model, consumedId, id, payload, expiresAt, now, alongside = []) {
+      return rotate(model, consumedId, id, payload, expiresAt, now, alongside);
     },
     destroy(model, id) {
       destroy.run(model, id);
