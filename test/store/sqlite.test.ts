@@ -7,6 +7,7 @@ import { openStore } from '../../src/store/open.ts';
 import { openSqliteStore } from '../../src/store/sqlite/index.ts';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.ts';
 import { runStoreContract } from './contract.ts';
+import { runLifecycleStoreContract } from './lifecycle-contract.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'poortwachter-store-'));
 // A directory that does not exist yet: opening the store must create it.
@@ -17,6 +18,7 @@ afterAll(() => {
 });
 
 runStoreContract('sqlite', async () => openSqliteStore(file));
+runLifecycleStoreContract('sqlite', async () => openSqliteStore(file));
 
 describe('sqlite store file', () => {
   it('creates the file and its parent directory, in WAL mode at the current schema version', async () => {
@@ -53,6 +55,11 @@ describe('sqlite store file', () => {
     db.exec(`
       DROP TABLE session_proofs;
       ALTER TABLE one_time_codes DROP COLUMN flow_id;
+      DROP TABLE password_profiles;
+      DROP TABLE account_portals;
+      DROP INDEX flows_account;
+      ALTER TABLE audit_events DROP COLUMN actor;
+      ALTER TABLE audit_events DROP COLUMN user_agent;
       INSERT INTO accounts (id, username, username_key, email, email_key, email_verified, phone_verified, locale, status, settings, created_at, updated_at)
         VALUES ('old', 'old', 'old', 'old@example.nl', 'old@example.nl', 0, 0, 'nl', 'active', '{}', 1, 1);
       INSERT INTO one_time_codes (id, account_id, purpose, code_hash, attempts, sent_at, expires_at, consumed_at)
@@ -66,6 +73,37 @@ describe('sqlite store file', () => {
       expect((await store.codes.findActive('old', 'login:sms', 2000))?.flowId).toBeNull();
       await store.sessionProofs.put({ sessionUid: 'uid', accountId: 'old', proofs: [], expiresAt: 9000 });
       expect(await store.sessionProofs.find('uid', 2000)).toEqual({ sessionUid: 'uid', accountId: 'old', proofs: [], expiresAt: 9000 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('brings a version-3 file up to date: audit events written before read with no actor, profiles and portals work', async () => {
+    const older = path.join(dir, 'version-3.sqlite');
+    await openSqliteStore(older).close();
+    const db = new Database(older);
+    db.exec(`
+      DROP TABLE password_profiles;
+      DROP TABLE account_portals;
+      DROP INDEX flows_account;
+      DROP INDEX session_proofs_account;
+      ALTER TABLE audit_events DROP COLUMN actor;
+      ALTER TABLE audit_events DROP COLUMN user_agent;
+      INSERT INTO accounts (id, username, username_key, email, email_key, email_verified, phone_verified, locale, status, settings, created_at, updated_at)
+        VALUES ('old', 'old', 'old', 'old@example.nl', 'old@example.nl', 0, 0, 'nl', 'active', '{}', 1, 1);
+      INSERT INTO audit_events (id, at, type, account_id, client_id, ip, detail) VALUES ('ev', 1, 'login.password.ok', 'old', NULL, NULL, '{}');
+    `);
+    db.pragma('user_version = 3');
+    db.close();
+
+    const store = openSqliteStore(older);
+    try {
+      expect(await store.audit.list({ accountId: 'old' })).toEqual([
+        { id: 'ev', at: 1, type: 'login.password.ok', accountId: 'old', clientId: null, ip: null, actor: null, userAgent: null, detail: {} },
+      ]);
+      await store.accountPortals.record('old', 'zinn', 5);
+      expect(await store.accountPortals.listByAccount('old')).toEqual([{ accountId: 'old', clientId: 'zinn', firstLoginAt: 5, lastLoginAt: 5 }]);
+      expect(await store.passwordProfiles.list()).toEqual([]);
     } finally {
       await store.close();
     }

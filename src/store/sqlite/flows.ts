@@ -43,6 +43,7 @@ export function createFlowStore(db: Database.Database): FlowStore {
     SELECT ${COLUMNS} FROM flows WHERE interaction_uid = ? AND expires_at > ?
     ORDER BY created_at DESC, rowid DESC LIMIT 1`);
   const remove = db.prepare<[string]>('DELETE FROM flows WHERE id = ?');
+  const removeByAccount = db.prepare<[string]>('DELETE FROM flows WHERE account_id = ?');
 
   return {
     async put(flow) {
@@ -68,6 +69,9 @@ export function createFlowStore(db: Database.Database): FlowStore {
     },
     async remove(id) {
       remove.run(id);
+    },
+    async removeByAccount(accountId) {
+      removeByAccount.run(accountId);
     },
   };
 }

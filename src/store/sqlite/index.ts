@@ -18,6 +18,8 @@ import { createSettingStore } from './settings.ts';
 import { createThrottleStore } from './throttles.ts';
 import { createLockoutStore } from './lockouts.ts';
 import { startCheckpointer } from './checkpointer.ts';
+import { createPasswordProfileStore } from './password-profiles.ts';
+import { createAccountPortalStore } from './account-portals.ts';
 
 export interface SqliteStore extends Store {
   readonly kind: 'sqlite';
@@ -78,6 +80,8 @@ function createStore(db: Database.Database, file: string): SqliteStore {
     audit: createAuditStore(db),
     clients: createClientStore(db),
     settings: createSettingStore(db),
+    passwordProfiles: createPasswordProfileStore(db),
+    accountPortals: createAccountPortalStore(db),
     async removeExpired(now) {
       return removeExpired.immediate(now);
     },

@@ -33,6 +33,7 @@ export function createSessionProofStore(db: Database.Database): SessionProofStor
       expires_at = excluded.expires_at`);
   const find = db.prepare<[string, number], Row>(
     'SELECT session_uid, account_id, proofs, expires_at FROM session_proofs WHERE session_uid = ? AND expires_at > ?');
+  const removeByAccount = db.prepare<[string]>('DELETE FROM session_proofs WHERE account_id = ?');
 
   return {
     async put(record) {
@@ -47,6 +48,9 @@ export function createSessionProofStore(db: Database.Database): SessionProofStor
     async find(sessionUid, now) {
       const row = find.get(sessionUid, now);
       return row && toRecord(row);
+    },
+    async removeByAccount(accountId) {
+      removeByAccount.run(accountId);
     },
   };
 }
