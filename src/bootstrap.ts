@@ -20,6 +20,8 @@ import { createDelivery, DevOutbox } from './delivery/index.ts';
 import type { Services } from './services.ts';
 import { createApp, type App } from './web/app.ts';
 import { ensureAccountClient } from './oidc/sessions.ts';
+import { PasswordProfiles } from './accounts/password-profiles.ts';
+import { PasswordLifecycle } from './accounts/password-lifecycle.ts';
 
 export interface BuildOptions {
   clock?: Clock;
@@ -37,7 +39,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const codePepper = Buffer.from(hkdfSync('sha256', config.secretsKey, 'poortwachter', 'one-time-code-pepper', 32));
   // Likewise for the keyed hash that names lock records by typed login name (never the name itself).
   const loginNameKey = Buffer.from(hkdfSync('sha256', config.secretsKey, 'poortwachter', 'login-name-lock-key', 32));
-  return {
+  const services: Services = {
     config,
     store,
     clock,
@@ -52,7 +54,11 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     devices: new RememberedDevices(store, clock, config.ttl.rememberDeviceMax * 1000),
     delivery: createDelivery(config, logger, outbox),
     outbox,
+    passwordProfiles: new PasswordProfiles(store, clock, config.password),
+    // It works on the whole bundle (notices, audit, lockout), which it reads when used.
+    passwordLifecycle: new PasswordLifecycle(() => services),
   };
+  return services;
 }
 
 export interface RunningServer {

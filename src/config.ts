@@ -43,6 +43,8 @@ const envSchema = z.object({
   FLOW_TTL_SECONDS: secondsOrDefault(3600),
   CODE_TTL_SECONDS: secondsOrDefault(600),
   REMEMBER_DEVICE_MAX_SECONDS: secondsOrDefault(7 * 24 * 3600),
+  // ZINN and MTD mail a temporary password that is typed within days; 72 h by default, at most 14 days.
+  TEMPORARY_PASSWORD_TTL_SECONDS: z.coerce.number().int().min(3600).max(14 * 24 * 3600).default(72 * 3600),
   DEV_OUTBOX: boolean.optional(),
   WEBAUTHN_RP_ID: z.string().optional(),
   WEBAUTHN_ORIGINS: z.string().optional(),
@@ -83,6 +85,8 @@ export interface Config {
     flow: number;
     code: number;
     rememberDeviceMax: number;
+    /** How long a mailed temporary password works (`poortwachter user temp-password`). */
+    temporaryPassword: number;
   };
   devOutbox: boolean;
   /**
@@ -242,6 +246,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       flow: e.FLOW_TTL_SECONDS,
       code: e.CODE_TTL_SECONDS,
       rememberDeviceMax: e.REMEMBER_DEVICE_MAX_SECONDS,
+      temporaryPassword: e.TEMPORARY_PASSWORD_TTL_SECONDS,
     },
     devOutbox,
     webauthn,

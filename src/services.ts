@@ -14,6 +14,8 @@ import type { OneTimeCodes } from './accounts/one-time-codes.ts';
 import type { RememberedDevices } from './accounts/remembered-devices.ts';
 import type { DeliveryService } from './delivery/index.ts';
 import type { DevOutbox } from './delivery/dev-outbox.ts';
+import type { PasswordProfiles } from './accounts/password-profiles.ts';
+import type { PasswordLifecycle } from './accounts/password-lifecycle.ts';
 
 export interface Services {
   config: Config;
@@ -30,4 +32,7 @@ export interface Services {
   devices: RememberedDevices;
   delivery: DeliveryService;
   outbox: DevOutbox | undefined;
+  passwordProfiles: PasswordProfiles;
+  /** Changing, resetting and issuing passwords under the profiles (accounts/password-lifecycle.ts). */
+  passwordLifecycle: PasswordLifecycle;
 }

@@ -74,6 +74,7 @@ const NOT_SPECIAL = /[\p{L}\p{N}\p{White_Space}\p{C}]/u;
 export type ProfileProblem =
   | 'name_invalid'
   | 'name_reserved'
+  | 'name_taken'
   | 'min_length_range'
   | 'max_length_range'
   | 'min_above_max'

@@ -15,7 +15,7 @@ import { maskMail } from '../delivery/index.ts';
 import { assertSingleMailAddress } from '../delivery/message.ts';
 import { maskPhone } from '../log.ts';
 
-export type NoticeKind = 'method_added' | 'method_replaced' | 'phone_changed' | 'email_changed';
+export type NoticeKind = 'method_added' | 'method_replaced' | 'phone_changed' | 'email_changed' | 'password_changed';
 
 export interface SecurityNotice {
   kind: NoticeKind;
@@ -25,6 +25,8 @@ export interface SecurityNotice {
   portal?: string;
   /** `email_changed`: the address before the change, which receives the notice. */
   previousEmail?: string;
+  /** An operator made the change (the CLI), not the patient on a page. */
+  byOperator?: boolean;
 }
 
 const TIME_ZONE = 'Europe/Amsterdam';
@@ -54,7 +56,9 @@ export async function deliverSecurityNotice(services: Services, account: Account
       method: notice.method ? await notice.method(t) : '',
       phone: maskPhone(account.phoneHint),
     }),
-    notice.portal ? t('notices.when_portal', { when, portal: notice.portal }) : t('notices.when_account', { when }),
+    notice.byOperator
+      ? t('notices.when_operator', { when })
+      : notice.portal ? t('notices.when_portal', { when, portal: notice.portal }) : t('notices.when_account', { when }),
     t('notices.not_you'),
     t('notices.was_you'),
   ];
