@@ -22,6 +22,7 @@ import { createApp, type App } from './web/app.ts';
 import { ensureAccountClient } from './oidc/sessions.ts';
 import { PasswordProfiles } from './accounts/password-profiles.ts';
 import { PasswordLifecycle } from './accounts/password-lifecycle.ts';
+import { trackForShutdown, type ShutdownOutcome } from './http-shutdown.ts';
 
 export interface BuildOptions {
   clock?: Clock;
@@ -65,7 +66,15 @@ export interface RunningServer {
   url: string;
   app: App;
   services: Services;
-  close(): Promise<void>;
+  /**
+   * Graceful stop: stops accepting, lets requests in flight finish (at most
+   * SHUTDOWN_TIMEOUT_SECONDS, then the rest are cut), then closes delivery and the store.
+   */
+  close(): Promise<ShutdownOutcome>;
+  /** Cuts every connection now; a pending close() then finishes at once with 'forced'. */
+  forceClose(): void;
+  /** Requests received whose response has not finished. */
+  inFlight(): number;
 }
 
 /**
@@ -76,6 +85,11 @@ export async function startServer(services: Services, options: { port?: number; 
   const host = options.host ?? services.config.host;
   const server = http.createServer();
   server.keepAliveTimeout = 65_000;
+  const shutdown = trackForShutdown(server);
+  // Until the application is built (keys loaded), every request gets a quick 503 rather than
+  // waiting: load balancers see "not ready" instead of a hanging connection.
+  let handle: http.RequestListener = answerStarting;
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => handle(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? services.config.port, host, () => {
@@ -86,25 +100,43 @@ export async function startServer(services: Services, options: { port?: number; 
   const address = server.address() as AddressInfo;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
   if (options.issuerFromAddress) services.config.issuer = url;
-  // Only a serving process writes the internal account client: a CLI run with another ISSUER must
-  // not rewrite a running server's redirect URIs.
-  await ensureAccountClient(services.store, services.config.issuer, services.clock.now());
-  const app = await createApp(services);
-  server.on('request', app.callback());
+  let app: App;
+  try {
+    // Only a serving process writes the internal account client: a CLI run with another ISSUER
+    // must not rewrite a running server's redirect URIs.
+    await ensureAccountClient(services.store, services.config.issuer, services.clock.now());
+    app = await createApp(services, { draining: shutdown.draining });
+  } catch (error) {
+    await shutdown.close(0);
+    throw error;
+  }
+  handle = app.callback();
   const sweep = setInterval(() => {
     services.store.removeExpired(services.clock.now()).catch((error: Error) => services.logger.warn({ err: error.message }, 'cleanup failed'));
   }, 60_000);
   sweep.unref();
+  let closed: Promise<ShutdownOutcome> | undefined;
   return {
     url,
     app,
     services,
-    async close() {
-      clearInterval(sweep);
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await services.delivery.close();
-      await services.store.close();
+    close() {
+      closed ??= (async () => {
+        clearInterval(sweep);
+        const outcome = await shutdown.close(services.config.shutdownTimeoutSeconds * 1000);
+        await services.delivery.close();
+        await services.store.close();
+        return outcome;
+      })();
+      return closed;
     },
+    forceClose: () => shutdown.force(),
+    inFlight: () => shutdown.inFlight(),
   };
+}
+
+function answerStarting(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const live = req.url === '/healthz';
+  res.writeHead(live ? 200 : 503, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...(live ? {} : { 'Retry-After': '1' }) });
+  res.end(JSON.stringify(live ? { status: 'ok' } : { status: 'starting', checks: { keys: { ok: false } } }));
 }

@@ -55,6 +55,7 @@ const envSchema = z.object({
     .default('60,300,900'),
   LOCKOUT_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(100),
   PASSWORD_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(100),
+  SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().min(0).max(600).default(10),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -96,6 +97,8 @@ export interface Config {
    */
   webauthn: { rpId?: string; origins?: string[] };
   lockout: LockoutConfig;
+  /** On SIGTERM/SIGINT, how long requests in flight may take before their connections are cut. */
+  shutdownTimeoutSeconds: number;
 }
 
 /** The WebAuthn relying party: credentials are bound to `rpId`, ceremonies to one of `origins`. */
@@ -256,6 +259,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxFailures: e.LOCKOUT_MAX_FAILURES,
       perIp: e.PASSWORD_FAILURES_PER_IP,
     },
+    shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
   };
 }
 

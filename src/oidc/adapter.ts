@@ -2,6 +2,7 @@
 // store (registered by admins); every other model from the generic OIDC model store.
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Store, OidcRecord } from '../store/port.ts';
+import { providerSafe } from './unavailable.ts';
 
 function toPayload(record: OidcRecord | undefined): AdapterPayload | undefined {
   if (!record) return undefined;
@@ -41,7 +42,7 @@ class ClientAdapter implements Adapter {
     const now = Date.now();
     const hit = this.cache.get(id);
     if (hit && hit.until > now) return { ...hit.payload };
-    const client = await this.store.clients.find(id);
+    const client = await providerSafe(() => this.store.clients.find(id));
     if (!client) {
       this.cache.delete(id);
       return undefined;
@@ -65,27 +66,28 @@ class ModelAdapter implements Adapter {
     private readonly model: string,
   ) {}
 
+  // Every call goes through providerSafe: an unavailable store is a 503 for oidc-provider, not a 500.
   upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const expiresAt = expiresIn ? Date.now() + expiresIn * 1000 : null;
-    return this.store.oidc.upsert(this.model, id, payload as Record<string, unknown>, expiresAt);
+    return providerSafe(() => this.store.oidc.upsert(this.model, id, payload as Record<string, unknown>, expiresAt));
   }
   async find(id: string): Promise<AdapterPayload | undefined> {
-    return toPayload(await this.store.oidc.find(this.model, id, Date.now()));
+    return toPayload(await providerSafe(() => this.store.oidc.find(this.model, id, Date.now())));
   }
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-    return toPayload(await this.store.oidc.findByUid(this.model, uid, Date.now()));
+    return toPayload(await providerSafe(() => this.store.oidc.findByUid(this.model, uid, Date.now())));
   }
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-    return toPayload(await this.store.oidc.findByUserCode(this.model, userCode, Date.now()));
+    return toPayload(await providerSafe(() => this.store.oidc.findByUserCode(this.model, userCode, Date.now())));
   }
   consume(id: string): Promise<void> {
-    return this.store.oidc.consume(this.model, id, Date.now());
+    return providerSafe(() => this.store.oidc.consume(this.model, id, Date.now()));
   }
   destroy(id: string): Promise<void> {
-    return this.store.oidc.destroy(this.model, id);
+    return providerSafe(() => this.store.oidc.destroy(this.model, id));
   }
   revokeByGrantId(grantId: string): Promise<void> {
-    return this.store.oidc.revokeByGrantId(grantId);
+    return providerSafe(() => this.store.oidc.revokeByGrantId(grantId));
   }
 }
 

@@ -10,6 +10,7 @@ import { POLICY_PROPERTIES, validatePolicyProperty, policyFromMetadata } from '.
 import { proofsOfResult, recordProofsOnResume, type SessionJudge, type SessionProofs } from './session-proofs.ts';
 import { claimsOfScope, findAccountClaims } from './claims.ts';
 import { requestedAcrValues } from './requested-acr.ts';
+import { providerSafe } from './unavailable.ts';
 
 export type { Provider };
 
@@ -190,7 +191,7 @@ export function createProvider(options: ProviderOptions): Provider {
       }
       return undefined;
     },
-    findAccount: (_ctx, sub) => findAccountClaims(accounts, sub),
+    findAccount: (_ctx, sub) => providerSafe(() => findAccountClaims(accounts, sub)),
     interactions: {
       policy: loginPolicy(options.sessionProofs, options.judgeSession),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,

@@ -357,6 +357,12 @@ export interface Store {
   accountPortals: AccountPortalStore;
   /** Deletes expired rows of every kind; returns how many. Run periodically by main.ts. */
   removeExpired(now: number): Promise<number>;
+  /**
+   * The schema version the database has now and the one this code expects (readiness: another
+   * process may have migrated a shared database to a newer version since we started).
+   * MongoDB has no versioned schema and reports 0 for both.
+   */
+  schemaVersion(): Promise<{ current: number; expected: number }>;
   close(): Promise<void>;
 }
 

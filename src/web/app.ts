@@ -1,7 +1,6 @@
 // Assembles the HTTP application: oidc-provider is the Koa app; our middleware (security
 // headers, language, error pages) and routes run in front of its own routes.
 import serve from 'koa-static';
-import Router from '@koa/router';
 import { fileURLToPath } from 'node:url';
 import type { Services } from '../services.ts';
 import { createProvider, type Provider } from '../oidc/provider.ts';
@@ -21,6 +20,8 @@ import { settingsRoutes } from '../flows/settings/settings-routes.ts';
 import { Sessions } from '../oidc/sessions.ts';
 import { SessionProofs } from '../oidc/session-proofs.ts';
 import { sessionJudge } from '../flows/session-judge.ts';
+import { healthRoutes } from './health-routes.ts';
+import { createHealthProbe } from '../store/health-probe.ts';
 
 const PUBLIC_DIR = fileURLToPath(new URL('../../public', import.meta.url));
 
@@ -34,15 +35,21 @@ export interface App {
   callback(): ReturnType<Provider['callback']>;
 }
 
-export async function createApp(services: Services): Promise<App> {
+export interface AppOptions {
+  /** True once the server is shutting down: /readyz then reports not ready. */
+  draining?: () => boolean;
+}
+
+export async function createApp(services: Services, options: AppOptions = {}): Promise<App> {
   const { config, store, clock } = services;
   const https = config.issuer.startsWith('https://');
   const sessionProofs = new SessionProofs(store, clock, config.ttl.session);
+  const signingKeys = await loadSigningKeys(store, clock.now());
   const provider = createProvider({
     issuer: config.issuer,
     store,
     accounts: services.accounts,
-    jwks: toProviderJwks(await loadSigningKeys(store, clock.now())),
+    jwks: toProviderJwks(signingKeys),
     cookieKeys: await loadCookieKeys(store),
     pages: providerPages,
     ttl: { session: config.ttl.session, accessToken: config.ttl.accessToken, refreshToken: config.ttl.refreshToken, interaction: Math.min(3600, config.ttl.flow) },
@@ -74,11 +81,16 @@ export async function createApp(services: Services): Promise<App> {
   provider.use(under('/interaction/', login.routes()));
   provider.use(under('/interaction/', login.allowedMethods()));
   provider.use(under('/account', settingsRoutes(services, new Sessions(provider), sessionProofs).routes()));
-  const misc = new Router();
-  misc.get('/healthz', (ctx) => {
-    ctx.body = { status: 'ok' };
+  const probeStore = createHealthProbe(store, () => clock.now(), (error) => {
+    services.logger.error({ err: { message: (error as Error).message, stack: (error as Error).stack } }, 'readiness probe failed');
   });
-  provider.use(under('/healthz', misc.routes()));
+  const health = healthRoutes({
+    probeStore,
+    keysLoaded: () => signingKeys.some((key) => key.stage === 'current'),
+    draining: options.draining ?? (() => false),
+  }).routes();
+  provider.use(under('/healthz', health));
+  provider.use(under('/readyz', health));
   if (config.devOutbox && services.outbox) provider.use(under('/dev/', devOutboxRoutes(services.outbox, () => config.issuer).routes()));
 
   return { provider, callback: () => provider.callback() };

@@ -1,9 +1,21 @@
-// Errors users see: a clear page in their language with a 4xx status. Anything unexpected is a
-// 500 page that says nothing of internals; the details go to the log.
-import type { Middleware } from 'koa';
+// Errors users see: a clear page in their language with a 4xx status. An unavailable store (full
+// disk, failing file system, unreachable database) is a 503 "temporarily unavailable" page with
+// Retry-After. Anything unexpected is a 500 page that says nothing of internals; the details go
+// to the log.
+import type { Context, Middleware } from 'koa';
 import type { Logger } from '../log.ts';
 import { render } from './render.ts';
 import { InteractionNotFound } from '../oidc/interactions.ts';
+import { storeUnavailableCause } from '../store/errors.ts';
+
+/** How long clients are asked to wait before retrying after a 503. */
+export const RETRY_AFTER_SECONDS = 30;
+
+/** The "tijdelijk niet beschikbaar" page (also for oidc-provider's temporarily_unavailable). */
+export function renderUnavailable(ctx: Context): void {
+  render(ctx, 'errors/unavailable', {}, 503);
+  ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+}
 
 export class UserFacingError extends Error {
   constructor(
@@ -20,6 +32,8 @@ export function errorPages(logger: Logger): Middleware {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) render(ctx, 'errors/not-found', {}, 404);
+      // oidc-provider's own error handlers answer its endpoints (temporarily_unavailable as JSON).
+      if (ctx.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
     } catch (error) {
       if (error instanceof InteractionNotFound) {
         render(ctx, 'errors/expired', { portal: error.portal }, 400);
@@ -27,6 +41,12 @@ export function errorPages(logger: Logger): Middleware {
       }
       if (error instanceof UserFacingError) {
         render(ctx, 'errors/message', { messageKey: error.messageKey }, error.status);
+        return;
+      }
+      const unavailable = storeUnavailableCause(error);
+      if (unavailable) {
+        logger.warn({ reason: unavailable.reason, path: ctx.path }, 'store unavailable');
+        renderUnavailable(ctx);
         return;
       }
       const status = (error as { status?: number; expose?: boolean }).status;

@@ -3,6 +3,7 @@
 import type { Context } from 'koa';
 import type { ProviderPages } from '../oidc/provider.ts';
 import { render } from './render.ts';
+import { renderUnavailable } from './errors.ts';
 
 const KNOWN_ERRORS = new Set([
   'invalid_request', 'invalid_client', 'invalid_redirect_uri', 'unauthorized_client', 'unsupported_response_type',
@@ -11,6 +12,10 @@ const KNOWN_ERRORS = new Set([
 
 export const providerPages: ProviderPages = {
   error(ctx, out) {
+    if (out.error === 'temporarily_unavailable') {
+      renderUnavailable(ctx as unknown as Context);
+      return;
+    }
     const status = ctx.status >= 400 ? ctx.status : 400;
     const code = KNOWN_ERRORS.has(out.error) ? out.error : 'other';
     render(ctx as unknown as Context, 'errors/oidc', { code, error: out.error }, status);

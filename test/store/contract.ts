@@ -980,6 +980,14 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       });
     });
 
+    describe('schemaVersion', () => {
+      it('reports the schema an opened store has as the one it expects', async () => {
+        const { current, expected } = await store.schemaVersion();
+        expect(Number.isInteger(current)).toBe(true);
+        expect(current).toBe(expected);
+      });
+    });
+
     describe('persistence', () => {
       it('keeps data across close and reopen', async () => {
         const owner = await createAccount('durable', { settings: { theme: 'dark' } });

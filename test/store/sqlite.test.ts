@@ -44,7 +44,7 @@ describe('sqlite store file', () => {
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
 
-    expect(() => openSqliteStore(newer)).toThrow(/newer than this Poortwachter supports/);
+    expect(() => openSqliteStore(newer)).toThrow(new RegExp(`newer.sqlite: was written by a newer Poortwachter \\(schema version ${SCHEMA_VERSION + 1}; this version knows up to ${SCHEMA_VERSION}\\)`));
   });
 
   it('brings a version-1 file up to date: codes written before stay readable (no flow), session proofs work', async () => {

@@ -56,7 +56,11 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   let text = '';
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   const started = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within ${START_TIMEOUT_MS} ms:\n${text}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      // Never leave a half-started server behind.
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within ${START_TIMEOUT_MS} ms:\n${text}`));
+    }, START_TIMEOUT_MS);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`server exited (${code}) before it started:\n${text}`));

@@ -53,8 +53,9 @@ export async function startTestServer(options: { env?: Record<string, string>; c
       return account;
     },
     async close() {
-      await running.close();
+      const outcome = await running.close();
       await rm(dataDir, { recursive: true, force: true });
+      return outcome;
     },
   };
 }

@@ -24,6 +24,8 @@ export class UserAgent {
   acceptLanguage = 'nl';
   /** Sent with every request, e.g. the X-Forwarded-For a proxy would add. */
   extraHeaders: Record<string, string> = {};
+  /** The HTTP client; a test may swap in one that holds a request open (shutdown tests). */
+  fetch: typeof fetch = (input, init) => fetch(input, init);
 
   private cookieHeader(url: URL): string {
     return [...this.cookies.entries()]
@@ -68,7 +70,7 @@ export class UserAgent {
     const cookie = this.cookieHeader(target);
     if (cookie) headers.cookie = cookie;
     if (init.body !== undefined) headers['content-type'] = init.contentType ?? 'application/x-www-form-urlencoded';
-    const response = await fetch(target, { method: init.method ?? 'GET', headers, body: init.body, redirect: 'manual' });
+    const response = await this.fetch(target, { method: init.method ?? 'GET', headers, body: init.body, redirect: 'manual' });
     this.remember(response);
     const location = response.headers.get('location') ?? undefined;
     return { url: target.href, status: response.status, html: await response.text(), location: location ? new URL(location, target).href : undefined, headers: response.headers };

@@ -7,6 +7,7 @@ import { ClientValidationError } from '../../oidc/client-registry.ts';
 import { PasswordProblemsError } from '../../accounts/passwords.ts';
 import type { PasswordProblem } from '../../accounts/password-policy.ts';
 import { DuplicateError } from '../../store/port.ts';
+import { StoreOpenError, storeUnavailableCause } from '../../store/errors.ts';
 
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
@@ -72,6 +73,9 @@ export function describeError(error: unknown, passwordPolicy = { minLength: 8, m
     return { message: 'password rejected:', details: error.problems.map((p) => describePasswordProblem(p, passwordPolicy)), exitCode: EXIT_FAILURE };
   }
   if (error instanceof DuplicateError) return { message: `another record already has this ${error.field}`, details: [], exitCode: EXIT_FAILURE };
+  if (error instanceof StoreOpenError) return { message: error.message, details: [], exitCode: EXIT_FAILURE };
+  const unavailable = storeUnavailableCause(error);
+  if (unavailable) return { message: `the database is unavailable (${unavailable.reason}); try again once it is back`, details: [], exitCode: EXIT_FAILURE };
   const message = error instanceof Error ? error.message : String(error);
   return { message: `unexpected error: ${message}`, details: [], exitCode: EXIT_FAILURE };
 }

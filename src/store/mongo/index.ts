@@ -69,6 +69,10 @@ export async function openMongoStore(url: string, options: MongoStoreOptions = {
         ]);
         return results.reduce((total, result) => total + result.deletedCount, 0);
       },
+      async schemaVersion() {
+        // Collections need no migrations; indexes are created at start (model.init above).
+        return { current: 0, expected: 0 };
+      },
       async close() {
         await connection.close();
       },

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { DuplicateError } from '../port.ts';
+import type { UnavailableReason } from '../errors.ts';
 
 /**
  * Turns a UNIQUE / PRIMARY KEY violation into the port's DuplicateError. `fields` maps the
@@ -12,4 +13,22 @@ export function asDuplicateError(error: unknown, fields: Readonly<Record<string,
   const column = /failed: \w+\.(\w+)/.exec(error.message)?.[1];
   const field = column === undefined ? undefined : fields[column];
   return field === undefined ? error : new DuplicateError(field);
+}
+
+/**
+ * Which SQLite failures mean "the database cannot be used right now" rather than a bug: a full
+ * disk (ENOSPC), an I/O error (a failing disk, a file-size limit: EFBIG), the lock held past the
+ * busy timeout, a read-only file or file system, a file that cannot be opened, and damaged pages
+ * (a failing file system reports "disk I/O error" first and "malformed" after).
+ */
+export function sqliteUnavailableReason(error: unknown): UnavailableReason | undefined {
+  if (!(error instanceof Database.SqliteError)) return undefined;
+  const { code } = error;
+  if (code === 'SQLITE_FULL') return 'full';
+  if (code.startsWith('SQLITE_IOERR')) return 'io';
+  if (code.startsWith('SQLITE_BUSY')) return 'busy';
+  if (code.startsWith('SQLITE_READONLY')) return 'read-only';
+  if (code.startsWith('SQLITE_CANTOPEN')) return 'cannot-open';
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') return 'corrupt';
+  return undefined;
 }

@@ -1,7 +1,5 @@
 // The embedded default store: one SQLite file, no server to run. better-sqlite3 is synchronous
 // and fast enough that the async port methods simply wrap its calls.
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Store } from '../port.ts';
 import { createAccountStore } from './accounts.ts';
@@ -12,7 +10,7 @@ import { createCredentialStore } from './credentials.ts';
 import { createDeviceStore } from './devices.ts';
 import { createFlowStore } from './flows.ts';
 import { createOidcModelStore } from './oidc-models.ts';
-import { migrate } from './schema.ts';
+import { migrate, SCHEMA_VERSION } from './schema.ts';
 import { createSessionProofStore } from './session-proofs.ts';
 import { createSettingStore } from './settings.ts';
 import { createThrottleStore } from './throttles.ts';
@@ -20,6 +18,7 @@ import { createLockoutStore } from './lockouts.ts';
 import { startCheckpointer } from './checkpointer.ts';
 import { createPasswordProfileStore } from './password-profiles.ts';
 import { createAccountPortalStore } from './account-portals.ts';
+import { asOpenError, checkDatabaseFile, checkIntegrity, checkSchemaVersion } from './preflight.ts';
 
 export interface SqliteStore extends Store {
   readonly kind: 'sqlite';
@@ -33,9 +32,13 @@ function isInMemory(file: string): boolean {
 }
 
 export function openSqliteStore(file: string): SqliteStore {
-  if (!isInMemory(file) && !file.startsWith('file:')) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  const onDisk = !isInMemory(file) && !file.startsWith('file:');
+  if (onDisk) checkDatabaseFile(file);
+  let db: Database.Database | undefined;
   try {
+    db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+    checkSchemaVersion(db, file, SCHEMA_VERSION);
+    if (onDisk) checkIntegrity(db, file);
     // WAL lets readers proceed while one writer commits, and survives a crash without a rollback
     // journal; synchronous=NORMAL is durable enough under WAL and avoids an fsync per commit.
     db.pragma('journal_mode = WAL');
@@ -46,8 +49,8 @@ export function openSqliteStore(file: string): SqliteStore {
     migrate(db);
     return createStore(db, file);
   } catch (error) {
-    db.close();
-    throw error;
+    if (db?.open) db.close();
+    throw asOpenError(error, file);
   }
 }
 
@@ -84,6 +87,9 @@ function createStore(db: Database.Database, file: string): SqliteStore {
     accountPortals: createAccountPortalStore(db),
     async removeExpired(now) {
       return removeExpired.immediate(now);
+    },
+    async schemaVersion() {
+      return { current: Number(db.pragma('user_version', { simple: true })), expected: SCHEMA_VERSION };
     },
     async close() {
       await checkpointer?.stop();
