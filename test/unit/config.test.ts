@@ -44,6 +44,13 @@ describe('configuration', () => {
     expect(() => loadConfig({ SHUTDOWN_TIMEOUT_SECONDS: 'soon' })).toThrow(/SHUTDOWN_TIMEOUT_SECONDS/);
     expect(() => loadConfig({ SHUTDOWN_TIMEOUT_SECONDS: '-1' })).toThrow(/SHUTDOWN_TIMEOUT_SECONDS/);
   });
+
+  it('lets a temporary password work 72 hours unless TEMPORARY_PASSWORD_TTL_SECONDS says 1 hour to 14 days', () => {
+    expect(loadConfig({}).ttl.temporaryPassword).toBe(72 * 3600);
+    expect(loadConfig({ TEMPORARY_PASSWORD_TTL_SECONDS: '86400' }).ttl.temporaryPassword).toBe(86400);
+    expect(() => loadConfig({ TEMPORARY_PASSWORD_TTL_SECONDS: '60' })).toThrow(/TEMPORARY_PASSWORD_TTL_SECONDS/);
+    expect(() => loadConfig({ TEMPORARY_PASSWORD_TTL_SECONDS: String(15 * 24 * 3600) })).toThrow(/TEMPORARY_PASSWORD_TTL_SECONDS/);
+  });
 });
 
 describe('passkey relying party (WEBAUTHN_RP_ID, WEBAUTHN_ORIGINS)', () => {
