@@ -14,7 +14,7 @@ describe('temporary passwords', () => {
   });
 
   it('never hold a character people mix up', () => {
-    for (const ambiguous of '0Oo1lIi5Ss2Zz8Bb6Gg9qUuVv') expect(TEMPORARY_PASSWORD_ALPHABET).not.toContain(ambiguous);
+    for (const ambiguous of '0Oo1lIi5Ss2Zz8BbGgqUuVv') expect(TEMPORARY_PASSWORD_ALPHABET).not.toContain(ambiguous);
     for (const password of samples) for (const c of password.replaceAll('-', '')) expect(TEMPORARY_PASSWORD_ALPHABET).toContain(c);
   });
 
