@@ -1,8 +1,9 @@
 // Temporary passwords (ZINN, Mijn Therapie Dossier): read from an e-mail and typed once, often on
 // a phone, so they avoid characters people mix up (0/O/o, 1/l/I/i, 5/S, 2/Z, 8/B, u/v, and the
-// letters b, G, g and q that look like 6 and 9) and come in groups of four: `Kx7m-Rt4p-Wc9h`. Twelve characters, each group with a digit
-// and both cases, give about 60 bits: far beyond what 100 guesses before a hard lock could find.
-// The hyphens are free readability (and a special character in ZINN's set).
+// letters b, G, g and q that look like 6 and 9) and come in groups of four: `Kx7m-Rt4p-Wc9h`.
+// Twelve characters, each group with a digit and both cases, give about 60 bits: far beyond what
+// 100 guesses before a hard lock could find. The hyphens are free readability (and a special
+// character in ZINN's set).
 import { randomInt } from 'node:crypto';
 
 const UPPER = 'ACDEFHJKLMNPRTWXY';
