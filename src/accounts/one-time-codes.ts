@@ -2,8 +2,13 @@
 // "sessiecode"): 6 digits, about 10 minutes, single use, a new code voids the old one. Only a
 // salted, keyed hash is stored; comparison is constant-time. Limits:
 //  - at most 5 wrong attempts per code (then the code is void);
-//  - failures per account in a window, which a resend does not reset;
+//  - failures per account and channel address (the phone — SMS and voice share it — or the
+//    mailbox) in a window, which a resend does not reset and a success on another address does
+//    not reset either: a code from the mailbox must not buy new guesses at the phone's codes;
 //  - a resend cooldown and a cap on sends per hour.
+// Only a guess that could succeed is counted: a post without a live code of this flow, or with
+// something that is not 6 digits, is answered (4xx) without touching the budget, so whoever has
+// only the password cannot spend the patient's guesses with junk.
 // A code belongs to the flow that sent it (and to the moment that flow sent it): it verifies only
 // there, so a second browser that starts a login meanwhile can neither use nor burn it.
 import { createHmac, randomBytes } from 'node:crypto';
@@ -19,9 +24,23 @@ export const CODE_FAILURES_PER_ACCOUNT: LimitRule = { max: 10, windowMs: 60 * 60
 export const SENDS_PER_HOUR: LimitRule = { max: 5, windowMs: 60 * 60_000 };
 export const RESEND_COOLDOWN_MS = 30_000;
 
+/** Where a channel's codes go; each address has its own failure budget (SMS and voice share the phone's). */
+export type CodeAddress = 'phone' | 'email';
+
 export type CodeCheck =
   | { ok: true }
-  | { ok: false; reason: 'malformed' | 'wrong' | 'expired_or_missing' | 'too_many_attempts' | 'account_locked'; attemptsLeft?: number };
+  | {
+    ok: false;
+    reason: 'malformed' | 'wrong' | 'expired_or_missing' | 'too_many_attempts' | 'account_locked';
+    attemptsLeft?: number;
+    /** This wrong guess used up the account's budget for the address: codes there are refused until the window ends. */
+    budgetSpent?: true;
+  };
+
+/** The key of an account's failure budget for one address: the kind of address, never the address itself. */
+export function codeFailureKey(accountId: string, address: CodeAddress): string {
+  return `code-fail:${address}:${accountId}`;
+}
 
 export type SendPermission = { ok: true } | { ok: false; reason: 'cooldown'; retryInSeconds: number } | { ok: false; reason: 'hourly_cap' };
 
@@ -76,28 +95,40 @@ export class OneTimeCodes {
   /**
    * Checks `input` against the active code, which counts only for the flow that sent it, at the
    * time that flow remembers sending it (`owner.sentAt`; undefined when this step sent nothing).
+   * `address` names the failure budget: the phone's or the mailbox's.
    */
-  async verify(accountId: string, purpose: string, owner: { flowId: string; sentAt: number | undefined }, input: string): Promise<CodeCheck> {
-    // Every attempt is counted before it is checked (per account, and per code below): parallel
-    // guesses cannot all pass a check made before any of them counted. Success resets the count.
-    const failuresKey = `code-fail:${accountId}`;
-    if ((await this.limits.hit(failuresKey, CODE_FAILURES_PER_ACCOUNT)) < 0) return { ok: false, reason: 'account_locked' };
+  async verify(accountId: string, purpose: string, owner: { flowId: string; sentAt: number | undefined }, input: string, address: CodeAddress): Promise<CodeCheck> {
     const code = normaliseCodeInput(input);
-    // A malformed entry is still a guess against this account (counted above), so the limit
-    // cannot be probed for free.
+    // Posts that cannot succeed are not guesses: not 6 digits, no live code of this flow (another
+    // flow's code is not this flow's to try), or a code already void. None is counted; the first
+    // two are answered before the budget is read, so they tell nothing about it either.
     if (!new RegExp(`^\\d{${CODE_LENGTH}}$`).test(code)) return { ok: false, reason: 'malformed' };
-    const active = await this.store.codes.findActive(accountId, purpose, this.clock.now());
-    // Another flow's code is not this flow's to try: no attempt is spent on it.
+    const active = owner.sentAt === undefined ? undefined : await this.store.codes.findActive(accountId, purpose, this.clock.now());
     if (!active || active.flowId !== owner.flowId || active.sentAt !== owner.sentAt) return { ok: false, reason: 'expired_or_missing' };
+    const failuresKey = codeFailureKey(accountId, address);
+    // A spent budget is the more useful answer than a void code: a new code would not help either.
+    if (await this.limits.exhausted(failuresKey, CODE_FAILURES_PER_ACCOUNT)) return { ok: false, reason: 'account_locked' };
+    if (active.attempts >= MAX_ATTEMPTS_PER_CODE) return { ok: false, reason: 'too_many_attempts' };
+    // Every guess is counted before it is checked (per account and address, and per code below):
+    // parallel guesses cannot all pass a check made before any of them counted.
+    const left = await this.limits.hit(failuresKey, CODE_FAILURES_PER_ACCOUNT);
+    if (left < 0) return { ok: false, reason: 'account_locked' };
     const attempts = await this.store.codes.recordAttempt(active.id);
-    if (attempts > MAX_ATTEMPTS_PER_CODE) return { ok: false, reason: 'too_many_attempts' };
+    if (attempts > MAX_ATTEMPTS_PER_CODE) {
+      // Lost a race for the code's last attempt: not evaluated, so not a guess.
+      await this.limits.release(failuresKey);
+      return { ok: false, reason: 'too_many_attempts' };
+    }
     const [salt] = active.codeHash.split('.');
     if (!safeEqual(this.hash(salt!, code), active.codeHash)) {
+      // The last guess of the budget already locks: the caller says so now, not on the next try.
+      if (left === 0) return { ok: false, reason: 'wrong', budgetSpent: true };
       if (attempts >= MAX_ATTEMPTS_PER_CODE) return { ok: false, reason: 'too_many_attempts' };
       return { ok: false, reason: 'wrong', attemptsLeft: MAX_ATTEMPTS_PER_CODE - attempts };
     }
     // Single use, also against a second process racing with the same code.
     if (!(await this.store.codes.consume(active.id, this.clock.now()))) return { ok: false, reason: 'expired_or_missing' };
+    // Only this address's budget: a success elsewhere says nothing about who guesses here.
     await this.limits.reset(failuresKey);
     return { ok: true };
   }

@@ -1,6 +1,7 @@
-// Security notices: whenever something that can sign in as the patient is added or changed — a
-// new or replaced second factor, a new phone number, a new e-mail address — the patient hears of
-// it on a channel they already had (the account's e-mail address; when the address itself
+// Security notices: whenever something that can sign in as the patient is added, changed or
+// removed — a new, replaced or removed second factor, a new phone number, a new e-mail address —,
+// and when many wrong codes locked a method (code-guessing-notice.ts), the patient hears of it on
+// a channel they already had (the account's e-mail address; when the address itself
 // changes, the previous one), in the account's language, naming the method and where it happened.
 // A notice never holds a secret, a code or a full phone number. Later kinds (password changed,
 // account locked, ...) add an entry to NoticeKind and their texts to locales/*/notices.json.
@@ -15,7 +16,7 @@ import { maskMail } from '../delivery/index.ts';
 import { assertSingleMailAddress } from '../delivery/message.ts';
 import { maskPhone } from '../log.ts';
 
-export type NoticeKind = 'method_added' | 'method_replaced' | 'phone_changed' | 'email_changed' | 'password_changed';
+export type NoticeKind = 'method_added' | 'method_replaced' | 'method_removed' | 'phone_changed' | 'email_changed' | 'code_guessing' | 'password_changed';
 
 export interface SecurityNotice {
   kind: NoticeKind;

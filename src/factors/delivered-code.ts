@@ -16,6 +16,7 @@ import type { PortalPolicy } from '../oidc/client-policy.ts';
 import { translator, type Language, type Translate } from '../web/i18n.ts';
 import type { CodeCheck } from '../accounts/one-time-codes.ts';
 import { randomId } from '../accounts/random.ts';
+import { reportCodeGuessing } from '../accounts/code-guessing-notice.ts';
 import { maskPhone } from '../log.ts';
 import { DeliveryFailedError, DeliveryUnavailableError, maskMail, normalisePhone } from '../delivery/index.ts';
 import { assertSingleMailAddress } from '../delivery/message.ts';
@@ -169,6 +170,8 @@ export function deliveredCodeFactor(channel: CodeChannel): Factor {
       case 'malformed':
         return show(400, { errors: { code: key(`errors.${problem ?? 'code_length'}`) } });
       case 'wrong':
+        // The guess that used up the budget already locks: said now, not on the next try.
+        if (check.budgetSpent) return show(429, { errors: { code: key('errors.account_locked') } });
         return show(401, { errors: { code: key('errors.wrong') }, attemptsLeft: check.attemptsLeft });
       case 'expired_or_missing':
         return show(400, { errors: { code: key('errors.expired') } });
@@ -185,9 +188,14 @@ export function deliveredCodeFactor(channel: CodeChannel): Factor {
     const input = (form.code ?? '').slice(0, 100);
     const problem = codeInputProblem(input);
     // Only the code this step sent counts, wherever else a code for this account came from.
-    const check: CodeCheck = await codes.verify(account.id, purpose, { flowId: ctx.flowId, sentAt: ctx.scratch.get<number>(SENT_AT) }, input);
+    const check: CodeCheck = await codes.verify(account.id, purpose, { flowId: ctx.flowId, sentAt: ctx.scratch.get<number>(SENT_AT) }, input, channel.address);
     if (!check.ok) {
       await audit(ctx, account, 'factor.code.failed', { purpose, reason: check.reason });
+      if (check.budgetSpent) {
+        await reportCodeGuessing(ctx.services, account, {
+          factor: channel.id, method: (t) => describe(ctx.services, account, t), portal: ctx.policy.name, clientId: ctx.policy.clientId, ip: ctx.ip,
+        });
+      }
       return refusal(check, problem);
     }
     const to = destinationOf(ctx, account, mode);
@@ -221,12 +229,17 @@ export function deliveredCodeFactor(channel: CodeChannel): Factor {
 
   const credentialTypes = (services: Services) => channel.credentialTypes?.(services) ?? [channel.id];
 
+  async function describe(_services: Services, account: AccountRecord, t: Translate): Promise<string> {
+    return t(key('describe'), { destination: channel.address === 'email' ? maskMail(account.email) : maskPhone(account.phoneHint) });
+  }
+
   async function submitPhone(ctx: FactorContext, account: AccountRecord, form: Form): Promise<FactorOutcome> {
     const typed = (form.phone ?? '').trim().slice(0, MAX_PHONE_INPUT);
     const keep = { phoneInput: typed };
     if (!typed) return show(400, { errors: { phone: key('errors.phone_required') }, ...keep });
     const phone = normalisePhone(form.phone ?? '');
     if (!phone) return show(400, { errors: { phone: key('errors.phone_invalid') }, ...keep });
+    if (!phone.personal) return show(400, { errors: { phone: key('errors.phone_not_personal') }, ...keep });
     if (channel.mobileOnly && !phone.isMobile) return show(400, { errors: { phone: key('errors.phone_not_mobile') }, ...keep });
     const { sent, outcome } = await sendCode(ctx, account, 'enrol', phone.e164, { field: 'phone', entering: false });
     if (!sent) return { ...outcome, locals: { ...outcome.locals, ...keep } };
@@ -256,8 +269,7 @@ export function deliveredCodeFactor(channel: CodeChannel): Factor {
       return false;
     },
 
-    describe: async (_services, account, t) =>
-      t(key('describe'), { destination: channel.address === 'email' ? maskMail(account.email) : maskPhone(account.phoneHint) }),
+    describe,
 
     async enter(ctx, mode) {
       const account = ctx.account;
@@ -266,7 +278,8 @@ export function deliveredCodeFactor(channel: CodeChannel): Factor {
       if (enrolsPhone(mode)) {
         // A number the account already has is used straight away ("change number" is on the page).
         const current = ctx.services.accounts.phoneOf(account);
-        const usable = current !== null && (!channel.mobileOnly || normalisePhone(current)?.isMobile === true);
+        const known = current === null ? undefined : normalisePhone(current);
+        const usable = known?.personal === true && (!channel.mobileOnly || known.isMobile);
         if (!usable) {
           ctx.scratch.set(PHASE, 'phone');
           return { kind: 'show' };

@@ -73,9 +73,37 @@ export function bindingAcr(facts: readonly FactorFacts[]): Acr {
 /** What a portal (or /account) demands of the proofs behind a session. */
 export interface ProofRequirement {
   policy: PortalPolicy;
+  /** The level the request and the portal's policy (`min_acr`) demand together. */
   requiredAcr: Acr | undefined;
+  /**
+   * The level the request itself demands (`acr_values`, an `acr` claims request): it is proved
+   * now, so only fresh proofs count towards it — never a remembered device, whatever the portal
+   * allows. A portal that wants devices to count sets `min_acr` (its policy) instead.
+   */
+  requestedAcr?: Acr | undefined;
   /** Every proof relied on must be at most this old (`max_age`, /account's ten minutes). */
   maxAgeMs: number | undefined;
+}
+
+/** The login that made the proofs (its flow's start, and when the session got it), on our clock. */
+export interface LoginTimes {
+  startedAt: number;
+  completedAt: number;
+}
+
+/**
+ * Whether proofs are too old for `maxAgeMs`, measured from the login that made them, as OIDC's
+ * max_age is measured from the authentication: the login must have completed within `maxAgeMs`,
+ * and none of its proofs may be older than `maxAgeMs` at the login's start (the flow starts right
+ * after the authorization request). So a slow but complete login — a patient who needs two minutes
+ * for the SMS at a portal with max_age=60 — is not too old on arrival, while a step-up's password
+ * seeded from an old session still is. Without the login's times (older records), each proof is
+ * judged by its own age now.
+ */
+function tooOld(proofs: readonly Proof[], maxAgeMs: number, now: number, login: LoginTimes | undefined): boolean {
+  if (proofs.length === 0) return true;
+  const { startedAt, completedAt } = login ?? { startedAt: now, completedAt: now };
+  return now - completedAt > maxAgeMs || proofs.some((p) => p.at < startedAt - maxAgeMs);
 }
 
 /** Why a session's proofs fall short: the names of the login-prompt checks that ask for a login. */
@@ -84,16 +112,18 @@ export type Shortfall = 'mfa_required' | 'acr_too_weak' | 'proofs_too_old';
 /**
  * What the proofs behind a session lack for `requirement` (empty: nothing). A portal that forbids
  * remembered devices counts only fresh proofs, and a session with a replayed proof is asked for
- * the code again there; an unknown session (no record, made before proofs were recorded) is
- * judged as having proved nothing.
+ * the code again there; a level the request demands counts only fresh proofs anywhere; an unknown
+ * session (no record, made before proofs were recorded) is judged as having proved nothing.
  */
-export function shortfalls(proofs: readonly Proof[], facts: readonly FactorFacts[], requirement: ProofRequirement, now: number): Shortfall[] {
+export function shortfalls(proofs: readonly Proof[], facts: readonly FactorFacts[], requirement: ProofRequirement, now: number, login?: LoginTimes): Shortfall[] {
   const { policy, requiredAcr, maxAgeMs } = requirement;
   const found: Shortfall[] = [];
   const counted = policy.rememberDevice ? proofs : proofs.filter((p) => !p.replayed);
   const replayedWhereForbidden = counted.length !== proofs.length;
   if (replayedWhereForbidden || (policy.mfa === 'required' && !counted.some((p) => provesAcceptedSecondFactor(p, policy, facts)))) found.push('mfa_required');
-  if (requiredAcr && acrRank(deriveAssurance(counted).acr) < acrRank(requiredAcr)) found.push('acr_too_weak');
-  if (maxAgeMs !== undefined && (counted.length === 0 || counted.some((p) => now - p.at > maxAgeMs))) found.push('proofs_too_old');
+  const fresh = proofs.filter((p) => !p.replayed);
+  if ((requiredAcr && acrRank(deriveAssurance(counted).acr) < acrRank(requiredAcr))
+    || (requirement.requestedAcr && acrRank(deriveAssurance(fresh).acr) < acrRank(requirement.requestedAcr))) found.push('acr_too_weak');
+  if (maxAgeMs !== undefined && tooOld(counted, maxAgeMs, now, login)) found.push('proofs_too_old');
   return found;
 }

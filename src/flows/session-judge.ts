@@ -7,7 +7,7 @@ import { factorFacts, roleOf } from './factor-facts.ts';
 import { shortfalls } from './proof-rules.ts';
 
 export function sessionJudge(services: Services): SessionJudge {
-  return async ({ accountId, proofs, policy, requiredAcr, maxAgeSeconds }) => {
+  return async ({ accountId, proofs, policy, requiredAcr, requestedAcr, maxAgeSeconds, login }) => {
     // Which factors the account has matters only for a recovery code (it stands in for a method
     // the account has and the portal accepts); other proofs are judged on their own, without
     // reading the account's credentials on every authorization request.
@@ -15,6 +15,6 @@ export function sessionJudge(services: Services): SessionJudge {
     const account = needsEnrolment ? await services.accounts.findById(accountId) : undefined;
     const facts = await factorFacts(services, account);
     const maxAgeMs = maxAgeSeconds === undefined ? undefined : maxAgeSeconds * 1000;
-    return shortfalls(proofs, facts, { policy, requiredAcr, maxAgeMs }, services.clock.now());
+    return shortfalls(proofs, facts, { policy, requiredAcr, requestedAcr, maxAgeMs }, services.clock.now(), login);
   };
 }

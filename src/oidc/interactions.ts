@@ -5,6 +5,7 @@ import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { policyFromMetadata, type PortalPolicy } from './client-policy.ts';
 import { requestedAcrValues } from './requested-acr.ts';
+import { requestedMaxAge } from './requested-max-age.ts';
 import type { Proof } from './assurance.ts';
 
 export interface InteractionView {
@@ -19,6 +20,8 @@ export interface InteractionView {
   sessionUid: string | undefined;
   sessionAcr: string | undefined;
   requestedAcr: string[];
+  /** The request's `max_age` in seconds, if any. */
+  maxAgeSeconds: number | undefined;
   missingScopes: string[];
   missingClaims: string[];
   policy: PortalPolicy;
@@ -42,6 +45,8 @@ export interface LoginResult {
   remember: boolean;
   /** How each proof was obtained: kept with the session (session-proofs.ts). */
   proofs: readonly Proof[];
+  /** When the login's flow started (our clock): `max_age` is measured from it. */
+  startedAt: number;
 }
 
 export class Interactions {
@@ -76,6 +81,7 @@ export class Interactions {
       sessionUid: interaction.session?.uid,
       sessionAcr: interaction.session?.acr,
       requestedAcr: requestedAcrValues(interaction.params as Record<string, unknown>),
+      maxAgeSeconds: requestedMaxAge(interaction.params as Record<string, unknown>),
       missingScopes: list(details.missingOIDCScope),
       missingClaims: list(details.missingOIDCClaims),
       policy: policyFromMetadata(client.metadata() as Record<string, unknown>),
@@ -86,7 +92,7 @@ export class Interactions {
   /** Returns the URL to send the browser to. */
   finishLogin(ctx: Context, result: LoginResult): Promise<string> {
     return this.provider.interactionResult(ctx.req, ctx.res, {
-      login: { accountId: result.accountId, acr: result.acr, amr: result.amr, remember: result.remember, proofs: result.proofs.map((p) => ({ ...p, amr: [...p.amr] })) },
+      login: { accountId: result.accountId, acr: result.acr, amr: result.amr, remember: result.remember, proofs: result.proofs.map((p) => ({ ...p, amr: [...p.amr] })), startedAt: result.startedAt },
     }, { mergeWithLastSubmission: false });
   }
 

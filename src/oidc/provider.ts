@@ -4,12 +4,14 @@ import Provider, { errors, interactionPolicy, type Configuration, type KoaContex
 import type { Store } from '../store/port.ts';
 import type { Accounts } from '../accounts/accounts.ts';
 import type { Logger } from '../log.ts';
+import type { Clock } from '../clock.ts';
 import { adapterFactory } from './adapter.ts';
 import { ACR_VALUES, requiredAcr } from './assurance.ts';
 import { POLICY_PROPERTIES, validatePolicyProperty, policyFromMetadata } from './client-policy.ts';
-import { proofsOfResult, recordProofsOnResume, type SessionJudge, type SessionProofs } from './session-proofs.ts';
+import { loginStartOfResult, proofsOfResult, recordProofsOnResume, type SessionJudge, type SessionProofs } from './session-proofs.ts';
 import { claimsOfScope, findAccountClaims } from './claims.ts';
 import { requestedAcrValues } from './requested-acr.ts';
+import { requestedMaxAge } from './requested-max-age.ts';
 import { providerSafe } from './unavailable.ts';
 
 export type { Provider };
@@ -35,6 +37,8 @@ export interface ProviderOptions {
   sessionProofs: SessionProofs;
   /** Decides whether a session's proofs satisfy a portal; the rules live with the flows. */
   judgeSession: SessionJudge;
+  /** Our clock: a login received in this very request completed now. */
+  clock: Clock;
 }
 
 /** Claims per scope. acr/amr/auth_time sit in the openid scope: oidc-provider only puts claims in
@@ -64,16 +68,13 @@ const PROOF_CHECKS = [
   // oidc-provider does not enforce acr_values itself: a session below the level the request or the
   // portal demands is asked for a (step-up) login.
   { reason: 'acr_too_weak', description: 'the session does not reach the requested acr', error: 'interaction_required' },
-  // max_age on the proofs themselves (our clock): a step-up does not make an old password recent.
+  // max_age on our clock, measured from the login that made the proofs: no proof may be older than
+  // max_age at the login's start (a step-up does not make an old password recent), and the login
+  // must have completed within max_age (a slow but complete login is not too old on arrival).
   { reason: 'proofs_too_old', description: 'the session\'s proofs are older than max_age', error: 'login_required' },
 ] as const;
 
-function maxAgeOf(value: unknown): number | undefined {
-  const seconds = typeof value === 'number' ? value : typeof value === 'string' && value !== '' ? Number(value) : Number.NaN;
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
-}
-
-function loginPolicy(sessionProofs: SessionProofs, judgeSession: SessionJudge) {
+function loginPolicy(sessionProofs: SessionProofs, judgeSession: SessionJudge, clock: Clock) {
   const policy = interactionPolicy.base();
   const login = policy.get('login');
   // oidc-provider's own essential-acr checks want an exact match, which never holds for a stronger
@@ -87,13 +88,21 @@ function loginPolicy(sessionProofs: SessionProofs, judgeSession: SessionJudge) {
     const { session, client, params } = ctx.oidc;
     if (!session?.accountId || !client || !params) return [];
     const portal = policyFromMetadata(client.metadata());
-    const needed = requiredAcr(requestedAcrValues(params), portal.minAcr);
-    const maxAgeSeconds = maxAgeOf(params.max_age);
+    const requested = requestedAcrValues(params);
+    const needed = requiredAcr(requested, portal.minAcr);
+    const maxAgeSeconds = requestedMaxAge(params);
     // A portal without demands takes any session, and pays no store lookup for it.
     if (portal.mfa !== 'required' && portal.rememberDevice && !needed && maxAgeSeconds === undefined) return [];
-    // Right after a login the checks run again in the same request: judge the proofs it brought.
-    const proofs = proofsOfResult(ctx.oidc.result) ?? (await sessionProofs.find(session.uid, session.accountId)) ?? [];
-    return judgeSession({ accountId: session.accountId, proofs, policy: portal, requiredAcr: needed, maxAgeSeconds });
+    const judged = { accountId: session.accountId, policy: portal, requiredAcr: needed, requestedAcr: requiredAcr(requested), maxAgeSeconds };
+    // Right after a login the checks run again in the same request: judge the proofs it brought,
+    // as a login completed now that started when its flow did.
+    const brought = proofsOfResult(ctx.oidc.result);
+    if (brought) {
+      const startedAt = loginStartOfResult(ctx.oidc.result);
+      return judgeSession({ ...judged, proofs: brought, login: startedAt === undefined ? undefined : { startedAt, completedAt: clock.now() } });
+    }
+    const record = await sessionProofs.findRecord(session.uid, session.accountId);
+    return judgeSession({ ...judged, proofs: record?.proofs ?? [], login: record?.login });
   }
   function verdict(ctx: KoaContextWithOIDC): Promise<readonly string[]> {
     let found = verdicts.get(ctx);
@@ -193,7 +202,7 @@ export function createProvider(options: ProviderOptions): Provider {
     },
     findAccount: (_ctx, sub) => providerSafe(() => findAccountClaims(accounts, sub)),
     interactions: {
-      policy: loginPolicy(options.sessionProofs, options.judgeSession),
+      policy: loginPolicy(options.sessionProofs, options.judgeSession, options.clock),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     ttl: {

@@ -17,14 +17,35 @@ import type { ProofProvenance, Store } from '../store/port.ts';
 import type { Acr, Proof } from './assurance.ts';
 import type { PortalPolicy } from './client-policy.ts';
 
+/**
+ * The login that made a session's proofs, on our clock: `startedAt` is when its flow started (right
+ * after the authorization request), `completedAt` when the session received it. `max_age` is
+ * measured from it (flows/proof-rules.ts), so a slow but complete login is not too old on arrival.
+ */
+export interface LoginSpan {
+  startedAt: number;
+  completedAt: number;
+}
+
+/** A session's proofs and the login that made them (undefined for records written before it was kept). */
+export interface SessionRecord {
+  proofs: Proof[];
+  login: LoginSpan | undefined;
+}
+
 /** What the login-prompt checks ask of the proofs behind a session (implemented by the flows). */
 export interface SessionJudgeInput {
   accountId: string;
   /** The session's proofs; empty when unknown (a session made before proofs were recorded). */
   proofs: readonly Proof[];
   policy: PortalPolicy;
+  /** The level the request and the portal's `min_acr` demand together. */
   requiredAcr: Acr | undefined;
+  /** The level the request alone demands (`acr_values`, `claims`): met only by fresh proofs. */
+  requestedAcr: Acr | undefined;
   maxAgeSeconds: number | undefined;
+  /** The login behind the proofs; undefined when unknown (then every proof is judged by its own age). */
+  login: LoginSpan | undefined;
 }
 
 /** Returns the names of the checks that fail (`mfa_required`, `acr_too_weak`, `proofs_too_old`). */
@@ -53,6 +74,13 @@ export function proofsOfResult(result: unknown): Proof[] | undefined {
   return Array.isArray(proofs) && proofs.every(isProof) ? proofs : undefined;
 }
 
+/** When the flow of a login result started (set by `Interactions.finishLogin`), if known. */
+export function loginStartOfResult(result: unknown): number | undefined {
+  if (typeof result !== 'object' || result === null) return undefined;
+  const startedAt = (result as { login?: { startedAt?: unknown } }).login?.startedAt;
+  return typeof startedAt === 'number' && Number.isFinite(startedAt) ? startedAt : undefined;
+}
+
 export class SessionProofs {
   constructor(
     private readonly store: Store,
@@ -61,19 +89,27 @@ export class SessionProofs {
     private readonly ttlSeconds: number,
   ) {}
 
-  async record(sessionUid: string, accountId: string, proofs: readonly Proof[]): Promise<void> {
-    await this.store.sessionProofs.put({ sessionUid, accountId, proofs: proofs.map(toProvenance), expiresAt: this.clock.now() + this.ttlSeconds * 1000 });
+  /** Records the proofs of a login the session just received; `startedAt`: when its flow started. */
+  async record(sessionUid: string, accountId: string, proofs: readonly Proof[], startedAt: number | undefined): Promise<void> {
+    const now = this.clock.now();
+    const login = startedAt === undefined ? null : { startedAt, completedAt: now };
+    await this.store.sessionProofs.put({ sessionUid, accountId, proofs: proofs.map(toProvenance), login, expiresAt: now + this.ttlSeconds * 1000 });
   }
 
   /** The proofs behind the session, or undefined when none are known for this account. */
   async find(sessionUid: string, accountId: string): Promise<Proof[] | undefined> {
+    return (await this.findRecord(sessionUid, accountId))?.proofs;
+  }
+
+  /** The proofs behind the session and the login that made them, or undefined when none are known for this account. */
+  async findRecord(sessionUid: string, accountId: string): Promise<SessionRecord | undefined> {
     const now = this.clock.now();
     const record = await this.store.sessionProofs.find(sessionUid, now);
     if (!record || record.accountId !== accountId) return undefined;
     // Sessions slide with every use; a record read past half its life is extended with it.
     const ttlMs = this.ttlSeconds * 1000;
     if (record.expiresAt - now < ttlMs / 2) await this.store.sessionProofs.put({ ...record, expiresAt: now + ttlMs });
-    return record.proofs.map(toProof);
+    return { proofs: record.proofs.map(toProof), login: record.login ?? undefined };
   }
 }
 
@@ -87,6 +123,6 @@ export function recordProofsOnResume(sessionProofs: SessionProofs): Middleware {
     const proofs = proofsOfResult(result);
     // A login for another account than the session's is not applied (oidc-provider asks to log out first).
     if (!proofs || !session?.accountId || session.accountId !== result?.login?.accountId || !session.uid) return;
-    await sessionProofs.record(session.uid, session.accountId, proofs);
+    await sessionProofs.record(session.uid, session.accountId, proofs, loginStartOfResult(result));
   };
 }

@@ -237,6 +237,12 @@ export interface SessionProofRecord {
   sessionUid: string;
   accountId: string;
   proofs: ProofProvenance[];
+  /**
+   * The login that made the proofs: when its flow started (the authorization request) and when
+   * the session received it, on our clock. `max_age` is measured from it. Null in records written
+   * before it was kept.
+   */
+  login: { startedAt: number; completedAt: number } | null;
   expiresAt: number;
 }
 

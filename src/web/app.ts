@@ -57,6 +57,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     logger: services.logger,
     sessionProofs,
     judgeSession: sessionJudge(services),
+    clock,
   });
   // Only behind a TLS-terminating proxy that sets X-Forwarded-*: otherwise clients could spoof them.
   provider.proxy = config.trustProxy;

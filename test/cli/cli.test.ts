@@ -135,6 +135,22 @@ describe('poortwachter CLI', { timeout: 120_000 }, () => {
     [typo, password, passwordValue, missingValue, unknownUser, rejected, nothing].forEach(noStackTrace);
   });
 
+  it('names a stray argument by its position and never echoes it (it is often a misplaced password)', async () => {
+    const [stray, strayJson, none] = await Promise.all([
+      cli(['user', 'add', '--username', 'a', '--email', 'a@example.nl', '--password-stdin', 'Hunter2Secret']),
+      cli(['user', 'show', 'jan', 'Hunter2Secret', '--json']),
+      cli(['keys', 'list', 'Hunter2Secret']),
+    ]);
+    for (const run of [stray, strayJson, none]) {
+      expect(run.code).toBe(2);
+      expect(run.stdout + run.stderr).not.toContain('Hunter2Secret');
+      noStackTrace(run);
+    }
+    expect(stray.stderr).toBe('poortwachter: unexpected argument at position 1: user add takes no arguments\nSee: poortwachter user add --help\n');
+    expect(JSON.parse(strayJson.stderr)).toEqual({ error: 'unexpected argument at position 2: user show takes 1 (USERNAME)', details: [], hint: 'See: poortwachter user show --help' });
+    expect(none.stderr).toContain('unexpected argument at position 1: keys list takes no arguments');
+  });
+
   it('client add prints the client_id and, once, the secret', async () => {
     const added = await json<ClientJson>(['client', 'add', '--name', 'ZINN cliëntportaal', '--redirect-uri', REDIRECT_URI, '--first-party']);
     expect(added.client_id).toMatch(/^zinn-clientportaal-[0-9a-f]{8}$/);
@@ -196,11 +212,20 @@ describe('poortwachter CLI', { timeout: 120_000 }, () => {
     const user = await json<UserJson>(args, `${PASSWORD}\n`);
     expect(user).toMatchObject({ username: 'jdevries', phone: '*****16', status: 'active' });
 
-    const [common, phone, taken] = await Promise.all([
+    const [common, phone, paid, service, taken] = await Promise.all([
       cli(['user', 'add', '--username', 'pietersen', '--email', 'pietersen@example.nl', '--password-stdin'], { input: 'wachtwoord123\n' }),
       cli(['user', 'add', '--username', 'klaas', '--email', 'klaas@example.nl', '--phone', '12345', '--password-stdin'], { input: `${PASSWORD}\n` }),
+      cli(['user', 'add', '--username', 'betaal', '--email', 'betaal@example.nl', '--phone', '0909 1234567', '--password-stdin', '--json'], { input: `${PASSWORD}\n` }),
+      cli(['user', 'add', '--username', 'service', '--email', 'service@example.nl', '--phone', '+44 909 8790000', '--password-stdin'], { input: `${PASSWORD}\n` }),
       cli(['user', 'add', '--username', 'jdevries', '--email', 'ander@example.nl', '--password-stdin'], { input: `${PASSWORD}\n` }),
     ]);
+    // Paid and service numbers are refused before anything is written.
+    expect(paid.code).toBe(1);
+    expect(JSON.parse(paid.stderr).error).toMatch(/^--phone is a paid or service number/);
+    expect(service.code).toBe(1);
+    expect(service.stderr).toContain('--phone is a paid or service number');
+    expect((await cli(['user', 'show', 'betaal'])).code).toBe(1);
+    noStackTrace(paid);
     expect(common.code).toBe(1);
     expect(common.stdout).toBe('');
     expect(common.stderr).toContain('password rejected');

@@ -195,7 +195,7 @@ describe('user show, update, temp-password, remove', { timeout: 120_000 }, () =>
     await world.server.services.devices.remember(account, { factor: 'totp', amr: ['otp'], strength: 2 }, 'urn:poortwachter:acr:substantial', 'Firefox');
     await store.codes.replace({ id: 'code-x', accountId: account.id, purpose: 'login:sms', flowId: null, codeHash: 'h', attempts: 0, sentAt: now, expiresAt: now + 600_000, consumedAt: null });
     await store.flows.put({ id: 'flow-x', kind: 'login', interactionUid: null, accountId: account.id, clientId: null, state: {}, csrf: 'c', createdAt: now, expiresAt: now + 600_000 });
-    await store.sessionProofs.put({ sessionUid: 'session-x', accountId: account.id, proofs: [], expiresAt: now + 600_000 });
+    await store.sessionProofs.put({ sessionUid: 'session-x', accountId: account.id, proofs: [], login: null, expiresAt: now + 600_000 });
     await store.accountPortals.record(account.id, 'zinn', now);
     await world.server.services.lockout.admitAccount(account.id);
     await audit.record({ type: 'login.password.ok', accountId: account.id, ip: '192.0.2.1' });

@@ -90,7 +90,16 @@ describe('recovery codes', () => {
     expect(textOf(second.page)).toContain('U heeft nog 5 herstelcodes over.');
     const refused = await enterCode(again, second.page, codes[0]!);
     expect(refused.status).toBe(401);
-    expect(textOf(refused)).toContain('Deze herstelcode is al gebruikt.');
+    // A spent code reads exactly like a wrong one: a list of codes tried tells nothing about
+    // which were real. The audit trail keeps the difference.
+    const wrongPage = await enterCode(again, refused, 'ABCD-EFGH-JKMN');
+    expect(wrongPage.status).toBe(401);
+    const message = (page: typeof refused) => page.html.match(/<div class="error-summary"[\s\S]*?<\/div>/)?.[0]?.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+    expect(message(refused)).toBe(message(wrongPage));
+    expect(textOf(refused)).toContain('Deze herstelcode is onjuist of al gebruikt.');
+    expect(textOf(refused)).not.toContain('Deze herstelcode is al gebruikt.');
+    const reasons = (await server.services.store.audit.list({ type: 'login.recovery.failed' })).filter((e) => e.accountId === account.id).map((e) => e.detail.reason);
+    expect(reasons).toEqual(expect.arrayContaining(['used', 'wrong']));
     expect(await recoveryCodesLeft(server.services, account)).toBe(5);
 
     // Another code, without dashes, works from the same page.
@@ -107,21 +116,22 @@ describe('recovery codes', () => {
     expect(await recoveryCodesLeft(server.services, account)).toBe(5);
   });
 
-  it('explains malformed and wrong codes, counts them, and locks after ten', async () => {
+  it('explains malformed and wrong codes, counts only the wrong ones, and locks after ten', async () => {
     const { codes } = await enrolled('jet');
     const agent = new UserAgent();
     let { page } = await recoveryPage(agent, 'jet');
-    for (const malformed of ['', 'ABCD-EFGH', 'OOOO-IIII-LLLL', `${codes[0]}-ABCD`]) {
+    // Entries that cannot be a recovery code are explained, never counted: junk does not lock.
+    for (const malformed of ['', 'ABCD-EFGH', 'OOOO-IIII-LLLL', `${codes[0]}-ABCD`, 'x', 'x', 'x', 'x', 'x', 'x']) {
       page = await enterCode(agent, page, malformed);
       expect(page.status).toBe(400);
       expect(textOf(page)).toContain('Een herstelcode bestaat uit 12 letters en cijfers');
       expect(page.html).toContain('aria-invalid="true"');
     }
     const wrong = 'ABCD-EFGH-JKMN';
-    for (let i = 0; i < 5; i += 1) {
+    for (let i = 0; i < 9; i += 1) {
       page = await enterCode(agent, page, wrong);
       expect(page.status).toBe(401);
-      expect(textOf(page)).toContain('Deze herstelcode is onjuist.');
+      expect(textOf(page)).toContain('Deze herstelcode is onjuist of al gebruikt.');
     }
     page = await enterCode(agent, page, wrong);
     expect(page.status).toBe(429);
@@ -147,7 +157,7 @@ describe('recovery codes', () => {
     const { page } = await recoveryPage(agent, 'kees');
     const voided = await enterCode(agent, page, old[0]!);
     expect(voided.status).toBe(401);
-    expect(textOf(voided)).toContain('Deze herstelcode is onjuist.');
+    expect(textOf(voided)).toContain('Deze herstelcode is onjuist of al gebruikt.');
     expect((await enterCode(agent, voided, fresh[0]!)).url.startsWith(REDIRECT_URI)).toBe(true);
     const after = await recoveryFactor.settings!.summary(server.services, account, t);
     expect(after?.text).toBe('U heeft nog 5 herstelcodes over.');

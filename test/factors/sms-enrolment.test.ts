@@ -57,6 +57,14 @@ describe('SMS enrolment during login (ZINN)', () => {
     expect(empty.status).toBe(400);
     expect(textOf(empty)).toContain('Vul uw mobiele telefoonnummer in.');
 
+    // Paid and service numbers are refused: every code sent there would be someone's income.
+    for (const paid of ['0906 1234567', '0909 1234567', '+44 909 8790000', '0800 0222']) {
+      const refused = await submitStep(agent, empty, 'sms', 'phone', { phone: paid });
+      expect(refused.status, paid).toBe(400);
+      expect(textOf(refused)).toContain('Dit is een betaal- of servicenummer');
+      expect(refused.html).toContain('aria-invalid="true"');
+    }
+
     const landline = await submitStep(agent, empty, 'sms', 'phone', { phone: '020 123 4567' });
     expect(landline.status).toBe(400);
     expect(textOf(landline)).toContain('Dit is geen mobiel nummer');

@@ -99,6 +99,13 @@ describe('voice code at login', () => {
     const { page: reauth, request } = await loginUntilSecondFactor(portal, agent, 'bel-vast');
     const phonePage = await agent.submit(reauth, '/step/password/verify', { password: TEST_PASSWORD });
     expect(textOf(phonePage)).toContain('Vul uw telefoonnummer in');
+    // A call to a paid number would make every code someone's income (toll fraud): refused.
+    for (const paid of ['0909 1234567', '+44 909 8790000', '0906 1234567']) {
+      const refused = await submitStep(agent, phonePage, 'voice', 'phone', { phone: paid });
+      expect(refused.status, paid).toBe(400);
+      expect(textOf(refused)).toContain('Dit is een betaal- of servicenummer');
+    }
+    expect(world.twilio.calls.filter((c) => ['+319091234567', '+449098790000', '+319061234567'].includes(c.to))).toHaveLength(0);
     const codePage = await submitStep(agent, phonePage, 'voice', 'phone', { phone: '020 123 4567' });
     expect(codePage.status).toBe(200);
     expect(textOf(codePage)).toContain('*****67');

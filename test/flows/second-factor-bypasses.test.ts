@@ -322,6 +322,23 @@ describe('second-factor bypasses (issue 6)', () => {
       for (const code of fresh) expect(mail.raw).not.toContain(code);
     });
 
+    it('mails the patient when a method is removed on /account, naming it masked', async () => {
+      const number = phone();
+      const account = await userWithFactors(world.server, { username: 'notice-weg', phoneE164: number }, ['sms', 'email']);
+      const agent = new UserAgent();
+      const login = await agent.open(`${world.server.url}/account`);
+      const second = await agent.submit(login, '/step/password/verify', { login: account.username, password: TEST_PASSWORD });
+      const settings = await submitStep(agent, second, 'sms', 'verify', { code: extractCode((await world.twilio.waitForSms(number)).body) });
+      const removed = await agent.submit(settings, '/account/remove-method', { method: 'sms' });
+      expect(textOf(removed)).toContain('Mijn account');
+      const mail = await world.smtp.waitForMail(account.email);
+      expect(mail.subject).toBe('Er is een inlogmethode verwijderd van uw account');
+      expect(mail.text).toContain(`Deze inlogmethode is verwijderd van uw account notice-weg: Sms naar *****${number.slice(-2)}.`);
+      expect(mail.text).toContain('op uw accountpagina');
+      expect(mail.text).toContain('Was u dit niet?');
+      for (const full of [number, number.slice(3), `0${number.slice(3)}`]) expect(mail.raw).not.toContain(full);
+    });
+
     it('sends the e-mail-changed notice to the previous address', async () => {
       const account = await world.server.addUser({ username: 'notice-adres', email: 'nieuw@example.nl' });
       await deliverSecurityNotice(world.server.services, account, { kind: 'email_changed', previousEmail: 'vorig@example.nl' });

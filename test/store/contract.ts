@@ -805,6 +805,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
             { factor: 'password', amr: ['pwd'], strength: 1, at: T0, replayed: false },
             { factor: 'totp', amr: ['otp'], strength: 2, at: T0 + SECOND, replayed: true },
           ],
+          login: { startedAt: T0 - MINUTE, completedAt: T0 + SECOND },
           expiresAt: T0 + 8 * HOUR,
           ...overrides,
         };
@@ -820,9 +821,15 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
 
       it('replaces the proofs of a session on a new login', async () => {
         await store.sessionProofs.put(proofs('a'));
-        const stepUp = proofs('a', { proofs: [{ factor: 'sms', amr: ['sms'], strength: 2, at: T0 + MINUTE, replayed: false }], expiresAt: T0 + 9 * HOUR });
+        const stepUp = proofs('a', { proofs: [{ factor: 'sms', amr: ['sms'], strength: 2, at: T0 + MINUTE, replayed: false }], login: { startedAt: T0 + SECOND, completedAt: T0 + MINUTE }, expiresAt: T0 + 9 * HOUR });
         await store.sessionProofs.put(stepUp);
         expect(await store.sessionProofs.find(stepUp.sessionUid, T0 + MINUTE)).toEqual(stepUp);
+      });
+
+      it('keeps a record without the login that made it (written before it was kept)', async () => {
+        const record = proofs('no-login', { login: null });
+        await store.sessionProofs.put(record);
+        expect(await store.sessionProofs.find(record.sessionUid, T0)).toEqual(record);
       });
 
       it('keeps only the fields of the port', async () => {
@@ -948,7 +955,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         await store.codes.replace(code(owner.id, 'live', { purpose: 'b', expiresAt: now + MINUTE }));
         await store.devices.put(device(owner.id, 'expired', { expiresAt: now - HOUR }));
         await store.devices.put(device(owner.id, 'live', { expiresAt: now + HOUR }));
-        const sessionProofs = (suffix: string, expiresAt: number) => ({ sessionUid: `${p}-session-${suffix}`, accountId: owner.id, proofs: [], expiresAt });
+        const sessionProofs = (suffix: string, expiresAt: number) => ({ sessionUid: `${p}-session-${suffix}`, accountId: owner.id, proofs: [], login: null, expiresAt });
         await store.sessionProofs.put(sessionProofs('expired', now));
         await store.sessionProofs.put(sessionProofs('live', now + HOUR));
         await store.throttles.hit(`${p}:ended`, MINUTE, now - MINUTE);

@@ -128,7 +128,7 @@ export function runLifecycleStoreContract(name: string, open: () => Promise<Stor
         await store.flows.put(flow('kept', `${p}-kept`));
         await store.flows.put(flow('anonymous', null));
         const proofs = (suffix: string, accountId: string) => ({
-          sessionUid: `${p}-session-${suffix}`, accountId, proofs: [{ factor: 'password', amr: ['pwd'], strength: 1, at: T0, replayed: false }], expiresAt: T0 + HOUR,
+          sessionUid: `${p}-session-${suffix}`, accountId, proofs: [{ factor: 'password', amr: ['pwd'], strength: 1, at: T0, replayed: false }], login: null, expiresAt: T0 + HOUR,
         });
         await store.sessionProofs.put(proofs('gone', `${p}-gone`));
         await store.sessionProofs.put(proofs('kept', `${p}-kept`));

@@ -71,15 +71,46 @@ describe('sqlite store file', () => {
     const store = openSqliteStore(older);
     try {
       expect((await store.codes.findActive('old', 'login:sms', 2000))?.flowId).toBeNull();
-      await store.sessionProofs.put({ sessionUid: 'uid', accountId: 'old', proofs: [], expiresAt: 9000 });
-      expect(await store.sessionProofs.find('uid', 2000)).toEqual({ sessionUid: 'uid', accountId: 'old', proofs: [], expiresAt: 9000 });
+      await store.sessionProofs.put({ sessionUid: 'uid', accountId: 'old', proofs: [], login: { startedAt: 1000, completedAt: 1500 }, expiresAt: 9000 });
+      expect(await store.sessionProofs.find('uid', 2000)).toEqual({ sessionUid: 'uid', accountId: 'old', proofs: [], login: { startedAt: 1000, completedAt: 1500 }, expiresAt: 9000 });
     } finally {
       await store.close();
     }
   });
 
-  it('brings a version-3 file up to date: audit events written before read with no actor, profiles and portals work', async () => {
+  it('migrates a version-3 file: session proofs recorded before keep working, without their login', async () => {
     const older = path.join(dir, 'version-3.sqlite');
+    await openSqliteStore(older).close();
+    // What a file of the flow-bound codes release looks like: session proofs without the login.
+    const db = new Database(older);
+    db.exec(`
+      ALTER TABLE session_proofs DROP COLUMN login_started_at;
+      ALTER TABLE session_proofs DROP COLUMN login_completed_at;
+      DROP TABLE password_profiles;
+      DROP TABLE account_portals;
+      DROP INDEX flows_account;
+      DROP INDEX session_proofs_account;
+      ALTER TABLE audit_events DROP COLUMN actor;
+      ALTER TABLE audit_events DROP COLUMN user_agent;
+      INSERT INTO session_proofs (session_uid, account_id, proofs, expires_at)
+        VALUES ('before', 'acc', '[{"factor":"password","amr":["pwd"],"strength":1,"at":1000,"replayed":false}]', 9000);
+    `);
+    db.pragma('user_version = 3');
+    db.close();
+
+    const store = openSqliteStore(older);
+    try {
+      expect(await store.sessionProofs.find('before', 2000)).toEqual({
+        sessionUid: 'before', accountId: 'acc', proofs: [{ factor: 'password', amr: ['pwd'], strength: 1, at: 1000, replayed: false }], login: null, expiresAt: 9000,
+      });
+      expect(await store.schemaVersion()).toEqual({ current: SCHEMA_VERSION, expected: SCHEMA_VERSION });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('brings a version-4 file up to date: audit events written before read with no actor, profiles and portals work', async () => {
+    const older = path.join(dir, 'version-4.sqlite');
     await openSqliteStore(older).close();
     const db = new Database(older);
     db.exec(`
@@ -93,7 +124,7 @@ describe('sqlite store file', () => {
         VALUES ('old', 'old', 'old', 'old@example.nl', 'old@example.nl', 0, 0, 'nl', 'active', '{}', 1, 1);
       INSERT INTO audit_events (id, at, type, account_id, client_id, ip, detail) VALUES ('ev', 1, 'login.password.ok', 'old', NULL, NULL, '{}');
     `);
-    db.pragma('user_version = 3');
+    db.pragma('user_version = 4');
     db.close();
 
     const store = openSqliteStore(older);

@@ -47,11 +47,37 @@ describe('proof rules', () => {
     expect(shortfalls(replayed, facts(['totp']), { policy: strict, requiredAcr: ACR.substantial, maxAgeMs: undefined }, T)).toEqual(['mfa_required', 'acr_too_weak']);
   });
 
+  it('counts only fresh proofs towards a level the request demands, wherever devices are allowed (review F1)', () => {
+    const replayed = [pwd, proof('totp', 2, { replayed: true })];
+    const asked = { policy: appRequired, requiredAcr: ACR.substantial, requestedAcr: ACR.substantial, maxAgeMs: undefined };
+    expect(shortfalls(replayed, facts(['totp']), asked, T)).toEqual(['acr_too_weak']);
+    expect(shortfalls([pwd, proof('totp', 2)], facts(['totp']), asked, T)).toEqual([]);
+    // The portal's own policy (min_acr, mfa required) takes the device; a request for `low` too.
+    expect(shortfalls(replayed, facts(['totp']), { ...asked, requestedAcr: undefined }, T)).toEqual([]);
+    expect(shortfalls(replayed, facts(['totp']), { ...asked, requestedAcr: ACR.low }, T)).toEqual([]);
+  });
+
   it('holds every proof to max_age, and an unknown session to nothing (finding 3)', () => {
     const requirement = { policy: strict, requiredAcr: ACR.low, maxAgeMs: 600_000 };
     expect(shortfalls([pwd], facts(), requirement, T + 600_000)).toEqual([]);
     expect(shortfalls([pwd], facts(), requirement, T + 600_001)).toEqual(['proofs_too_old']);
     expect(shortfalls([], facts(), requirement, T)).toEqual(['proofs_too_old']);
     expect(shortfalls([], facts(['totp']), { policy: appRequired, requiredAcr: undefined, maxAgeMs: undefined }, T)).toEqual(['mfa_required']);
+  });
+
+  it('measures max_age from the login that made the proofs (review F4)', () => {
+    const minute = 60_000;
+    const requirement = { policy: strict, requiredAcr: ACR.substantial, maxAgeMs: 10 * minute };
+    const slow = [pwd, proof('sms', 2, { at: T + 11 * minute })];
+    // A login that took eleven minutes is not too old when it arrives, nor nine minutes later.
+    expect(shortfalls(slow, facts(['sms']), requirement, T + 11 * minute, { startedAt: T, completedAt: T + 11 * minute })).toEqual([]);
+    expect(shortfalls(slow, facts(['sms']), requirement, T + 20 * minute, { startedAt: T, completedAt: T + 11 * minute })).toEqual([]);
+    // More than max_age after it completed, it is.
+    expect(shortfalls(slow, facts(['sms']), requirement, T + 21 * minute + 1, { startedAt: T, completedAt: T + 11 * minute })).toEqual(['proofs_too_old']);
+    // A step-up's password seeded from a session two hours old stays too old, however fresh the code.
+    const seeded = [proof('password', 1, { at: T - 120 * minute }), proof('sms', 2, { at: T + minute })];
+    expect(shortfalls(seeded, facts(['sms']), requirement, T + minute, { startedAt: T, completedAt: T + minute })).toEqual(['proofs_too_old']);
+    // Without the login's times (older records), every proof by its own age.
+    expect(shortfalls(slow, facts(['sms']), requirement, T + 11 * minute)).toEqual(['proofs_too_old']);
   });
 });

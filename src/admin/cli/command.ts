@@ -117,7 +117,12 @@ export function parseCommandArgs(command: Command, argv: string[]): { args: Args
   if (!help) {
     const expected = command.args ?? [];
     if (parsed.positionals.length < expected.length) throw args.usage(`missing ${expected.slice(parsed.positionals.length).join(' ')}`);
-    if (parsed.positionals.length > expected.length) throw args.usage(`unexpected argument "${parsed.positionals[expected.length]}"`);
+    // Named by position, never echoed: a stray argument is often a secret typed in the wrong
+    // place (a password after --password-stdin), and stderr ends up in terminals and logs.
+    if (parsed.positionals.length > expected.length) {
+      const takes = expected.length === 0 ? 'no arguments' : `${expected.length} (${expected.join(' ')})`;
+      throw args.usage(`unexpected argument at position ${expected.length + 1}: ${commandPath(command)} takes ${takes}`);
+    }
     for (const [name, spec] of Object.entries(command.options)) {
       if (spec.required && !args.has(name)) throw args.usage(`--${name} is required`);
     }

@@ -100,6 +100,7 @@ const add: Command = {
     if (problems.length) throw new CliError('user rejected:', problems.map((p) => accountProblemText[p]));
     const phone = phoneInput === undefined ? undefined : normalisePhone(phoneInput);
     if (phoneInput !== undefined && !phone) throw new CliError('--phone is not a valid phone number (e.g. 06 12345678, or +32 470 12 34 56 for other countries)');
+    if (phone && !phone.personal) throw new CliError('--phone is a paid or service number (such as 0800, 0900, 0906, 0909 or 088), not a personal phone: codes are never sent to those');
     if (phone && !phone.isMobile) ctx.out.note('note: this is not a mobile number, so SMS codes cannot be sent to it (voice calls can).');
 
     const services = await ctx.services();

@@ -8,6 +8,7 @@ import type { Factor, FactorContext, Form } from '../factor.ts';
 import type { Services } from '../../services.ts';
 import type { AccountRecord } from '../../store/port.ts';
 import { PASSWORD_IP_WINDOW_MS } from '../../accounts/limits.ts';
+import { clientAddressKey } from '../../accounts/client-address.ts';
 import type { Admission, LockEvent } from '../../accounts/lockout.ts';
 import { sendLockNotice } from '../../accounts/lock-notice.ts';
 
@@ -46,8 +47,9 @@ async function verifyLogin(ctx: FactorContext, form: Form) {
 
   // Every limit counts the attempt before the password is evaluated: parallel guesses cannot all
   // slip through a check made before any of them was counted. Per IP only failures stay counted
-  // (a clinic behind one address has many honest logins): a success gives its hit back.
-  const ipKey = `pwd-fail:ip:${ctx.ip ?? 'unknown'}`;
+  // (a clinic behind one address has many honest logins): a success gives its hit back. A client
+  // is an IPv4 address or an IPv6 /64 (client-address.ts).
+  const ipKey = `pwd-fail:ip:${clientAddressKey(ctx.ip)}`;
   if ((await limits.hit(ipKey, { max: config.lockout.perIp, windowMs: PASSWORD_IP_WINDOW_MS })) < 0) {
     return { kind: 'show', status: 429, locals: { errors: { login: 'password.errors.too_many_attempts' }, login } } as const;
   }

@@ -34,7 +34,12 @@ export interface RecoveryCredentialData {
 
 export type RecoveryUse =
   | { ok: true; left: number }
-  | { ok: false; reason: 'malformed' | 'wrong' | 'used' | 'locked' };
+  | {
+    ok: false;
+    reason: 'malformed' | 'wrong' | 'used' | 'locked';
+    /** This wrong code used up the account's budget: recovery codes are refused until the window ends. */
+    budgetSpent?: true;
+  };
 
 /** `ABCDEFGHJKMN` → `ABCD-EFGH-JKMN` */
 export function formatRecoveryCode(code: string): string {
@@ -121,21 +126,24 @@ async function findCode(services: Services, accountId: string, code: string) {
 /** Checks a recovery code and spends it. */
 export async function useRecoveryCode(services: Services, account: AccountRecord, input: string | undefined): Promise<RecoveryUse> {
   const key = recoveryFailureKey(account.id);
+  const code = normaliseRecoveryInput(input);
+  // Not the shape of a recovery code: it cannot match one, so it is no guess. Answered before the
+  // budget is read, so it tells nothing about the budget, and junk cannot lock the patient out.
+  if (!code) return { ok: false, reason: 'malformed' };
   // Counted before checking, so parallel guesses cannot all pass a check made before any of them
   // was counted; a success resets the count.
   const left = await services.limits.hit(key, RECOVERY_FAILURES);
   if (left < 0) return { ok: false, reason: 'locked' };
   // The last allowed guess, if wrong, already locks: say so now rather than on the next try.
-  const failed = (reason: 'malformed' | 'wrong'): { ok: false; reason: 'locked' | 'malformed' | 'wrong' } => ({ ok: false, reason: left === 0 ? 'locked' : reason });
-  const code = normaliseRecoveryInput(input);
-  if (!code) return failed('malformed');
+  const failed = (): RecoveryUse => (left === 0 ? { ok: false, reason: 'locked', budgetSpent: true } : { ok: false, reason: 'wrong' });
 
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt += 1) {
     const found = await findCode(services, account.id, code);
-    if (!found) return failed('wrong');
+    if (!found) return failed();
     const { credential, data, index } = found;
     if (data.codes[index]!.usedAt !== null) {
-      return { ok: false, reason: 'used' };
+      // A spent code is a wrong guess to whoever tries it (the audit keeps the difference).
+      return left === 0 ? { ok: false, reason: 'locked', budgetSpent: true } : { ok: false, reason: 'used' };
     }
     const now = services.clock.now();
     const next: RecoveryCredentialData = { codes: data.codes.map((entry, i) => (i === index ? { ...entry, usedAt: now } : entry)) };

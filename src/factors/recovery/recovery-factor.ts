@@ -18,6 +18,7 @@ import {
   RECOVERY_CREDENTIAL, type RecoveryUse,
 } from './recovery-codes.ts';
 import { sendRecoveryCodeUsedMail } from './recovery-mail.ts';
+import { reportCodeGuessing } from '../../accounts/code-guessing-notice.ts';
 import { codesLeftText, downloadHref, recoveryFileText } from './recovery-text.ts';
 
 export { generateRecoveryCodes, recoveryCodesLeft } from './recovery-codes.ts';
@@ -68,7 +69,13 @@ async function verifyCode(ctx: FactorContext, form: Form): Promise<FactorOutcome
   const result = await useRecoveryCode(services, account, form.code);
   if (!result.ok) {
     await services.audit.record({ type: 'login.recovery.failed', accountId: account.id, clientId: ctx.policy.clientId, ip: ctx.ip, detail: { reason: result.reason } });
-    return { kind: 'show', status: ERROR_STATUS[result.reason], locals: { errors: { code: `recovery.errors.${result.reason}` } } };
+    if (result.budgetSpent) {
+      await reportCodeGuessing(services, account, { factor: 'recovery', method: async (t) => t('settings.method.recovery'), portal: ctx.policy.name, clientId: ctx.policy.clientId, ip: ctx.ip });
+    }
+    // A spent code gets the wrong code's words: "already used" would tell whoever tries codes
+    // from a stolen list which ones were real (the audit trail keeps the difference).
+    const shown = result.reason === 'used' ? 'wrong' : result.reason;
+    return { kind: 'show', status: ERROR_STATUS[result.reason], locals: { errors: { code: `recovery.errors.${shown}` } } };
   }
   await services.audit.record({ type: 'login.recovery.used', accountId: account.id, clientId: ctx.policy.clientId, ip: ctx.ip, detail: { left: result.left } });
   notifyUsed(services, account, result.left);

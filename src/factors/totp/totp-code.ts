@@ -28,7 +28,12 @@ export interface TotpCredentialData {
 
 export type TotpCheck =
   | { ok: true }
-  | { ok: false; reason: 'malformed' | 'wrong' | 'replayed' | 'locked' };
+  | {
+    ok: false;
+    reason: 'malformed' | 'wrong' | 'replayed' | 'locked';
+    /** This wrong code used up the account's budget: app codes are refused until the window ends. */
+    budgetSpent?: true;
+  };
 
 const CODE_PATTERN = new RegExp(`^\\d{${TOTP_DIGITS}}$`);
 const CAS_ATTEMPTS = 3;
@@ -73,22 +78,23 @@ export function failureKey(accountId: string): string {
 /** Verifies a login code and uses up its time step. */
 export async function verifyTotpLogin(services: Services, account: AccountRecord, input: string | undefined): Promise<TotpCheck> {
   const key = failureKey(account.id);
+  const code = normaliseTotpInput(input);
+  // Not six digits: it cannot match any code, so it is no guess. Answered before the budget is
+  // read, so it tells nothing about the budget either, and junk cannot lock the patient out.
+  if (!code) return { ok: false, reason: 'malformed' };
   // Counted before checking, so parallel guesses cannot all pass a check made before any of them
   // was counted; a success resets the count.
   const left = await services.limits.hit(key, TOTP_FAILURES);
   if (left < 0) return { ok: false, reason: 'locked' };
   // The last allowed guess, if wrong, already locks: say so now rather than on the next try.
-  const failed = (reason: 'malformed' | 'wrong'): { ok: false; reason: 'locked' | 'malformed' | 'wrong' } => ({ ok: false, reason: left === 0 ? 'locked' : reason });
-  const code = normaliseTotpInput(input);
-  // A malformed entry is a guess too: counted, so the limit cannot be probed for free.
-  if (!code) return failed('malformed');
+  const failed = (): TotpCheck => (left === 0 ? { ok: false, reason: 'locked', budgetSpent: true } : { ok: false, reason: 'wrong' });
 
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt += 1) {
     const credential = await totpCredential(services, account.id);
     const data = credential && readTotpData(credential);
     const step = data ? await matchingStep(services.box.open(data.secretSealed), code, services.clock.now()) : undefined;
     if (!credential || !data || step === undefined) {
-      return failed('wrong');
+      return failed();
     }
     if (step <= data.lastUsedStep) {
       return { ok: false, reason: 'replayed' };

@@ -4,6 +4,7 @@
 import type { Factor, FactorContext, FactorOutcome, Form } from '../factor.ts';
 import type { Proof } from '../../oidc/assurance.ts';
 import { randomId } from '../../accounts/random.ts';
+import { reportCodeGuessing } from '../../accounts/code-guessing-notice.ts';
 import { groupedKey, newTotpSecret, otpauthUri, qrDataUrl, TOTP_ISSUER } from './totp-secret.ts';
 import {
   matchingStep, normaliseTotpInput, totpCredential, verifyTotpLogin,
@@ -75,6 +76,9 @@ async function verifyLogin(ctx: FactorContext, form: Form): Promise<FactorOutcom
   const check = await verifyTotpLogin(services, account, form.code);
   if (!check.ok) {
     await services.audit.record({ type: 'login.totp.failed', accountId: account.id, clientId: ctx.policy.clientId, ip: ctx.ip, detail: { reason: check.reason } });
+    if (check.budgetSpent) {
+      await reportCodeGuessing(services, account, { factor: 'totp', method: async (t) => t('settings.method.totp'), portal: ctx.policy.name, clientId: ctx.policy.clientId, ip: ctx.ip });
+    }
     return showError(check.reason);
   }
   await services.audit.record({ type: 'login.totp.ok', accountId: account.id, clientId: ctx.policy.clientId, ip: ctx.ip });

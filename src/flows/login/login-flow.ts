@@ -4,7 +4,7 @@
 import type { Context } from 'koa';
 import type { Services } from '../../services.ts';
 import { InteractionNotFound, type Interactions, type InteractionView } from '../../oidc/interactions.ts';
-import { deriveAssurance, requiredAcr, type Proof } from '../../oidc/assurance.ts';
+import { acrRank, deriveAssurance, requiredAcr, type Proof } from '../../oidc/assurance.ts';
 import type { AccountRecord } from '../../store/port.ts';
 import type { Factor, FactorContext, FactorMode } from '../../factors/factor.ts';
 import { findFactor, firstFactor } from '../../factors/registry.ts';
@@ -77,11 +77,16 @@ export class LoginFlowEngine {
       const state: LoginState = { proofs: [], scratch: {}, enrolledInFlow: [] };
       // Step-up: the session already proved the password; ask only for what is missing. The
       // password proof keeps its own time (a session without a record: unknown, so never recent).
+      // With max_age, only a password that recent now may be reused: max_age is measured from this
+      // login's start, so an older one would be refused when the login returns (proof-rules.ts)
+      // after the patient typed the code; it is asked again at once instead.
       const stepUpOnly = interaction.reasons.length > 0 && interaction.reasons.every((r) => r === 'acr_too_weak' || r === 'mfa_required');
-      if (stepUpOnly && interaction.sessionAccountId) {
-        const first = firstFactor();
-        const recorded = interaction.sessionUid ? await this.sessionProofs.find(interaction.sessionUid, interaction.sessionAccountId) : undefined;
-        const password = recorded?.find((p) => p.factor === first.id);
+      const first = firstFactor();
+      const recorded = stepUpOnly && interaction.sessionUid && interaction.sessionAccountId
+        ? await this.sessionProofs.find(interaction.sessionUid, interaction.sessionAccountId) : undefined;
+      const password = recorded?.find((p) => p.factor === first.id);
+      const recentEnough = interaction.maxAgeSeconds === undefined || (password !== undefined && password.at >= this.services.clock.now() - interaction.maxAgeSeconds * 1000);
+      if (stepUpOnly && interaction.sessionAccountId && recentEnough) {
         state.accountId = interaction.sessionAccountId;
         state.stepUp = true;
         state.proofs.push(password ?? { factor: first.id, amr: [...first.amr], strength: first.strength, at: 0 });
@@ -155,11 +160,16 @@ export class LoginFlowEngine {
   /**
    * After the password: a remembered device stands in for the second factor it remembered, with
    * exactly what that factor proved then, marked as replayed. Looked at once per flow; never at a
-   * portal that forbids it, and never in a step-up (that is for a fresh proof).
+   * portal that forbids it, never in a step-up (that is for a fresh proof), and never when the
+   * request demands a level the password does not reach: such a level is proved now, whether or
+   * not the browser brought a session (proof-rules.ts `shortfalls` counts only fresh proofs
+   * towards it). A portal's own policy (`mfa`, `min_acr`) still takes the device where allowed.
    */
   async applyRememberedDevice(ctx: Context, login: LoginContext): Promise<void> {
     const { state } = login.flow;
     if (state.deviceChecked || state.stepUp || !login.account || !login.interaction.policy.rememberDevice) return;
+    const demanded = requiredAcr(login.interaction.requestedAcr);
+    if (demanded && acrRank(deriveAssurance(state.proofs.filter((p) => !p.replayed)).acr) < acrRank(demanded)) return;
     if (state.proofs.length !== 1 || state.proofs[0]!.factor !== firstFactor().id) return;
     state.deviceChecked = true;
     const found = await this.services.devices.recognise(login.account, ctx.cookies.get(deviceCookieName(login.account.id), { signed: false }));
@@ -189,7 +199,7 @@ export class LoginFlowEngine {
     if (!accountId) throw new Error('finish without an account');
     await this.rememberDevice(ctx, login, acr);
     await this.services.audit.record({ type: 'login.completed', accountId, clientId: login.interaction.policy.clientId, ip: ctx.ip, detail: { acr, amr } });
-    const url = await this.interactions.finishLogin(ctx, { accountId, acr, amr, remember: true, proofs: login.flow.state.proofs });
+    const url = await this.interactions.finishLogin(ctx, { accountId, acr, amr, remember: true, proofs: login.flow.state.proofs, startedAt: login.flow.createdAt });
     await this.flows.remove(login.flow.id);
     return url;
   }

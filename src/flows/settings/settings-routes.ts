@@ -40,8 +40,6 @@ interface SettingsState {
 const LOGIN_STATE_COOKIE = 'pw_account_login';
 /** ASVS 5.0 7.5.1: a sensitive change needs an authentication this recent. */
 const SETTINGS_MAX_AGE_SECONDS = 600;
-/** How long an enrolment started here may take to finish (scan, first code, save the codes). */
-const ENROLMENT_WINDOW_MS = 10 * 60_000;
 
 interface SignedIn {
   account: AccountRecord;
@@ -81,9 +79,11 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
    * The signed-in account, or a redirect to log in (again). Every page here binds or removes
    * authenticators, so it needs what binding needs (proof-rules.ts): a fresh proof of the
    * strongest factor the account has — the password for an account without a second factor —,
-   * and every proof at most ten minutes old. A remembered device never counts here. The login
-   * request carries the same demands (acr_values, max_age, a client that forbids remembered
-   * devices), so oidc-provider's login-prompt checks judge the session exactly as this does.
+   * and a login at most ten minutes old (max_age, measured from the login as the portals' is: a
+   * patient who needed eleven minutes for the login itself is not sent round again). A remembered
+   * device never counts here. The login request carries the same demands (acr_values, max_age, a
+   * client that forbids remembered devices), so oidc-provider's login-prompt checks judge the
+   * session exactly as this does.
    */
   async function requireAccount(ctx: Context): Promise<SignedIn | undefined> {
     const session = await sessions.current(ctx);
@@ -94,9 +94,9 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
     }
     const facts = await factorFacts(services, account);
     const needed = bindingAcr(facts);
-    const proofs = (await sessionProofs.find(session.uid, account.id)) ?? [];
+    const record = await sessionProofs.findRecord(session.uid, account.id);
     const requirement = { policy: await accountPolicy(), requiredAcr: needed, maxAgeMs: SETTINGS_MAX_AGE_SECONDS * 1000 };
-    if (shortfalls(proofs, facts, requirement, services.clock.now()).length > 0) {
+    if (shortfalls(record?.proofs ?? [], facts, requirement, services.clock.now(), record?.login).length > 0) {
       redirectToLogin(ctx, { acr_values: needed, max_age: String(SETTINGS_MAX_AGE_SECONDS) });
       return undefined;
     }
@@ -104,15 +104,20 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
   }
 
   /**
-   * An enrolment in progress may finish in the flow that started it: the same session and account,
-   * within ENROLMENT_WINDOW_MS of its start. Otherwise the page's own demands apply.
+   * An enrolment in progress may finish in the flow that started it: the same session and account.
+   * The page's demands were met when it started (requireAccount), and are not asked again: the new
+   * factor itself makes the session "too weak" for the page, and — as max_age is measured from a
+   * login's start — the time the patient takes is not held against them. Scanning a QR code,
+   * finding the SMS and saving the recovery codes may take longer than ten minutes; a limit on
+   * that sent the patient round the login and back to the start of the enrolment, every time. The
+   * enrolment's secret lives in the flow, so the flow's lifetime (FLOW_TTL_SECONDS) bounds it.
    */
   async function requireEnrolling(ctx: Context, flowId: string): Promise<SignedIn | undefined> {
     const session = await sessions.current(ctx);
     const flow = await flows.byId<SettingsState>('settings', flowId);
     const started = flow?.state.enrolment;
     const own = session && flow && started && flow.state.enrolling && flow.accountId === session.accountId && started.sessionUid === session.uid
-      && services.clock.now() - started.startedAt <= ENROLMENT_WINDOW_MS;
+      && services.clock.now() - started.startedAt <= services.config.ttl.flow * 1000;
     if (own) {
       const account = await services.accounts.findById(session.accountId);
       if (account?.status === 'active') return { account, sessionUid: session.uid };
@@ -291,6 +296,8 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
       await services.devices.forgetAll(account.id);
     }
     await services.audit.record({ type: 'settings.factor_removed', accountId: account.id, ip: ctx.ip, detail: { factor: factor.id } });
+    // Removing a method weakens the account as much as adding one may open it: the patient hears of both.
+    sendSecurityNotice(services, account, { kind: 'method_removed', method: (t) => factor.describe(services, account, t) });
     flow.state.notice = pageState(ctx).t('settings.notice.removed', { method: pageState(ctx).t(`settings.method.${factor.id}`) });
     await showOverview(ctx, account, flow);
   });

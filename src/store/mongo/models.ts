@@ -107,6 +107,8 @@ export interface SessionProofDoc {
   _id: string;
   accountId: string;
   proofs: Array<{ factor: string; amr: string[]; strength: number; at: number; replayed: boolean }>;
+  /** Absent in documents written before the login was kept. */
+  login?: { startedAt: number; completedAt: number } | null;
   expiresAt: Date;
 }
 
@@ -262,6 +264,7 @@ const sessionProofSchema = new Schema<SessionProofDoc>({
   _id: text,
   accountId: text,
   proofs: { type: Schema.Types.Mixed, default: () => [] },
+  login: { type: Schema.Types.Mixed, default: null },
   expiresAt: date,
 }, SCHEMA_OPTIONS);
 sessionProofSchema.index({ expiresAt: 1 }, TTL);

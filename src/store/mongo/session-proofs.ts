@@ -7,6 +7,7 @@ function toRecord(doc: SessionProofDoc): SessionProofRecord {
     sessionUid: doc._id,
     accountId: doc.accountId,
     proofs: doc.proofs.map(({ factor, amr, strength, at, replayed }) => ({ factor, amr: [...amr], strength, at, replayed })),
+    login: doc.login ? { startedAt: doc.login.startedAt, completedAt: doc.login.completedAt } : null,
     expiresAt: doc.expiresAt.getTime(),
   };
 }
@@ -19,6 +20,7 @@ export function createSessionProofStore({ sessionProofs }: Models): SessionProof
         accountId: record.accountId,
         // Only the known fields: a record must never carry more than the port describes.
         proofs: record.proofs.map(({ factor, amr, strength, at, replayed }) => ({ factor, amr: [...amr], strength, at, replayed })),
+        login: record.login ? { startedAt: record.login.startedAt, completedAt: record.login.completedAt } : null,
         expiresAt: new Date(record.expiresAt),
       };
       await sessionProofs.replaceOne({ _id: record.sessionUid }, doc, { upsert: true }).exec();

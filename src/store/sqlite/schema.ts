@@ -155,7 +155,12 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX IF NOT EXISTS session_proofs_expires_at ON session_proofs (expires_at);
   `,
-  // 4: password profiles, the portals each account signs in to (whose profiles its password must
+  // 4: the login behind a session's proofs (max_age is measured from its start); null before.
+  `
+  ALTER TABLE session_proofs ADD COLUMN login_started_at INTEGER;
+  ALTER TABLE session_proofs ADD COLUMN login_completed_at INTEGER;
+  `,
+  // 5: password profiles, the portals each account signs in to (whose profiles its password must
   // meet), and who did what in the audit trail.
   `
   CREATE TABLE IF NOT EXISTS password_profiles (

@@ -5,6 +5,8 @@ interface Row {
   session_uid: string;
   account_id: string;
   proofs: string;
+  login_started_at: number | null;
+  login_completed_at: number | null;
   expires_at: number;
 }
 
@@ -22,17 +24,18 @@ function parseProofs(text: string): ProofProvenance[] {
 }
 
 function toRecord(row: Row): SessionProofRecord {
-  return { sessionUid: row.session_uid, accountId: row.account_id, proofs: parseProofs(row.proofs), expiresAt: row.expires_at };
+  const login = row.login_started_at !== null && row.login_completed_at !== null ? { startedAt: row.login_started_at, completedAt: row.login_completed_at } : null;
+  return { sessionUid: row.session_uid, accountId: row.account_id, proofs: parseProofs(row.proofs), login, expiresAt: row.expires_at };
 }
 
 export function createSessionProofStore(db: Database.Database): SessionProofStore {
   const put = db.prepare<Row>(`
-    INSERT INTO session_proofs (session_uid, account_id, proofs, expires_at)
-    VALUES (@session_uid, @account_id, @proofs, @expires_at)
+    INSERT INTO session_proofs (session_uid, account_id, proofs, login_started_at, login_completed_at, expires_at)
+    VALUES (@session_uid, @account_id, @proofs, @login_started_at, @login_completed_at, @expires_at)
     ON CONFLICT (session_uid) DO UPDATE SET account_id = excluded.account_id, proofs = excluded.proofs,
-      expires_at = excluded.expires_at`);
+      login_started_at = excluded.login_started_at, login_completed_at = excluded.login_completed_at, expires_at = excluded.expires_at`);
   const find = db.prepare<[string, number], Row>(
-    'SELECT session_uid, account_id, proofs, expires_at FROM session_proofs WHERE session_uid = ? AND expires_at > ?');
+    'SELECT session_uid, account_id, proofs, login_started_at, login_completed_at, expires_at FROM session_proofs WHERE session_uid = ? AND expires_at > ?');
   const removeByAccount = db.prepare<[string]>('DELETE FROM session_proofs WHERE account_id = ?');
 
   return {
@@ -42,6 +45,8 @@ export function createSessionProofStore(db: Database.Database): SessionProofStor
         account_id: record.accountId,
         // Only the known fields: a record must never carry more than the port describes.
         proofs: JSON.stringify(record.proofs.map(({ factor, amr, strength, at, replayed }) => ({ factor, amr, strength, at, replayed }))),
+        login_started_at: record.login?.startedAt ?? null,
+        login_completed_at: record.login?.completedAt ?? null,
         expires_at: record.expiresAt,
       });
     },
