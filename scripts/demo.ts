@@ -43,7 +43,7 @@ try {
     ? `npm run demo: ${config.host}:${config.port} is in use. Is Poortwachter already running (npm start)? Stop it first, or set PORT to another port.`
     : `npm run demo: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
 }
-const demo = await prepareDemo(services, new ClientRegistry(services.store, idp.app.provider, services.clock), rpBase);
+const demo = await prepareDemo(services, new ClientRegistry(services.store, idp.app.provider, services.clock, services.box), rpBase);
 
 const rp = await createRelyingParty({ issuer: config.issuer, clientId: demo.clientId, clientSecret: demo.clientSecret, baseUrl: rpBase });
 const portal = http.createServer(rp.handle);

@@ -18,11 +18,16 @@ import { LoginNameKeys } from './accounts/login-name-key.ts';
 import { hkdfSync } from 'node:crypto';
 import { createDelivery, DevOutbox } from './delivery/index.ts';
 import type { Services } from './services.ts';
+import { BasicPasswordChange } from './actions/update-password/password-change.ts';
 import { createApp, type App } from './web/app.ts';
 import { ensureAccountClient } from './oidc/sessions.ts';
 import { PasswordProfiles } from './accounts/password-profiles.ts';
 import { PasswordLifecycle } from './accounts/password-lifecycle.ts';
 import { trackForShutdown, type ShutdownOutcome } from './http-shutdown.ts';
+import { Metrics } from './metrics/metrics.ts';
+import { observeStore, type StoreCallObserver } from './store/observe.ts';
+import type { FlowRecord } from './store/port.ts';
+import { noteFlow } from './request-context.ts';
 
 export interface BuildOptions {
   clock?: Clock;
@@ -32,7 +37,8 @@ export interface BuildOptions {
 export async function buildServices(config: Config, options: BuildOptions = {}): Promise<Services> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const store = await openStore(config.database);
+  const metrics = new Metrics();
+  const store = observeStore(await openStore(config.database), storeCallObserver(metrics));
   const box = new SecretBox(config.secretsKey);
   const outbox = config.devOutbox ? new DevOutbox() : undefined;
   const limits = new Limits(store, clock);
@@ -40,6 +46,9 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const codePepper = Buffer.from(hkdfSync('sha256', config.secretsKey, 'poortwachter', 'one-time-code-pepper', 32));
   // Likewise for the keyed hash that names lock records by typed login name (never the name itself).
   const loginNameKey = Buffer.from(hkdfSync('sha256', config.secretsKey, 'poortwachter', 'login-name-lock-key', 32));
+  const { policy } = config;
+  const passwords = new Passwords(store, policy.passwords, clock);
+  const audit = new Audit(store, clock, config.auditRetentionDays, (event) => metrics.audited(event));
   const services: Services = {
     config,
     store,
@@ -47,19 +56,34 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     logger,
     box,
     accounts: new Accounts(store, box, clock),
-    passwords: new Passwords(store, config.password, clock),
+    passwords,
     limits,
-    lockout: new Lockout(store, clock, config.lockout, new LoginNameKeys(loginNameKey)),
-    audit: new Audit(store, clock),
-    codes: new OneTimeCodes(store, limits, clock, codePepper, config.ttl.code * 1000),
-    devices: new RememberedDevices(store, clock, config.ttl.rememberDeviceMax * 1000),
+    lockout: new Lockout(store, clock, policy.lockout, new LoginNameKeys(loginNameKey)),
+    audit,
+    codes: new OneTimeCodes(store, limits, clock, codePepper, policy.codes),
+    devices: new RememberedDevices(store, clock, policy.rememberDevice),
     delivery: createDelivery(config, logger, outbox),
     outbox,
-    passwordProfiles: new PasswordProfiles(store, clock, config.password),
+    passwordProfiles: new PasswordProfiles(store, clock, policy.passwords),
     // It works on the whole bundle (notices, audit, lockout), which it reads when used.
     passwordLifecycle: new PasswordLifecycle(() => services),
+    passwordChange: new BasicPasswordChange(passwords, limits, audit, policy.passwords.changeFailures),
+    metrics,
   };
   return services;
+}
+
+/**
+ * Every store call is timed for the metrics; a flow read or written names the flow (and its
+ * portal) in the request log line, whichever flow kind or route loaded it.
+ */
+function storeCallObserver(metrics: Metrics): StoreCallObserver {
+  return (part, method, seconds, outcome, args, result) => {
+    metrics.storeCall(part, method, seconds, outcome);
+    if (part !== 'flows' || outcome !== 'ok') return;
+    const flow = (method === 'put' ? args[0] : result) as FlowRecord | undefined;
+    if (flow && typeof flow.id === 'string') noteFlow(flow);
+  };
 }
 
 export interface RunningServer {
@@ -86,6 +110,7 @@ export async function startServer(services: Services, options: { port?: number; 
   const server = http.createServer();
   server.keepAliveTimeout = 65_000;
   const shutdown = trackForShutdown(server);
+  services.metrics.collectProcessMetrics();
   // Until the application is built (keys loaded), every request gets a quick 503 rather than
   // waiting: load balancers see "not ready" instead of a hanging connection.
   let handle: http.RequestListener = answerStarting;
@@ -113,6 +138,7 @@ export async function startServer(services: Services, options: { port?: number; 
   handle = app.callback();
   const sweep = setInterval(() => {
     services.store.removeExpired(services.clock.now()).catch((error: Error) => services.logger.warn({ err: error.message }, 'cleanup failed'));
+    services.audit.applyRetention().catch((error: Error) => services.logger.warn({ err: error.message }, 'audit retention failed'));
   }, 60_000);
   sweep.unref();
   let closed: Promise<ShutdownOutcome> | undefined;

@@ -4,6 +4,9 @@ import { z } from 'zod';
 import path from 'node:path';
 import { BlockList, isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
+import type { DatabaseConfig } from './store/open.ts';
+import type { Policy } from './policy/defaults.ts';
+import { mergePolicy, policyProblems, readPolicyFile, type PolicyOverride } from './policy/load.ts';
 
 const boolean = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
@@ -11,51 +14,97 @@ const boolean = z
 
 const secondsOrDefault = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
-const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().default('127.0.0.1'),
-  ISSUER: z.url().optional(),
-  DATA_DIR: z.string().default('./data'),
+// Every variable says what it is for (`.describe()`): docs/configuration.md is generated from these
+// descriptions (`npm run docs:config`), and a test fails when the committed file differs.
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development')
+    .describe('Which rules apply. `production` refuses to start without SECRETS_KEY, SMTP_URL, TRUST_PROXY=true, an https ISSUER and METRICS_TOKEN or METRICS_ALLOW, and never serves the dev outbox.'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000)
+    .describe('TCP port the HTTP server listens on (0: any free port).'),
+  HOST: z.string().default('127.0.0.1')
+    .describe('Address the HTTP server binds to. Behind a proxy in a container, `0.0.0.0`; then make sure only the proxy can reach it.'),
+  ISSUER: z.url().optional()
+    .describe('Public base URL of the IdP as portals and browsers see it (`https://...` in production). Default `http://localhost:$PORT`.'),
+  DATA_DIR: z.string().default('./data')
+    .describe('Directory of the embedded SQLite store (`poortwachter.sqlite` inside it), used when DATABASE_URL is not set.'),
   DATABASE_URL: z
     .string()
     .regex(/^(sqlite:|mongodb(\+srv)?:\/\/)/, 'must start with sqlite: or mongodb://')
-    .optional(),
-  TRUST_PROXY: boolean.default(false),
-  TRUST_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
-  TRUST_PROXY_ADDRESSES: z.string().optional(),
-  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
-  MAIL_FROM: z.string().default('Poortwachter <no-reply@localhost>'),
-  TWILIO_ACCOUNT_SID: z.string().optional(),
-  TWILIO_AUTH_TOKEN: z.string().optional(),
-  TWILIO_FROM: z.string().optional(),
-  TWILIO_API_URL: z.url().optional(),
+    .optional()
+    .describe('The store, named explicitly: `sqlite:/path/to/file.sqlite`, or `mongodb://host/db?replicaSet=rs0` for MongoDB (a replica set).'),
+  SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL', 'EXTRA']).optional()
+    .describe('SQLite `synchronous` pragma; default FULL (every acknowledged write survives a power cut). NORMAL trades the last commits on power loss for speed.'),
+  TRUST_PROXY: boolean.default(false)
+    .describe('Believe X-Forwarded-For/-Proto/-Host (and X-Request-Id) from the TLS-terminating proxy in front. Required in production; never true without such a proxy, and then the app must be reachable only through it.'),
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1)
+    .describe('How many proxies in front of Poortwachter append to X-Forwarded-For; the entries before them are the client\'s own claims and are ignored.'),
+  TRUST_PROXY_ADDRESSES: z.string().optional()
+    .describe('Comma-separated IP addresses or CIDR ranges of those proxies (only with TRUST_PROXY=true). X-Forwarded-* and X-Request-Id from any other peer are ignored.'),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional()
+    .describe('SMTP server for e-mail codes and notices, e.g. `smtps://user:pass@smtp.example.nl:465`. Required in production; without it development records mail in the dev outbox.'),
+  MAIL_FROM: z.string().default('Poortwachter <no-reply@localhost>')
+    .describe('Sender of every e-mail.'),
+  TWILIO_ACCOUNT_SID: z.string().optional()
+    .describe('Twilio account for SMS and voice codes (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM together, or none).'),
+  TWILIO_AUTH_TOKEN: z.string().optional()
+    .describe('Twilio auth token (secret).'),
+  TWILIO_FROM: z.string().optional()
+    .describe('Sender of SMS and calls: a phone number in E.164, or an alphanumeric sender such as `ZINNZORG` for SMS only (calls need a number).'),
+  TWILIO_API_URL: z.url().optional()
+    .describe('Override of Twilio\'s API base URL (a regional edge; tests point it at a local fake API).'),
   SECRETS_KEY: z
     .string()
     .regex(/^[A-Za-z0-9+/_-]{43,}={0,2}$/, 'must be 32 random bytes, base64 encoded (openssl rand -base64 32)')
-    .optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8).max(64).default(8),
-  PASSWORD_MAX_LENGTH: z.coerce.number().int().min(64).max(1024).default(128),
-  SESSION_TTL_SECONDS: secondsOrDefault(8 * 3600),
-  ACCESS_TOKEN_TTL_SECONDS: secondsOrDefault(600),
-  REFRESH_TOKEN_TTL_SECONDS: secondsOrDefault(14 * 24 * 3600),
-  FLOW_TTL_SECONDS: secondsOrDefault(3600),
-  CODE_TTL_SECONDS: secondsOrDefault(600),
-  REMEMBER_DEVICE_MAX_SECONDS: secondsOrDefault(7 * 24 * 3600),
-  // ZINN and MTD mail a temporary password that is typed within days; 72 h by default, at most 14 days.
-  TEMPORARY_PASSWORD_TTL_SECONDS: z.coerce.number().int().min(3600).max(14 * 24 * 3600).default(72 * 3600),
-  DEV_OUTBOX: boolean.optional(),
-  WEBAUTHN_RP_ID: z.string().optional(),
-  WEBAUTHN_ORIGINS: z.string().optional(),
-  LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
+    .optional()
+    .describe('32 random bytes, base64 (`openssl rand -base64 32`): encrypts TOTP secrets and phone numbers at rest and keys the code hashes. Required in production; keep it with the backups, never in the repository.'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
+    .describe('Least severe log level written (JSON lines on stdout). `info` has one line per request; probes (/healthz, /readyz, /metrics) are logged at `debug`.'),
+  POLICY_FILE: z.string().optional()
+    .describe('JSON file overriding any part of the tunable limits in src/policy/defaults.ts (code lifetime and attempts, send caps, lockout, remember-device choices, ...), checked at start. The variables below predate it: when set, they win over it.'),
+  PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8).max(64).optional()
+    .describe('Shortest password accepted (default 8).'),
+  PASSWORD_MAX_LENGTH: z.coerce.number().int().min(64).max(1024).optional()
+    .describe('Longest password accepted (default 128; at least 64, so pass phrases fit).'),
+  SESSION_TTL_SECONDS: secondsOrDefault(8 * 3600)
+    .describe('Lifetime of a login session at Poortwachter (single sign-on across portals).'),
+  ACCESS_TOKEN_TTL_SECONDS: secondsOrDefault(600)
+    .describe('Lifetime of access tokens.'),
+  REFRESH_TOKEN_TTL_SECONDS: secondsOrDefault(14 * 24 * 3600)
+    .describe('Lifetime of refresh tokens.'),
+  FLOW_TTL_SECONDS: z.coerce.number().int().positive().optional()
+    .describe('How long a hosted login flow may take (default 3600; the oidc interaction lives at most an hour).'),
+  CODE_TTL_SECONDS: z.coerce.number().int().positive().optional()
+    .describe('Lifetime of SMS, voice and e-mail codes (default 600).'),
+  REMEMBER_DEVICE_MAX_SECONDS: z.coerce.number().int().positive().optional()
+    .describe('Deployment cap on "remember this device" (default one week; the patient chooses none, 12 hours, 3 days or 1 week).'),
+  DEV_OUTBOX: boolean.optional()
+    .describe('Serve /dev/outbox (mail, SMS and calls that would have been sent, with their codes). Default: on in development when HOST is a loopback address; never in production.'),
+  WEBAUTHN_RP_ID: z.string().optional()
+    .describe('Passkey relying-party ID: ISSUER\'s host by default; a parent domain when patients reach Poortwachter on another public host. Choose once: changing it makes every registered passkey unusable.'),
+  WEBAUTHN_ORIGINS: z.string().optional()
+    .describe('Comma-separated origins (`scheme://host[:port]`) where passkey ceremonies may run; default ISSUER\'s origin. Each host must be the RP ID or under it.'),
+  LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).optional()
+    .describe('Wrong passwords in a row that start a temporary lock of the account (and of the typed name); default 5.'),
   LOCKOUT_STEPS_SECONDS: z
     .string()
     .regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, 'must be a comma-separated list of seconds, e.g. 60,300,900')
-    .default('60,300,900'),
-  LOCKOUT_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(100),
-  PASSWORD_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(100),
-  SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().min(0).max(600).default(10),
+    .optional()
+    .describe('Durations of the 1st, 2nd, 3rd... temporary lock in seconds (default 60,300,900); the last one repeats.'),
+  LOCKOUT_MAX_FAILURES: z.coerce.number().int().min(1).max(100).optional()
+    .describe('Wrong guesses without a successful login before a hard lock that only `poortwachter user unlock` lifts (default 100; NIST SP 800-63B-4: at most 100).'),
+  PASSWORD_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).optional()
+    .describe('Password attempts per client IP in 15 minutes across all accounts (default 100; successful ones are given back).'),
+  SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().min(0).max(600).default(10)
+    .describe('On SIGTERM/SIGINT, how long requests in flight may take before their connections are cut (exit 1).'),
+  AUDIT_RETENTION_DAYS: z.union([z.literal('keep'), z.coerce.number().int().min(1)]).default('keep')
+    .describe('`keep` (default: NEN 7513 practice keeps access logging for years) or the number of days after which audit events are deleted by the periodic sweep. Export first: `poortwachter audit export --until DATE`.'),
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{32,}$/, 'must be at least 32 printable characters without spaces (openssl rand -hex 32)')
+    .optional()
+    .describe('Bearer token Prometheus sends to GET /metrics (`Authorization: Bearer ...`; at least 32 characters, `openssl rand -hex 32`). Production needs this or METRICS_ALLOW; with both, both apply.'),
+  METRICS_ALLOW: z.string().optional()
+    .describe('Comma-separated IP addresses or CIDR ranges that may read GET /metrics, checked against the connection itself (requests relayed by a proxy are refused). Without METRICS_TOKEN and METRICS_ALLOW, outside production only loopback connections may.'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -65,7 +114,8 @@ export interface Config {
   port: number;
   host: string;
   issuer: string;
-  database: { kind: 'sqlite'; file: string } | { kind: 'mongo'; url: string };
+  /** SQLite: `synchronous` only when SQLITE_SYNCHRONOUS overrides the store's default (FULL). */
+  database: DatabaseConfig;
   dataDir: string;
   trustProxy: boolean;
   /** How many proxies in front of us append to X-Forwarded-For (the client's own entries are ignored). */
@@ -78,17 +128,14 @@ export interface Config {
   secretsKey: Buffer;
   secretsKeyIsEphemeralDevKey: boolean;
   logLevel: string;
-  password: { minLength: number; maxLength: number };
+  /** Lifetimes of oidc-provider's sessions and tokens, in seconds. */
   ttl: {
     session: number;
     accessToken: number;
     refreshToken: number;
-    flow: number;
-    code: number;
-    rememberDeviceMax: number;
-    /** How long a mailed temporary password works (`poortwachter user temp-password`). */
-    temporaryPassword: number;
   };
+  /** Every tunable limit: the defaults (src/policy/defaults.ts), POLICY_FILE, then the older env variables. */
+  policy: Policy;
   devOutbox: boolean;
   /**
    * Passkey (WebAuthn) overrides for a public host other than ISSUER's; unset parts follow the
@@ -96,9 +143,12 @@ export interface Config {
    * after binding a port).
    */
   webauthn: { rpId?: string; origins?: string[] };
-  lockout: LockoutConfig;
   /** On SIGTERM/SIGINT, how long requests in flight may take before their connections are cut. */
   shutdownTimeoutSeconds: number;
+  /** Days audit events are kept; null keeps them (the default, see README: NEN 7513). */
+  auditRetentionDays: number | null;
+  /** Who may read /metrics: the bearer token and/or the addresses (both apply when both are set). */
+  metrics: { token?: string; allow: string[] };
 }
 
 /** The WebAuthn relying party: credentials are bound to `rpId`, ceremonies to one of `origins`. */
@@ -147,15 +197,19 @@ function parseOrigins(value: string | undefined): string[] | undefined {
   return value?.split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean);
 }
 
-export interface LockoutConfig {
-  /** Consecutive failures that bring a temporary lock. */
-  threshold: number;
-  /** Durations of the 1st, 2nd, ... temporary lock; the last one repeats. */
-  stepsMs: number[];
-  /** Evaluated guesses without a successful login before the hard lock (NIST SP 800-63B-4: ≤ 100). */
-  maxFailures: number;
-  /** Password attempts per client IP in 15 minutes, across all accounts (successes are given back). */
-  perIp: number;
+/** The policy the older environment variables set (each wins over POLICY_FILE when present). */
+function policyFromEnv(e: z.output<typeof envSchema>): PolicyOverride {
+  return {
+    passwords: { minLength: e.PASSWORD_MIN_LENGTH, maxLength: e.PASSWORD_MAX_LENGTH, failuresPerIp: { max: e.PASSWORD_FAILURES_PER_IP } },
+    lockout: {
+      threshold: e.LOCKOUT_THRESHOLD,
+      maxFailures: e.LOCKOUT_MAX_FAILURES,
+      stepsSeconds: e.LOCKOUT_STEPS_SECONDS?.split(',').map((step) => Number(step.trim())),
+    },
+    codes: { ttlSeconds: e.CODE_TTL_SECONDS },
+    rememberDevice: { maxSeconds: e.REMEMBER_DEVICE_MAX_SECONDS },
+    flows: { ttlSeconds: e.FLOW_TTL_SECONDS },
+  };
 }
 
 export class ConfigError extends Error {
@@ -205,21 +259,31 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const loopback = /^(127\.|::1$|localhost$)/.test(e.HOST);
   const devOutbox = e.DEV_OUTBOX ?? (!production && loopback);
   if (production && devOutbox) problems.push('DEV_OUTBOX: the dev outbox cannot be enabled in production');
-  if (e.PASSWORD_MIN_LENGTH > e.PASSWORD_MAX_LENGTH) problems.push('PASSWORD_MIN_LENGTH: larger than max');
   // Unicode domains are compared in the ASCII form browsers hash for the RP ID and use in origins.
   const webauthn = {
     rpId: e.WEBAUTHN_RP_ID === undefined ? undefined : domainToASCII(e.WEBAUTHN_RP_ID.trim().toLowerCase()) || e.WEBAUTHN_RP_ID,
     origins: parseOrigins(e.WEBAUTHN_ORIGINS),
   };
   problems.push(...webauthnProblems(webauthnRelyingParty({ issuer, webauthn }), production));
-  const lockSteps = e.LOCKOUT_STEPS_SECONDS.split(',').map((step) => Number(step.trim()));
-  if (lockSteps.some((step) => step < 1 || step > 24 * 3600)) problems.push('LOCKOUT_STEPS_SECONDS: each step must be 1 second to 24 hours');
+  const metricsAllow = (e.METRICS_ALLOW ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+  const invalidMetricsAddress = parseProxyAddresses(metricsAllow).invalid;
+  if (invalidMetricsAddress !== undefined) problems.push(`METRICS_ALLOW: "${invalidMetricsAddress}" is not an IP address or CIDR range (e.g. 10.0.0.5, 10.0.0.0/8)`);
+  // Metrics map the service (portals, traffic, error rates): never open to the world.
+  if (production && !e.METRICS_TOKEN && !metricsAllow.length) problems.push('METRICS_TOKEN or METRICS_ALLOW: one is required in production to protect /metrics (openssl rand -hex 32)');
+  const fromFile = e.POLICY_FILE ? readPolicyFile(e.POLICY_FILE) : { override: {}, problems: [] };
+  problems.push(...fromFile.problems);
+  const policy = mergePolicy(fromFile.override, policyFromEnv(e));
+  problems.push(...policyProblems(policy));
   if (problems.length) throw new ConfigError(problems);
 
   const url = e.DATABASE_URL;
   const database: Config['database'] = url?.startsWith('mongodb')
     ? { kind: 'mongo', url }
-    : { kind: 'sqlite', file: url ? url.replace(/^sqlite:(\/\/)?/, '') : path.join(e.DATA_DIR, 'poortwachter.sqlite') };
+    : {
+        kind: 'sqlite',
+        file: url ? url.replace(/^sqlite:(\/\/)?/, '') : path.join(e.DATA_DIR, 'poortwachter.sqlite'),
+        ...(e.SQLITE_SYNCHRONOUS ? { synchronous: e.SQLITE_SYNCHRONOUS } : {}),
+      };
 
   return {
     env: e.NODE_ENV,
@@ -241,25 +305,17 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     secretsKey,
     secretsKeyIsEphemeralDevKey: ephemeral,
     logLevel: e.LOG_LEVEL,
-    password: { minLength: e.PASSWORD_MIN_LENGTH, maxLength: e.PASSWORD_MAX_LENGTH },
     ttl: {
       session: e.SESSION_TTL_SECONDS,
       accessToken: e.ACCESS_TOKEN_TTL_SECONDS,
       refreshToken: e.REFRESH_TOKEN_TTL_SECONDS,
-      flow: e.FLOW_TTL_SECONDS,
-      code: e.CODE_TTL_SECONDS,
-      rememberDeviceMax: e.REMEMBER_DEVICE_MAX_SECONDS,
-      temporaryPassword: e.TEMPORARY_PASSWORD_TTL_SECONDS,
     },
+    policy,
     devOutbox,
     webauthn,
-    lockout: {
-      threshold: e.LOCKOUT_THRESHOLD,
-      stepsMs: lockSteps.map((step) => step * 1000),
-      maxFailures: e.LOCKOUT_MAX_FAILURES,
-      perIp: e.PASSWORD_FAILURES_PER_IP,
-    },
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS === 'keep' ? null : e.AUDIT_RETENTION_DAYS,
+    metrics: { token: e.METRICS_TOKEN, allow: metricsAllow },
   };
 }
 

@@ -90,7 +90,7 @@ export async function serve(): Promise<void> {
   const services = await openServices(config);
   const server = await listen(services);
   stopOnSignals(server);
-  const demo = await seedDemo(services, new ClientRegistry(services.store, server.app.provider, services.clock)).catch(async (error: unknown) => {
+  const demo = await seedDemo(services, new ClientRegistry(services.store, server.app.provider, services.clock, services.box)).catch(async (error: unknown) => {
     // Several processes starting at once on an empty database all try to create the demo data;
     // those that lose the race serve without printing it.
     const createdByAnother = (await services.store.clients.find(DEMO_CLIENT_ID)) ?? (await services.accounts.findByLogin(DEMO_PATIENT.username));

@@ -16,6 +16,8 @@ import type { DeliveryService } from './delivery/index.ts';
 import type { DevOutbox } from './delivery/dev-outbox.ts';
 import type { PasswordProfiles } from './accounts/password-profiles.ts';
 import type { PasswordLifecycle } from './accounts/password-lifecycle.ts';
+import type { Metrics } from './metrics/metrics.ts';
+import type { PasswordChange } from './actions/update-password/password-change.ts';
 
 export interface Services {
   config: Config;
@@ -35,4 +37,7 @@ export interface Services {
   passwordProfiles: PasswordProfiles;
   /** Changing, resetting and issuing passwords under the profiles (accounts/password-lifecycle.ts). */
   passwordLifecycle: PasswordLifecycle;
+  metrics: Metrics;
+  /** What the update-password action calls to change a password (the password lifecycle puts its own behind it). */
+  passwordChange: PasswordChange;
 }

@@ -5,6 +5,8 @@
 //   BENCH_CONNECTIONS (16)     concurrent connections / loops
 //   BENCH_WARMUP_SECONDS (1)   unmeasured run before each measurement (JIT, caches, pools)
 //   BENCH_SCENARIOS            comma list, e.g. login,refresh (default: all)
+//   BENCH_LOG_LEVEL (silent)   Poortwachter's LOG_LEVEL; `info` adds the production request log
+//                              (one JSON line per request, written to /dev/null)
 //   BENCH_PROFILE=1            CPU-profile each measured window of both servers, print where
 //                              Poortwachter's time goes (profiling slows the servers down)
 import os from 'node:os';

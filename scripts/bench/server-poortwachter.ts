@@ -9,15 +9,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { buildServices, startServer } from '../../src/bootstrap.ts';
+import { createLogger } from '../../src/log.ts';
+import { pino } from 'pino';
 import { ClientRegistry } from '../../src/oidc/client-registry.ts';
 import { serveControl } from './child-control.ts';
 import { BENCH_PATIENTS, BENCH_USER, REDIRECT_URI, TTL } from './shared.ts';
 
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'poortwachter-bench-'));
 try {
+  // BENCH_LOG_LEVEL=info measures production logging too (one JSON line per request, written to
+  // /dev/null: stdout is the control channel). Default silent, as the figures have always been.
+  const logLevel = process.env.BENCH_LOG_LEVEL || 'silent';
   const config = loadConfig({
     NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: logLevel,
     DATA_DIR: dataDir,
     HOST: '127.0.0.1',
     PORT: '0',
@@ -25,10 +30,12 @@ try {
     REFRESH_TOKEN_TTL_SECONDS: String(TTL.refreshToken),
     SESSION_TTL_SECONDS: String(TTL.session),
     FLOW_TTL_SECONDS: String(TTL.interaction),
+    // Passed through so the cost of durable commits can be measured (FULL, the default, vs NORMAL).
+    SQLITE_SYNCHRONOUS: process.env.SQLITE_SYNCHRONOUS,
   });
-  const services = await buildServices(config);
+  const services = await buildServices(config, { logger: createLogger(config.logLevel, pino.destination({ dest: '/dev/null', sync: false })) });
   const running = await startServer(services, { port: 0, host: '127.0.0.1', issuerFromAddress: true });
-  const registry = new ClientRegistry(services.store, running.app.provider, services.clock);
+  const registry = new ClientRegistry(services.store, running.app.provider, services.clock, services.box);
   const client = await registry.add({ name: 'Bench portal', redirectUris: [REDIRECT_URI], firstParty: true, clientCredentials: true });
   if (!client.clientSecret) throw new Error('confidential client without a secret');
   for (let i = 0; i < BENCH_PATIENTS; i += 1) {

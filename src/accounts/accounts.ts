@@ -52,6 +52,7 @@ export class Accounts {
       locale: input.locale ?? 'nl',
       status: 'active',
       settings: {},
+      requiredActions: [],
       createdAt: now,
       updatedAt: now,
     };

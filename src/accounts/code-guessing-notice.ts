@@ -8,11 +8,8 @@
 // have their own), so a guesser cannot flood the patient's mailbox either.
 import type { Services } from '../services.ts';
 import type { AccountRecord } from '../store/port.ts';
-import type { Translate } from '../web/i18n.ts';
-import type { LimitRule } from './limits.ts';
+import type { Translate } from '../i18n/i18n.ts';
 import { sendSecurityNotice } from './security-notices.ts';
-
-export const CODE_GUESSING_NOTICE_WINDOW: LimitRule = { max: 1, windowMs: 60 * 60_000 };
 
 export interface TrippedLimit {
   /** The factor whose codes were guessed (for the audit trail). */
@@ -28,6 +25,7 @@ export interface TrippedLimit {
 /** Audits the tripped limit and, once per window, sends the patient the `code_guessing` notice. */
 export async function reportCodeGuessing(services: Services, account: AccountRecord, tripped: TrippedLimit): Promise<void> {
   await services.audit.record({ type: 'login.code_limit_reached', accountId: account.id, clientId: tripped.clientId, ip: tripped.ip, detail: { factor: tripped.factor } });
-  if ((await services.limits.hit(`notice:code-guessing:${account.id}`, CODE_GUESSING_NOTICE_WINDOW)) < 0) return;
+  const windowMs = services.config.policy.codes.guessingNoticeWindowSeconds * 1000;
+  if ((await services.limits.hit(`notice:code-guessing:${account.id}`, { max: 1, windowMs })) < 0) return;
   sendSecurityNotice(services, account, { kind: 'code_guessing', method: tripped.method, portal: tripped.portal });
 }

@@ -2,6 +2,7 @@
 // counts. Keys name what is counted, e.g. `pwd-fail:acct:<id>` or `send:sms:<accountId>`.
 import type { Store } from '../store/port.ts';
 import type { Clock } from '../clock.ts';
+import type { LimitPolicy } from '../policy/defaults.ts';
 
 export interface LimitRule {
   /** How many hits the window allows. */
@@ -44,5 +45,7 @@ export class Limits {
   }
 }
 
-/** The window of the per-IP password limit; its size is configured (PASSWORD_FAILURES_PER_IP). */
-export const PASSWORD_IP_WINDOW_MS = 15 * 60_000;
+/** A limit of the policy (src/policy/defaults.ts, in seconds) as the rule `hit` and `exhausted` take. */
+export function limitRule(policy: LimitPolicy): LimitRule {
+  return { max: policy.max, windowMs: policy.windowSeconds * 1000 };
+}

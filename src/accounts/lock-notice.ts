@@ -3,8 +3,8 @@
 // file so it can join the other security notices (accounts/security-notices.ts) as one more kind.
 import type { Services } from '../services.ts';
 import type { AccountRecord } from '../store/port.ts';
-import { DEFAULT_LANGUAGE, isLanguage, translator } from '../web/i18n.ts';
-import { renderToString } from '../web/render.ts';
+import { DEFAULT_LANGUAGE, isLanguage, translator } from '../i18n/i18n.ts';
+import { renderMail } from '../delivery/mail-render.ts';
 import type { LockEvent } from './lockout.ts';
 
 const TIME_ZONE = 'Europe/Amsterdam';
@@ -24,6 +24,6 @@ export async function sendLockNotice(services: Services, account: AccountRecord,
     t(`lockout.mail.${kind}.not_you`),
     t('lockout.mail.signature'),
   ];
-  const html = renderToString('mail/lock-notice', { lang, subject, paragraphs });
+  const html = renderMail('mail/lock-notice', { lang, subject, paragraphs });
   await services.delivery.sendMail({ to: account.email, subject, text: paragraphs.join('\n\n'), html });
 }

@@ -13,7 +13,7 @@
 // password): the patient learns of it from the notification mail.
 import type { LockoutChange, LockoutRecord, Store } from '../store/port.ts';
 import type { Clock } from '../clock.ts';
-import type { LockoutConfig } from '../config.ts';
+import type { Policy } from '../policy/defaults.ts';
 import type { LoginNameKeys } from './login-name-key.ts';
 
 export type LockEvent = { kind: 'temporary'; until: number; step: number } | { kind: 'hard' };
@@ -40,8 +40,6 @@ export interface LockStatus {
   /** Temporary locks since then. */
   locks: number;
 }
-
-const LOGIN_NAME_MEMORY_MS = 24 * 3600_000;
 
 export const accountLockKey = (accountId: string) => `acct:${accountId}`;
 const nameLockKey = (nameKey: string) => `name:${nameKey}`;
@@ -93,11 +91,12 @@ export class Lockout {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-    config: LockoutConfig,
+    policy: Policy['lockout'],
     private readonly names: LoginNameKeys,
   ) {
-    this.accountRule = { threshold: config.threshold, stepsMs: config.stepsMs, maxFailures: config.maxFailures, memoryMs: null };
-    this.nameRule = { threshold: config.threshold, stepsMs: config.stepsMs, memoryMs: LOGIN_NAME_MEMORY_MS };
+    const stepsMs = policy.stepsSeconds.map((step) => step * 1000);
+    this.accountRule = { threshold: policy.threshold, stepsMs, maxFailures: policy.maxFailures, memoryMs: null };
+    this.nameRule = { threshold: policy.threshold, stepsMs, memoryMs: policy.loginNameMemorySeconds * 1000 };
   }
 
   admitLoginName(login: string): Promise<Admission> {

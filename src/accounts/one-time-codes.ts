@@ -1,6 +1,6 @@
 // One-time codes sent by SMS, voice or e-mail (NIST SP 800-63B-4 §3.1.3, the patient-portal
 // "sessiecode"): 6 digits, about 10 minutes, single use, a new code voids the old one. Only a
-// salted, keyed hash is stored; comparison is constant-time. Limits:
+// salted, keyed hash is stored; comparison is constant-time. Limits (policy.codes, defaults.ts):
 //  - at most 5 wrong attempts per code (then the code is void);
 //  - failures per account and channel address (the phone — SMS and voice share it — or the
 //    mailbox) in a window, which a resend does not reset and a success on another address does
@@ -14,15 +14,11 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Store } from '../store/port.ts';
 import type { Clock } from '../clock.ts';
-import type { Limits, LimitRule } from './limits.ts';
+import { limitRule, type Limits, type LimitRule } from './limits.ts';
 import { randomDigits, randomId, safeEqual } from './random.ts';
+import type { Policy } from '../policy/defaults.ts';
 
 export const CODE_LENGTH = 6;
-export const MAX_ATTEMPTS_PER_CODE = 5;
-/** Wrong codes per account across codes and resends (a resend must not buy new guesses). */
-export const CODE_FAILURES_PER_ACCOUNT: LimitRule = { max: 10, windowMs: 60 * 60_000 };
-export const SENDS_PER_HOUR: LimitRule = { max: 5, windowMs: 60 * 60_000 };
-export const RESEND_COOLDOWN_MS = 30_000;
 
 /** Where a channel's codes go; each address has its own failure budget (SMS and voice share the phone's). */
 export type CodeAddress = 'phone' | 'email';
@@ -55,8 +51,21 @@ export class OneTimeCodes {
     private readonly limits: Limits,
     private readonly clock: Clock,
     private readonly pepper: Buffer,
-    private readonly ttlMs: number,
-  ) {}
+    policy: Policy['codes'],
+  ) {
+    this.ttlMs = policy.ttlSeconds * 1000;
+    this.attemptsPerCode = policy.attemptsPerCode;
+    this.failuresPerAccount = limitRule(policy.failuresPerAccount);
+    this.sends = limitRule(policy.sends);
+    this.cooldownMs = policy.resendCooldownSeconds * 1000;
+  }
+
+  private readonly ttlMs: number;
+  private readonly attemptsPerCode: number;
+  /** Wrong codes per account across codes and resends (a resend must not buy new guesses). */
+  private readonly failuresPerAccount: LimitRule;
+  private readonly sends: LimitRule;
+  private readonly cooldownMs: number;
 
   private hash(salt: string, code: string): string {
     return `${salt}.${createHmac('sha256', this.pepper).update(salt).update(code).digest('base64url')}`;
@@ -65,9 +74,9 @@ export class OneTimeCodes {
   /** Whether a (re)send is allowed now for this account and purpose. Does not count. */
   async maySend(accountId: string, purpose: string): Promise<SendPermission> {
     const key = `code-send:${purpose}:${accountId}`;
-    if (await this.limits.exhausted(key, SENDS_PER_HOUR)) return { ok: false, reason: 'hourly_cap' };
+    if (await this.limits.exhausted(key, this.sends)) return { ok: false, reason: 'hourly_cap' };
     const since = await this.limits.sinceLastHit(key);
-    if (since !== undefined && since < RESEND_COOLDOWN_MS) return { ok: false, reason: 'cooldown', retryInSeconds: Math.ceil((RESEND_COOLDOWN_MS - since) / 1000) };
+    if (since !== undefined && since < this.cooldownMs) return { ok: false, reason: 'cooldown', retryInSeconds: Math.ceil((this.cooldownMs - since) / 1000) };
     return { ok: true };
   }
 
@@ -80,7 +89,7 @@ export class OneTimeCodes {
     const now = this.clock.now();
     const code = randomDigits(CODE_LENGTH);
     const salt = randomBytes(16).toString('base64url');
-    await this.limits.hit(`code-send:${purpose}:${accountId}`, SENDS_PER_HOUR);
+    await this.limits.hit(`code-send:${purpose}:${accountId}`, this.sends);
     await deliver(code, now);
     await this.store.codes.replace({ id: randomId(), accountId, purpose, flowId, codeHash: this.hash(salt, code), attempts: 0, sentAt: now, expiresAt: now + this.ttlMs, consumedAt: null });
     return { sentAt: now, expiresAt: now + this.ttlMs };
@@ -107,14 +116,14 @@ export class OneTimeCodes {
     if (!active || active.flowId !== owner.flowId || active.sentAt !== owner.sentAt) return { ok: false, reason: 'expired_or_missing' };
     const failuresKey = codeFailureKey(accountId, address);
     // A spent budget is the more useful answer than a void code: a new code would not help either.
-    if (await this.limits.exhausted(failuresKey, CODE_FAILURES_PER_ACCOUNT)) return { ok: false, reason: 'account_locked' };
-    if (active.attempts >= MAX_ATTEMPTS_PER_CODE) return { ok: false, reason: 'too_many_attempts' };
+    if (await this.limits.exhausted(failuresKey, this.failuresPerAccount)) return { ok: false, reason: 'account_locked' };
+    if (active.attempts >= this.attemptsPerCode) return { ok: false, reason: 'too_many_attempts' };
     // Every guess is counted before it is checked (per account and address, and per code below):
     // parallel guesses cannot all pass a check made before any of them counted.
-    const left = await this.limits.hit(failuresKey, CODE_FAILURES_PER_ACCOUNT);
+    const left = await this.limits.hit(failuresKey, this.failuresPerAccount);
     if (left < 0) return { ok: false, reason: 'account_locked' };
     const attempts = await this.store.codes.recordAttempt(active.id);
-    if (attempts > MAX_ATTEMPTS_PER_CODE) {
+    if (attempts > this.attemptsPerCode) {
       // Lost a race for the code's last attempt: not evaluated, so not a guess.
       await this.limits.release(failuresKey);
       return { ok: false, reason: 'too_many_attempts' };
@@ -123,8 +132,8 @@ export class OneTimeCodes {
     if (!safeEqual(this.hash(salt!, code), active.codeHash)) {
       // The last guess of the budget already locks: the caller says so now, not on the next try.
       if (left === 0) return { ok: false, reason: 'wrong', budgetSpent: true };
-      if (attempts >= MAX_ATTEMPTS_PER_CODE) return { ok: false, reason: 'too_many_attempts' };
-      return { ok: false, reason: 'wrong', attemptsLeft: MAX_ATTEMPTS_PER_CODE - attempts };
+      if (attempts >= this.attemptsPerCode) return { ok: false, reason: 'too_many_attempts' };
+      return { ok: false, reason: 'wrong', attemptsLeft: this.attemptsPerCode - attempts };
     }
     // Single use, also against a second process racing with the same code.
     if (!(await this.store.codes.consume(active.id, this.clock.now()))) return { ok: false, reason: 'expired_or_missing' };

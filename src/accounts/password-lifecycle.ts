@@ -182,7 +182,7 @@ export class PasswordLifecycle {
     const { clock, config, passwords } = this.services;
     const password = generateTemporaryPassword();
     const issuedAt = clock.now();
-    const expiresAt = issuedAt + config.ttl.temporaryPassword * 1000;
+    const expiresAt = issuedAt + config.policy.passwords.temporaryTtlSeconds * 1000;
     try {
       await deliverTemporaryPassword(this.services, account, { password, expiresAt, portal });
     } catch (error) {

@@ -7,26 +7,15 @@ import { createHash } from 'node:crypto';
 import type { AccountRecord, DeviceRecord, Store } from '../store/port.ts';
 import type { Clock } from '../clock.ts';
 import { randomId, safeEqual, sha256 } from './random.ts';
+import type { Policy, RememberChoice } from '../policy/defaults.ts';
 
-export const REMEMBER_CHOICES = {
+/** What each choice means; the names say it, so a deployment picks among them but does not redefine them. */
+const DURATION_MS: Readonly<Record<RememberChoice, number>> = {
   none: 0,
   '12h': 12 * 3600_000,
   '3d': 3 * 24 * 3600_000,
   '1w': 7 * 24 * 3600_000,
-} as const;
-
-export type RememberChoice = keyof typeof REMEMBER_CHOICES;
-
-export const DEFAULT_REMEMBER_CHOICE: RememberChoice = '12h';
-
-export function isRememberChoice(value: unknown): value is RememberChoice {
-  return typeof value === 'string' && value in REMEMBER_CHOICES;
-}
-
-export function rememberChoiceOf(account: AccountRecord): RememberChoice {
-  const choice = account.settings.rememberDevice;
-  return isRememberChoice(choice) ? choice : DEFAULT_REMEMBER_CHOICE;
-}
+};
 
 /** What the remembered second factor proved, replayed on later logins from this device. */
 export interface RememberedProof {
@@ -43,13 +32,29 @@ export class RememberedDevices {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-    /** Deployment cap on any remembered duration. */
-    private readonly maxMs: number,
+    /** The choices offered, the default one and the deployment's cap (policy.rememberDevice). */
+    private readonly policy: Policy['rememberDevice'],
   ) {}
+
+  /** The choices a patient is offered, in order. */
+  choices(): readonly RememberChoice[] {
+    return this.policy.choices;
+  }
+
+  /** Whether `value` is a choice the patient is offered. */
+  isChoice(value: unknown): value is RememberChoice {
+    return typeof value === 'string' && (this.policy.choices as readonly string[]).includes(value);
+  }
+
+  /** The account's choice, or the default when it never chose (or chose one no longer offered). */
+  choiceOf(account: AccountRecord): RememberChoice {
+    const choice = account.settings.rememberDevice;
+    return this.isChoice(choice) ? choice : this.policy.defaultChoice;
+  }
 
   /** How long this account's devices may be remembered; 0 = not at all. */
   durationFor(account: AccountRecord): number {
-    return Math.min(REMEMBER_CHOICES[rememberChoiceOf(account)], this.maxMs);
+    return Math.min(DURATION_MS[this.choiceOf(account)], this.policy.maxSeconds * 1000);
   }
 
   /** Remembers the device; returns the cookie value and its lifetime. */
@@ -59,8 +64,8 @@ export class RememberedDevices {
     const id = randomId(12);
     const secret = randomId(32);
     const now = this.clock.now();
-    // `amr` keeps the factor name first, so the proof can be rebuilt exactly.
-    await this.store.devices.put({ id, accountId: account.id, secretHash: sha256(secret), amr: [proof.factor, String(proof.strength), ...proof.amr], acr, label, createdAt: now, expiresAt: now + maxAgeMs, lastUsedAt: null });
+    // The factor, its strength and amr are kept, so the proof can be rebuilt exactly.
+    await this.store.devices.put({ id, accountId: account.id, secretHash: sha256(secret), factor: proof.factor, strength: proof.strength, amr: [...proof.amr], acr, label, createdAt: now, expiresAt: now + maxAgeMs, lastUsedAt: null });
     return { value: `${id}.${secret}`, maxAgeMs };
   }
 
@@ -71,10 +76,9 @@ export class RememberedDevices {
     if (!id || !secret) return undefined;
     const device = await this.store.devices.find(id, this.clock.now());
     if (!device || device.accountId !== account.id || !safeEqual(device.secretHash, sha256(secret))) return undefined;
-    const [factor, strength, ...amr] = device.amr;
-    if (!factor) return undefined;
+    if (!device.factor) return undefined;
     await this.store.devices.put({ ...device, lastUsedAt: this.clock.now() });
-    return { device, proof: { factor, strength: strength === '2' ? 2 : 1, amr } };
+    return { device, proof: { factor: device.factor, strength: device.strength, amr: [...device.amr] } };
   }
 
   async list(accountId: string): Promise<DeviceRecord[]> {

@@ -3,15 +3,15 @@
 // and when many wrong codes locked a method (code-guessing-notice.ts), the patient hears of it on
 // a channel they already had (the account's e-mail address; when the address itself
 // changes, the previous one), in the account's language, naming the method and where it happened.
-// A notice never holds a secret, a code or a full phone number. Later kinds (password changed,
-// account locked, ...) add an entry to NoticeKind and their texts to locales/*/notices.json.
+// A changed password is told the same way. A notice never holds a secret, a code or a full phone
+// number. Later kinds add an entry to NoticeKind and their texts to locales/*/notices.json.
 //
 // Sending never holds up or breaks the flow that caused it: a slow or failing mail server is
 // logged (masked) and audited, and the patient's login goes on.
 import type { Services } from '../services.ts';
 import type { AccountRecord } from '../store/port.ts';
-import { DEFAULT_LANGUAGE, isLanguage, translator, type Translate } from '../web/i18n.ts';
-import { renderToString } from '../web/render.ts';
+import { DEFAULT_LANGUAGE, isLanguage, translator, type Translate } from '../i18n/i18n.ts';
+import { renderMail } from '../delivery/mail-render.ts';
 import { maskMail } from '../delivery/index.ts';
 import { assertSingleMailAddress } from '../delivery/message.ts';
 import { maskPhone } from '../log.ts';
@@ -64,7 +64,7 @@ export async function deliverSecurityNotice(services: Services, account: Account
     t('notices.was_you'),
   ];
   const text = [...paragraphs, `${t('notices.settings_link')}: ${settingsUrl}`, t('notices.signature')].join('\n\n');
-  const html = renderToString('mail/security-notice', { lang, t, subject, paragraphs, settingsUrl });
+  const html = renderMail('mail/security-notice', { lang, t, subject, paragraphs, settingsUrl });
   await services.delivery.sendMail({ to, subject, text, html });
 }
 

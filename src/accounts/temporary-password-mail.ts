@@ -4,8 +4,8 @@
 // else: never in a log line, the audit trail or the store (only its hash).
 import type { Services } from '../services.ts';
 import type { AccountRecord } from '../store/port.ts';
-import { DEFAULT_LANGUAGE, isLanguage, translator } from '../web/i18n.ts';
-import { renderToString } from '../web/render.ts';
+import { DEFAULT_LANGUAGE, isLanguage, translator } from '../i18n/i18n.ts';
+import { renderMail } from '../delivery/mail-render.ts';
 
 /** The portal a temporary password is for, as the caller (CLI, recovery flow) resolved it. */
 export interface PortalSender {
@@ -45,7 +45,7 @@ export async function deliverTemporaryPassword(
   ];
   const signature = mail.portal ? t('temporary_password.mail.signature', { portal }) : t('notices.signature');
   const text = [...before, credentials.join('\n'), ...after, `${t('temporary_password.mail.login_link', { portal })}: ${loginUrl}`, signature].join('\n\n');
-  const html = renderToString('mail/temporary-password', {
+  const html = renderMail('mail/temporary-password', {
     lang, t, subject, before, after, portal, loginUrl, signature,
     username: account.username, password: mail.password,
   });

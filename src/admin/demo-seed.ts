@@ -2,7 +2,7 @@
 // sign in at once. Never runs in production.
 import { randomBytes } from 'node:crypto';
 import type { Services } from '../services.ts';
-import type { ClientRegistry, ClientInput } from '../oidc/client-registry.ts';
+import { ClientValidationError, type ClientRegistry, type ClientInput } from '../oidc/client-registry.ts';
 import type { NewAccount } from '../accounts/accounts.ts';
 import { ACCOUNT_CLIENT_ID } from '../oidc/sessions.ts';
 
@@ -47,7 +47,14 @@ export async function seedDemo(services: Services, clients: ClientRegistry, rpBa
   const [anyAccount] = await services.accounts.list();
   if (anyClient || anyAccount) return undefined;
   const redirectUri = `${rpBase}/callback`;
-  const client = await clients.add(demoClientInput(rpBase));
+  let client;
+  try {
+    client = await clients.add(demoClientInput(rpBase));
+  } catch (error) {
+    // Another process starting on the same fresh store seeded it a moment ago and printed it.
+    if (error instanceof ClientValidationError) return undefined;
+    throw error;
+  }
   // Words from the blocklist would be rejected: a random suffix keeps the demo password valid.
   const password = `Tulp-${randomBytes(4).toString("hex")}-Molen`;
   const account = await services.accounts.create(DEMO_PATIENT);

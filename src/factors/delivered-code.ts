@@ -13,15 +13,15 @@ import type { Factor, FactorContext, FactorMode, FactorOutcome, Form } from './f
 import type { Services } from '../services.ts';
 import type { AccountRecord } from '../store/port.ts';
 import type { PortalPolicy } from '../oidc/client-policy.ts';
-import { translator, type Language, type Translate } from '../web/i18n.ts';
+import { translator, type Language, type Translate } from '../i18n/i18n.ts';
 import type { CodeCheck } from '../accounts/one-time-codes.ts';
 import { randomId } from '../accounts/random.ts';
 import { reportCodeGuessing } from '../accounts/code-guessing-notice.ts';
 import { maskPhone } from '../log.ts';
 import { DeliveryFailedError, DeliveryUnavailableError, maskMail, normalisePhone } from '../delivery/index.ts';
 import { assertSingleMailAddress } from '../delivery/message.ts';
-import { codeInputProblem } from './delivered-code/code-input.ts';
-import { formatSentTime } from './delivered-code/sent-time.ts';
+import { codeInputProblem } from '../accounts/code-input.ts';
+import { formatSentTime } from '../i18n/sent-time.ts';
 
 /** One code message, already decided: the channel only words and sends it. */
 export interface CodeMessage {
@@ -89,7 +89,7 @@ export function deliveredCodeFactor(channel: CodeChannel): Factor {
   const purposeOf = (mode: FactorMode) => `${mode === 'enrol' ? 'enrol' : 'login'}:${channel.id}`;
   const enrolsPhone = (mode: FactorMode) => mode === 'enrol' && channel.address === 'phone';
   const mask = (to: string) => (channel.address === 'email' ? maskMail(to) : maskPhone(to.slice(-2)));
-  const minutesOf = (services: Services) => Math.max(1, Math.round(services.config.ttl.code / 60));
+  const minutesOf = (services: Services) => Math.max(1, Math.round(services.config.policy.codes.ttlSeconds / 60));
 
   function phaseOf(ctx: FactorContext, mode: FactorMode): Phase {
     return enrolsPhone(mode) && ctx.scratch.get<Phase>(PHASE) === 'phone' ? 'phone' : 'code';

@@ -1,10 +1,10 @@
 // The session check oidc-provider runs in its login prompt (oidc/provider.ts) before it reuses a
-// session for a portal: the rules are the flows' own (proof-rules.ts), handed to the oidc layer
+// session for a portal: the rules are the flows' own (policy/proof-rules.ts), handed to the oidc layer
 // as a function, so oidc/ never imports flows or factors.
 import type { Services } from '../services.ts';
 import type { SessionJudge } from '../oidc/session-proofs.ts';
-import { factorFacts, roleOf } from './factor-facts.ts';
-import { shortfalls } from './proof-rules.ts';
+import { factorFacts, roleOf } from './kit/factor-facts.ts';
+import { shortfalls } from '../policy/proof-rules.ts';
 
 export function sessionJudge(services: Services): SessionJudge {
   return async ({ accountId, proofs, policy, requiredAcr, requestedAcr, maxAgeSeconds, login }) => {

@@ -1,15 +1,13 @@
 // oidc-provider's storage adapter, backed by our store port. Clients come from the client
-// store (registered by admins); every other model from the generic OIDC model store.
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+// store (registered by admins); every other model from the generic OIDC model store, under hashed
+// ids with sealed payloads (model-secrets.ts).
+import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Store, OidcRecord } from '../store/port.ts';
 import { providerSafe } from './unavailable.ts';
-
-function toPayload(record: OidcRecord | undefined): AdapterPayload | undefined {
-  if (!record) return undefined;
-  const payload = { ...record.payload } as AdapterPayload;
-  if (record.consumedAt !== null) payload.consumed = Math.floor(record.consumedAt / 1000);
-  return payload;
-}
+import type { Clock } from '../clock.ts';
+import type { SecretBox } from '../accounts/secret-box.ts';
+import type { ModelSecrets } from './model-secrets.ts';
+import { openClientSecret } from './client-secrets.ts';
 
 // Clients are read on every token, introspection and authorization request; a few seconds of
 // caching saves a store read each time. Unknown ids are not cached, so a new client works at once;
@@ -35,7 +33,10 @@ export function forgetCachedClient(store: Store, clientId: string): void {
 
 class ClientAdapter implements Adapter {
   private readonly cache: ClientCache;
-  constructor(private readonly store: Store) {
+  constructor(
+    private readonly store: Store,
+    private readonly box: SecretBox,
+  ) {
     this.cache = cacheFor(store);
   }
   async find(id: string): Promise<AdapterPayload | undefined> {
@@ -47,7 +48,7 @@ class ClientAdapter implements Adapter {
       this.cache.delete(id);
       return undefined;
     }
-    const payload = { ...client.metadata, client_id: client.clientId } as AdapterPayload;
+    const payload = openClientSecret(this.box, { ...client.metadata, client_id: client.clientId }) as AdapterPayload;
     this.cache.set(id, { until: now + CLIENT_CACHE_MS, payload });
     return { ...payload };
   }
@@ -60,38 +61,111 @@ class ClientAdapter implements Adapter {
   async revokeByGrantId(): Promise<void> {}
 }
 
+// oidc-provider checks `consumed` on the record it read, then consumes: two processes (or two
+// requests) can both pass that check. The store's consume is a compare-and-swap, and whoever loses
+// it is refused here the way oidc-provider refuses a replay: invalid_grant, and the grant revoked.
+const REPLAY_MESSAGES: Record<string, string> = {
+  RefreshToken: 'refresh token already used',
+  AuthorizationCode: 'authorization code already consumed',
+};
+
+// A refresh-token rotation is consume(old) followed by save(new) in the same request. The
+// consumption waits for the save, and both go to the store as one atomic `rotate`: when the new
+// token cannot be stored (disk full), the old one stays usable and the client's retry is not
+// mistaken for a replay. Keyed by the request's context, which oidc-provider exposes.
+const pendingRotations = new WeakMap<object, string>();
+
 class ModelAdapter implements Adapter {
   constructor(
     private readonly store: Store,
     private readonly model: string,
+    private readonly clock: Clock,
+    private readonly secrets: ModelSecrets,
   ) {}
 
   // Every call goes through providerSafe: an unavailable store is a 503 for oidc-provider, not a 500.
   upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-    const expiresAt = expiresIn ? Date.now() + expiresIn * 1000 : null;
-    return providerSafe(() => this.store.oidc.upsert(this.model, id, payload as Record<string, unknown>, expiresAt));
+    return providerSafe(() => this.save(id, payload, expiresIn));
   }
-  async find(id: string): Promise<AdapterPayload | undefined> {
-    return toPayload(await providerSafe(() => this.store.oidc.find(this.model, id, Date.now())));
+  find(id: string): Promise<AdapterPayload | undefined> {
+    return providerSafe(async () => this.toPayload(await this.store.oidc.find(this.model, this.secrets.key(id), this.clock.now())));
   }
-  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-    return toPayload(await providerSafe(() => this.store.oidc.findByUid(this.model, uid, Date.now())));
+  findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return providerSafe(async () => this.toPayload(await this.store.oidc.findByUid(this.model, this.secrets.key(uid), this.clock.now())));
   }
-  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-    return toPayload(await providerSafe(() => this.store.oidc.findByUserCode(this.model, userCode, Date.now())));
+  findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    return providerSafe(async () => this.toPayload(await this.store.oidc.findByUserCode(this.model, this.secrets.key(userCode), this.clock.now())));
   }
   consume(id: string): Promise<void> {
-    return providerSafe(() => this.store.oidc.consume(this.model, id, Date.now()));
+    return providerSafe(() => this.spend(id));
   }
   destroy(id: string): Promise<void> {
-    return providerSafe(() => this.store.oidc.destroy(this.model, id));
+    return providerSafe(() => this.store.oidc.destroy(this.model, this.secrets.key(id)));
   }
   revokeByGrantId(grantId: string): Promise<void> {
-    return providerSafe(() => this.store.oidc.revokeByGrantId(grantId));
+    return providerSafe(() => this.store.oidc.revokeByGrantId(this.secrets.key(grantId)));
+  }
+
+  private async save(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const now = this.clock.now();
+    const expiresAt = await this.withinGrant(payload, expiresIn ? now + expiresIn * 1000 : null, now);
+    const stored = this.secrets.seal(this.model, payload as Record<string, unknown>);
+    const key = this.secrets.key(id);
+    const ctx = this.model === 'RefreshToken' ? Provider.ctx : undefined;
+    const consumed = ctx ? pendingRotations.get(ctx) : undefined;
+    if (ctx && consumed !== undefined) {
+      pendingRotations.delete(ctx);
+      if (!(await this.store.oidc.rotate(this.model, this.secrets.key(consumed), key, stored, expiresAt, now))) {
+        await this.refuseReplay(typeof payload.grantId === 'string' ? payload.grantId : undefined);
+      }
+      return;
+    }
+    await this.store.oidc.upsert(this.model, key, stored, expiresAt);
+  }
+  private async spend(id: string): Promise<void> {
+    const ctx = this.model === 'RefreshToken' ? Provider.ctx : undefined;
+    if (ctx) {
+      pendingRotations.set(ctx, id);
+      return;
+    }
+    const key = this.secrets.key(id);
+    if (await this.store.oidc.consume(this.model, key, this.clock.now())) return;
+    const grantId = this.toPayload(await this.store.oidc.find(this.model, key, this.clock.now()))?.grantId;
+    await this.refuseReplay(typeof grantId === 'string' ? grantId : undefined);
+  }
+  /**
+   * A refresh token is kept no longer than its grant: once the grant is gone the token can never
+   * work again (not even as evidence of a replay), so its row would only take space.
+   */
+  private async withinGrant(payload: AdapterPayload, expiresAt: number | null, now: number): Promise<number | null> {
+    if (this.model !== 'RefreshToken' || typeof payload.grantId !== 'string') return expiresAt;
+    const grantEnds = (await this.store.oidc.find('Grant', this.secrets.key(payload.grantId), now))?.expiresAt ?? null;
+    if (grantEnds === null) return expiresAt;
+    return expiresAt === null ? grantEnds : Math.min(expiresAt, grantEnds);
+  }
+
+  private toPayload(record: OidcRecord | undefined): AdapterPayload | undefined {
+    if (!record) return undefined;
+    const opened = this.secrets.open(this.model, record.payload);
+    if (!opened) return undefined;
+    const payload = opened as AdapterPayload;
+    if (record.consumedAt !== null) payload.consumed = Math.floor(record.consumedAt / 1000);
+    return payload;
+  }
+
+  /** A second redemption: revoke the grant, as oidc-provider does on reuse, and refuse it. */
+  private async refuseReplay(grantId: string | undefined): Promise<never> {
+    if (grantId !== undefined) {
+      const key = this.secrets.key(grantId);
+      await Promise.all([this.store.oidc.revokeByGrantId(key), this.store.oidc.destroy('Grant', key)]);
+      const ctx = Provider.ctx;
+      ctx?.oidc.provider.emit('grant.revoked', ctx, grantId);
+    }
+    throw new errors.InvalidGrant(REPLAY_MESSAGES[this.model] ?? `${this.model} already consumed`);
   }
 }
 
-export function adapterFactory(store: Store): (model: string) => Adapter {
-  const clients = new ClientAdapter(store);
-  return (model) => (model === 'Client' ? clients : new ModelAdapter(store, model));
+export function adapterFactory(store: Store, clock: Clock, box: SecretBox, secrets: ModelSecrets): (model: string) => Adapter {
+  const clients = new ClientAdapter(store, box);
+  return (model) => (model === 'Client' ? clients : new ModelAdapter(store, model, clock, secrets));
 }

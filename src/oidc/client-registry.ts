@@ -8,6 +8,8 @@ import type { SecondFactorId } from './client-policy.ts';
 import { forgetCachedClient } from './adapter.ts';
 import { DEFAULT_PROFILE_NAME } from '../accounts/password-profile.ts';
 import { profileNameOf } from '../accounts/password-profiles.ts';
+import type { SecretBox } from '../accounts/secret-box.ts';
+import { openClientSecret, sealClientSecret } from './client-secrets.ts';
 
 export interface ClientInput {
   name: string;
@@ -67,6 +69,7 @@ export class ClientRegistry {
     private readonly store: Store,
     private readonly provider: Provider,
     private readonly clock: Clock,
+    private readonly box: SecretBox,
   ) {}
 
   private async validate(metadata: Record<string, unknown>): Promise<void> {
@@ -91,7 +94,10 @@ export class ClientRegistry {
     const metadata = metadataFromInput(input, clientId, secret);
     await this.validate(metadata);
     const now = this.clock.now();
-    await this.store.clients.put({ clientId, metadata, createdAt: now, updatedAt: now });
+    // Insert-if-absent: of two processes adding the same id at once, only one secret is ever valid.
+    if (!(await this.store.clients.putIfAbsent({ clientId, metadata: sealClientSecret(this.box, metadata), createdAt: now, updatedAt: now }))) {
+      throw new ClientValidationError(`client ${clientId} exists already`);
+    }
     forgetCachedClient(this.store, clientId);
     return { clientId, clientSecret: secret, metadata };
   }
@@ -100,10 +106,10 @@ export class ClientRegistry {
   async update(clientId: string, changes: Record<string, unknown>): Promise<ClientRecord> {
     const existing = await this.store.clients.find(clientId);
     if (!existing) throw new ClientValidationError(`no client ${clientId}`);
-    const metadata: Record<string, unknown> = { ...existing.metadata, ...changes, client_id: clientId };
+    const metadata: Record<string, unknown> = { ...openClientSecret(this.box, existing.metadata), ...changes, client_id: clientId };
     for (const [key, value] of Object.entries(metadata)) if (value === undefined) delete metadata[key];
     await this.validate(metadata);
-    const next = { ...existing, metadata, updatedAt: this.clock.now() };
+    const next = { ...existing, metadata: sealClientSecret(this.box, metadata), updatedAt: this.clock.now() };
     await this.store.clients.put(next);
     forgetCachedClient(this.store, clientId);
     return next;

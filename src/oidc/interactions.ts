@@ -7,6 +7,7 @@ import { policyFromMetadata, type PortalPolicy } from './client-policy.ts';
 import { requestedAcrValues } from './requested-acr.ts';
 import { requestedMaxAge } from './requested-max-age.ts';
 import type { Proof } from './assurance.ts';
+import { renewGrant, type Lifetimes } from './lifetimes.ts';
 
 export interface InteractionView {
   uid: string;
@@ -50,7 +51,10 @@ export interface LoginResult {
 }
 
 export class Interactions {
-  constructor(private readonly provider: Provider) {}
+  constructor(
+    private readonly provider: Provider,
+    private readonly lifetimes: Lifetimes,
+  ) {}
 
   /** The portal of a client id, for pages that outlive their interaction. */
   async portal(clientId: string): Promise<PortalPolicy | undefined> {
@@ -107,6 +111,8 @@ export class Interactions {
     if (!grant) throw new InteractionNotFound();
     if (Array.isArray(details.missingOIDCScope)) grant.addOIDCScope(details.missingOIDCScope.join(' '));
     if (Array.isArray(details.missingOIDCClaims)) grant.addOIDCClaims(details.missingOIDCClaims.map(String));
+    // Consenting to offline_access on an existing grant gives it the longer lifetime.
+    renewGrant(grant, this.lifetimes);
     const grantId = await grant.save();
     return this.provider.interactionResult(ctx.req, ctx.res, { consent: interaction.grantId ? {} : { grantId } }, { mergeWithLastSubmission: true });
   }

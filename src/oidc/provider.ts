@@ -5,7 +5,10 @@ import type { Store } from '../store/port.ts';
 import type { Accounts } from '../accounts/accounts.ts';
 import type { Logger } from '../log.ts';
 import type { Clock } from '../clock.ts';
+import type { SecretBox } from '../accounts/secret-box.ts';
+import type { ModelSecrets } from './model-secrets.ts';
 import { adapterFactory } from './adapter.ts';
+import { grantLifetime, refreshTokenLifetime, renewGrant, type Lifetimes } from './lifetimes.ts';
 import { ACR_VALUES, requiredAcr } from './assurance.ts';
 import { POLICY_PROPERTIES, validatePolicyProperty, policyFromMetadata } from './client-policy.ts';
 import { loginStartOfResult, proofsOfResult, recordProofsOnResume, type SessionJudge, type SessionProofs } from './session-proofs.ts';
@@ -25,6 +28,11 @@ export interface ProviderPages {
 export interface ProviderOptions {
   issuer: string;
   store: Store;
+  /** Our clock: stored models expire by it, and a login received in a request completed now. */
+  clock: Clock;
+  /** Seals client secrets and stored models (see client-secrets.ts, model-secrets.ts). */
+  box: SecretBox;
+  modelSecrets: ModelSecrets;
   accounts: Accounts;
   jwks: { keys: Record<string, unknown>[] };
   cookieKeys: string[];
@@ -37,8 +45,6 @@ export interface ProviderOptions {
   sessionProofs: SessionProofs;
   /** Decides whether a session's proofs satisfy a portal; the rules live with the flows. */
   judgeSession: SessionJudge;
-  /** Our clock: a login received in this very request completed now. */
-  clock: Clock;
 }
 
 /** Claims per scope. acr/amr/auth_time sit in the openid scope: oidc-provider only puts claims in
@@ -121,8 +127,9 @@ function loginPolicy(sessionProofs: SessionProofs, judgeSession: SessionJudge, c
 
 export function createProvider(options: ProviderOptions): Provider {
   const { store, accounts, pages } = options;
+  const lifetimes: Lifetimes = { session: options.ttl.session, refreshToken: options.ttl.refreshToken };
   const configuration: Configuration = {
-    adapter: adapterFactory(store),
+    adapter: adapterFactory(store, options.clock, options.box, options.modelSecrets),
     jwks: options.jwks as Configuration['jwks'],
     cookies: {
       keys: options.cookieKeys,
@@ -176,7 +183,8 @@ export function createProvider(options: ProviderOptions): Provider {
         postLogoutSuccessSource: (ctx) => pages.loggedOut(ctx),
       },
     },
-    // Portals with the refresh_token grant get refresh tokens without the offline_access dance.
+    // Portals with the refresh_token grant get refresh tokens without the offline_access dance;
+    // without offline_access they end with the session (lifetimes.ts).
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     // Every refresh rotates; reusing a rotated token revokes the whole grant (oidc-provider).
     rotateRefreshToken: true,
@@ -187,7 +195,11 @@ export function createProvider(options: ProviderOptions): Provider {
       const grantId = oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
       if (grantId) {
         const grant = await oidc.provider.Grant.find(grantId);
-        if (grant) return grant;
+        if (grant) {
+          // Signing in again at this portal keeps its grant going (see lifetimes.ts).
+          if (renewGrant(grant, lifetimes)) await grant.save();
+          return grant;
+        }
       }
       // First-party portals are ours to trust: grant what they ask for without a consent screen.
       if (policyFromMetadata(client.metadata()).firstParty && session.accountId) {
@@ -212,8 +224,8 @@ export function createProvider(options: ProviderOptions): Provider {
       IdToken: ID_TOKEN_TTL_SECONDS,
       Interaction: options.ttl.interaction,
       Session: options.ttl.session,
-      Grant: options.ttl.refreshToken,
-      RefreshToken: options.ttl.refreshToken,
+      Grant: (_ctx, grant) => grantLifetime(grant, lifetimes),
+      RefreshToken: (_ctx, token) => refreshTokenLifetime(token, lifetimes),
     },
     renderError: (ctx, out) => pages.error(ctx, out),
     // oidc-provider refuses outgoing requests to special-use addresses (SSRF protection). The
@@ -230,7 +242,8 @@ export function createProvider(options: ProviderOptions): Provider {
   const provider = new Provider(options.issuer, configuration);
   provider.use(recordProofsOnResume(options.sessionProofs));
   provider.on('server_error', (ctx, error) => {
-    options.logger.error({ err: { message: error.message, stack: error.stack }, path: ctx.path }, 'oidc server error');
+    // The route pattern, not the path (it may carry an interaction uid); the request id links the rest.
+    options.logger.error({ err: { message: error.message, stack: error.stack }, route: (ctx as { _matchedRoute?: unknown })._matchedRoute }, 'oidc server error');
   });
   provider.on('backchannel.error', (_ctx, error, client) => {
     options.logger.warn({ err: error.message, clientId: client.clientId }, 'back-channel logout failed');

@@ -39,10 +39,14 @@ export async function ensureAccountClient(store: Store, issuer: string, now: num
     grant_types: ['authorization_code'],
     token_endpoint_auth_method: 'none',
     first_party: true,
+    // No `mfa_methods`: every second factor counts here (client-policy.ts reads that as all).
     mfa: 'optional',
     // The settings pages always want the real second factor, never a remembered device.
     remember_device: false,
   };
+  // Insert-if-absent first: processes starting together create it once; then bring an existing
+  // one in step (a changed ISSUER), which writes the same metadata whichever process does it.
+  if (await store.clients.putIfAbsent({ clientId: ACCOUNT_CLIENT_ID, metadata, createdAt: now, updatedAt: now })) return;
   const existing = await store.clients.find(ACCOUNT_CLIENT_ID);
   if (existing && JSON.stringify(existing.metadata) === JSON.stringify(metadata)) return;
   await store.clients.put({ clientId: ACCOUNT_CLIENT_ID, metadata, createdAt: existing?.createdAt ?? now, updatedAt: now });

@@ -5,14 +5,16 @@
 import type { Store } from './port.ts';
 import { guardStore, StoreOpenError } from './errors.ts';
 
-export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'mongo'; url: string };
+export type DatabaseConfig =
+  | { kind: 'sqlite'; file: string; synchronous?: 'FULL' | 'NORMAL' | 'EXTRA' }
+  | { kind: 'mongo'; url: string };
 
 export async function openStore(database: DatabaseConfig): Promise<Store> {
   switch (database.kind) {
     case 'sqlite': {
       const { openSqliteStore } = await import('./sqlite/index.ts');
       const { sqliteUnavailableReason } = await import('./sqlite/errors.ts');
-      return guardStore(openSqliteStore(database.file), sqliteUnavailableReason);
+      return guardStore(openSqliteStore(database.file, { synchronous: database.synchronous }), sqliteUnavailableReason);
     }
     case 'mongo': {
       const { openMongoStore } = await import('./mongo/index.ts');

@@ -6,7 +6,12 @@
 // Times are epoch milliseconds. Every method takes `now` where expiry matters, so tests can use a
 // fake clock and implementations never read the wall clock for decisions.
 
-/** One oidc-provider model instance (Session, AccessToken, Grant, Interaction, ...). */
+/**
+ * One oidc-provider model instance (Session, AccessToken, Grant, Interaction, ...). The store
+ * indexes the payload's string members `grantId`, `uid` and `userCode` and treats the rest as
+ * opaque: the adapter (oidc/adapter.ts) hands in keyed hashes for ids and those three members and
+ * seals everything else, so no live token or session id is readable in the store.
+ */
 export interface OidcRecord {
   payload: Record<string, unknown>;
   expiresAt: number | null;
@@ -19,10 +24,28 @@ export interface OidcModelStore {
   find(model: string, id: string, now: number): Promise<OidcRecord | undefined>;
   findByUid(model: string, uid: string, now: number): Promise<OidcRecord | undefined>;
   findByUserCode(model: string, userCode: string, now: number): Promise<OidcRecord | undefined>;
-  consume(model: string, id: string, now: number): Promise<void>;
+  /**
+   * Compare-and-swap: marks the record consumed only if it was not yet. True for exactly one
+   * caller across processes; false when it was consumed already or is gone (revoked, swept), so
+   * a code or refresh token can never be redeemed twice.
+   */
+  consume(model: string, id: string, now: number): Promise<boolean>;
+  /**
+   * Refresh-token rotation as one atomic step: consumes `consumedId` as `consume` does and, only
+   * if that succeeded, stores the new record. False (and nothing changed) when `consumedId` was
+   * consumed already or is gone. Should storing the new record fail, the old one stays unconsumed,
+   * so the client's retry is a retry, not a replay.
+   */
+  rotate(model: string, consumedId: string, id: string, payload: Record<string, unknown>, expiresAt: number | null, now: number): Promise<boolean>;
   destroy(model: string, id: string): Promise<void>;
   /** Removes every record of every model that belongs to the grant. */
   revokeByGrantId(grantId: string): Promise<void>;
+  /**
+   * One-off data migrations at start: calls `transform` for every record (also expired ones); a
+   * returned value replaces the record's id and payload (its indexed members follow the payload).
+   * Idempotent transforms only: several processes may run it. Returns how many records changed.
+   */
+  rewriteAll(transform: (model: string, id: string, payload: Record<string, unknown>) => { id: string; payload: Record<string, unknown> } | undefined): Promise<number>;
 }
 
 export type AccountStatus = 'active' | 'disabled';
@@ -43,6 +66,12 @@ export interface AccountRecord {
   status: AccountStatus;
   /** Account-level settings (remember-device duration, default factor, ...). */
   settings: Record<string, unknown>;
+  /**
+   * Required actions (Keycloak's term) the patient must complete at the next login, before the
+   * portal gets it: ids from src/actions/registry.ts, e.g. `update-password`, `verify-email`.
+   * Cleared by the flow once the action is no longer due.
+   */
+  requiredActions: string[];
   createdAt: number;
   updatedAt: number;
 }
@@ -82,7 +111,7 @@ export interface CredentialStore {
   compareAndSwap(id: string, expectedData: Record<string, unknown>, nextData: Record<string, unknown>, now: number): Promise<boolean>;
 }
 
-/** A hosted interaction flow (login, enrol, settings, ...). See flows/flow.ts. */
+/** A hosted interaction flow (login, settings, ...). See flows/kit/flow-store.ts. */
 export interface FlowRecord {
   id: string;
   kind: string;
@@ -199,7 +228,10 @@ export interface DeviceRecord {
   id: string;
   accountId: string;
   secretHash: string;
-  /** What was proved when the device was remembered; a remembered login never reports more. */
+  /** The second factor the device stands in for, and what it proved then: a remembered login never reports more. */
+  factor: string;
+  strength: 1 | 2;
+  /** RFC 8176 values of that factor's proof. */
   amr: string[];
   acr: string;
   label: string;
@@ -280,6 +312,13 @@ export interface AuditStore {
    * Returns how many events changed.
    */
   pseudonymise(accountId: string, pseudonym: string): Promise<number>;
+  /**
+   * Oldest first, for an export: events before `until` (all when absent) that come after the
+   * event `after` (the last one of the previous page) in (at, id) order.
+   */
+  listOldestFirst(page: { until?: number; after?: { at: number; id: string }; limit: number }): Promise<AuditEvent[]>;
+  /** Deletes the events before `at` (the retention limit); returns how many. */
+  removeBefore(at: number): Promise<number>;
 }
 
 /** A registered relying party: oidc-provider client metadata plus our own properties. */
@@ -292,6 +331,8 @@ export interface ClientRecord {
 
 export interface ClientStore {
   put(client: ClientRecord): Promise<void>;
+  /** Stores the client only if its id is free; false (and nothing changed) when it exists. */
+  putIfAbsent(client: ClientRecord): Promise<boolean>;
   find(clientId: string): Promise<ClientRecord | undefined>;
   list(): Promise<ClientRecord[]>;
   remove(clientId: string): Promise<boolean>;
@@ -339,10 +380,18 @@ export interface AccountPortalStore {
   removeByAccount(accountId: string): Promise<void>;
 }
 
-/** Small named documents: signing keys, cookie keys, deployment settings. */
+/**
+ * Small named documents: signing keys, cookie keys, deployment settings. Records several
+ * processes may create or change at once (keys on a first start, `keys rotate`) use putIfAbsent
+ * and compareAndSet, then read back what won.
+ */
 export interface SettingStore {
   get<T>(name: string): Promise<T | undefined>;
   put(name: string, value: unknown): Promise<void>;
+  /** Stores the value only if the name is free; false (and nothing changed) when it exists. */
+  putIfAbsent(name: string, value: unknown): Promise<boolean>;
+  /** Replaces the value only if it still equals `expected` (as JSON data, whatever the key order). */
+  compareAndSet(name: string, expected: unknown, next: unknown): Promise<boolean>;
 }
 
 export interface Store {
@@ -369,6 +418,19 @@ export interface Store {
    * MongoDB has no versioned schema and reports 0 for both.
    */
   schemaVersion(): Promise<{ current: number; expected: number }>;
+  /**
+   * Runs `work` (one HTTP request) and settles once everything it wrote is durable. A write is
+   * durable when its promise settles anyway; inside `durably` the store may settle writes earlier
+   * and make them durable together at the end (SQLite: one fsync instead of one per write). So a
+   * response sent after `durably` never acknowledges what a power cut could take back.
+   */
+  durably<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Gives the space of deleted records back and overwrites their remains in the files (SQLite:
+   * VACUUM, then truncating the write-ahead log; MongoDB: nothing, compaction is the server's).
+   * Takes the database for itself while it runs: for migrations and `poortwachter db vacuum`.
+   */
+  compact(): Promise<void>;
   close(): Promise<void>;
 }
 

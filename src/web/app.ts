@@ -6,15 +6,21 @@ import type { Services } from '../services.ts';
 import { createProvider, type Provider } from '../oidc/provider.ts';
 import { loadCookieKeys, loadSigningKeys, toProviderJwks } from '../oidc/keys.ts';
 import { Interactions } from '../oidc/interactions.ts';
-import { LoginFlowEngine } from '../flows/login/login-flow.ts';
+import { ModelSecrets } from '../oidc/model-secrets.ts';
+import { migrateSecretsAtRest } from '../oidc/secrets-at-rest.ts';
+import { LoginKind } from '../flows/login/login-kind.ts';
 import { loginRoutes } from '../flows/login/login-routes.ts';
+import { FlowRunner } from '../flows/kit/runner.ts';
 import { securityHeaders } from './security-headers.ts';
 import { language } from './language.ts';
 import { errorPages } from './errors.ts';
 import { providerPages } from './provider-pages.ts';
 import { devOutboxRoutes } from './dev-outbox-routes.ts';
 import { vendorScripts } from './vendor-scripts.ts';
-import { onlyTrustedProxies } from './proxy-peers.ts';
+import { isTrustedProxy, onlyTrustedProxies } from './proxy-peers.ts';
+import { noteRouteAndClient, withRequestLog, type RequestListener } from './request-log.ts';
+import { metricsRoute } from './metrics-route.ts';
+import { oidcClientId } from '../oidc/request-client.ts';
 import { parseProxyAddresses } from '../config.ts';
 import { settingsRoutes } from '../flows/settings/settings-routes.ts';
 import { Sessions } from '../oidc/sessions.ts';
@@ -32,7 +38,8 @@ function under<C extends { path: string }>(prefix: string, middleware: (ctx: C, 
 
 export interface App {
   provider: Provider;
-  callback(): ReturnType<Provider['callback']>;
+  /** The request listener: oidc-provider's Koa app inside the request log (request-log.ts). */
+  callback(): RequestListener;
 }
 
 export interface AppOptions {
@@ -44,20 +51,24 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const { config, store, clock } = services;
   const https = config.issuer.startsWith('https://');
   const sessionProofs = new SessionProofs(store, clock, config.ttl.session);
-  const signingKeys = await loadSigningKeys(store, clock.now());
+  const modelSecrets = new ModelSecrets(config.secretsKey, services.box);
+  await migrateSecretsAtRest(store, services.box, modelSecrets, clock.now(), services.logger);
+  const signingKeys = await loadSigningKeys(store, services.box, clock.now());
   const provider = createProvider({
     issuer: config.issuer,
     store,
+    clock,
+    box: services.box,
+    modelSecrets,
     accounts: services.accounts,
     jwks: toProviderJwks(signingKeys),
-    cookieKeys: await loadCookieKeys(store),
+    cookieKeys: await loadCookieKeys(store, services.box),
     pages: providerPages,
-    ttl: { session: config.ttl.session, accessToken: config.ttl.accessToken, refreshToken: config.ttl.refreshToken, interaction: Math.min(3600, config.ttl.flow) },
+    ttl: { session: config.ttl.session, accessToken: config.ttl.accessToken, refreshToken: config.ttl.refreshToken, interaction: Math.min(3600, config.policy.flows.ttlSeconds) },
     allowLoopbackFetch: config.env !== 'production',
     logger: services.logger,
     sessionProofs,
     judgeSession: sessionJudge(services),
-    clock,
   });
   // Only behind a TLS-terminating proxy that sets X-Forwarded-*: otherwise clients could spoof them.
   provider.proxy = config.trustProxy;
@@ -65,9 +76,12 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   // appended count, or the per-IP limits and the audit trail would believe any claimed address.
   provider.maxIpsCount = config.trustProxyHops;
   // First of all our middleware: nothing may read X-Forwarded-* before untrusted peers lose them.
-  const proxies = parseProxyAddresses(config.trustProxyAddresses).list;
-  if (config.trustProxy && proxies && config.trustProxyAddresses.length) provider.use(onlyTrustedProxies(proxies));
+  const proxies = config.trustProxyAddresses.length ? parseProxyAddresses(config.trustProxyAddresses).list : undefined;
+  if (config.trustProxy && proxies) provider.use(onlyTrustedProxies(proxies));
+  provider.use(noteRouteAndClient(oidcClientId));
 
+  // First of all: the response goes out only once everything the request wrote is durable.
+  provider.use((_ctx, next) => store.durably(next));
   provider.use(securityHeaders({ https }));
   provider.use(language());
   provider.use(errorPages(services.logger));
@@ -77,8 +91,8 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const statics = serve(PUBLIC_DIR, { maxage: 3600_000, index: false });
   provider.use(under('/static/vendor/', vendorScripts()));
   provider.use(under('/static/', statics));
-  const engine = new LoginFlowEngine(services, new Interactions(provider), sessionProofs);
-  const login = loginRoutes(engine);
+  const loginKind = new LoginKind(services, new Interactions(provider, { session: config.ttl.session, refreshToken: config.ttl.refreshToken }), sessionProofs);
+  const login = loginRoutes(loginKind, new FlowRunner(services, loginKind, loginKind.flows));
   provider.use(under('/interaction/', login.routes()));
   provider.use(under('/interaction/', login.allowedMethods()));
   provider.use(under('/account', settingsRoutes(services, new Sessions(provider), sessionProofs).routes()));
@@ -92,7 +106,14 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   }).routes();
   provider.use(under('/healthz', health));
   provider.use(under('/readyz', health));
+  provider.use(under('/metrics', metricsRoute(services.metrics, config).routes()));
   if (config.devOutbox && services.outbox) provider.use(under('/dev/', devOutboxRoutes(services.outbox, () => config.issuer).routes()));
 
-  return { provider, callback: () => provider.callback() };
+  const requestLog = {
+    logger: services.logger,
+    metrics: services.metrics,
+    // Asks the socket for its peer (a system call) only when TRUST_PROXY is on.
+    trustedPeer: (req: { socket: { remoteAddress?: string } }) => config.trustProxy && isTrustedProxy(true, proxies, req.socket.remoteAddress),
+  };
+  return { provider, callback: () => withRequestLog(provider.callback(), requestLog) };
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../log.ts';
 import { render } from './render.ts';
 import { InteractionNotFound } from '../oidc/interactions.ts';
 import { storeUnavailableCause } from '../store/errors.ts';
+import { routeOf } from './request-log.ts';
 
 /** How long clients are asked to wait before retrying after a 503. */
 export const RETRY_AFTER_SECONDS = 30;
@@ -45,7 +46,7 @@ export function errorPages(logger: Logger): Middleware {
       }
       const unavailable = storeUnavailableCause(error);
       if (unavailable) {
-        logger.warn({ reason: unavailable.reason, path: ctx.path }, 'store unavailable');
+        logger.warn({ reason: unavailable.reason, route: routeOf(ctx) }, 'store unavailable');
         renderUnavailable(ctx);
         return;
       }
@@ -55,7 +56,8 @@ export function errorPages(logger: Logger): Middleware {
         return;
       }
       const err = error as Error;
-      logger.error({ err: { message: err.message, stack: err.stack }, path: ctx.path }, 'unexpected error');
+      // The route pattern, not the path: paths carry interaction uids (the request id links the rest).
+      logger.error({ err: { message: err.message, stack: err.stack }, route: routeOf(ctx) }, 'unexpected error');
       render(ctx, 'errors/message', { messageKey: 'errors.server' }, 500);
     }
   };

@@ -2,7 +2,7 @@
 // portal's ui_locales hint, then Dutch. Accept-Language is not used: the patients are Dutch and
 // many browsers here say en-US; the switch is one click on every page.
 import type { Middleware, Context } from 'koa';
-import { DEFAULT_LANGUAGE, isLanguage, pickLanguage, translator, type Language } from './i18n.ts';
+import { DEFAULT_LANGUAGE, isLanguage, pickLanguage, translator, type Language } from '../i18n/i18n.ts';
 import type { PageState } from './render.ts';
 
 export const LANGUAGE_COOKIE = 'pw_lang';

@@ -17,10 +17,24 @@ function peerAddress(remote: string | undefined): { address: string; type: 'ipv4
   return family === 0 ? undefined : { address: remote, type: family === 6 ? 'ipv6' : 'ipv4' };
 }
 
+/** Whether `remote` (a socket's address) is in `list`. */
+export function peerIn(list: BlockList, remote: string | undefined): boolean {
+  const peer = peerAddress(remote);
+  return peer !== undefined && list.check(peer.address, peer.type);
+}
+
+/**
+ * Whether a connection comes from a proxy we trust to speak for the client (X-Forwarded-*,
+ * X-Request-Id): any peer with TRUST_PROXY alone, only the listed ones with TRUST_PROXY_ADDRESSES.
+ */
+export function isTrustedProxy(trustProxy: boolean, list: BlockList | undefined, remote: string | undefined): boolean {
+  if (!trustProxy) return false;
+  return list === undefined || peerIn(list, remote);
+}
+
 export function onlyTrustedProxies(list: BlockList): Middleware {
   return (ctx, next) => {
-    const peer = peerAddress(ctx.req.socket.remoteAddress);
-    if (!peer || !list.check(peer.address, peer.type)) {
+    if (!peerIn(list, ctx.req.socket.remoteAddress)) {
       for (const header of FORWARDED_HEADERS) delete ctx.req.headers[header];
     }
     return next();

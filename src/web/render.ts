@@ -4,7 +4,7 @@ import pug from 'pug';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from 'koa';
-import type { Language, Translate } from './i18n.ts';
+import type { Language, Translate } from '../i18n/i18n.ts';
 
 export const VIEWS_DIR = fileURLToPath(new URL('../../views', import.meta.url));
 
@@ -39,9 +39,4 @@ export function render(ctx: Context, view: string, locals: Record<string, unknow
   ctx.type = 'text/html; charset=utf-8';
   ctx.set('Cache-Control', 'no-store');
   ctx.body = template(view)({ ...page, ...locals });
-}
-
-/** Renders to a string (for mail bodies). */
-export function renderToString(view: string, locals: Record<string, unknown>): string {
-  return template(view)(locals);
 }

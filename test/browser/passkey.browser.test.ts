@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAxe, useBrowser, type BrowserPage, type Page } from '../support/browser.ts';
 import { startPasskeyPage, type PasskeyPage } from '../support/passkey-page.ts';
 import { addVirtualAuthenticator, type VirtualAuthenticator, type VirtualAuthenticatorOptions } from '../support/virtual-authenticator.ts';
-import { translator } from '../../src/web/i18n.ts';
+import { translator } from '../../src/i18n/i18n.ts';
 import type { PasskeyUse } from '../../src/factors/passkey/passkey-challenge.ts';
 
 const t = translator('nl');

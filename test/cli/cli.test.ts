@@ -258,7 +258,7 @@ describe('poortwachter CLI', { timeout: 120_000 }, () => {
     const account = (await store.accounts.findByLogin('jdevries'))!;
     const now = Date.now();
     for (const type of ['totp', 'recovery']) await store.credentials.put({ id: `c-${type}`, accountId: account.id, type, data: { codes: [{ hash: 'x', usedAt: null }], secretSealed: 'x', lastUsedStep: 0 }, createdAt: now, lastUsedAt: null });
-    await store.devices.put({ id: 'dev1', accountId: account.id, secretHash: 'h', amr: ['totp', '2', 'otp'], acr: 'x', label: 'x', createdAt: now, expiresAt: now + 3600_000, lastUsedAt: null });
+    await store.devices.put({ id: 'dev1', accountId: account.id, secretHash: 'h', factor: 'totp', strength: 2, amr: ['otp'], acr: 'x', label: 'x', createdAt: now, expiresAt: now + 3600_000, lastUsedAt: null });
     await store.close();
     const reset = await json<{ removed: string[] }>(['user', 'reset-mfa', 'jdevries']);
     expect(reset.removed).toEqual(['totp', 'recovery']);
@@ -280,6 +280,26 @@ describe('poortwachter CLI', { timeout: 120_000 }, () => {
     expect(keep).toBeGreaterThan(7000_000);
     expect(keep).toBeLessThanOrEqual(7200_000);
     expect(rotated.restart_required).toBe(true);
+  });
+
+  it('audit export writes the trail as JSON lines, oldest first, also before a date', async () => {
+    const all = await cli(['audit', 'export']);
+    expect(all.code).toBe(0);
+    const events = all.stdout.trim().split('\n').map((line) => JSON.parse(line) as { at: string; type: string; detail: Record<string, unknown> });
+    expect(events.length).toBeGreaterThan(3);
+    expect(events.map((e) => e.at)).toEqual([...events.map((e) => e.at)].sort());
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['admin.client.added', 'admin.keys.rotated']));
+    expect(all.stderr).toContain(`${events.length} audit events exported`);
+    const before = await cli(['audit', 'export', '--until', events[1]!.at]);
+    expect(before.stdout.trim().split('\n')).toHaveLength(1);
+    const bad = await cli(['audit', 'export', '--until', 'yesterday-ish']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--until must be a date');
+  });
+
+  it('db vacuum compacts the database', async () => {
+    const run = await json<{ store: string; seconds: number }>(['db', 'vacuum']);
+    expect(run.store).toBe('sqlite');
   });
 
   it('wrote to the data the server uses: its portal signs its patient in with the current key', async () => {

@@ -116,7 +116,7 @@ describe('demo portal', () => {
     const services = await buildServices(config, { logger: createLogger('silent') });
     const second = await startServer(services, { port: 0, host: '127.0.0.1', issuerFromAddress: true });
     try {
-      const again = await prepareDemo(services, new ClientRegistry(services.store, second.app.provider, services.clock), rpBase);
+      const again = await prepareDemo(services, new ClientRegistry(services.store, second.app.provider, services.clock, services.box), rpBase);
       expect(again.reused).toBe(true);
       expect(again.clientSecret).not.toBe(credentials.clientSecret);
       // The password `npm start` printed keeps working: the demo never changes it.

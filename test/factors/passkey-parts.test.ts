@@ -9,7 +9,7 @@ import { PASSKEY_FAILURES } from '../../src/factors/passkey/passkey-failure.ts';
 import { readPasskeyData, passkeyRecord, type PasskeyCredentialData } from '../../src/factors/passkey/passkey-credential.ts';
 import { registrationAuditEvents, signInAuditEvents } from '../../src/factors/passkey/passkey-audit.ts';
 import { deriveAssurance, ACR } from '../../src/oidc/assurance.ts';
-import { loadCatalog, translator } from '../../src/web/i18n.ts';
+import { loadCatalog, translator } from '../../src/i18n/i18n.ts';
 
 describe('passkey challenge records', () => {
   const expected = { ceremony: 'authentication', use: 'second-factor', flowId: 'flow-1', accountId: 'acct-1' } as const;

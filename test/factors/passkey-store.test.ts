@@ -35,7 +35,7 @@ let passkeys: Passkeys;
 async function account(id: string, username: string): Promise<AccountRecord> {
   const record: AccountRecord = {
     id, username, email: `${username}@example.nl`, emailVerified: true, phoneEncrypted: null, phoneHint: null, phoneVerified: false,
-    givenName: null, familyName: null, locale: 'nl', status: 'active', settings: {}, createdAt: 0, updatedAt: 0,
+    givenName: null, familyName: null, locale: 'nl', status: 'active', settings: {}, requiredActions: [], createdAt: 0, updatedAt: 0,
   };
   await store.accounts.create(record);
   return record;

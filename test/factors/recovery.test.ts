@@ -5,7 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.ts';
-import { translator } from '../../src/web/i18n.ts';
+import { translator } from '../../src/i18n/i18n.ts';
 import { recoveryFactor, generateRecoveryCodes, recoveryCodesLeft } from '../../src/factors/recovery/recovery-factor.ts';
 import { useRecoveryCode } from '../../src/factors/recovery/recovery-codes.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';

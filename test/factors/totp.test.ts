@@ -5,7 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.ts';
-import { loadCatalog } from '../../src/web/i18n.ts';
+import { loadCatalog } from '../../src/i18n/i18n.ts';
 import { verifyTotpLogin } from '../../src/factors/totp/totp-code.ts';
 import { startTestServer, TEST_PASSWORD, type TestServer } from '../support/server.ts';
 import { UserAgent, textOf, type Page } from '../support/user-agent.ts';

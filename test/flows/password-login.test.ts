@@ -143,7 +143,8 @@ describe('hosted password login', () => {
     const agent = new UserAgent();
     const page = await loginPage(agent);
     const uid = new URL(page.url).pathname.split('/')[2]!;
-    await server.services.store.oidc.destroy('Interaction', uid);
+    // Through oidc-provider's model: the store keeps it under a hashed id.
+    await (await server.app.provider.Interaction.find(uid))!.destroy();
     const expired = await agent.submit(page, '/step/password/verify', { login: 'pietersen', password: TEST_PASSWORD });
     expect(expired.status).toBe(400);
     expect(textOf(expired)).toContain('Uw inlogsessie is verlopen');

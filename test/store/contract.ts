@@ -56,6 +56,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         locale: 'nl',
         status: 'active',
         settings: {},
+        requiredActions: [],
         createdAt: T0,
         updatedAt: T0,
         ...overrides,
@@ -115,7 +116,9 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         id: `${p}-device-${suffix}`,
         accountId,
         secretHash: `secret-hash-${suffix}`,
-        amr: ['pwd', 'otp'],
+        factor: 'totp',
+        strength: 2,
+        amr: ['otp'],
         acr: 'urn:poortwachter:acr:mfa',
         label: 'Firefox on Linux',
         createdAt: T0,
@@ -186,14 +189,78 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         await store.oidc.upsert('AuthorizationCode', `${p}-code`, { grantId: 'g' }, T0 + HOUR);
         expect((await store.oidc.find('AuthorizationCode', `${p}-code`, T0))?.consumedAt).toBeNull();
 
-        await store.oidc.consume('AuthorizationCode', `${p}-code`, T0 + 5 * SECOND);
+        expect(await store.oidc.consume('AuthorizationCode', `${p}-code`, T0 + 5 * SECOND)).toBe(true);
         expect((await store.oidc.find('AuthorizationCode', `${p}-code`, T0))?.consumedAt).toBe(T0 + 5 * SECOND);
 
-        await store.oidc.consume('AuthorizationCode', `${p}-code`, T0 + 9 * SECOND);
+        expect(await store.oidc.consume('AuthorizationCode', `${p}-code`, T0 + 9 * SECOND)).toBe(false);
         await store.oidc.upsert('AuthorizationCode', `${p}-code`, { grantId: 'g', touched: true }, T0 + HOUR);
         const found = await store.oidc.find('AuthorizationCode', `${p}-code`, T0);
         expect(found?.consumedAt).toBe(T0 + 5 * SECOND);
         expect(found?.payload).toEqual({ grantId: 'g', touched: true });
+      });
+
+      it('consume is false for a record that is not there (revoked or swept)', async () => {
+        expect(await store.oidc.consume('RefreshToken', `${p}-never`, T0)).toBe(false);
+      });
+
+      it('consume lets exactly one of many racing calls win, also from a second connection', async () => {
+        await store.oidc.upsert('RefreshToken', `${p}-raced`, { grantId: `${p}-g` }, T0 + HOUR);
+        const other = await open();
+        try {
+          const results = await Promise.all(Array.from({ length: 12 }, (_, i) =>
+            (i % 2 ? other : store).oidc.consume('RefreshToken', `${p}-raced`, T0 + i)));
+          expect(results.filter(Boolean)).toHaveLength(1);
+        } finally {
+          await other.close();
+        }
+      });
+
+      it('rotate consumes the old record and stores the new one, once', async () => {
+        await store.oidc.upsert('RefreshToken', `${p}-rt0`, { grantId: `${p}-g` }, T0 + HOUR);
+
+        expect(await store.oidc.rotate('RefreshToken', `${p}-rt0`, `${p}-rt1`, { grantId: `${p}-g`, n: 1 }, T0 + 2 * HOUR, T0 + SECOND)).toBe(true);
+        expect((await store.oidc.find('RefreshToken', `${p}-rt0`, T0))?.consumedAt).toBe(T0 + SECOND);
+        expect(await store.oidc.find('RefreshToken', `${p}-rt1`, T0)).toEqual({ payload: { grantId: `${p}-g`, n: 1 }, expiresAt: T0 + 2 * HOUR, consumedAt: null });
+
+        expect(await store.oidc.rotate('RefreshToken', `${p}-rt0`, `${p}-rt2`, { grantId: `${p}-g`, n: 2 }, T0 + 2 * HOUR, T0 + 2 * SECOND)).toBe(false);
+        expect(await store.oidc.find('RefreshToken', `${p}-rt2`, T0)).toBeUndefined();
+        expect(await store.oidc.rotate('RefreshToken', `${p}-gone`, `${p}-rt3`, { grantId: `${p}-g` }, T0 + HOUR, T0)).toBe(false);
+        expect(await store.oidc.find('RefreshToken', `${p}-rt3`, T0)).toBeUndefined();
+      });
+
+      it('rotate lets exactly one of racing rotations of one token win, also from a second connection', async () => {
+        await store.oidc.upsert('RefreshToken', `${p}-shared`, { grantId: `${p}-g` }, T0 + HOUR);
+        const other = await open();
+        try {
+          const results = await Promise.all(Array.from({ length: 12 }, (_, i) =>
+            (i % 2 ? other : store).oidc.rotate('RefreshToken', `${p}-shared`, `${p}-next-${i}`, { grantId: `${p}-g` }, T0 + HOUR, T0 + i)));
+          expect(results.filter(Boolean)).toHaveLength(1);
+          const stored = await Promise.all(results.map((_, i) => store.oidc.find('RefreshToken', `${p}-next-${i}`, T0)));
+          expect(stored.filter(Boolean)).toHaveLength(1);
+        } finally {
+          await other.close();
+        }
+      });
+
+      it('rewriteAll replaces ids and payloads (and their indexed members) where the transform says so', async () => {
+        await store.oidc.upsert('Session', `${p}-old-id`, { uid: `${p}-old-uid`, v: 1 }, T0 + HOUR);
+        await store.oidc.upsert('AccessToken', `${p}-at`, { grantId: `${p}-old-grant` }, T0 + HOUR);
+        await store.oidc.consume('AccessToken', `${p}-at`, T0 + SECOND);
+        await store.oidc.upsert('Session', `${p}-keep`, { uid: `${p}-keep-uid` }, T0 + HOUR);
+
+        const changed = await store.oidc.rewriteAll((model, id, payload) => {
+          if (!id.startsWith(p) || id === `${p}-keep`) return undefined;
+          if (model === 'Session') return { id: `${p}-new-id`, payload: { ...payload, uid: `${p}-new-uid` } };
+          return { id, payload: { grantId: `${p}-new-grant` } };
+        });
+
+        expect(changed).toBeGreaterThanOrEqual(2);
+        expect(await store.oidc.find('Session', `${p}-old-id`, T0)).toBeUndefined();
+        expect((await store.oidc.findByUid('Session', `${p}-new-uid`, T0))?.payload).toEqual({ uid: `${p}-new-uid`, v: 1 });
+        expect((await store.oidc.find('AccessToken', `${p}-at`, T0))?.consumedAt).toBe(T0 + SECOND);
+        await store.oidc.revokeByGrantId(`${p}-new-grant`);
+        expect(await store.oidc.find('AccessToken', `${p}-at`, T0)).toBeUndefined();
+        expect(await store.oidc.find('Session', `${p}-keep`, T0)).toBeDefined();
       });
 
       it('destroy removes only the named record', async () => {
@@ -239,6 +306,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
           locale: 'en',
           status: 'disabled',
           settings: { rememberDeviceDays: 30, defaultFactor: 'totp', nested: { list: [1, 2] } },
+          requiredActions: ['update-password', 'verify-email'],
           createdAt: T0 - HOUR,
           updatedAt: T0,
         });
@@ -246,6 +314,15 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
 
         expect(await store.accounts.findById(record.id)).toEqual(record);
         expect(await store.accounts.findById(`${p}-unknown`)).toBeUndefined();
+      });
+
+      it('keeps the required actions an update sets and clears', async () => {
+        const record = await createAccount('actions');
+        expect((await store.accounts.findById(record.id))?.requiredActions).toEqual([]);
+        await store.accounts.update({ ...record, requiredActions: ['verify-phone'], updatedAt: T0 + 1 });
+        expect((await store.accounts.findById(record.id))?.requiredActions).toEqual(['verify-phone']);
+        await store.accounts.update({ ...record, requiredActions: [], updatedAt: T0 + 2 });
+        expect((await store.accounts.findById(record.id))?.requiredActions).toEqual([]);
       });
 
       it('finds by username or e-mail, case-insensitively', async () => {
@@ -874,6 +951,29 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(ats).toEqual([...ats].sort((x, y) => y - x));
       });
 
+      it('pages oldest first by (at, id) up to a limit, for an export', async () => {
+        const at = T0 - 1000 * HOUR;
+        const ids = ['b', 'a', 'c', 'd'];
+        for (const [n, id] of ids.entries()) {
+          await store.audit.append({ id: `${p}-x-${id}`, at: at + (n < 2 ? 0 : n) * SECOND, type: `${p}.export`, accountId: null, clientId: null, ip: null, actor: null, userAgent: null, detail: {} });
+        }
+        const mine = (events: { id: string }[]) => events.map((e) => e.id).filter((id) => id.startsWith(`${p}-x-`));
+        const until = at + 3 * SECOND;
+        const first = await store.audit.listOldestFirst({ until, limit: 1000 });
+        expect(mine(first)).toEqual([`${p}-x-a`, `${p}-x-b`, `${p}-x-c`]);
+        const a = first.find((e) => e.id === `${p}-x-a`)!;
+        expect(mine(await store.audit.listOldestFirst({ until, after: { at: a.at, id: a.id }, limit: 1000 }))).toEqual([`${p}-x-b`, `${p}-x-c`]);
+      });
+
+      it('removeBefore deletes exactly the events before the limit', async () => {
+        const at = T0 - 2000 * HOUR;
+        for (const n of [0, 1, 2]) {
+          await store.audit.append({ id: `${p}-old-${n}`, at: at + n * SECOND, type: `${p}.old`, accountId: null, clientId: null, ip: null, actor: null, userAgent: null, detail: {} });
+        }
+        expect(await store.audit.removeBefore(at + 2 * SECOND)).toBeGreaterThanOrEqual(2);
+        expect((await store.audit.list({ type: `${p}.old` })).map((e) => e.id)).toEqual([`${p}-old-2`]);
+      });
+
       it('orders events of the same millisecond newest first', async () => {
         const accountId = `${p}-acc`;
         for (const n of [1, 2, 3]) {
@@ -915,6 +1015,19 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(await store.clients.find(a.clientId)).toBeUndefined();
         expect((await store.clients.list()).filter((c) => c.clientId.startsWith(p))).toEqual([b]);
       });
+
+      it('putIfAbsent stores a new client once; racing writers from two connections get one winner', async () => {
+        const client = (n: number) => ({ clientId: `${p}-first-start`, metadata: { n }, createdAt: T0 + n, updatedAt: T0 + n });
+        const other = await open();
+        try {
+          const results = await Promise.all(Array.from({ length: 8 }, (_, n) => (n % 2 ? other : store).clients.putIfAbsent(client(n))));
+          expect(results.filter(Boolean)).toHaveLength(1);
+          const winner = results.indexOf(true);
+          expect(await store.clients.find(`${p}-first-start`)).toEqual(client(winner));
+        } finally {
+          await other.close();
+        }
+      });
     });
 
     describe('settings', () => {
@@ -936,6 +1049,45 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
 
         await store.settings.put(name, undefined);
         expect(await store.settings.get(name)).toBeUndefined();
+      });
+
+      it('putIfAbsent writes only a new name; of racing writers on two connections exactly one wins', async () => {
+        const name = `${p}:keys`;
+        const other = await open();
+        try {
+          const results = await Promise.all(Array.from({ length: 8 }, (_, n) => (n % 2 ? other : store).settings.putIfAbsent(name, { keys: [n] })));
+          expect(results.filter(Boolean)).toHaveLength(1);
+          expect(await store.settings.get(name)).toEqual({ keys: [results.indexOf(true)] });
+          expect(await store.settings.putIfAbsent(name, { keys: ['late'] })).toBe(false);
+        } finally {
+          await other.close();
+        }
+      });
+
+      it('compareAndSet replaces only the value it was given, whatever the key order', async () => {
+        const name = `${p}:cas`;
+        expect(await store.settings.compareAndSet(name, { v: 1 }, { v: 2 })).toBe(false);
+        await store.settings.put(name, { stage: 'current', list: [{ a: 1, b: 2 }] });
+        const read = await store.settings.get<Record<string, unknown>>(name);
+
+        expect(await store.settings.compareAndSet(name, { stage: 'other' }, { stage: 'x' })).toBe(false);
+        expect(await store.settings.compareAndSet(name, read, { stage: 'rotated' })).toBe(true);
+        expect(await store.settings.get(name)).toEqual({ stage: 'rotated' });
+        expect(await store.settings.compareAndSet(name, read, { stage: 'again' })).toBe(false);
+      });
+
+      it('compareAndSet lets exactly one of racing updates from one read win', async () => {
+        const name = `${p}:race`;
+        await store.settings.put(name, { version: 0 });
+        const other = await open();
+        try {
+          const read = await store.settings.get(name);
+          const results = await Promise.all(Array.from({ length: 8 }, (_, n) => (n % 2 ? other : store).settings.compareAndSet(name, read, { version: n + 1 })));
+          expect(results.filter(Boolean)).toHaveLength(1);
+          expect(await store.settings.get(name)).toEqual({ version: results.indexOf(true) + 1 });
+        } finally {
+          await other.close();
+        }
       });
     });
 

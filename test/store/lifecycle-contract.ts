@@ -27,7 +27,7 @@ export function runLifecycleStoreContract(name: string, open: () => Promise<Stor
       const record: AccountRecord = {
         id: `${p}-${suffix}`, username: `user-${p}-${suffix}`, email: `${p}-${suffix}@example.nl`, emailVerified: true,
         phoneEncrypted: null, phoneHint: null, phoneVerified: false, givenName: null, familyName: null, locale: 'nl',
-        status: 'active', settings: {}, createdAt: T0, updatedAt: T0,
+        status: 'active', settings: {}, requiredActions: [], createdAt: T0, updatedAt: T0,
       };
       await store.accounts.create(record);
       return record;

@@ -8,6 +8,7 @@ import { openSqliteStore } from '../../src/store/sqlite/index.ts';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.ts';
 import { runStoreContract } from './contract.ts';
 import { runLifecycleStoreContract } from './lifecycle-contract.ts';
+import { DuplicateError, type AccountRecord } from '../../src/store/port.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'poortwachter-store-'));
 // A directory that does not exist yet: opening the store must create it.
@@ -47,7 +48,7 @@ describe('sqlite store file', () => {
     expect(() => openSqliteStore(newer)).toThrow(new RegExp(`newer.sqlite: was written by a newer Poortwachter \\(schema version ${SCHEMA_VERSION + 1}; this version knows up to ${SCHEMA_VERSION}\\)`));
   });
 
-  it('brings a version-1 file up to date: codes written before stay readable (no flow), session proofs work', async () => {
+  it('brings a version-1 file up to date: codes written before stay readable (no flow), session proofs work, accounts have no required actions, remembered devices get their own fields', async () => {
     const older = path.join(dir, 'version-1.sqlite');
     await openSqliteStore(older).close();
     // What a file of the first release looks like: no flow on codes, no session proofs.
@@ -60,10 +61,16 @@ describe('sqlite store file', () => {
       DROP INDEX flows_account;
       ALTER TABLE audit_events DROP COLUMN actor;
       ALTER TABLE audit_events DROP COLUMN user_agent;
+      ALTER TABLE accounts DROP COLUMN required_actions;
+      ALTER TABLE devices DROP COLUMN factor;
+      ALTER TABLE devices DROP COLUMN strength;
       INSERT INTO accounts (id, username, username_key, email, email_key, email_verified, phone_verified, locale, status, settings, created_at, updated_at)
         VALUES ('old', 'old', 'old', 'old@example.nl', 'old@example.nl', 0, 0, 'nl', 'active', '{}', 1, 1);
       INSERT INTO one_time_codes (id, account_id, purpose, code_hash, attempts, sent_at, expires_at, consumed_at)
         VALUES ('code', 'old', 'login:sms', 'hash', 0, 1000, 9000, NULL);
+      -- A remembered device as version 1 wrote it: the factor and its strength in front of the amr values.
+      INSERT INTO devices (id, account_id, secret_hash, amr, acr, label, created_at, expires_at, last_used_at)
+        VALUES ('device', 'old', 'hash', '["sms","2","sms"]', 'urn:poortwachter:acr:substantial', 'Firefox', 1000, 9000, NULL);
     `);
     db.pragma('user_version = 1');
     db.close();
@@ -71,6 +78,10 @@ describe('sqlite store file', () => {
     const store = openSqliteStore(older);
     try {
       expect((await store.codes.findActive('old', 'login:sms', 2000))?.flowId).toBeNull();
+      // Accounts from before required actions have none.
+      expect((await store.accounts.findById('old'))?.requiredActions).toEqual([]);
+      // A remembered device keeps standing in for exactly what it did, now in fields of its own.
+      expect(await store.devices.find('device', 2000)).toMatchObject({ factor: 'sms', strength: 2, amr: ['sms'] });
       await store.sessionProofs.put({ sessionUid: 'uid', accountId: 'old', proofs: [], login: { startedAt: 1000, completedAt: 1500 }, expiresAt: 9000 });
       expect(await store.sessionProofs.find('uid', 2000)).toEqual({ sessionUid: 'uid', accountId: 'old', proofs: [], login: { startedAt: 1000, completedAt: 1500 }, expiresAt: 9000 });
     } finally {
@@ -92,6 +103,9 @@ describe('sqlite store file', () => {
       DROP INDEX session_proofs_account;
       ALTER TABLE audit_events DROP COLUMN actor;
       ALTER TABLE audit_events DROP COLUMN user_agent;
+      ALTER TABLE accounts DROP COLUMN required_actions;
+      ALTER TABLE devices DROP COLUMN factor;
+      ALTER TABLE devices DROP COLUMN strength;
       INSERT INTO session_proofs (session_uid, account_id, proofs, expires_at)
         VALUES ('before', 'acc', '[{"factor":"password","amr":["pwd"],"strength":1,"at":1000,"replayed":false}]', 9000);
     `);
@@ -109,8 +123,8 @@ describe('sqlite store file', () => {
     }
   });
 
-  it('brings a version-4 file up to date: audit events written before read with no actor, profiles and portals work', async () => {
-    const older = path.join(dir, 'version-4.sqlite');
+  it('brings a version-6 file up to date: audit events written before read with no actor, profiles and portals work', async () => {
+    const older = path.join(dir, 'version-6.sqlite');
     await openSqliteStore(older).close();
     const db = new Database(older);
     db.exec(`
@@ -124,7 +138,7 @@ describe('sqlite store file', () => {
         VALUES ('old', 'old', 'old', 'old@example.nl', 'old@example.nl', 0, 0, 'nl', 'active', '{}', 1, 1);
       INSERT INTO audit_events (id, at, type, account_id, client_id, ip, detail) VALUES ('ev', 1, 'login.password.ok', 'old', NULL, NULL, '{}');
     `);
-    db.pragma('user_version = 4');
+    db.pragma('user_version = 6');
     db.close();
 
     const store = openSqliteStore(older);
@@ -160,6 +174,153 @@ describe('sqlite store file', () => {
       expect(store.kind).toBe('sqlite');
       await store.settings.put('probe', { ok: true });
       expect(await store.settings.get('probe')).toEqual({ ok: true });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('sqlite durability and group commit', () => {
+  const account = (id: string): AccountRecord => ({
+    id, username: `user-${id}`, email: `${id}@example.nl`, emailVerified: false, phoneEncrypted: null, phoneHint: null,
+    phoneVerified: false, givenName: null, familyName: null, locale: 'nl', status: 'active', settings: {}, requiredActions: [], createdAt: 1, updatedAt: 1,
+  });
+
+  it('is durable (FULL) unless told otherwise', async () => {
+    const store = openSqliteStore(path.join(dir, 'durable.sqlite'));
+    const relaxed = openSqliteStore(path.join(dir, 'relaxed.sqlite'), { synchronous: 'NORMAL' });
+    const extra = openSqliteStore(path.join(dir, 'extra.sqlite'), { synchronous: 'EXTRA' });
+    try {
+      expect(store.durability()).toBe('FULL');
+      expect(relaxed.durability()).toBe('NORMAL');
+      expect(extra.durability()).toBe('EXTRA');
+    } finally {
+      await store.close();
+      await relaxed.close();
+      await extra.close();
+    }
+  });
+
+  it('writes that arrive together share one commit, and each is visible to another connection once acknowledged', async () => {
+    const file = path.join(dir, 'batched.sqlite');
+    const store = openSqliteStore(file);
+    const reader = new Database(file, { readonly: true });
+    try {
+      const before = store.writes.commits;
+      const hits = await Promise.all(Array.from({ length: 40 }, (_, i) => store.throttles.hit(`batch:${i % 4}`, 60_000, 1_000)));
+      expect(hits.map((h) => h.count).sort((a, b) => a - b).at(-1)).toBe(10);
+      expect(store.writes.commits - before).toBe(1);
+      const row = reader.prepare<[], { total: number }>("SELECT sum(count) AS total FROM throttles WHERE key LIKE 'batch:%'").get();
+      expect(row?.total).toBe(40);
+    } finally {
+      reader.close();
+      await store.close();
+    }
+  });
+
+  it('a failing write in a batch fails alone', async () => {
+    const store = openSqliteStore(path.join(dir, 'isolated.sqlite'));
+    try {
+      await store.accounts.create(account('taken'));
+      const results = await Promise.allSettled([
+        store.accounts.create(account('first')),
+        store.accounts.create(account('taken')),
+        store.accounts.create(account('second')),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(DuplicateError);
+      expect(await store.accounts.findById('first')).toBeDefined();
+      expect(await store.accounts.findById('second')).toBeDefined();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('when SQLite rolls a whole batch back (disk full, I/O error), only the failing write fails; the others go again', async () => {
+    const file = path.join(dir, 'rolled-back.sqlite');
+    const store = openSqliteStore(file);
+    // A trigger that aborts the whole transaction, as SQLITE_FULL can: the writes before it in the
+    // same batch are undone too and must not be reported as saved.
+    const admin = new Database(file);
+    admin.exec(`CREATE TRIGGER fail_whole_batch BEFORE INSERT ON accounts WHEN NEW.id = 'doomed'
+      BEGIN SELECT RAISE(ROLLBACK, 'simulated disk full'); END`);
+    admin.close();
+    try {
+      const results = await Promise.allSettled([
+        store.accounts.create(account('before')),
+        store.accounts.create(account('doomed')),
+        store.accounts.create(account('after')),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      const reader = new Database(file, { readonly: true });
+      const ids = reader.prepare<[], { id: string }>('SELECT id FROM accounts ORDER BY id').all().map((r) => r.id);
+      reader.close();
+      expect(ids).toEqual(['after', 'before']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a rotation whose new token cannot be stored leaves the old token unconsumed', async () => {
+    const file = path.join(dir, 'rotation.sqlite');
+    const store = openSqliteStore(file);
+    const admin = new Database(file);
+    admin.exec(`CREATE TRIGGER refuse_new_token BEFORE INSERT ON oidc_models WHEN NEW.id = 'rt-new'
+      BEGIN SELECT RAISE(ABORT, 'simulated disk full'); END`);
+    admin.close();
+    try {
+      await store.oidc.upsert('RefreshToken', 'rt-old', { grantId: 'g' }, 2_000_000);
+      await expect(store.oidc.rotate('RefreshToken', 'rt-old', 'rt-new', { grantId: 'g' }, 2_000_000, 1_000)).rejects.toThrow(/simulated disk full/);
+      expect((await store.oidc.find('RefreshToken', 'rt-old', 1_000))?.consumedAt).toBeNull();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('gives the space of expired rows back to the file system', async () => {
+    const file = path.join(dir, 'reclaimed.sqlite');
+    const store = openSqliteStore(file);
+    const pages = () => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return { total: Number(db.pragma('page_count', { simple: true })), free: Number(db.pragma('freelist_count', { simple: true })) };
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      const state = { padding: 'x'.repeat(2000) };
+      await Promise.all(Array.from({ length: 1500 }, (_, i) => store.flows.put({
+        id: `flow-${i}`, kind: 'login', interactionUid: null, accountId: null, clientId: null, state, csrf: 'c', createdAt: 0, expiresAt: 1000,
+      })));
+      const full = pages().total;
+      expect(await store.removeExpired(2000)).toBe(1500);
+      const after = pages();
+      expect(after.free).toBeLessThan(50);
+      expect(after.total).toBeLessThan(full / 4);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('compact() turns on incremental auto-vacuum in a file created without it', async () => {
+    const file = path.join(dir, 'legacy-vacuum.sqlite');
+    const legacy = new Database(file);
+    legacy.exec('CREATE TABLE early (x)');
+    legacy.close();
+    const store = openSqliteStore(file);
+    const mode = () => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.pragma('auto_vacuum', { simple: true });
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      expect(mode()).toBe(0);
+      await store.compact();
+      expect(mode()).toBe(2);
     } finally {
       await store.close();
     }

@@ -7,7 +7,7 @@ import { FakeClock } from '../../src/clock.ts';
 import type { AccountRecord, AuditEvent } from '../../src/store/port.ts';
 import type { NewAccount } from '../../src/accounts/accounts.ts';
 import { randomId } from '../../src/accounts/random.ts';
-import { loadCatalog, LANGUAGES } from '../../src/web/i18n.ts';
+import { loadCatalog, LANGUAGES } from '../../src/i18n/i18n.ts';
 import { startTestServer, TEST_PASSWORD, type TestServer } from './server.ts';
 import { startTestSmtpServer, type TestSmtpServer } from './smtp-server.ts';
 import { startFakeTwilio, type FakeTwilio } from './fake-twilio.ts';

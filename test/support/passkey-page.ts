@@ -21,7 +21,7 @@ import { randomId } from '../../src/accounts/random.ts';
 import { securityHeaders } from '../../src/web/security-headers.ts';
 import { vendorScripts } from '../../src/web/vendor-scripts.ts';
 import { formBody, readForm } from '../../src/web/form.ts';
-import { translator } from '../../src/web/i18n.ts';
+import { translator } from '../../src/i18n/i18n.ts';
 import { VIEWS_DIR } from '../../src/web/render.ts';
 import { Passkeys } from '../../src/factors/passkey/passkeys.ts';
 import type { PasskeyChallenge, PasskeyUse } from '../../src/factors/passkey/passkey-challenge.ts';
@@ -171,7 +171,7 @@ export async function startPasskeyPage(options: { clock?: Clock } = {}): Promise
       const now = clock.now();
       const account: AccountRecord = {
         id: randomId(), username, email: `${username}@example.nl`, emailVerified: true, phoneEncrypted: null, phoneHint: null, phoneVerified: false,
-        givenName: null, familyName: null, locale: 'nl', status: 'active', settings: {}, createdAt: now, updatedAt: now,
+        givenName: null, familyName: null, locale: 'nl', status: 'active', settings: {}, requiredActions: [], createdAt: now, updatedAt: now,
       };
       await store.accounts.create(account);
       accounts.set(account.id, account);

@@ -19,7 +19,7 @@ export async function seedDataDir(dataDir: string, usernames: string[], redirect
   const services = await buildServices(config, { logger: createLogger('silent') });
   try {
     const app = await createApp(services);
-    const registry = new ClientRegistry(services.store, app.provider, services.clock);
+    const registry = new ClientRegistry(services.store, app.provider, services.clock, services.box);
     const { clientId, clientSecret } = await registry.add({ name: 'Testportaal', firstParty: true, redirectUris: [redirectUri] });
     for (const username of usernames) {
       const account = await services.accounts.create({ username, email: `${username}@example.nl`, givenName: 'Test', familyName: 'Patiënt' });

@@ -36,7 +36,7 @@ export async function startTestServer(options: { env?: Record<string, string>; c
   });
   const services = await buildServices(config, { clock: options.clock, logger: createLogger('debug', sink) });
   const running = await startServer(services, { port: 0, host: '127.0.0.1', issuerFromAddress: true });
-  const clients = new ClientRegistry(services.store, running.app.provider, services.clock);
+  const clients = new ClientRegistry(services.store, running.app.provider, services.clock, services.box);
   return {
     ...running,
     dataDir,

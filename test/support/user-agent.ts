@@ -24,6 +24,8 @@ export class UserAgent {
   acceptLanguage = 'nl';
   /** Sent with every request, e.g. the X-Forwarded-For a proxy would add. */
   extraHeaders: Record<string, string> = {};
+  /** Every cookie value the server ever set, also those deleted since (log tests scan for them). */
+  readonly cookieValuesSeen = new Set<string>();
   /** The HTTP client; a test may swap in one that holds a request open (shutdown tests). */
   fetch: typeof fetch = (input, init) => fetch(input, init);
 
@@ -44,7 +46,10 @@ export class UserAgent {
       const path = pathAttr ? pathAttr.slice(5) : '/';
       const expired = attrs.some((a) => /expires=Thu, 01 Jan 1970/i.test(a)) || value === '';
       if (expired) this.cookies.delete(name);
-      else this.cookies.set(name, { value, path });
+      else {
+        this.cookies.set(name, { value, path });
+        this.cookieValuesSeen.add(value);
+      }
     }
   }
 

@@ -14,6 +14,11 @@ describe('configuration', () => {
     expect(loadConfig({ DATABASE_URL: 'mongodb://db:27017/pw' }).database).toEqual({ kind: 'mongo', url: 'mongodb://db:27017/pw' });
   });
 
+  it('takes SQLITE_SYNCHRONOUS as an override of the store default (FULL)', () => {
+    expect(loadConfig({ SQLITE_SYNCHRONOUS: 'NORMAL' }).database).toEqual({ kind: 'sqlite', file: 'data/poortwachter.sqlite', synchronous: 'NORMAL' });
+    expect(() => loadConfig({ SQLITE_SYNCHRONOUS: 'OFF' })).toThrow(/SQLITE_SYNCHRONOUS/);
+  });
+
   it('names every problem in production at once', () => {
     try {
       loadConfig({ NODE_ENV: 'production', ISSUER: 'http://idp.example', PORT: 'abc' });
@@ -31,6 +36,7 @@ describe('configuration', () => {
       expect(message).toMatch(/ISSUER: must be https/);
       expect(message).toMatch(/SMTP_URL/);
       expect(message).toMatch(/TRUST_PROXY: must be true/);
+      expect(message).toMatch(/METRICS_TOKEN or METRICS_ALLOW/);
     }
   });
 
@@ -43,13 +49,6 @@ describe('configuration', () => {
     expect(loadConfig({ SHUTDOWN_TIMEOUT_SECONDS: '2.5' }).shutdownTimeoutSeconds).toBe(2.5);
     expect(() => loadConfig({ SHUTDOWN_TIMEOUT_SECONDS: 'soon' })).toThrow(/SHUTDOWN_TIMEOUT_SECONDS/);
     expect(() => loadConfig({ SHUTDOWN_TIMEOUT_SECONDS: '-1' })).toThrow(/SHUTDOWN_TIMEOUT_SECONDS/);
-  });
-
-  it('lets a temporary password work 72 hours unless TEMPORARY_PASSWORD_TTL_SECONDS says 1 hour to 14 days', () => {
-    expect(loadConfig({}).ttl.temporaryPassword).toBe(72 * 3600);
-    expect(loadConfig({ TEMPORARY_PASSWORD_TTL_SECONDS: '86400' }).ttl.temporaryPassword).toBe(86400);
-    expect(() => loadConfig({ TEMPORARY_PASSWORD_TTL_SECONDS: '60' })).toThrow(/TEMPORARY_PASSWORD_TTL_SECONDS/);
-    expect(() => loadConfig({ TEMPORARY_PASSWORD_TTL_SECONDS: String(15 * 24 * 3600) })).toThrow(/TEMPORARY_PASSWORD_TTL_SECONDS/);
   });
 });
 
@@ -92,7 +91,7 @@ describe('passkey relying party (WEBAUTHN_RP_ID, WEBAUTHN_ORIGINS)', () => {
   });
 
   it('wants https origins and a domain (not an IP address) in production', () => {
-    const production = { NODE_ENV: 'production', SECRETS_KEY: 'a'.repeat(43) + '=', SMTP_URL: 'smtp://mail', TRUST_PROXY: 'true' };
+    const production = { NODE_ENV: 'production', SECRETS_KEY: 'a'.repeat(43) + '=', SMTP_URL: 'smtp://mail', TRUST_PROXY: 'true', METRICS_TOKEN: 'm'.repeat(32) };
     expect(() => loadConfig({ ...production, ISSUER: 'https://login.zorg.example', WEBAUTHN_ORIGINS: 'http://login.zorg.example' })).toThrow(/must be https:\/\//);
     expect(() => loadConfig({ ...production, ISSUER: 'https://192.0.2.10' })).toThrow(/"192.0.2.10" is an IP address/);
     expect(loadConfig({ ...production, ISSUER: 'https://login.zorg.example' }).webauthn).toEqual({ rpId: undefined, origins: undefined });

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { decideLoginStep, type FactorFacts, type StepInput } from '../../src/flows/login/decide-step.ts';
 import { policyFromMetadata } from '../../src/oidc/client-policy.ts';
 import { ACR } from '../../src/oidc/assurance.ts';
+import { allActions } from '../../src/actions/registry.ts';
+import { NO_ACCOUNT_FACTS } from '../../src/steps/facts.ts';
 
 const facts = (enrolled: string[] = []): FactorFacts[] => [
   { id: 'password', role: 'first', strength: 1, enrolled: true, enrollable: false },
@@ -24,6 +26,9 @@ function input(overrides: Partial<StepInput> = {}): StepInput {
     enrolling: undefined,
     reauthenticated: false,
     enrolledInFlow: [],
+    account: NO_ACCOUNT_FACTS,
+    actionsDone: [],
+    actions: allActions(),
     ...overrides,
   };
 }
@@ -125,5 +130,21 @@ describe('login step engine', () => {
     // At an optional portal any of the account's factors is the second factor of the login.
     const optional = policyFromMetadata({ client_id: 'o', mfa: 'optional', mfa_methods: ['totp'] });
     expect(decideLoginStep(input({ proofs: [pwd], policy: optional, factors: account }))).toEqual({ kind: 'factor', factor: 'sms', mode: 'challenge', alternatives: ['email', 'recovery'] });
+  });
+
+  it('runs required actions only after the second factor, in registry order, and is done after them', () => {
+    const account = { requiredActions: ['verify-email', 'update-password'], passwordChangeRequired: false };
+    const totpProof = { factor: 'totp', amr: ['otp'], strength: 2 as const, at: 0 };
+    expect(decideLoginStep(input({ proofs: [pwd], factors: facts(['totp']), account }))).toMatchObject({ kind: 'factor', factor: 'totp', mode: 'challenge' });
+    const authenticated = { proofs: [pwd, totpProof], factors: facts(['totp']), account };
+    expect(decideLoginStep(input(authenticated))).toEqual({ kind: 'action', action: 'update-password' });
+    expect(decideLoginStep(input({ ...authenticated, actionsDone: ['update-password'] }))).toEqual({ kind: 'action', action: 'verify-email' });
+    expect(decideLoginStep(input({ ...authenticated, actionsDone: ['update-password', 'verify-email'] }))).toEqual({ kind: 'done' });
+  });
+
+  it('sets up a second factor at a portal that does not require one when the account has that stored', () => {
+    const account = { requiredActions: ['enrol-second-factor'], passwordChangeRequired: false };
+    expect(decideLoginStep(input({ proofs: [pwd], account }))).toEqual({ kind: 'reauthenticate', factor: 'password' });
+    expect(decideLoginStep(input({ proofs: [pwd], account, reauthenticated: true }))).toEqual({ kind: 'choose-enrolment', methods: ['sms', 'email', 'totp'] });
   });
 });

@@ -1,6 +1,6 @@
 // The proof rules shared by the step engine, /account and the session check, without I/O.
 import { describe, expect, it } from 'vitest';
-import { bindingAcr, bindingFactors, provesAcceptedSecondFactor, provesBinding, shortfalls, type FactorFacts } from '../../src/flows/proof-rules.ts';
+import { bindingAcr, bindingFactors, provesAcceptedSecondFactor, provesBinding, shortfalls, type FactorFacts } from '../../src/policy/proof-rules.ts';
 import { policyFromMetadata } from '../../src/oidc/client-policy.ts';
 import { ACR, type Proof } from '../../src/oidc/assurance.ts';
 

@@ -67,7 +67,7 @@ export class CliSession implements CliContext {
     this.registry ??= (async () => {
       const services = await this.services();
       const app = await createApp(services);
-      return new ClientRegistry(services.store, app.provider, services.clock);
+      return new ClientRegistry(services.store, app.provider, services.clock, services.box);
     })();
     return this.registry;
   }

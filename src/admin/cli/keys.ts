@@ -1,5 +1,5 @@
 // `poortwachter keys ...`: the ID token signing keys (see src/oidc/keys.ts for the three stages).
-import { loadSigningKeys, rotateSigningKeys, type KeyStage, type StoredSigningKey } from '../../oidc/keys.ts';
+import { loadSigningKeys, rotateSigningKeys, type KeyStage, type SigningKey } from '../../oidc/keys.ts';
 import type { Command } from './command.ts';
 import type { CliContext } from './context.ts';
 import { formatTime } from './output.ts';
@@ -16,10 +16,10 @@ const STAGE_ROLE: Record<KeyStage, string> = {
   retired: 'published until its tokens have expired',
 };
 
-const kid = (key: StoredSigningKey) => String(key.jwk.kid);
-const alg = (key: StoredSigningKey) => String(key.jwk.alg);
+const kid = (key: SigningKey) => String(key.jwk.kid);
+const alg = (key: SigningKey) => String(key.jwk.alg);
 
-function keysJson(keys: StoredSigningKey[]) {
+function keysJson(keys: SigningKey[]) {
   return Object.fromEntries(
     STAGES.map((stage) => [
       stage,
@@ -30,7 +30,7 @@ function keysJson(keys: StoredSigningKey[]) {
   );
 }
 
-function keysLines(keys: StoredSigningKey[]): string[] {
+function keysLines(keys: SigningKey[]): string[] {
   return STAGES.flatMap((stage) => {
     const ofStage = keys.filter((k) => k.stage === stage);
     if (!ofStage.length) return [];
@@ -58,8 +58,8 @@ const rotate: Command = {
   async run(ctx) {
     const services = await ctx.services();
     const keepSeconds = Math.max(ID_TOKEN_TTL_SECONDS, services.config.ttl.accessToken) + GRACE_SECONDS;
-    const before = (await loadSigningKeys(services.store, await now(ctx))).filter((k) => k.stage === 'current').map(kid);
-    const keys = await rotateSigningKeys(services.store, await now(ctx), keepSeconds * 1000);
+    const before = (await loadSigningKeys(services.store, services.box, await now(ctx))).filter((k) => k.stage === 'current').map(kid);
+    const keys = await rotateSigningKeys(services.store, services.box, await now(ctx), keepSeconds * 1000);
     await ctx.audit({ type: 'admin.keys.rotated', detail: { retired: before, current: keys.filter((k) => k.stage === 'current').map(kid) } });
     ctx.out.result(
       ['Signing keys rotated.', ...keysLines(keys), '', 'A running server picks up the new keys when it restarts: restart every instance now.'],
@@ -75,7 +75,7 @@ const list: Command = {
   options: {},
   async run(ctx) {
     const services = await ctx.services();
-    const keys = await loadSigningKeys(services.store, await now(ctx));
+    const keys = await loadSigningKeys(services.store, services.box, await now(ctx));
     ctx.out.result(['Signing keys:', ...keysLines(keys)], keysJson(keys));
   },
 };

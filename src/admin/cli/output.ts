@@ -7,6 +7,8 @@ export interface Output {
   result(human: string | string[], data: unknown): void;
   /** A remark for people (hints, warnings): stderr, so it never mixes into piped or JSON output. */
   note(line: string): void;
+  /** One line of a data stream (e.g. `audit export`: JSON lines, the same with or without --json). */
+  line(text: string): void;
 }
 
 export function createOutput(json: boolean, stdout: NodeJS.WritableStream = process.stdout, stderr: NodeJS.WritableStream = process.stderr): Output {
@@ -18,6 +20,9 @@ export function createOutput(json: boolean, stdout: NodeJS.WritableStream = proc
     },
     note(line) {
       stderr.write(`${line}\n`);
+    },
+    line(text) {
+      stdout.write(`${text}\n`);
     },
   };
 }

@@ -179,7 +179,7 @@ export const temporaryPassword: Command = {
   },
   details: [
     'The password is never shown here: it goes to the account\'s e-mail address only, in the account\'s',
-    'language, and is stored as a hash. It works for TEMPORARY_PASSWORD_TTL_SECONDS (default 72 hours).',
+    'language, and is stored as a hash. It works for passwords.temporaryTtlSeconds of the policy (default 72 hours).',
     'Signing in with it leads straight to "U bent verplicht uw wachtwoord te wijzigen"; the patient\'s own',
     'password keeps working until then, so a temporary password cannot be used to lock anyone out.',
   ],

@@ -110,7 +110,7 @@ const add: Command = {
     const password = await readPassword(ctx);
     const passwordProblems = services.passwords.check(input, password);
     if (passwordProblems.length) {
-      throw new CliError('password rejected:', passwordProblems.map((p) => describePasswordProblem(p, services.config.password)));
+      throw new CliError('password rejected:', passwordProblems.map((p) => describePasswordProblem(p, services.config.policy.passwords)));
     }
 
     const account = await services.accounts.create({ ...input, phoneE164: phone?.e164 ?? null });

@@ -1,9 +1,9 @@
 // The code e-mail, as plain text and HTML with the same sentences, in the account's language. The
 // code is never in the subject: subjects show on lock screens and in notification previews.
 import type { MailMessage } from '../../delivery/index.ts';
-import { renderToString } from '../../web/render.ts';
+import { renderMail } from '../../delivery/mail-render.ts';
 import type { CodeMessage } from '../delivered-code.ts';
-import { formatSentTime } from '../delivered-code/sent-time.ts';
+import { formatSentTime } from '../../i18n/sent-time.ts';
 
 export function codeMail({ account, policy, to, code, mode, lang, t, sentAt, minutes }: CodeMessage): MailMessage {
   const portal = policy.name;
@@ -17,6 +17,6 @@ export function codeMail({ account, policy, to, code, mode, lang, t, sentAt, min
     footer: t('email.mail.footer'),
   };
   const text = [texts.greeting, '', texts.intro, '', code, '', texts.validity, texts.sentAt, '', texts.notYou, '', texts.footer, ''].join('\n');
-  const html = renderToString('mail/code', { lang, code, ...texts });
+  const html = renderMail('mail/code', { lang, code, ...texts });
   return { to, subject: texts.subject, text, html };
 }

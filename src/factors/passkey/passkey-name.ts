@@ -2,7 +2,7 @@
 // trimmed, its white space collapsed, and control and format characters removed: a right-to-left
 // override could make one entry in the list look like another. Without a name, the browser and
 // system the passkey was made on give one ("Safari op iPhone").
-import type { Translate } from '../../web/i18n.ts';
+import type { Translate } from '../../i18n/i18n.ts';
 
 /** In characters (code points), after cleaning. Long enough for "Werklaptop van Pat (Windows)". */
 export const PASSKEY_NAME_MAX = 50;

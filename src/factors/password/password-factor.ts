@@ -7,7 +7,7 @@
 import type { Factor, FactorContext, Form } from '../factor.ts';
 import type { Services } from '../../services.ts';
 import type { AccountRecord } from '../../store/port.ts';
-import { PASSWORD_IP_WINDOW_MS } from '../../accounts/limits.ts';
+import { limitRule } from '../../accounts/limits.ts';
 import { clientAddressKey } from '../../accounts/client-address.ts';
 import type { Admission, LockEvent } from '../../accounts/lockout.ts';
 import { sendLockNotice } from '../../accounts/lock-notice.ts';
@@ -50,7 +50,7 @@ async function verifyLogin(ctx: FactorContext, form: Form) {
   // (a clinic behind one address has many honest logins): a success gives its hit back. A client
   // is an IPv4 address or an IPv6 /64 (client-address.ts).
   const ipKey = `pwd-fail:ip:${clientAddressKey(ctx.ip)}`;
-  if ((await limits.hit(ipKey, { max: config.lockout.perIp, windowMs: PASSWORD_IP_WINDOW_MS })) < 0) {
+  if ((await limits.hit(ipKey, limitRule(config.policy.passwords.failuresPerIp))) < 0) {
     return { kind: 'show', status: 429, locals: { errors: { login: 'password.errors.too_many_attempts' }, login } } as const;
   }
   const account = await accounts.findByLogin(login);

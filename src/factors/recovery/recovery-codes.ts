@@ -5,7 +5,7 @@
 import { randomInt } from 'node:crypto';
 import type { Services } from '../../services.ts';
 import type { AccountRecord, CredentialRecord } from '../../store/port.ts';
-import type { LimitRule } from '../../accounts/limits.ts';
+import { limitRule } from '../../accounts/limits.ts';
 import { hashPassword, verifyPassword } from '../../accounts/password-hash.ts';
 import { randomId } from '../../accounts/random.ts';
 
@@ -18,8 +18,6 @@ const GROUP_LENGTH = 4;
 /** 12 symbols of 31: about 59 bits per code, far beyond guessing under the limit below. */
 const CODE_LENGTH = GROUPS * GROUP_LENGTH;
 const CODE_PATTERN = new RegExp(`^[${RECOVERY_ALPHABET}]{${CODE_LENGTH}}$`);
-/** Wrong or malformed recovery codes per account. */
-export const RECOVERY_FAILURES: LimitRule = { max: 10, windowMs: 60 * 60_000 };
 const CAS_ATTEMPTS = 3;
 
 export interface RecoveryCodeEntry {
@@ -132,7 +130,8 @@ export async function useRecoveryCode(services: Services, account: AccountRecord
   if (!code) return { ok: false, reason: 'malformed' };
   // Counted before checking, so parallel guesses cannot all pass a check made before any of them
   // was counted; a success resets the count.
-  const left = await services.limits.hit(key, RECOVERY_FAILURES);
+  // Wrong or malformed recovery codes per account (policy.recoveryCodes.failures).
+  const left = await services.limits.hit(key, limitRule(services.config.policy.recoveryCodes.failures));
   if (left < 0) return { ok: false, reason: 'locked' };
   // The last allowed guess, if wrong, already locks: say so now rather than on the next try.
   const failed = (): RecoveryUse => (left === 0 ? { ok: false, reason: 'locked', budgetSpent: true } : { ok: false, reason: 'wrong' });

@@ -11,7 +11,7 @@
 import type { Factor, FactorContext, FactorOutcome, Form } from '../factor.ts';
 import type { AccountRecord } from '../../store/port.ts';
 import type { Services } from '../../services.ts';
-import type { Translate } from '../../web/i18n.ts';
+import type { Translate } from '../../i18n/i18n.ts';
 import { PASSWORD_CREDENTIAL } from '../../accounts/passwords.ts';
 import {
   generateRecoveryCodes, newRecoveryCodes, recoveryCodesLeft, storeRecoveryCodes, useRecoveryCode,

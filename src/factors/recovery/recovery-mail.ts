@@ -2,8 +2,8 @@
 // It says how many codes are left and advises new ones; it never contains a code.
 import type { Services } from '../../services.ts';
 import type { AccountRecord } from '../../store/port.ts';
-import { DEFAULT_LANGUAGE, isLanguage, translator } from '../../web/i18n.ts';
-import { renderToString } from '../../web/render.ts';
+import { DEFAULT_LANGUAGE, isLanguage, translator } from '../../i18n/i18n.ts';
+import { renderMail } from '../../delivery/mail-render.ts';
 import { codesLeftText } from './recovery-text.ts';
 
 const TIME_ZONE = 'Europe/Amsterdam';
@@ -22,6 +22,6 @@ export async function sendRecoveryCodeUsedMail(services: Services, account: Acco
     t('recovery.mail.not_you'),
   ];
   const text = [...paragraphs, `${t('recovery.mail.settings_link')}: ${settingsUrl}`, t('recovery.mail.signature')].join('\n\n');
-  const html = renderToString('mail/recovery-used', { lang, t, subject: t('recovery.mail.subject'), paragraphs, settingsUrl });
+  const html = renderMail('mail/recovery-used', { lang, t, subject: t('recovery.mail.subject'), paragraphs, settingsUrl });
   await services.delivery.sendMail({ to: account.email, subject: t('recovery.mail.subject'), text, html });
 }

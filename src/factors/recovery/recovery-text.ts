@@ -1,5 +1,5 @@
 // "U heeft nog 5 herstelcodes over." with the right plural, for the page, the mail and settings.
-import type { Translate } from '../../web/i18n.ts';
+import type { Translate } from '../../i18n/i18n.ts';
 
 export function codesLeftText(t: Translate, left: number): string {
   const key = left === 0 ? 'recovery.left.none' : left === 1 ? 'recovery.left.one' : 'recovery.left.other';

@@ -5,19 +5,24 @@
 import { verify } from 'otplib';
 import type { Services } from '../../services.ts';
 import type { AccountRecord, CredentialRecord } from '../../store/port.ts';
-import type { LimitRule } from '../../accounts/limits.ts';
+import { limitRule, type LimitRule } from '../../accounts/limits.ts';
 import { normaliseCodeInput } from '../../accounts/one-time-codes.ts';
 import { TOTP_DIGITS, TOTP_PERIOD_SECONDS } from './totp-secret.ts';
 
 export const TOTP_CREDENTIAL = 'totp';
 /**
- * Wrong or malformed codes per account, in a fixed window. With ±1 step three codes are live, so
- * one guess wins with p = 3/10^6; ten an hour hold an attacker who already has the password to
- * about 1 in 33,000 per hour, and the audit trail shows the attempts.
+ * Wrong or malformed codes per account, in a fixed window (policy.totp.failures). With ±1 step
+ * three codes are live, so one guess wins with p = 3/10^6; ten an hour hold an attacker who
+ * already has the password to about 1 in 33,000 per hour, and the audit trail shows the attempts.
  */
-export const TOTP_FAILURES: LimitRule = { max: 10, windowMs: 60 * 60_000 };
-/** Enrolment mistakes are counted apart, so fumbling the set-up does not lock the login. */
-export const TOTP_ENROL_FAILURES: LimitRule = { max: 10, windowMs: 60 * 60_000 };
+export function totpFailures(services: Services): LimitRule {
+  return limitRule(services.config.policy.totp.failures);
+}
+
+/** Enrolment mistakes are counted apart (policy.totp.enrolFailures), so fumbling the set-up does not lock the login. */
+export function totpEnrolFailures(services: Services): LimitRule {
+  return limitRule(services.config.policy.totp.enrolFailures);
+}
 
 export interface TotpCredentialData {
   /** The Base32 secret, sealed with services.box (AES-256-GCM). */
@@ -84,7 +89,7 @@ export async function verifyTotpLogin(services: Services, account: AccountRecord
   if (!code) return { ok: false, reason: 'malformed' };
   // Counted before checking, so parallel guesses cannot all pass a check made before any of them
   // was counted; a success resets the count.
-  const left = await services.limits.hit(key, TOTP_FAILURES);
+  const left = await services.limits.hit(key, totpFailures(services));
   if (left < 0) return { ok: false, reason: 'locked' };
   // The last allowed guess, if wrong, already locks: say so now rather than on the next try.
   const failed = (): TotpCheck => (left === 0 ? { ok: false, reason: 'locked', budgetSpent: true } : { ok: false, reason: 'wrong' });

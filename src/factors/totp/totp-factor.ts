@@ -8,7 +8,7 @@ import { reportCodeGuessing } from '../../accounts/code-guessing-notice.ts';
 import { groupedKey, newTotpSecret, otpauthUri, qrDataUrl, TOTP_ISSUER } from './totp-secret.ts';
 import {
   matchingStep, normaliseTotpInput, totpCredential, verifyTotpLogin,
-  TOTP_CREDENTIAL, TOTP_ENROL_FAILURES, type TotpCheck, type TotpCredentialData,
+  TOTP_CREDENTIAL, totpEnrolFailures, type TotpCheck, type TotpCredentialData,
 } from './totp-code.ts';
 
 const PENDING_SECRET = 'pendingSecretSealed';
@@ -45,15 +45,15 @@ async function verifyEnrolment(ctx: FactorContext, form: Form): Promise<FactorOu
     return { kind: 'show', status: 400, locals: { errors: { code: 'totp.errors.enrol_expired' } } };
   }
   const key = `totp-enrol-fail:${account.id}`;
-  if (await services.limits.exhausted(key, TOTP_ENROL_FAILURES)) return showError('locked', true);
+  if (await services.limits.exhausted(key, totpEnrolFailures(services))) return showError('locked', true);
   const code = normaliseTotpInput(form.code);
   if (!code) {
-    await services.limits.hit(key, TOTP_ENROL_FAILURES);
+    await services.limits.hit(key, totpEnrolFailures(services));
     return showError('malformed', true);
   }
   const step = await matchingStep(services.box.open(sealed), code, services.clock.now());
   if (step === undefined) {
-    await services.limits.hit(key, TOTP_ENROL_FAILURES);
+    await services.limits.hit(key, totpEnrolFailures(services));
     await services.audit.record({ type: 'totp.enrol_failed', accountId: account.id, clientId: ctx.policy.clientId, ip: ctx.ip });
     return showError('wrong', true);
   }

@@ -19,6 +19,7 @@ function toDoc(a: AccountRecord): AccountDoc {
     locale: a.locale,
     status: a.status,
     settings: toJsonObject(a.settings),
+    requiredActions: [...a.requiredActions],
     createdAt: new Date(a.createdAt),
     updatedAt: new Date(a.updatedAt),
   };
@@ -38,6 +39,7 @@ function toRecord(doc: AccountDoc): AccountRecord {
     locale: doc.locale,
     status: doc.status,
     settings: doc.settings,
+    requiredActions: Array.isArray(doc.requiredActions) ? doc.requiredActions.filter((a): a is string => typeof a === 'string') : [],
     createdAt: doc.createdAt.getTime(),
     updatedAt: doc.updatedAt.getTime(),
   };

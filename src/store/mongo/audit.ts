@@ -47,5 +47,21 @@ export function createAuditStore({ audit }: Models): AuditStore {
       const docs = await audit.find(query).sort({ at: -1, _id: -1 }).limit(limit).lean<AuditDoc[]>().exec();
       return docs.map(toEvent);
     },
+    async listOldestFirst(page) {
+      const limit = Math.max(0, Math.floor(page.limit));
+      if (limit === 0) return [];
+      const conditions: Record<string, unknown>[] = [];
+      if (page.until !== undefined) conditions.push({ at: { $lt: new Date(page.until) } });
+      if (page.after) {
+        const at = new Date(page.after.at);
+        conditions.push({ $or: [{ at: { $gt: at } }, { at, eventId: { $gt: page.after.id } }] });
+      }
+      const docs = await audit.find(conditions.length ? { $and: conditions } : {}).sort({ at: 1, eventId: 1 }).limit(limit).lean<AuditDoc[]>().exec();
+      return docs.map(toEvent);
+    },
+    async removeBefore(at) {
+      const result = await audit.deleteMany({ at: { $lt: new Date(at) } }).exec();
+      return result.deletedCount;
+    },
   };
 }

@@ -33,6 +33,11 @@ export function unexpiredOrPermanent(now: number): Record<string, unknown> {
   return { $or: [{ expiresAt: null }, unexpired(now)] };
 }
 
+/** A duplicate key error (E11000), e.g. from two upserts of the same new _id at once. */
+export function isDuplicateKey(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === 11000;
+}
+
 /**
  * Turns a duplicate key error (E11000) into the port's DuplicateError. `fields` maps the indexed
  * document path to the record field the caller knows (e.g. `_id` → `id`).

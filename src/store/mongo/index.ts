@@ -8,7 +8,7 @@ import { createAuditStore } from './audit.ts';
 import { createClientStore } from './clients.ts';
 import { createOneTimeCodeStore } from './codes.ts';
 import { createCredentialStore } from './credentials.ts';
-import { createDeviceStore } from './devices.ts';
+import { createDeviceStore, upgradeLegacyDevices } from './devices.ts';
 import { createFlowStore } from './flows.ts';
 import { createModels } from './models.ts';
 import { createOidcModelStore } from './oidc-models.ts';
@@ -38,6 +38,7 @@ export async function openMongoStore(url: string, options: MongoStoreOptions = {
     const models = createModels(connection);
     // Unique and TTL indexes must exist before the first write, or duplicates could slip in.
     await Promise.all(Object.values(models).map((model) => model.init()));
+    await upgradeLegacyDevices(models);
 
     return {
       kind: 'mongo',
@@ -72,6 +73,13 @@ export async function openMongoStore(url: string, options: MongoStoreOptions = {
       async schemaVersion() {
         // Collections need no migrations; indexes are created at start (model.init above).
         return { current: 0, expected: 0 };
+      },
+      durably(work) {
+        // Every MongoDB write is acknowledged by the server as durable as its write concern says.
+        return work();
+      },
+      async compact() {
+        // Space is the server's business (WiredTiger reuses it; `compact` is an operator command).
       },
       async close() {
         await connection.close();

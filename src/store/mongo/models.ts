@@ -30,6 +30,8 @@ export interface AccountDoc {
   locale: string;
   status: AccountStatus;
   settings: Record<string, unknown>;
+  /** Absent on documents written before required actions existed: read as none. */
+  requiredActions?: string[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -94,6 +96,9 @@ export interface DeviceDoc {
   _id: string;
   accountId: string;
   secretHash: string;
+  /** Absent on documents written before the device had fields of its own (amr held [factor, strength, ...amr]). */
+  factor?: string;
+  strength?: number;
   amr: string[];
   acr: string;
   label: string;
@@ -175,6 +180,7 @@ const accountSchema = new Schema<AccountDoc>({
   locale: text,
   status: { type: String, enum: ['active', 'disabled'], required: true },
   settings: json,
+  requiredActions: { type: [String], default: undefined },
   createdAt: date,
   updatedAt: date,
 }, SCHEMA_OPTIONS);
@@ -250,6 +256,8 @@ const deviceSchema = new Schema<DeviceDoc>({
   _id: text,
   accountId: text,
   secretHash: text,
+  factor: { type: String },
+  strength: { type: Number },
   amr: { type: [String], default: [] },
   acr: text,
   label: text,
@@ -283,6 +291,8 @@ const auditSchema = new Schema<AuditDoc>({
 }, SCHEMA_OPTIONS);
 auditSchema.index({ eventId: 1 }, { unique: true });
 auditSchema.index({ at: -1, _id: -1 });
+// The export pages oldest first by (at, eventId).
+auditSchema.index({ at: 1, eventId: 1 });
 auditSchema.index({ accountId: 1, at: -1, _id: -1 });
 auditSchema.index({ type: 1, at: -1, _id: -1 });
 

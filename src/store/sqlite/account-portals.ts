@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AccountPortalRecord, AccountPortalStore } from '../port.ts';
+import type { Synchronous } from './queued.ts';
 
 interface Row {
   account_id: string;
@@ -15,7 +16,7 @@ const toRecord = (row: Row): AccountPortalRecord => ({
   lastLoginAt: row.last_login_at,
 });
 
-export function createAccountPortalStore(db: Database.Database): AccountPortalStore {
+export function createAccountPortalStore(db: Database.Database): Synchronous<AccountPortalStore> {
   // An account that was removed meanwhile fails the foreign key: its login no longer matters.
   const record = db.prepare<{ accountId: string; clientId: string; now: number }>(`
     INSERT INTO account_portals (account_id, client_id, first_login_at, last_login_at)
@@ -26,13 +27,13 @@ export function createAccountPortalStore(db: Database.Database): AccountPortalSt
   const removeByAccount = db.prepare<[string]>('DELETE FROM account_portals WHERE account_id = ?');
 
   return {
-    async record(accountId, clientId, now) {
+    record(accountId, clientId, now) {
       record.run({ accountId, clientId, now });
     },
-    async listByAccount(accountId) {
+    listByAccount(accountId) {
       return list.all(accountId).map(toRecord);
     },
-    async removeByAccount(accountId) {
+    removeByAccount(accountId) {
       removeByAccount.run(accountId);
     },
   };

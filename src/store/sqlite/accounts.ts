@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { AccountRecord, AccountStatus, AccountStore } from '../port.ts';
-import { parseJsonObject } from '../json.ts';
+import type { Synchronous } from './queued.ts';
+import { parseJsonObject, parseJsonStringArray } from '../json.ts';
 import { asDuplicateError } from './errors.ts';
 
 interface Row {
@@ -16,6 +17,7 @@ interface Row {
   locale: string;
   status: string;
   settings: string;
+  required_actions: string;
   created_at: number;
   updated_at: number;
 }
@@ -50,6 +52,7 @@ function toParams(a: AccountRecord): Params {
     locale: a.locale,
     status: a.status,
     settings: JSON.stringify(a.settings),
+    required_actions: JSON.stringify(a.requiredActions),
     created_at: a.createdAt,
     updated_at: a.updatedAt,
   };
@@ -74,26 +77,27 @@ function toRecord(row: Row): AccountRecord {
     locale: row.locale,
     status: toStatus(row.status),
     settings: parseJsonObject(row.settings),
+    requiredActions: parseJsonStringArray(row.required_actions),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
 }
 
 const COLUMNS = `id, username, email, email_verified, phone_encrypted, phone_hint, phone_verified,
-  given_name, family_name, locale, status, settings, created_at, updated_at`;
+  given_name, family_name, locale, status, settings, required_actions, created_at, updated_at`;
 
-export function createAccountStore(db: Database.Database): AccountStore {
+export function createAccountStore(db: Database.Database): Synchronous<AccountStore> {
   const insert = db.prepare<Params>(`
     INSERT INTO accounts (id, username, username_key, email, email_key, email_verified, phone_encrypted,
-      phone_hint, phone_verified, given_name, family_name, locale, status, settings, created_at, updated_at)
+      phone_hint, phone_verified, given_name, family_name, locale, status, settings, required_actions, created_at, updated_at)
     VALUES (@id, @username, @username_key, @email, @email_key, @email_verified, @phone_encrypted,
-      @phone_hint, @phone_verified, @given_name, @family_name, @locale, @status, @settings, @created_at, @updated_at)`);
+      @phone_hint, @phone_verified, @given_name, @family_name, @locale, @status, @settings, @required_actions, @created_at, @updated_at)`);
   const update = db.prepare<Params>(`
     UPDATE accounts SET username = @username, username_key = @username_key, email = @email,
       email_key = @email_key, email_verified = @email_verified, phone_encrypted = @phone_encrypted,
       phone_hint = @phone_hint, phone_verified = @phone_verified, given_name = @given_name,
       family_name = @family_name, locale = @locale, status = @status, settings = @settings,
-      created_at = @created_at, updated_at = @updated_at
+      required_actions = @required_actions, created_at = @created_at, updated_at = @updated_at
     WHERE id = @id`);
   const findById = db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM accounts WHERE id = ?`);
   // A username match wins over another account's e-mail address that happens to equal it.
@@ -105,36 +109,36 @@ export function createAccountStore(db: Database.Database): AccountStore {
   const remove = db.prepare<[string]>('DELETE FROM accounts WHERE id = ?');
 
   return {
-    async create(account) {
+    create(account) {
       try {
         insert.run(toParams(account));
       } catch (error) {
         throw asDuplicateError(error, DUPLICATE_FIELDS);
       }
     },
-    async update(account) {
+    update(account) {
       try {
         update.run(toParams(account));
       } catch (error) {
         throw asDuplicateError(error, DUPLICATE_FIELDS);
       }
     },
-    async findById(id) {
+    findById(id) {
       const row = findById.get(id);
       return row && toRecord(row);
     },
-    async findByLogin(login) {
+    findByLogin(login) {
       if (login === '') return undefined;
       const row = findByLogin.get({ key: loginKey(login) });
       return row && toRecord(row);
     },
-    async list(options = {}) {
+    list(options = {}) {
       // SQLite reads a negative LIMIT as "no limit".
       const limit = options.limit === undefined ? -1 : Math.max(0, Math.floor(options.limit));
       const offset = Math.max(0, Math.floor(options.offset ?? 0));
       return list.all(limit, offset).map(toRecord);
     },
-    async remove(id) {
+    remove(id) {
       // Credentials, one-time codes and remembered devices go with it (ON DELETE CASCADE).
       remove.run(id);
     },

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AuditEvent, AuditStore } from '../port.ts';
+import type { Synchronous } from './queued.ts';
 import { parseJsonObject } from '../json.ts';
 
 interface Row {
@@ -31,7 +32,7 @@ function toEvent(row: Row): AuditEvent {
 const COLUMNS = 'id, at, type, account_id, client_id, ip, actor, user_agent, detail';
 const DEFAULT_LIMIT = 100;
 
-export function createAuditStore(db: Database.Database): AuditStore {
+export function createAuditStore(db: Database.Database): Synchronous<AuditStore> {
   const append = db.prepare<Row>(
     `INSERT INTO audit_events (${COLUMNS}) VALUES (@id, @at, @type, @account_id, @client_id, @ip, @actor, @user_agent, @detail)`);
   const pseudonymise = db.prepare<[string, string]>('UPDATE audit_events SET account_id = ? WHERE account_id = ?');
@@ -45,8 +46,14 @@ export function createAuditStore(db: Database.Database): AuditStore {
   const listByAccountAndType = db.prepare<{ accountId: string; type: string; limit: number }, Row>(
     `SELECT ${COLUMNS} FROM audit_events WHERE account_id = @accountId AND type = @type ${newestFirst}`);
 
+  const oldestFirst = db.prepare<{ until: number; afterAt: number; afterId: string; limit: number }, Row>(`
+    SELECT ${COLUMNS} FROM audit_events
+    WHERE at < @until AND (at > @afterAt OR (at = @afterAt AND id > @afterId))
+    ORDER BY at, id LIMIT @limit`);
+  const removeBefore = db.prepare<[number]>('DELETE FROM audit_events WHERE at < ?');
+
   return {
-    async append(event) {
+    append(event) {
       append.run({
         id: event.id,
         at: event.at,
@@ -59,10 +66,10 @@ export function createAuditStore(db: Database.Database): AuditStore {
         detail: JSON.stringify(event.detail),
       });
     },
-    async pseudonymise(accountId, pseudonym) {
+    pseudonymise(accountId, pseudonym) {
       return pseudonymise.run(pseudonym, accountId).changes;
     },
-    async list(filter = {}) {
+    list(filter = {}) {
       const limit = Math.max(0, Math.floor(filter.limit ?? DEFAULT_LIMIT));
       const { accountId, type } = filter;
       let rows: Row[];
@@ -71,6 +78,17 @@ export function createAuditStore(db: Database.Database): AuditStore {
       else if (type !== undefined) rows = listByType.all({ type, limit });
       else rows = listAll.all({ limit });
       return rows.map(toEvent);
+    },
+    listOldestFirst(page) {
+      return oldestFirst.all({
+        until: page.until ?? Number.MAX_SAFE_INTEGER,
+        afterAt: page.after?.at ?? Number.MIN_SAFE_INTEGER,
+        afterId: page.after?.id ?? '',
+        limit: Math.max(0, Math.floor(page.limit)),
+      }).map(toEvent);
+    },
+    removeBefore(at) {
+      return removeBefore.run(at).changes;
     },
   };
 }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { ClientRecord, ClientStore } from '../port.ts';
+import type { Synchronous } from './queued.ts';
 import { parseJsonObject } from '../json.ts';
 
 interface Row {
@@ -18,34 +19,44 @@ function toRecord(row: Row): ClientRecord {
   };
 }
 
+function toRow(client: ClientRecord): Row {
+  return {
+    client_id: client.clientId,
+    metadata: JSON.stringify(client.metadata),
+    created_at: client.createdAt,
+    updated_at: client.updatedAt,
+  };
+}
+
 const COLUMNS = 'client_id, metadata, created_at, updated_at';
 
-export function createClientStore(db: Database.Database): ClientStore {
+export function createClientStore(db: Database.Database): Synchronous<ClientStore> {
   const put = db.prepare<Row>(`
     INSERT INTO clients (${COLUMNS}) VALUES (@client_id, @metadata, @created_at, @updated_at)
     ON CONFLICT (client_id) DO UPDATE SET metadata = excluded.metadata,
       created_at = excluded.created_at, updated_at = excluded.updated_at`);
+  const insert = db.prepare<Row>(`
+    INSERT INTO clients (${COLUMNS}) VALUES (@client_id, @metadata, @created_at, @updated_at)
+    ON CONFLICT (client_id) DO NOTHING`);
   const find = db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM clients WHERE client_id = ?`);
   const list = db.prepare<[], Row>(`SELECT ${COLUMNS} FROM clients ORDER BY created_at, client_id`);
   const remove = db.prepare<[string]>('DELETE FROM clients WHERE client_id = ?');
 
   return {
-    async put(client) {
-      put.run({
-        client_id: client.clientId,
-        metadata: JSON.stringify(client.metadata),
-        created_at: client.createdAt,
-        updated_at: client.updatedAt,
-      });
+    put(client) {
+      put.run(toRow(client));
     },
-    async find(clientId) {
+    putIfAbsent(client) {
+      return insert.run(toRow(client)).changes === 1;
+    },
+    find(clientId) {
       const row = find.get(clientId);
       return row && toRecord(row);
     },
-    async list() {
+    list() {
       return list.all().map(toRecord);
     },
-    async remove(clientId) {
+    remove(clientId) {
       return remove.run(clientId).changes > 0;
     },
   };

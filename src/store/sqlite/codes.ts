@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { OneTimeCodeRecord, OneTimeCodeStore } from '../port.ts';
+import type { Synchronous } from './queued.ts';
 
 interface Row {
   id: string;
@@ -29,7 +30,7 @@ function toRecord(row: Row): OneTimeCodeRecord {
 
 const COLUMNS = 'id, account_id, purpose, flow_id, code_hash, attempts, sent_at, expires_at, consumed_at';
 
-export function createOneTimeCodeStore(db: Database.Database): OneTimeCodeStore {
+export function createOneTimeCodeStore(db: Database.Database): Synchronous<OneTimeCodeStore> {
   const removeOthers = db.prepare<[string, string, string]>(
     'DELETE FROM one_time_codes WHERE account_id = ? AND purpose = ? AND id <> ?');
   const put = db.prepare<Row>(`
@@ -56,7 +57,7 @@ export function createOneTimeCodeStore(db: Database.Database): OneTimeCodeStore 
     'DELETE FROM one_time_codes WHERE account_id = ? AND purpose = ?');
 
   return {
-    async replace(code) {
+    replace(code) {
       replace.immediate({
         id: code.id,
         account_id: code.accountId,
@@ -69,19 +70,19 @@ export function createOneTimeCodeStore(db: Database.Database): OneTimeCodeStore 
         consumed_at: code.consumedAt,
       });
     },
-    async findActive(accountId, purpose, now) {
+    findActive(accountId, purpose, now) {
       const row = findActive.get(accountId, purpose, now);
       return row && toRecord(row);
     },
-    async recordAttempt(id) {
+    recordAttempt(id) {
       // 0 for a code that no longer exists (replaced or removed meanwhile); it cannot be consumed
       // either, so the caller's verification fails on its own.
       return recordAttempt.get(id)?.attempts ?? 0;
     },
-    async consume(id, now) {
+    consume(id, now) {
       return consume.run(now, id).changes === 1;
     },
-    async removeByAccount(accountId, purpose) {
+    removeByAccount(accountId, purpose) {
       if (purpose === undefined) removeByAccount.run(accountId);
       else removeByAccountAndPurpose.run(accountId, purpose);
     },

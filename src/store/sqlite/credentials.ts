@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { CredentialRecord, CredentialStore } from '../port.ts';
+import type { Synchronous } from './queued.ts';
 import { canonicalJson, parseJsonObject } from '../json.ts';
 
 interface Row {
@@ -24,7 +25,7 @@ function toRecord(row: Row): CredentialRecord {
 
 const COLUMNS = 'id, account_id, type, data, created_at, last_used_at';
 
-export function createCredentialStore(db: Database.Database): CredentialStore {
+export function createCredentialStore(db: Database.Database): Synchronous<CredentialStore> {
   // `data` is kept as canonical JSON (sorted keys) so compareAndSwap can compare text exactly:
   // data read back and handed in as expectedData always serialises to the stored string.
   const put = db.prepare<Row>(`
@@ -44,7 +45,7 @@ export function createCredentialStore(db: Database.Database): CredentialStore {
     'UPDATE credentials SET data = @next, last_used_at = @now WHERE id = @id AND data = @expected');
 
   return {
-    async put(credential) {
+    put(credential) {
       put.run({
         id: credential.id,
         account_id: credential.accountId,
@@ -54,22 +55,22 @@ export function createCredentialStore(db: Database.Database): CredentialStore {
         last_used_at: credential.lastUsedAt,
       });
     },
-    async listByAccount(accountId, type) {
+    listByAccount(accountId, type) {
       const rows = type === undefined ? listByAccount.all(accountId) : listByAccountAndType.all(accountId, type);
       return rows.map(toRecord);
     },
-    async findById(id) {
+    findById(id) {
       const row = findById.get(id);
       return row && toRecord(row);
     },
-    async remove(id) {
+    remove(id) {
       remove.run(id);
     },
-    async removeByAccount(accountId, type) {
+    removeByAccount(accountId, type) {
       if (type === undefined) removeByAccount.run(accountId);
       else removeByAccountAndType.run(accountId, type);
     },
-    async compareAndSwap(id, expectedData, nextData, now) {
+    compareAndSwap(id, expectedData, nextData, now) {
       const expected = canonicalJson(expectedData);
       return compareAndSwap.run({ id, expected, next: canonicalJson(nextData), now }).changes === 1;
     },

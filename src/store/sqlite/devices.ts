@@ -1,11 +1,14 @@
 import type Database from 'better-sqlite3';
 import type { DeviceRecord, DeviceStore } from '../port.ts';
+import type { Synchronous } from './queued.ts';
 import { parseJsonStringArray } from '../json.ts';
 
 interface Row {
   id: string;
   account_id: string;
   secret_hash: string;
+  factor: string;
+  strength: number;
   amr: string;
   acr: string;
   label: string;
@@ -19,6 +22,8 @@ function toRecord(row: Row): DeviceRecord {
     id: row.id,
     accountId: row.account_id,
     secretHash: row.secret_hash,
+    factor: row.factor,
+    strength: row.strength === 2 ? 2 : 1,
     amr: parseJsonStringArray(row.amr),
     acr: row.acr,
     label: row.label,
@@ -28,14 +33,14 @@ function toRecord(row: Row): DeviceRecord {
   };
 }
 
-const COLUMNS = 'id, account_id, secret_hash, amr, acr, label, created_at, expires_at, last_used_at';
+const COLUMNS = 'id, account_id, secret_hash, factor, strength, amr, acr, label, created_at, expires_at, last_used_at';
 
-export function createDeviceStore(db: Database.Database): DeviceStore {
+export function createDeviceStore(db: Database.Database): Synchronous<DeviceStore> {
   const put = db.prepare<Row>(`
     INSERT INTO devices (${COLUMNS})
-    VALUES (@id, @account_id, @secret_hash, @amr, @acr, @label, @created_at, @expires_at, @last_used_at)
+    VALUES (@id, @account_id, @secret_hash, @factor, @strength, @amr, @acr, @label, @created_at, @expires_at, @last_used_at)
     ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id, secret_hash = excluded.secret_hash,
-      amr = excluded.amr, acr = excluded.acr, label = excluded.label, created_at = excluded.created_at,
+      factor = excluded.factor, strength = excluded.strength, amr = excluded.amr, acr = excluded.acr, label = excluded.label, created_at = excluded.created_at,
       expires_at = excluded.expires_at, last_used_at = excluded.last_used_at`);
   const find = db.prepare<[string, number], Row>(`SELECT ${COLUMNS} FROM devices WHERE id = ? AND expires_at > ?`);
   const listByAccount = db.prepare<[string, number], Row>(
@@ -44,11 +49,13 @@ export function createDeviceStore(db: Database.Database): DeviceStore {
   const removeByAccount = db.prepare<[string]>('DELETE FROM devices WHERE account_id = ?');
 
   return {
-    async put(device) {
+    put(device) {
       put.run({
         id: device.id,
         account_id: device.accountId,
         secret_hash: device.secretHash,
+        factor: device.factor,
+        strength: device.strength,
         amr: JSON.stringify(device.amr),
         acr: device.acr,
         label: device.label,
@@ -57,17 +64,17 @@ export function createDeviceStore(db: Database.Database): DeviceStore {
         last_used_at: device.lastUsedAt,
       });
     },
-    async find(id, now) {
+    find(id, now) {
       const row = find.get(id, now);
       return row && toRecord(row);
     },
-    async listByAccount(accountId, now) {
+    listByAccount(accountId, now) {
       return listByAccount.all(accountId, now).map(toRecord);
     },
-    async remove(id) {
+    remove(id) {
       remove.run(id);
     },
-    async removeByAccount(accountId) {
+    removeByAccount(accountId) {
       removeByAccount.run(accountId);
     },
   };

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { FlowRecord, FlowStore } from '../port.ts';
+import type { Synchronous } from './queued.ts';
 import { parseJsonObject } from '../json.ts';
 
 interface Row {
@@ -30,7 +31,7 @@ function toRecord(row: Row): FlowRecord {
 
 const COLUMNS = 'id, kind, interaction_uid, account_id, client_id, state, csrf, created_at, expires_at';
 
-export function createFlowStore(db: Database.Database): FlowStore {
+export function createFlowStore(db: Database.Database): Synchronous<FlowStore> {
   const put = db.prepare<Row>(`
     INSERT INTO flows (${COLUMNS})
     VALUES (@id, @kind, @interaction_uid, @account_id, @client_id, @state, @csrf, @created_at, @expires_at)
@@ -46,7 +47,7 @@ export function createFlowStore(db: Database.Database): FlowStore {
   const removeByAccount = db.prepare<[string]>('DELETE FROM flows WHERE account_id = ?');
 
   return {
-    async put(flow) {
+    put(flow) {
       put.run({
         id: flow.id,
         kind: flow.kind,
@@ -59,18 +60,18 @@ export function createFlowStore(db: Database.Database): FlowStore {
         expires_at: flow.expiresAt,
       });
     },
-    async find(id, now) {
+    find(id, now) {
       const row = find.get(id, now);
       return row && toRecord(row);
     },
-    async findByInteraction(interactionUid, now) {
+    findByInteraction(interactionUid, now) {
       const row = findByInteraction.get(interactionUid, now);
       return row && toRecord(row);
     },
-    async remove(id) {
+    remove(id) {
       remove.run(id);
     },
-    async removeByAccount(accountId) {
+    removeByAccount(accountId) {
       removeByAccount.run(accountId);
     },
   };

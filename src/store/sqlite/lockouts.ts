@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { LockoutRecord, LockoutStore } from '../port.ts';
+import type { Synchronous } from './queued.ts';
 
 interface Row {
   key: string;
@@ -27,7 +28,7 @@ function toRecord(row: Row): LockoutRecord {
 
 const COLUMNS = 'key, consecutive_failures, failures_since_success, locks, locked_until, hard_locked, updated_at, expires_at';
 
-export function createLockoutStore(db: Database.Database): LockoutStore {
+export function createLockoutStore(db: Database.Database): Synchronous<LockoutStore> {
   const get = db.prepare<[string, number], Row>(
     `SELECT ${COLUMNS} FROM lockouts WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)`);
   const put = db.prepare(`
@@ -44,11 +45,11 @@ export function createLockoutStore(db: Database.Database): LockoutStore {
   const remove = db.prepare<[string]>('DELETE FROM lockouts WHERE key = ?');
 
   return {
-    async get(key, now) {
+    get(key, now) {
       const row = get.get(key, now);
       return row && toRecord(row);
     },
-    async update(key, now, change) {
+    update(key, now, change) {
       // IMMEDIATE takes the write lock before the read: another process cannot change the record
       // between what `change` saw and what is written.
       const apply = db.transaction(() => {
@@ -62,7 +63,7 @@ export function createLockoutStore(db: Database.Database): LockoutStore {
       });
       return apply.immediate();
     },
-    async remove(key) {
+    remove(key) {
       remove.run(key);
     },
   };

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { OidcModelStore, OidcRecord } from '../port.ts';
+import type { Synchronous } from './queued.ts';
 import { parseJsonObject } from '../json.ts';
 
 interface Row {
@@ -21,7 +22,9 @@ function toRecord(row: Row | undefined): OidcRecord | undefined {
 const COLUMNS = 'payload, expires_at, consumed_at';
 const LIVE = '(expires_at IS NULL OR expires_at > @now)';
 
-export function createOidcModelStore(db: Database.Database): OidcModelStore {
+type Transform = Parameters<OidcModelStore['rewriteAll']>[0];
+
+export function createOidcModelStore(db: Database.Database): Synchronous<OidcModelStore> {
   // oidc-provider re-saves some models (Session, Grant) many times; consumed_at survives the
   // re-save so a consumed authorization code or refresh token can never become fresh again.
   const upsert = db.prepare<{
@@ -39,37 +42,73 @@ export function createOidcModelStore(db: Database.Database): OidcModelStore {
     `SELECT ${COLUMNS} FROM oidc_models WHERE model = @model AND uid = @uid AND ${LIVE} LIMIT 1`);
   const findByUserCode = db.prepare<{ model: string; userCode: string; now: number }, Row>(
     `SELECT ${COLUMNS} FROM oidc_models WHERE model = @model AND user_code = @userCode AND ${LIVE} LIMIT 1`);
-  // Keeps the first consumption time: that is the moment a replay is measured against.
+  // Compare-and-swap: only the first consumption changes the row (and the change count says so,
+  // also across processes). Its time is the moment a replay is measured against.
   const consume = db.prepare<{ model: string; id: string; now: number }>(
-    'UPDATE oidc_models SET consumed_at = coalesce(consumed_at, @now) WHERE model = @model AND id = @id');
+    'UPDATE oidc_models SET consumed_at = @now WHERE model = @model AND id = @id AND consumed_at IS NULL');
   const destroy = db.prepare<[string, string]>('DELETE FROM oidc_models WHERE model = ? AND id = ?');
   const revokeByGrantId = db.prepare<[string]>('DELETE FROM oidc_models WHERE grant_id = ?');
+  const all = db.prepare<[], { model: string; id: string; payload: string }>('SELECT model, id, payload FROM oidc_models');
+  const rename = db.prepare<{
+    model: string; id: string; newId: string; payload: string; grantId: string | null; uid: string | null; userCode: string | null;
+  }>(`
+    UPDATE oidc_models SET id = @newId, payload = @payload, grant_id = @grantId, uid = @uid, user_code = @userCode
+    WHERE model = @model AND id = @id`);
+
+  const indexed = (payload: Record<string, unknown>) => ({
+    grantId: stringMember(payload, 'grantId'), uid: stringMember(payload, 'uid'), userCode: stringMember(payload, 'userCode'),
+  });
+  const save = (model: string, id: string, payload: Record<string, unknown>, expiresAt: number | null) =>
+    upsert.run({ model, id, payload: JSON.stringify(payload), expiresAt, ...indexed(payload) });
+  const consumeOnce = (model: string, id: string, now: number) => consume.run({ model, id, now }).changes === 1;
+
+  // Inside the write queue's batch this is a savepoint: the consumption and the new token are
+  // stored together or not at all.
+  const rotate = db.transaction(
+    (model: string, consumedId: string, id: string, payload: Record<string, unknown>, expiresAt: number | null, now: number) => {
+      if (!consumeOnce(model, consumedId, now)) return false;
+      save(model, id, payload, expiresAt);
+      return true;
+    },
+  );
+  const rewriteAll = db.transaction((transform: Transform) => {
+    let changed = 0;
+    for (const row of all.all()) {
+      const next = transform(row.model, row.id, parseJsonObject(row.payload));
+      if (!next) continue;
+      rename.run({ model: row.model, id: row.id, newId: next.id, payload: JSON.stringify(next.payload), ...indexed(next.payload) });
+      changed += 1;
+    }
+    return changed;
+  });
 
   return {
-    async upsert(model, id, payload, expiresAt) {
-      upsert.run({
-        model, id, payload: JSON.stringify(payload), expiresAt,
-        grantId: stringMember(payload, 'grantId'), uid: stringMember(payload, 'uid'),
-        userCode: stringMember(payload, 'userCode'),
-      });
+    upsert(model, id, payload, expiresAt) {
+      save(model, id, payload, expiresAt);
     },
-    async find(model, id, now) {
+    find(model, id, now) {
       return toRecord(find.get({ model, id, now }));
     },
-    async findByUid(model, uid, now) {
+    findByUid(model, uid, now) {
       return toRecord(findByUid.get({ model, uid, now }));
     },
-    async findByUserCode(model, userCode, now) {
+    findByUserCode(model, userCode, now) {
       return toRecord(findByUserCode.get({ model, userCode, now }));
     },
-    async consume(model, id, now) {
-      consume.run({ model, id, now });
+    consume(model, id, now) {
+      return consumeOnce(model, id, now);
     },
-    async destroy(model, id) {
+    rotate(model, consumedId, id, payload, expiresAt, now) {
+      return rotate(model, consumedId, id, payload, expiresAt, now);
+    },
+    destroy(model, id) {
       destroy.run(model, id);
     },
-    async revokeByGrantId(grantId) {
+    revokeByGrantId(grantId) {
       revokeByGrantId.run(grantId);
+    },
+    rewriteAll(transform) {
+      return rewriteAll(transform);
     },
   };
 }

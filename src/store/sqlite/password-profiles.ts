@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { PasswordProfileRecord, PasswordProfileStore } from '../port.ts';
+import type { Synchronous } from './queued.ts';
 
 interface Row {
   name: string;
@@ -47,7 +48,7 @@ function toRecord(row: Row): PasswordProfileRecord {
 
 const COLUMNS = 'name, min_length, max_length, require, specials, blocklist, not_names, history, created_at, updated_at';
 
-export function createPasswordProfileStore(db: Database.Database): PasswordProfileStore {
+export function createPasswordProfileStore(db: Database.Database): Synchronous<PasswordProfileStore> {
   const put = db.prepare<Row>(`
     INSERT INTO password_profiles (${COLUMNS})
     VALUES (@name, @min_length, @max_length, @require, @specials, @blocklist, @not_names, @history, @created_at, @updated_at)
@@ -60,17 +61,17 @@ export function createPasswordProfileStore(db: Database.Database): PasswordProfi
   const remove = db.prepare<[string]>('DELETE FROM password_profiles WHERE name = ?');
 
   return {
-    async put(profile) {
+    put(profile) {
       put.run(toRow(profile));
     },
-    async find(name) {
+    find(name) {
       const row = find.get(name);
       return row && toRecord(row);
     },
-    async list() {
+    list() {
       return list.all().map(toRecord);
     },
-    async remove(name) {
+    remove(name) {
       return remove.run(name).changes > 0;
     },
   };

@@ -160,7 +160,22 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE session_proofs ADD COLUMN login_started_at INTEGER;
   ALTER TABLE session_proofs ADD COLUMN login_completed_at INTEGER;
   `,
-  // 5: password profiles, the portals each account signs in to (whose profiles its password must
+  // 5: required actions stored on the account (a JSON array of action ids); none for existing rows.
+  `
+  ALTER TABLE accounts ADD COLUMN required_actions TEXT NOT NULL DEFAULT '[]';
+  `,
+  // 6: a remembered device's factor and strength in columns of their own. Until now both were
+  // packed in front of the amr values ([factor, strength, ...amr]); rows of that shape are split.
+  `
+  ALTER TABLE devices ADD COLUMN factor TEXT NOT NULL DEFAULT '';
+  ALTER TABLE devices ADD COLUMN strength INTEGER NOT NULL DEFAULT 1;
+  UPDATE devices SET
+    factor = json_extract(amr, '$[0]'),
+    strength = CASE json_extract(amr, '$[1]') WHEN '2' THEN 2 ELSE 1 END,
+    amr = json_remove(amr, '$[0]', '$[0]')
+  WHERE json_valid(amr) AND json_type(amr) = 'array' AND json_array_length(amr) >= 2 AND json_type(amr, '$[0]') = 'text';
+  `,
+  // 7: password profiles, the portals each account signs in to (whose profiles its password must
   // meet), and who did what in the audit trail.
   `
   CREATE TABLE IF NOT EXISTS password_profiles (

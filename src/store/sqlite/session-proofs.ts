@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { ProofProvenance, SessionProofRecord, SessionProofStore } from '../port.ts';
+import type { Synchronous } from './queued.ts';
 
 interface Row {
   session_uid: string;
@@ -28,7 +29,7 @@ function toRecord(row: Row): SessionProofRecord {
   return { sessionUid: row.session_uid, accountId: row.account_id, proofs: parseProofs(row.proofs), login, expiresAt: row.expires_at };
 }
 
-export function createSessionProofStore(db: Database.Database): SessionProofStore {
+export function createSessionProofStore(db: Database.Database): Synchronous<SessionProofStore> {
   const put = db.prepare<Row>(`
     INSERT INTO session_proofs (session_uid, account_id, proofs, login_started_at, login_completed_at, expires_at)
     VALUES (@session_uid, @account_id, @proofs, @login_started_at, @login_completed_at, @expires_at)
@@ -39,7 +40,7 @@ export function createSessionProofStore(db: Database.Database): SessionProofStor
   const removeByAccount = db.prepare<[string]>('DELETE FROM session_proofs WHERE account_id = ?');
 
   return {
-    async put(record) {
+    put(record) {
       put.run({
         session_uid: record.sessionUid,
         account_id: record.accountId,
@@ -50,11 +51,11 @@ export function createSessionProofStore(db: Database.Database): SessionProofStor
         expires_at: record.expiresAt,
       });
     },
-    async find(sessionUid, now) {
+    find(sessionUid, now) {
       const row = find.get(sessionUid, now);
       return row && toRecord(row);
     },
-    async removeByAccount(accountId) {
+    removeByAccount(accountId) {
       removeByAccount.run(accountId);
     },
   };

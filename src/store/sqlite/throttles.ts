@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { ThrottleRecord, ThrottleStore } from '../port.ts';
+import type { Synchronous } from './queued.ts';
 
 interface Row {
   key: string;
@@ -21,7 +22,7 @@ function toRecord(row: Row): ThrottleRecord {
 
 const COLUMNS = 'key, count, window_started_at, window_ends_at, last_hit_at';
 
-export function createThrottleStore(db: Database.Database): ThrottleStore {
+export function createThrottleStore(db: Database.Database): Synchronous<ThrottleStore> {
   // One statement, so concurrent hits from several processes can never lose a count. Every SET
   // expression sees the row as it was before the update, hence the repeated window test.
   const hit = db.prepare<{ key: string; now: number; endsAt: number }, Row>(`
@@ -39,19 +40,19 @@ export function createThrottleStore(db: Database.Database): ThrottleStore {
     'UPDATE throttles SET count = count - 1 WHERE key = ? AND window_ends_at > ? AND count > 0');
 
   return {
-    async hit(key, windowMs, now) {
+    hit(key, windowMs, now) {
       const row = hit.get({ key, now, endsAt: now + windowMs });
       if (!row) throw new Error('throttle upsert returned no row');
       return toRecord(row);
     },
-    async get(key, now) {
+    get(key, now) {
       const row = get.get(key, now);
       return row && toRecord(row);
     },
-    async reset(key) {
+    reset(key) {
       reset.run(key);
     },
-    async release(key, now) {
+    release(key, now) {
       release.run(key, now);
     },
   };

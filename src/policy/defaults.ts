@@ -1,0 +1,145 @@
+// Every tunable limit of Poortwachter in one place, each with what it does and why it is set so
+// (node-oidc-provider's lib/helpers/defaults.js is the model). A deployment overrides any of them
+// with a JSON file named by POLICY_FILE (a deep-partial copy of this object, checked at start), or
+// with the environment variables that existed before this file did, which win over the file:
+//   PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH, PASSWORD_FAILURES_PER_IP, LOCKOUT_THRESHOLD,
+//   LOCKOUT_STEPS_SECONDS, LOCKOUT_MAX_FAILURES, CODE_TTL_SECONDS, REMEMBER_DEVICE_MAX_SECONDS,
+//   FLOW_TTL_SECONDS.
+// The merged policy is `config.policy`; nothing reads a limit from anywhere else. Times are in
+// seconds. Lifetimes of sessions and tokens are oidc-provider's and stay in config.ttl.
+
+/** The "remember this device" choices a patient is offered; each has its own text, so the set is fixed. */
+export const REMEMBER_CHOICES = ['none', '12h', '3d', '1w'] as const;
+export type RememberChoice = (typeof REMEMBER_CHOICES)[number];
+
+/** At most `max` in `windowSeconds` (fixed windows in the shared store, so every process counts the same). */
+export interface LimitPolicy {
+  max: number;
+  windowSeconds: number;
+}
+
+export interface Policy {
+  passwords: {
+    minLength: number;
+    maxLength: number;
+    failuresPerIp: LimitPolicy;
+    changeFailures: LimitPolicy;
+    temporaryTtlSeconds: number;
+  };
+  lockout: {
+    threshold: number;
+    stepsSeconds: number[];
+    maxFailures: number;
+    loginNameMemorySeconds: number;
+  };
+  codes: {
+    ttlSeconds: number;
+    attemptsPerCode: number;
+    failuresPerAccount: LimitPolicy;
+    sends: LimitPolicy;
+    resendCooldownSeconds: number;
+    guessingNoticeWindowSeconds: number;
+  };
+  totp: {
+    failures: LimitPolicy;
+    enrolFailures: LimitPolicy;
+  };
+  recoveryCodes: {
+    failures: LimitPolicy;
+  };
+  rememberDevice: {
+    choices: RememberChoice[];
+    defaultChoice: RememberChoice;
+    maxSeconds: number;
+  };
+  accountPage: {
+    reauthenticationSeconds: number;
+  };
+  flows: {
+    ttlSeconds: number;
+    keptAfterExpirySeconds: number;
+  };
+}
+
+const MINUTE = 60;
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+
+export const POLICY_DEFAULTS: Policy = {
+  passwords: {
+    // NIST SP 800-63B-4 §3.1.1.2: at least 8 characters for a password used with a second factor;
+    // no composition rules. The portals' own profiles may ask more (issue 8), never less.
+    minLength: 8,
+    // NIST asks verifiers to allow at least 64; 128 leaves room for passphrases and password
+    // managers while keeping the argon2 work per attempt bounded.
+    maxLength: 128,
+    // Password attempts per client IP (successes are given back): a clinic behind one address is
+    // never blocked by its own logins, a spray across many accounts from one address is.
+    failuresPerIp: { max: 100, windowSeconds: 15 * MINUTE },
+    // Wrong current passwords on the change form (update-password): a guess like any other.
+    changeFailures: { max: 5, windowSeconds: 15 * MINUTE },
+    // How long a temporary password mailed by `poortwachter user temp-password` works: ZINN and MTD
+    // mail one that is typed within days. The patient's own password keeps working meanwhile, so a
+    // short life costs nobody access; 1 hour to 14 days.
+    temporaryTtlSeconds: 3 * DAY,
+  },
+  lockout: {
+    // Consecutive wrong passwords before a temporary lock: room for a few typos.
+    threshold: 5,
+    // The 1st, 2nd, 3rd... lock; the last step repeats. A patient with a typo loses a minute; a
+    // guesser gets about 5 guesses per 15 minutes after the first locks.
+    stepsSeconds: [1 * MINUTE, 5 * MINUTE, 15 * MINUTE],
+    // Evaluated guesses without a successful login before the hard lock that only an unlock lifts.
+    // NIST SP 800-63B-4 §3.2.2 allows at most 100.
+    maxFailures: 100,
+    // A lock record of a typed name (which may be no account at all) is forgotten this long after
+    // its last failure or lock end, so the store does not fill with guessed names.
+    loginNameMemorySeconds: 1 * DAY,
+  },
+  codes: {
+    // How long a code sent by SMS, call or e-mail is valid (the patient portal's "about 10 minutes").
+    ttlSeconds: 10 * MINUTE,
+    // Tries per code: a 6-digit code guessed 5 times has a 1 in 200 000 chance.
+    attemptsPerCode: 5,
+    // Wrong codes per account across resends: a new code does not reset the guessing budget.
+    failuresPerAccount: { max: 10, windowSeconds: 1 * HOUR },
+    // Codes sent per account and purpose: each costs money (SMS, calls) and can be used to harass.
+    sends: { max: 5, windowSeconds: 1 * HOUR },
+    // Between two sends: long enough for a slow SMS to arrive before "send again" voids it.
+    resendCooldownSeconds: 30,
+    // At most one "many wrong codes" notice per account in this window, however many limits trip:
+    // the patient hears of it, a guesser cannot flood the mailbox.
+    guessingNoticeWindowSeconds: 1 * HOUR,
+  },
+  totp: {
+    // Wrong authenticator-app codes per account (±1 step of 30 s is accepted, so ~3 codes are live).
+    failures: { max: 10, windowSeconds: 1 * HOUR },
+    // Wrong first codes while setting up the app (a clock off by minutes shows up here).
+    enrolFailures: { max: 10, windowSeconds: 1 * HOUR },
+  },
+  recoveryCodes: {
+    // Wrong recovery codes per account; there are 6 × 60 bits, so this only limits noise.
+    failures: { max: 10, windowSeconds: 1 * HOUR },
+  },
+  rememberDevice: {
+    // Minddistrict's choices: none, 12 hours, 3 days, a week. A deployment may offer fewer.
+    choices: [...REMEMBER_CHOICES],
+    // For accounts that never chose: half a working day, as Minddistrict does.
+    defaultChoice: '12h',
+    // A cap on whatever a patient chose.
+    maxSeconds: 7 * DAY,
+  },
+  accountPage: {
+    // ASVS 5.0 7.5.1: /account binds and removes authenticators, so the login behind the session
+    // must be at most this old (measured from its start, as max_age is); older ones sign in again
+    // first. An enrolment started there may finish within the flow's lifetime (flows.ttlSeconds).
+    reauthenticationSeconds: 10 * MINUTE,
+  },
+  flows: {
+    // A hosted flow (a login, an enrolment on /account) may take this long; oidc-provider's
+    // interaction lives as long (at most an hour).
+    ttlSeconds: 1 * HOUR,
+    // Kept after that, so an expired page can still name its portal and link back to it.
+    keptAfterExpirySeconds: 1 * HOUR,
+  },
+};
