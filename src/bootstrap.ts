@@ -18,7 +18,9 @@ import { LoginNameKeys } from './accounts/login-name-key.ts';
 import { hkdfSync } from 'node:crypto';
 import { createDelivery, DevOutbox } from './delivery/index.ts';
 import type { Services } from './services.ts';
-import { BasicPasswordChange } from './actions/update-password/password-change.ts';
+import { lifecyclePasswordChange } from './actions/update-password/password-change.ts';
+import { ModelSecrets } from './oidc/model-secrets.ts';
+import { AccountRevocation } from './oidc/account-revocation.ts';
 import { createApp, type App } from './web/app.ts';
 import { ensureAccountClient } from './oidc/sessions.ts';
 import { PasswordProfiles } from './accounts/password-profiles.ts';
@@ -48,6 +50,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const loginNameKey = Buffer.from(hkdfSync('sha256', config.secretsKey, 'poortwachter', 'login-name-lock-key', 32));
   const { policy } = config;
   const passwords = new Passwords(store, policy.passwords, clock);
+  const modelSecrets = new ModelSecrets(config.secretsKey, box);
   const audit = new Audit(store, clock, config.auditRetentionDays, (event) => metrics.audited(event));
   const services: Services = {
     config,
@@ -67,7 +70,9 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     passwordProfiles: new PasswordProfiles(store, clock, policy.passwords),
     // It works on the whole bundle (notices, audit, lockout), which it reads when used.
     passwordLifecycle: new PasswordLifecycle(() => services),
-    passwordChange: new BasicPasswordChange(passwords, limits, audit, policy.passwords.changeFailures),
+    passwordChange: lifecyclePasswordChange(() => services.passwordLifecycle),
+    modelSecrets,
+    signIns: new AccountRevocation(store, modelSecrets),
     metrics,
   };
   return services;

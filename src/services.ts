@@ -18,6 +18,8 @@ import type { PasswordProfiles } from './accounts/password-profiles.ts';
 import type { PasswordLifecycle } from './accounts/password-lifecycle.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import type { PasswordChange } from './actions/update-password/password-change.ts';
+import type { ModelSecrets } from './oidc/model-secrets.ts';
+import type { AccountRevocation } from './oidc/account-revocation.ts';
 
 export interface Services {
   config: Config;
@@ -40,4 +42,8 @@ export interface Services {
   metrics: Metrics;
   /** What the update-password action calls to change a password (the password lifecycle puts its own behind it). */
   passwordChange: PasswordChange;
+  /** How oidc-provider's records are kept at rest (hashed ids, sealed payloads). */
+  modelSecrets: ModelSecrets;
+  /** Ends an account's sign-ins (sessions, grants, tokens): a password change does. */
+  signIns: AccountRevocation;
 }
