@@ -18,9 +18,13 @@ import { LoginNameKeys } from './accounts/login-name-key.ts';
 import { hkdfSync } from 'node:crypto';
 import { createDelivery, DevOutbox } from './delivery/index.ts';
 import type { Services } from './services.ts';
-import { BasicPasswordChange } from './actions/update-password/password-change.ts';
+import { lifecyclePasswordChange } from './actions/update-password/password-change.ts';
+import { ModelSecrets } from './oidc/model-secrets.ts';
+import { AccountRevocation } from './oidc/account-revocation.ts';
 import { createApp, type App } from './web/app.ts';
 import { ensureAccountClient } from './oidc/sessions.ts';
+import { PasswordProfiles } from './accounts/password-profiles.ts';
+import { PasswordLifecycle } from './accounts/password-lifecycle.ts';
 import { trackForShutdown, type ShutdownOutcome } from './http-shutdown.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { observeStore, type StoreCallObserver } from './store/observe.ts';
@@ -46,8 +50,9 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const loginNameKey = Buffer.from(hkdfSync('sha256', config.secretsKey, 'poortwachter', 'login-name-lock-key', 32));
   const { policy } = config;
   const passwords = new Passwords(store, policy.passwords, clock);
+  const modelSecrets = new ModelSecrets(config.secretsKey, box);
   const audit = new Audit(store, clock, config.auditRetentionDays, (event) => metrics.audited(event));
-  return {
+  const services: Services = {
     config,
     store,
     clock,
@@ -62,9 +67,15 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     devices: new RememberedDevices(store, clock, policy.rememberDevice),
     delivery: createDelivery(config, logger, outbox),
     outbox,
-    passwordChange: new BasicPasswordChange(passwords, limits, audit, policy.passwords.changeFailures),
+    passwordProfiles: new PasswordProfiles(store, clock, policy.passwords),
+    // It works on the whole bundle (notices, audit, lockout), which it reads when used.
+    passwordLifecycle: new PasswordLifecycle(() => services),
+    passwordChange: lifecyclePasswordChange(() => services.passwordLifecycle),
+    modelSecrets,
+    signIns: new AccountRevocation(store, modelSecrets),
     metrics,
   };
+  return services;
 }
 
 /**

@@ -43,8 +43,10 @@ export class ModelSecrets {
 
   /**
    * What the store keeps for a payload: the sealed payload, the hashed id it is bound to (`id`, the
-   * row's own key; lookups by uid or user code need it before opening) and the hashed members the
-   * store indexes. `key` is `this.key(id)`.
+   * row's own key; lookups by uid or user code need it before opening), the hashed members the
+   * store indexes, and the account id as it is (not a credential: it is the `sub` every portal
+   * gets), so a password change can end every sign-in of the account (OidcModelStore.revokeByAccount).
+   * `key` is `this.key(id)`.
    */
   seal(model: string, key: string, payload: Record<string, unknown>): Record<string, unknown> {
     const stored: Record<string, unknown> = { sealed: this.box.seal(JSON.stringify(payload), context(model, key)), id: key };
@@ -52,6 +54,7 @@ export class ModelSecrets {
       const value = payload[member];
       if (typeof value === 'string') stored[member] = this.key(value);
     }
+    if (typeof payload.accountId === 'string') stored.accountId = payload.accountId;
     return stored;
   }
 
@@ -96,16 +99,21 @@ export class ModelSecrets {
   /**
    * The start-up migration's step for one stored record (`id` is its key in the store): a payload in
    * the clear is sealed under its hashed id; one sealed by an earlier version, bound to the model
-   * only, is sealed again bound to its id. Undefined when the record is current.
+   * only, is sealed again bound to its id; one sealed before the account id was kept beside it gets
+   * it. Undefined when the record is current.
    */
   upgrade(model: string, id: string, stored: Record<string, unknown>): { id: string; payload: Record<string, unknown> } | undefined {
     if (ModelSecrets.inTheClear(stored)) {
       const key = this.key(id);
       return { id: key, payload: this.seal(model, key, stored) };
     }
-    if (typeof stored.id === 'string') return undefined;
-    const payload = JSON.parse(this.box.open(stored.sealed as string, `oidc:${model}`)) as Record<string, unknown>;
-    return { id, payload: this.seal(model, id, payload) };
+    if (typeof stored.id !== 'string') {
+      const payload = JSON.parse(this.box.open(stored.sealed as string, `oidc:${model}`)) as Record<string, unknown>;
+      return { id, payload: this.seal(model, id, payload) };
+    }
+    if ('accountId' in stored) return undefined;
+    const payload = JSON.parse(this.box.open(stored.sealed as string, context(model, stored.id))) as Record<string, unknown>;
+    return typeof payload.accountId === 'string' ? { id, payload: { ...stored, accountId: payload.accountId } } : undefined;
   }
 
   /** Whether a stored payload is still in the clear (written before sealing existed). */

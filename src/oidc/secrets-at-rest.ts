@@ -15,7 +15,8 @@ import { ModelSecrets } from './model-secrets.ts';
 import { clientSecretInTheClear, sealClientSecret } from './client-secrets.ts';
 
 const MARKER = SECRETS_AT_REST_MARKER;
-// 2: oidc payloads bound to their record's hashed id (version 1 bound them to the model only).
+// 2: oidc payloads bound to their record's hashed id (version 1 bound them to the model only), and
+// the account id kept beside them (revocation by account).
 const VERSION = 2;
 
 export interface MigrationReport {

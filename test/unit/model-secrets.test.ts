@@ -19,7 +19,7 @@ describe('model secrets', () => {
     const payload = { jti: 'session-cookie-value', uid: 'session-uid', grantId: 'grant-1', accountId: 'a1', kind: 'Session' };
     const key = secrets.key('session-cookie-value');
     const stored = secrets.seal('Session', key, payload);
-    expect(Object.keys(stored).sort()).toEqual(['grantId', 'id', 'sealed', 'uid']);
+    expect(Object.keys(stored).sort()).toEqual(['accountId', 'grantId', 'id', 'sealed', 'uid']);
     expect(stored.id).toBe(key);
     expect(stored.uid).toBe(secrets.key('session-uid'));
     expect(stored.grantId).toBe(secrets.key('grant-1'));

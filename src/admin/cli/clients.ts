@@ -63,6 +63,8 @@ function describeClient(metadata: Record<string, unknown>): string[] {
     `  remember device:     ${policy.rememberDevice ? 'on' : 'off'}`,
     `  minimum acr:         ${shortAcr(policy.minAcr) || '-'}`,
     `  sms sender:          ${policy.smsSender ?? '-'}`,
+    `  password profile:    ${policy.passwordProfile ?? 'default'}`,
+    `  mail sender:         ${policy.mailFrom ?? '- (MAIL_FROM)'}`,
   ];
 }
 
@@ -76,6 +78,8 @@ const POLICY_OPTIONS: Record<string, OptionSpec> = {
   'remember-device': { type: 'string', value: 'on|off', description: 'may patients skip the second factor on a remembered device (default on)' },
   'min-acr': { type: 'string', value: 'ACR', description: `level every login must reach: ${ACR_VALUES.map(shortAcr).join(', ')}` },
   'sms-sender': { type: 'string', value: 'NAME', description: 'alphanumeric SMS sender, 1-11 characters, e.g. ZINNZORG' },
+  'password-profile': { type: 'string', value: 'NAME', description: 'password rules for this portal\'s patients (see: poortwachter password-profile list; default: default)' },
+  'mail-from': { type: 'string', value: 'SENDER', description: 'sender of mails for this portal, e.g. "Mijn Therapie Dossier <no-reply@mijntherapiedossier.nl>" (default MAIL_FROM)' },
 };
 
 const add: Command = {
@@ -109,6 +113,8 @@ const add: Command = {
       rememberDevice: args.onOff('remember-device'),
       minAcr: minAcr === undefined ? undefined : parseAcr(args, 'min-acr', minAcr),
       smsSender: args.string('sms-sender'),
+      passwordProfile: args.string('password-profile'),
+      mailFrom: args.string('mail-from'),
       clientId: args.string('client-id'),
     };
     const registry = await ctx.clients();
@@ -143,8 +149,8 @@ const update: Command = {
   },
   details: [
     'The secret never changes here (remove and add the client to issue a new one).',
-    '--post-logout-redirect-uri, --backchannel-logout-uri, --min-acr and --sms-sender take `none` to remove the',
-    'setting; --mfa-methods takes `all` to accept every method again.',
+    '--post-logout-redirect-uri, --backchannel-logout-uri, --min-acr, --sms-sender and --mail-from take `none` to',
+    'remove the setting; --mfa-methods takes `all` to accept every method again; --password-profile takes `default`.',
     '',
     'Example:',
     '  poortwachter client update zinn-portaal-1a2b3c4d --mfa required --mfa-methods sms,totp --min-acr substantial',
@@ -191,6 +197,9 @@ const update: Command = {
     if (rememberDevice !== undefined) changes.remember_device = rememberDevice;
     removable('min-acr', (value) => (changes.min_acr = parseAcr(args, 'min-acr', value)), () => (changes.min_acr = undefined));
     removable('sms-sender', (value) => (changes.sms_sender = value), () => (changes.sms_sender = undefined));
+    removable('mail-from', (value) => (changes.mail_from = value), () => (changes.mail_from = undefined));
+    const profile = args.string('password-profile');
+    if (profile !== undefined) changes.password_profile = profile === 'default' || profile === 'none' ? undefined : profile;
 
     if (!Object.keys(changes).length) throw args.usage('nothing to change: give at least one option');
     const updated = await registry.update(clientId, changes);

@@ -54,6 +54,9 @@ export class FlowRunner<R extends FlowRun> {
       messageLang: messageLanguage(run.ctx, run.account?.locale),
       ip: run.ctx.ip || null,
       flowId: run.flow.id,
+      passwordChange: run.flow.state.passwordChange,
+      sessionUid: run.sessionUid,
+      userAgent: run.ctx.get('user-agent') || null,
     };
   }
 
@@ -198,6 +201,7 @@ export class FlowRunner<R extends FlowRun> {
       // The first factor entered again before a binding is noted, not proved twice.
       if (decision.kind === 'reauthenticate') state.reauthenticated = true;
       else this.recordProof(run, outcome.proof, outcome.account);
+      if (outcome.passwordChange) state.passwordChange = outcome.passwordChange;
     }
     if (outcome.kind === 'done') {
       state.actionsDone.push(step.id);
