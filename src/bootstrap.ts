@@ -135,6 +135,8 @@ export async function startServer(services: Services, options: { port?: number; 
     services.audit.applyRetention().catch((error: Error) => services.logger.warn({ err: error.message }, 'audit retention failed'));
   }, 60_000);
   sweep.unref();
+  // `keys rotate` may run anywhere: every serving process follows the stored key set (live-keys.ts).
+  const stopKeyRefresh = app.signingKeys.poll(services.config.keysRefreshSeconds);
   let closed: Promise<ShutdownOutcome> | undefined;
   return {
     url,
@@ -143,6 +145,7 @@ export async function startServer(services: Services, options: { port?: number; 
     close() {
       closed ??= (async () => {
         clearInterval(sweep);
+        stopKeyRefresh();
         const outcome = await shutdown.close(services.config.shutdownTimeoutSeconds * 1000);
         await services.delivery.close();
         await services.store.close();
