@@ -36,7 +36,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = new Metrics();
-  const store = observeStore(await openStore(config.database), storeCallObserver(metrics));
+  const store = observeStore(await openStore(config.database, { onSqliteBusy: (outcome) => metrics.sqliteBusy(outcome) }), storeCallObserver(metrics));
   const box = new SecretBox(config.secretsKey);
   const outbox = config.devOutbox ? new DevOutbox() : undefined;
   const limits = new Limits(store, clock);

@@ -14,6 +14,8 @@ export interface Served {
   /** Index of the upstream that answered. */
   upstream: number;
   status: number;
+  /** From the whole request received to the upstream's response headers. */
+  ms: number;
 }
 
 export interface RoundRobinProxy {
@@ -69,6 +71,7 @@ export async function startRoundRobinProxy(upstreams: readonly string[]): Promis
     req.on('end', () => {
       void (async () => {
         const body = Buffer.concat(chunks);
+        const started = performance.now();
         for (let attempt = 0; attempt < upstreams.length; attempt += 1) {
           const index = pick();
           let answer: http.IncomingMessage;
@@ -82,7 +85,7 @@ export async function startRoundRobinProxy(upstreams: readonly string[]): Promis
             res.writeHead(502).end(String(error));
             return;
           }
-          log.push({ method: req.method ?? 'GET', path: req.url ?? '/', upstream: index, status: answer.statusCode ?? 0 });
+          log.push({ method: req.method ?? 'GET', path: req.url ?? '/', upstream: index, status: answer.statusCode ?? 0, ms: performance.now() - started });
           res.writeHead(answer.statusCode ?? 502, { ...answer.headers, [SERVED_BY_HEADER]: String(index) });
           answer.pipe(res);
           return;

@@ -22,6 +22,7 @@ import { asOpenError, checkDatabaseFile, checkIntegrity, checkSchemaVersion } fr
 import { queued } from './queued.ts';
 import { WriteQueue } from './write-queue.ts';
 import { WalSyncer } from './wal-syncer.ts';
+import { BUSY_TIMEOUT_MS, retryWhenBusy, type BusyRetryOptions } from './busy-retry.ts';
 
 export interface SqliteStore extends Store {
   readonly kind: 'sqlite';
@@ -45,9 +46,17 @@ export type SqliteSynchronous = 'FULL' | 'NORMAL' | 'EXTRA';
 
 export interface SqliteOptions {
   synchronous?: SqliteSynchronous;
+  /** How long one statement blocks for another connection's lock (tests shorten it). */
+  busyTimeoutMs?: number;
+  /** Retrying store calls that still got SQLITE_BUSY (busy-retry.ts); `onBusy` feeds the metrics. */
+  busyRetry?: BusyRetryOptions;
 }
 
-const BUSY_TIMEOUT_MS = 5000;
+/**
+ * Opening and migrating block for another process's lock this long: at start nothing else waits,
+ * and two processes starting at once take turns migrating. At run time BUSY_TIMEOUT_MS applies.
+ */
+const OPEN_BUSY_TIMEOUT_MS = 5000;
 /** Pages (4 KiB) returned to the file system per sweep, i.e. per minute: up to 8 MiB. */
 const RECLAIM_PAGES = 2048;
 
@@ -60,7 +69,7 @@ export function openSqliteStore(file: string, options: SqliteOptions = {}): Sqli
   if (onDisk) checkDatabaseFile(file);
   let db: Database.Database | undefined;
   try {
-    db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+    db = new Database(file, { timeout: OPEN_BUSY_TIMEOUT_MS });
     checkSchemaVersion(db, file, SCHEMA_VERSION);
     if (onDisk) checkIntegrity(db, file);
     // WAL lets readers proceed while one writer commits, and survives a crash without a rollback
@@ -72,18 +81,18 @@ export function openSqliteStore(file: string, options: SqliteOptions = {}): Sqli
     const durability = options.synchronous ?? 'FULL';
     // FULL is kept by the WAL syncer, after each group commit (see SqliteSynchronous).
     db.pragma(`synchronous = ${durability === 'FULL' ? 'NORMAL' : durability}`);
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('foreign_keys = ON');
     db.pragma('wal_autocheckpoint = 10000');
     migrate(db);
-    return createStore(db, file, durability);
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? BUSY_TIMEOUT_MS}`);
+    return createStore(db, file, durability, options.busyRetry ?? {});
   } catch (error) {
     if (db?.open) db.close();
     throw asOpenError(error, file);
   }
 }
 
-function createStore(db: Database.Database, file: string, durability: SqliteSynchronous): SqliteStore {
+function createStore(db: Database.Database, file: string, durability: SqliteSynchronous, busy: BusyRetryOptions): SqliteStore {
   const expired = [
     db.prepare<[number]>('DELETE FROM oidc_models WHERE expires_at <= ?'),
     db.prepare<[number]>('DELETE FROM flows WHERE expires_at <= ?'),
@@ -102,18 +111,18 @@ function createStore(db: Database.Database, file: string, durability: SqliteSync
     kind: 'sqlite',
     file,
     writes,
-    oidc: queued(createOidcModelStore(db), writes, ['upsert', 'consume', 'rotate', 'destroy', 'revokeByGrantId', 'rewriteAll']),
-    accounts: queued(createAccountStore(db), writes, ['create', 'update', 'remove']),
-    credentials: queued(createCredentialStore(db), writes, ['put', 'remove', 'removeByAccount', 'compareAndSwap']),
-    flows: queued(createFlowStore(db), writes, ['put', 'remove']),
-    codes: queued(createOneTimeCodeStore(db), writes, ['replace', 'recordAttempt', 'consume', 'removeByAccount']),
-    throttles: queued(createThrottleStore(db), writes, ['hit', 'reset', 'release']),
-    lockouts: queued(createLockoutStore(db), writes, ['update', 'remove']),
-    devices: queued(createDeviceStore(db), writes, ['put', 'remove', 'removeByAccount']),
-    sessionProofs: queued(createSessionProofStore(db), writes, ['put']),
-    audit: queued(createAuditStore(db), writes, ['append', 'removeBefore']),
-    clients: queued(createClientStore(db), writes, ['put', 'putIfAbsent', 'remove']),
-    settings: queued(createSettingStore(db), writes, ['put', 'putIfAbsent', 'compareAndSet']),
+    oidc: queued(createOidcModelStore(db), writes, ['upsert', 'consume', 'rotate', 'destroy', 'revokeByGrantId', 'rewriteAll'], busy),
+    accounts: queued(createAccountStore(db), writes, ['create', 'update', 'remove'], busy),
+    credentials: queued(createCredentialStore(db), writes, ['put', 'remove', 'removeByAccount', 'compareAndSwap'], busy),
+    flows: queued(createFlowStore(db), writes, ['put', 'remove'], busy),
+    codes: queued(createOneTimeCodeStore(db), writes, ['replace', 'recordAttempt', 'consume', 'removeByAccount'], busy),
+    throttles: queued(createThrottleStore(db), writes, ['hit', 'reset', 'release'], busy),
+    lockouts: queued(createLockoutStore(db), writes, ['update', 'remove'], busy),
+    devices: queued(createDeviceStore(db), writes, ['put', 'remove', 'removeByAccount'], busy),
+    sessionProofs: queued(createSessionProofStore(db), writes, ['put'], busy),
+    audit: queued(createAuditStore(db), writes, ['append', 'removeBefore'], busy),
+    clients: queued(createClientStore(db), writes, ['put', 'putIfAbsent', 'remove'], busy),
+    settings: queued(createSettingStore(db), writes, ['put', 'putIfAbsent', 'compareAndSet'], busy),
     durability() {
       const level = (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[Number(db.pragma('synchronous', { simple: true }))] ?? 'OFF';
       return level === 'NORMAL' && syncer ? 'FULL' : level;
@@ -122,22 +131,25 @@ function createStore(db: Database.Database, file: string, durability: SqliteSync
       return writes.durably(work);
     },
     removeExpired(now) {
-      return writes.run(() => {
+      return retryWhenBusy(() => writes.run(() => {
         const removed = expired.reduce((total, statement) => total + statement.run(now).changes, 0);
         // Give up to RECLAIM_PAGES free pages back per sweep: bounded work, steady shrinking.
         db.pragma(`incremental_vacuum(${RECLAIM_PAGES})`);
         return removed;
-      });
+      }), busy);
     },
     async schemaVersion() {
       return { current: Number(db.pragma('user_version', { simple: true })), expected: SCHEMA_VERSION };
     },
     async compact() {
       await writes.idle();
-      // Synchronous from here: no queued write can start in between. VACUUM rewrites the file
-      // without free pages (and turns on incremental auto-vacuum for a file that had none).
-      db.pragma('auto_vacuum = INCREMENTAL');
-      db.exec('VACUUM');
+      // VACUUM rewrites the file without free pages (and turns on incremental auto-vacuum for a
+      // file that had none). It runs between batches (a batch begins and commits within one tick,
+      // so no transaction is open here) and waits for another process's write lock without blocking.
+      await retryWhenBusy(async () => {
+        db.pragma('auto_vacuum = INCREMENTAL');
+        db.exec('VACUUM');
+      }, busy);
       db.pragma('wal_checkpoint(TRUNCATE)');
     },
     async close() {
