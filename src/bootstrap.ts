@@ -40,7 +40,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = new Metrics();
-  const store = observeStore(await openStore(config.database), storeCallObserver(metrics));
+  const store = observeStore(await openStore(config.database, { onSqliteBusy: (outcome) => metrics.sqliteBusy(outcome) }), storeCallObserver(metrics));
   const box = new SecretBox(config.secretsKey);
   const outbox = config.devOutbox ? new DevOutbox() : undefined;
   const limits = new Limits(store, clock);
@@ -151,6 +151,8 @@ export async function startServer(services: Services, options: { port?: number; 
     services.audit.applyRetention().catch((error: Error) => services.logger.warn({ err: error.message }, 'audit retention failed'));
   }, 60_000);
   sweep.unref();
+  // `keys rotate` may run anywhere: every serving process follows the stored key set (live-keys.ts).
+  const stopKeyRefresh = app.signingKeys.poll(services.config.keysRefreshSeconds);
   let closed: Promise<ShutdownOutcome> | undefined;
   return {
     url,
@@ -159,6 +161,7 @@ export async function startServer(services: Services, options: { port?: number; 
     close() {
       closed ??= (async () => {
         clearInterval(sweep);
+        stopKeyRefresh();
         const outcome = await shutdown.close(services.config.shutdownTimeoutSeconds * 1000);
         await services.delivery.close();
         await services.store.close();

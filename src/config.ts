@@ -94,6 +94,8 @@ export const envSchema = z.object({
     .describe('Wrong guesses without a successful login before a hard lock that only `poortwachter user unlock` lifts (default 100; NIST SP 800-63B-4: at most 100).'),
   PASSWORD_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).optional()
     .describe('Password attempts per client IP in 15 minutes across all accounts (default 100; successful ones are given back).'),
+  KEYS_REFRESH_SECONDS: z.coerce.number().int().min(1).max(3600).default(30)
+    .describe('How often a running server checks the store for a new signing key set (one read of one record): after `poortwachter keys rotate`, every instance signs with the new key within this many seconds, without a restart.'),
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().min(0).max(600).default(10)
     .describe('On SIGTERM/SIGINT, how long requests in flight may take before their connections are cut (exit 1).'),
   AUDIT_RETENTION_DAYS: z.union([z.literal('keep'), z.coerce.number().int().min(1)]).default('keep')
@@ -145,6 +147,8 @@ export interface Config {
   webauthn: { rpId?: string; origins?: string[] };
   /** On SIGTERM/SIGINT, how long requests in flight may take before their connections are cut. */
   shutdownTimeoutSeconds: number;
+  /** How often a serving process reads the stored signing key set (live-keys.ts). */
+  keysRefreshSeconds: number;
   /** Days audit events are kept; null keeps them (the default, see README: NEN 7513). */
   auditRetentionDays: number | null;
   /** Who may read /metrics: the bearer token and/or the addresses (both apply when both are set). */
@@ -314,6 +318,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     devOutbox,
     webauthn,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
+    keysRefreshSeconds: e.KEYS_REFRESH_SECONDS,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS === 'keep' ? null : e.AUDIT_RETENTION_DAYS,
     metrics: { token: e.METRICS_TOKEN, allow: metricsAllow },
   };

@@ -130,8 +130,25 @@ async function refuseUnsealedSigningKeys(store: Store): Promise<void> {
   if (stored?.some((k) => !k.sealedPrivate)) await refuseIfPlanted(store, 'Signing keys');
 }
 
+/**
+ * What identifies a key set: each key's stage, kid and end of publication, in the order the
+ * provider gets them. Equal for the stored and the opened set, so a running process compares
+ * without opening (decrypting) anything.
+ */
+export function keySetVersion(keys: readonly (SigningKey | StoredSigningKey)[]): string {
+  return [...keys]
+    .sort((a, b) => stageOrder[a.stage] - stageOrder[b.stage])
+    .map((k) => `${k.stage}:${String(k.jwk.kid)}:${k.removeAfter ?? ''}`)
+    .join(',');
+}
+
+/** The version of the stored key set: one read of one settings record ('' before the first start). */
+export async function signingKeySetVersion(store: Store): Promise<string> {
+  return keySetVersion((await store.settings.get<StoredSigningKey[]>(SIGNING_KEYS)) ?? []);
+}
+
 /** The JWKS handed to oidc-provider: current keys first, since it signs with the first match. */
-export function toProviderJwks(keys: SigningKey[]): { keys: Record<string, unknown>[] } {
+export function toProviderJwks(keys: readonly SigningKey[]): { keys: Record<string, unknown>[] } {
   return { keys: keys.map((k) => k.jwk) };
 }
 

@@ -9,12 +9,17 @@ export type DatabaseConfig =
   | { kind: 'sqlite'; file: string; synchronous?: 'FULL' | 'NORMAL' | 'EXTRA' }
   | { kind: 'mongo'; url: string };
 
-export async function openStore(database: DatabaseConfig): Promise<Store> {
+export interface StoreHooks {
+  /** SQLite only: a store call met another process's write lock and was tried again, or gave up. */
+  onSqliteBusy?: (outcome: 'retried' | 'gave_up') => void;
+}
+
+export async function openStore(database: DatabaseConfig, hooks: StoreHooks = {}): Promise<Store> {
   switch (database.kind) {
     case 'sqlite': {
       const { openSqliteStore } = await import('./sqlite/index.ts');
       const { sqliteUnavailableReason } = await import('./sqlite/errors.ts');
-      return guardStore(openSqliteStore(database.file, { synchronous: database.synchronous }), sqliteUnavailableReason);
+      return guardStore(openSqliteStore(database.file, { synchronous: database.synchronous, busyRetry: { onBusy: hooks.onSqliteBusy } }), sqliteUnavailableReason);
     }
     case 'mongo': {
       const { openMongoStore } = await import('./mongo/index.ts');

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Services } from '../services.ts';
 import { createProvider, type Provider } from '../oidc/provider.ts';
 import { loadCookieKeys, loadSigningKeys, toProviderJwks } from '../oidc/keys.ts';
+import { LiveSigningKeys } from '../oidc/live-keys.ts';
 import { Interactions } from '../oidc/interactions.ts';
 import { migrateSecretsAtRest } from '../oidc/secrets-at-rest.ts';
 import { LoginKind } from '../flows/login/login-kind.ts';
@@ -38,6 +39,8 @@ function under<C extends { path: string }>(prefix: string, middleware: (ctx: C, 
 
 export interface App {
   provider: Provider;
+  /** The provider's signing keys, reloaded from the store when `keys rotate` changed them (startServer polls). */
+  signingKeys: LiveSigningKeys;
   /** The request listener: oidc-provider's Koa app inside the request log (request-log.ts). */
   callback(): RequestListener;
 }
@@ -70,6 +73,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     sessionProofs,
     judgeSession: sessionJudge(services),
   });
+  const liveKeys = new LiveSigningKeys(provider, signingKeys, { store, box: services.box, clock, logger: services.logger });
   // Only behind a TLS-terminating proxy that sets X-Forwarded-*: otherwise clients could spoof them.
   provider.proxy = config.trustProxy;
   // The client writes the leftmost X-Forwarded-For entries itself: only the ones our own proxies
@@ -102,7 +106,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   });
   const health = healthRoutes({
     probeStore,
-    keysLoaded: () => signingKeys.some((key) => key.stage === 'current'),
+    keysLoaded: () => liveKeys.current().some((key) => key.stage === 'current'),
     draining: options.draining ?? (() => false),
   }).routes();
   provider.use(under('/healthz', health));
@@ -116,5 +120,5 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     // Asks the socket for its peer (a system call) only when TRUST_PROXY is on.
     trustedPeer: (req: { socket: { remoteAddress?: string } }) => config.trustProxy && isTrustedProxy(true, proxies, req.socket.remoteAddress),
   };
-  return { provider, callback: () => withRequestLog(provider.callback(), requestLog) };
+  return { provider, signingKeys: liveKeys, callback: () => withRequestLog(provider.callback(), requestLog) };
 }
