@@ -20,6 +20,7 @@ import { createLockoutStore } from './lockouts.ts';
 import { startCheckpointer } from './checkpointer.ts';
 import { asOpenError, checkDatabaseFile, checkIntegrity, checkSchemaVersion } from './preflight.ts';
 import { queued } from './queued.ts';
+import { createTransferStore } from './transfer.ts';
 import { WriteQueue } from './write-queue.ts';
 import { WalSyncer } from './wal-syncer.ts';
 
@@ -75,15 +76,16 @@ export function openSqliteStore(file: string, options: SqliteOptions = {}): Sqli
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('foreign_keys = ON');
     db.pragma('wal_autocheckpoint = 10000');
+    const foundVersion = Number(db.pragma('user_version', { simple: true }));
     migrate(db);
-    return createStore(db, file, durability);
+    return createStore(db, file, durability, foundVersion);
   } catch (error) {
     if (db?.open) db.close();
     throw asOpenError(error, file);
   }
 }
 
-function createStore(db: Database.Database, file: string, durability: SqliteSynchronous): SqliteStore {
+function createStore(db: Database.Database, file: string, durability: SqliteSynchronous, foundVersion: number): SqliteStore {
   const expired = [
     db.prepare<[number]>('DELETE FROM oidc_models WHERE expires_at <= ?'),
     db.prepare<[number]>('DELETE FROM flows WHERE expires_at <= ?'),
@@ -97,23 +99,37 @@ function createStore(db: Database.Database, file: string, durability: SqliteSync
   const checkpointer = onDisk ? startCheckpointer(file) : undefined;
   const syncer = onDisk && durability === 'FULL' ? new WalSyncer(path.resolve(file), path.dirname(path.resolve(file))) : undefined;
   const writes = new WriteQueue(db, syncer);
+  const sync = {
+    oidc: createOidcModelStore(db),
+    accounts: createAccountStore(db),
+    credentials: createCredentialStore(db),
+    flows: createFlowStore(db),
+    codes: createOneTimeCodeStore(db),
+    lockouts: createLockoutStore(db),
+    devices: createDeviceStore(db),
+    sessionProofs: createSessionProofStore(db),
+    audit: createAuditStore(db),
+    clients: createClientStore(db),
+    settings: createSettingStore(db),
+  };
 
   return {
     kind: 'sqlite',
     file,
     writes,
-    oidc: queued(createOidcModelStore(db), writes, ['upsert', 'consume', 'rotate', 'destroy', 'revokeByGrantId', 'rewriteAll']),
-    accounts: queued(createAccountStore(db), writes, ['create', 'update', 'remove']),
-    credentials: queued(createCredentialStore(db), writes, ['put', 'remove', 'removeByAccount', 'compareAndSwap']),
-    flows: queued(createFlowStore(db), writes, ['put', 'remove']),
-    codes: queued(createOneTimeCodeStore(db), writes, ['replace', 'recordAttempt', 'consume', 'removeByAccount']),
+    oidc: queued(sync.oidc, writes, ['upsert', 'consume', 'rotate', 'destroy', 'revokeByGrantId', 'rewriteAll']),
+    accounts: queued(sync.accounts, writes, ['create', 'update', 'remove']),
+    credentials: queued(sync.credentials, writes, ['put', 'remove', 'removeByAccount', 'compareAndSwap']),
+    flows: queued(sync.flows, writes, ['put', 'remove']),
+    codes: queued(sync.codes, writes, ['replace', 'recordAttempt', 'consume', 'removeByAccount']),
     throttles: queued(createThrottleStore(db), writes, ['hit', 'reset', 'release']),
-    lockouts: queued(createLockoutStore(db), writes, ['update', 'remove']),
-    devices: queued(createDeviceStore(db), writes, ['put', 'remove', 'removeByAccount']),
-    sessionProofs: queued(createSessionProofStore(db), writes, ['put']),
-    audit: queued(createAuditStore(db), writes, ['append', 'removeBefore']),
-    clients: queued(createClientStore(db), writes, ['put', 'putIfAbsent', 'remove']),
-    settings: queued(createSettingStore(db), writes, ['put', 'putIfAbsent', 'compareAndSet']),
+    lockouts: queued(sync.lockouts, writes, ['update', 'remove']),
+    devices: queued(sync.devices, writes, ['put', 'remove', 'removeByAccount']),
+    sessionProofs: queued(sync.sessionProofs, writes, ['put']),
+    audit: queued(sync.audit, writes, ['append', 'removeBefore']),
+    clients: queued(sync.clients, writes, ['put', 'putIfAbsent', 'remove']),
+    settings: queued(sync.settings, writes, ['put', 'putIfAbsent', 'compareAndSet']),
+    transfer: createTransferStore(db, sync, writes),
     durability() {
       const level = (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[Number(db.pragma('synchronous', { simple: true }))] ?? 'OFF';
       return level === 'NORMAL' && syncer ? 'FULL' : level;
@@ -131,6 +147,10 @@ function createStore(db: Database.Database, file: string, durability: SqliteSync
     },
     async schemaVersion() {
       return { current: Number(db.pragma('user_version', { simple: true })), expected: SCHEMA_VERSION };
+    },
+    async migrate() {
+      // Opening migrated the file already (always has: an embedded store has no separate step).
+      return { from: foundVersion, to: Number(db.pragma('user_version', { simple: true })) };
     },
     async compact() {
       await writes.idle();

@@ -44,6 +44,8 @@ export class WriteQueue {
   /** Committed batches; tests read it to see that concurrent writes share a commit. */
   commits = 0;
   private readonly scopes = new AsyncLocalStorage<DurableScope>();
+  /** Held by a caller running its own long transaction (an import): batches wait meanwhile. */
+  private held = false;
 
   constructor(
     private readonly db: Database.Database,
@@ -92,6 +94,26 @@ export class WriteQueue {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * Takes the connection for one transaction of the caller's own that spans many awaits (an
+   * import of one record type): batches wait until `release`. `sync` makes what the caller
+   * committed durable, as a batch's sync does.
+   */
+  async hold(): Promise<{ sync(): Promise<void>; release(): void }> {
+    if (this.held) throw new Error('the write queue is held already');
+    await this.idle();
+    this.held = true;
+    return {
+      sync: async () => {
+        await this.syncer?.sync();
+      },
+      release: () => {
+        this.held = false;
+        if (this.pending.length) this.schedule();
+      },
+    };
+  }
+
   private isIdle(): boolean {
     return !this.scheduled && this.pending.length === 0 && this.syncing === 0;
   }
@@ -108,6 +130,7 @@ export class WriteQueue {
 
   private flush(): void {
     this.scheduled = false;
+    if (this.held) return;
     const batch = this.pending.splice(0, MAX_BATCH);
     if (batch.length) this.runBatch(batch);
     if (this.pending.length) this.schedule();
