@@ -108,6 +108,26 @@ describe('db export and import (SQLite → SQLite)', { timeout: 180_000 }, () =>
     expect(JSON.parse(finished.stdout)).toMatchObject({ imported: { account: 2, credential: 6, client: 0 } });
   });
 
+  it('takes back the records of a type already written when a later line of it fails (more than one batch)', async () => {
+    const lines = dump.trimEnd().split('\n');
+    const lastAudit = lines.findLastIndex((line) => line.startsWith('{"type":"audit"'));
+    const extra = Array.from({ length: 700 }, (_, i) => JSON.stringify({
+      type: 'audit', record: { id: `synthetic-${i}`, at: Date.UTC(2026, 0, 1) + i, type: 'test.synthetic', accountId: null, clientId: null, ip: null, detail: {} },
+    }));
+    const damaged = [...lines.slice(0, lastAudit + 1), ...extra, '{"type":"audit","record":{"id":"broken"}}', ...lines.slice(lastAudit + 1)];
+    const stopped = await cli(['db', 'import'], dir('batches'), damaged.join('\n'));
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toContain(`line ${lastAudit + extra.length + 2}: audit: record.at:`);
+    expect(stopped.stderr).toContain('no audit events were imported');
+    const store = await openConfigured(dir('batches'));
+    try {
+      expect(await store.accounts.list()).toHaveLength(2);
+      expect(await store.audit.list({ limit: 10_000 })).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('names a record that does not fit the format by line and field', async () => {
     const lines = dump.trimEnd().split('\n');
     const at = lines.findIndex((line) => line.startsWith('{"type":"credential"'));
