@@ -32,6 +32,8 @@ export const envSchema = z.object({
     .regex(/^(sqlite:|mongodb(\+srv)?:\/\/)/, 'must start with sqlite: or mongodb://')
     .optional()
     .describe('The store, named explicitly: `sqlite:/path/to/file.sqlite`, or `mongodb://host/db?replicaSet=rs0` for MongoDB (a replica set).'),
+  DB_MIGRATE: z.enum(['auto', 'off']).optional()
+    .describe('MongoDB: `auto` creates collections and indexes and migrates the database at start; `off` refuses to start on a database whose schema is behind (run `poortwachter db migrate` first). Default `auto`, `off` in production. SQLite always migrates its file when it opens.'),
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL', 'EXTRA']).optional()
     .describe('SQLite `synchronous` pragma; default FULL (every acknowledged write survives a power cut). NORMAL trades the last commits on power loss for speed.'),
   TRUST_PROXY: boolean.default(false)
@@ -282,7 +284,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
 
   const url = e.DATABASE_URL;
   const database: Config['database'] = url?.startsWith('mongodb')
-    ? { kind: 'mongo', url }
+    // In production a schema change is a step the operator takes (`db migrate`), not a side
+    // effect of whichever replica starts first.
+    ? { kind: 'mongo', url, migrate: e.DB_MIGRATE ?? (production ? 'off' : 'auto') }
     : {
         kind: 'sqlite',
         file: url ? url.replace(/^sqlite:(\/\/)?/, '') : path.join(e.DATA_DIR, 'poortwachter.sqlite'),

@@ -411,6 +411,68 @@ export interface SettingStore {
   compareAndSet(name: string, expected: unknown, next: unknown): Promise<boolean>;
 }
 
+/** A named setting as a record (export and import). */
+export interface SettingRecord {
+  name: string;
+  value: unknown;
+}
+
+/** One oidc-provider model as stored: hashed id, sealed payload (export and import). */
+export interface StoredOidcRecord extends OidcRecord {
+  model: string;
+  id: string;
+}
+
+/** Every kind of record `poortwachter db export` carries, by the type name its lines use. */
+export interface TransferRecords {
+  account: AccountRecord;
+  credential: CredentialRecord;
+  client: ClientRecord;
+  setting: SettingRecord;
+  device: DeviceRecord;
+  lockout: LockoutRecord;
+  audit: AuditEvent;
+  oidc: StoredOidcRecord;
+  'session-proof': SessionProofRecord;
+  flow: FlowRecord;
+  code: OneTimeCodeRecord;
+  throttle: ThrottleRecord;
+}
+
+export type TransferType = keyof TransferRecords;
+
+/** The import of one type of record: all of it, or (after `abort`) none of it. */
+export interface TransferImport<K extends TransferType> {
+  /**
+   * Stores the records whose key is free; those whose key exists are kept as they are and their
+   * keys returned. Throws DuplicateError when a record collides otherwise (an account whose
+   * username or e-mail address belongs to another account).
+   */
+  add(records: readonly TransferRecords[K][]): Promise<{ kept: string[] }>;
+  /** Makes what `add` stored durable and visible as one whole (where the store has transactions). */
+  commit(): Promise<void>;
+  /** Takes back everything `add` stored in this import. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Moving a whole installation between stores (`poortwachter db export` / `db import`): records
+ * exactly as stored (still sealed, still hashed), expired ones included, one type at a time.
+ */
+export interface TransferStore {
+  /**
+   * Up to `limit` records of `type` that come after `after` (the last record of the previous
+   * page) in the store's own stable order: an export pages through a type without holding it.
+   */
+  page<K extends TransferType>(type: K, after: TransferRecords[K] | undefined, limit: number): Promise<TransferRecords[K][]>;
+  /**
+   * Starts importing records of `type`. SQLite: one transaction for the whole type (other writes
+   * on this connection wait until commit or abort). MongoDB: no transaction (one could outgrow a
+   * transaction's limits); `abort` deletes what this import inserted.
+   */
+  begin<K extends TransferType>(type: K): Promise<TransferImport<K>>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'mongo';
   oidc: OidcModelStore;
@@ -427,14 +489,22 @@ export interface Store {
   settings: SettingStore;
   passwordProfiles: PasswordProfileStore;
   accountPortals: AccountPortalStore;
+  transfer: TransferStore;
   /** Deletes expired rows of every kind; returns how many. Run periodically by main.ts. */
   removeExpired(now: number): Promise<number>;
   /**
    * The schema version the database has now and the one this code expects (readiness: another
    * process may have migrated a shared database to a newer version since we started).
-   * MongoDB has no versioned schema and reports 0 for both.
+   * MongoDB: the highest version recorded in its `schema_versions` collection.
    */
   schemaVersion(): Promise<{ current: number; expected: number }>;
+  /**
+   * Brings the database to the schema this code expects; returns the versions before and after.
+   * SQLite migrates as it opens, so this reports what opening did. MongoDB creates collections,
+   * indexes and TTL indexes here (`poortwachter db migrate`, or at start with DB_MIGRATE=auto),
+   * never lazily at request time. Idempotent, and safe for several processes at once.
+   */
+  migrate(): Promise<{ from: number; to: number }>;
   /**
    * Runs `work` (one HTTP request) and settles once everything it wrote is durable. A write is
    * durable when its promise settles anyway; inside `durably` the store may settle writes earlier

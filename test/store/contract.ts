@@ -19,6 +19,8 @@ import {
   type OneTimeCodeRecord,
   type SessionProofRecord,
   type Store,
+  type TransferRecords,
+  type TransferType,
 } from '../../src/store/port.ts';
 
 const T0 = Date.UTC(2200, 0, 1);
@@ -249,6 +251,21 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         } finally {
           await other.close();
         }
+      });
+
+      it('rewriteAll never un-consumes a token consumed while it runs', async () => {
+        await store.oidc.upsert('AuthorizationCode', `${p}-race`, { n: 1 }, FAR_FUTURE);
+        let consuming: Promise<boolean> | undefined;
+        await store.oidc.rewriteAll((model, id, payload) => {
+          if (id !== `${p}-race`) return undefined;
+          // Another process redeems the code after this one read the record.
+          consuming = store.oidc.consume(model, id, T0);
+          return { id: `${p}-race-moved`, payload };
+        });
+        // Whichever id the racing redemption met (the old, or none once moved), the code is
+        // redeemed exactly once in all.
+        const later = await store.oidc.consume('AuthorizationCode', `${p}-race-moved`, T0 + 1);
+        expect([await consuming, later].filter(Boolean)).toHaveLength(1);
       });
 
       it('rewriteAll replaces ids and payloads (and their indexed members) where the transform says so', async () => {
@@ -1153,6 +1170,58 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         const { current, expected } = await store.schemaVersion();
         expect(Number.isInteger(current)).toBe(true);
         expect(current).toBe(expected);
+      });
+
+      it('migrate is idempotent and leaves the expected version', async () => {
+        const { expected } = await store.schemaVersion();
+        expect((await store.migrate()).to).toBe(expected);
+        expect((await store.migrate()).to).toBe(expected);
+        expect((await store.schemaVersion()).current).toBe(expected);
+      });
+    });
+
+    describe('transfer (db export / import)', () => {
+      async function allOf<K extends TransferType>(type: K): Promise<TransferRecords[K][]> {
+        const records: TransferRecords[K][] = [];
+        for (let page = await store.transfer.page(type, undefined, 2); page.length; page = await store.transfer.page(type, page.at(-1), 2)) records.push(...page);
+        return records;
+      }
+
+      it('pages through every record of a type, expired ones too, each once', async () => {
+        const owner = await createAccount('paged');
+        for (const n of [1, 2, 3]) await store.credentials.put(credential(owner.id, `paged-${n}`));
+        await store.oidc.upsert('AccessToken', `${p}-expired`, { n: 1 }, T0 - HOUR);
+        await store.oidc.consume('AccessToken', `${p}-expired`, T0 - 2 * HOUR);
+        const credentials = (await allOf('credential')).filter((c) => c.accountId === owner.id);
+        expect(credentials.map((c) => c.id).sort()).toEqual([1, 2, 3].map((n) => `${p}-cred-paged-${n}`));
+        const tokens = (await allOf('oidc')).filter((o) => o.id === `${p}-expired`);
+        expect(tokens).toEqual([{ model: 'AccessToken', id: `${p}-expired`, payload: { n: 1 }, expiresAt: T0 - HOUR, consumedAt: T0 - 2 * HOUR }]);
+      });
+
+      it('imports records whose key is free, keeps existing ones, and abort takes back what it wrote', async () => {
+        const existing = await createAccount('existing');
+        const fresh = account('imported');
+        const changedCopy = { ...existing, givenName: 'Overwritten' };
+        const accounts = await store.transfer.begin('account');
+        expect(await accounts.add([fresh, changedCopy])).toEqual({ kept: [existing.id] });
+        await accounts.commit();
+        expect(await store.accounts.findById(fresh.id)).toEqual(fresh);
+        expect(await store.accounts.findById(existing.id)).toEqual(existing);
+
+        const consumed = { model: 'RefreshToken', id: `${p}-rt`, payload: { grantId: `${p}-g` }, expiresAt: FAR_FUTURE, consumedAt: T0 };
+        const tokens = await store.transfer.begin('oidc');
+        await tokens.add([consumed]);
+        await tokens.commit();
+        expect(await store.oidc.find('RefreshToken', `${p}-rt`, T0)).toEqual({ payload: consumed.payload, expiresAt: FAR_FUTURE, consumedAt: T0 });
+        expect(await store.oidc.consume('RefreshToken', `${p}-rt`, T0 + 1)).toBe(false);
+
+        const events = await store.transfer.begin('audit');
+        await events.add([{ id: `${p}-ev`, at: T0, type: 'test', accountId: null, clientId: null, ip: null, actor: null, userAgent: null, detail: {} }]);
+        await events.abort();
+        expect(await store.audit.list({ type: 'test', limit: 1000 })).not.toContainEqual(expect.objectContaining({ id: `${p}-ev` }));
+        // The store takes writes as before once an import ended.
+        await store.settings.put(`${p}:after`, 1);
+        expect(await store.settings.get(`${p}:after`)).toBe(1);
       });
     });
 

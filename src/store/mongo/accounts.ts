@@ -25,7 +25,7 @@ function toDoc(a: AccountRecord): AccountDoc {
   };
 }
 
-function toRecord(doc: AccountDoc): AccountRecord {
+export function toRecord(doc: AccountDoc): AccountRecord {
   return {
     id: doc._id,
     username: doc.username,

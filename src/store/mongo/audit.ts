@@ -4,7 +4,7 @@ import type { AuditDoc, Models } from './models.ts';
 
 const DEFAULT_LIMIT = 100;
 
-function toEvent(doc: AuditDoc): AuditEvent {
+export function toEvent(doc: AuditDoc): AuditEvent {
   return {
     id: doc.eventId,
     at: doc.at.getTime(),

@@ -98,13 +98,24 @@ export function createOidcModelStore({ oidc }: Models): OidcModelStore {
         const id = doc._id.slice(doc.model.length + 1);
         const next = transform(doc.model, id, doc.payload);
         if (!next) continue;
-        // _id cannot change in place: insert the record under its new id, then drop the old one.
+        // _id cannot change in place: the record goes under its new id, then the old one goes.
+        // Several processes may run this at once, and a token may be consumed meanwhile (by a
+        // process of this version under the new id, or of the older one under the old id), so
+        // consumedAt is never lowered: $max keeps a later consumption (null sorts before every
+        // Date in BSON order), and an unconsumed record only sets null on insert.
+        const target = docId(doc.model, next.id);
+        const consumption = doc.consumedAt ? { $max: { consumedAt: doc.consumedAt } } : { $setOnInsert: { consumedAt: null } };
         await oidc.updateOne(
-          { _id: docId(doc.model, next.id) },
-          { $set: { model: doc.model, payload: toJsonObject(next.payload), ...indexed(next.payload), expiresAt: doc.expiresAt, consumedAt: doc.consumedAt } },
+          { _id: target },
+          { $set: { model: doc.model, payload: toJsonObject(next.payload), ...indexed(next.payload), expiresAt: doc.expiresAt }, ...consumption },
           { upsert: true },
         ).exec();
-        if (next.id !== id) await oidc.deleteOne({ _id: doc._id }).exec();
+        if (next.id !== id) {
+          // findOneAndDelete returns the old record as it was when deleted: a consumption that
+          // happened after our read is carried over, so the token stays spent.
+          const old = await oidc.findOneAndDelete({ _id: { $eq: doc._id } }).lean<OidcDoc>().exec();
+          if (old?.consumedAt) await oidc.updateOne({ _id: { $eq: target } }, { $max: { consumedAt: old.consumedAt } }).exec();
+        }
         changed += 1;
       }
       return changed;

@@ -2,7 +2,7 @@ import type { SessionProofRecord, SessionProofStore } from '../port.ts';
 import { unexpired } from './common.ts';
 import type { Models, SessionProofDoc } from './models.ts';
 
-function toRecord(doc: SessionProofDoc): SessionProofRecord {
+export function toRecord(doc: SessionProofDoc): SessionProofRecord {
   return {
     sessionUid: doc._id,
     accountId: doc.accountId,

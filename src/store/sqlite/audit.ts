@@ -15,7 +15,7 @@ interface Row {
   detail: string;
 }
 
-function toEvent(row: Row): AuditEvent {
+export function toEvent(row: Row): AuditEvent {
   return {
     id: row.id,
     at: row.at,
@@ -29,7 +29,7 @@ function toEvent(row: Row): AuditEvent {
   };
 }
 
-const COLUMNS = 'id, at, type, account_id, client_id, ip, actor, user_agent, detail';
+export const COLUMNS = 'id, at, type, account_id, client_id, ip, actor, user_agent, detail';
 const DEFAULT_LIMIT = 100;
 
 export function createAuditStore(db: Database.Database): Synchronous<AuditStore> {

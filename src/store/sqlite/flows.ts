@@ -15,7 +15,7 @@ interface Row {
   expires_at: number;
 }
 
-function toRecord(row: Row): FlowRecord {
+export function toRecord(row: Row): FlowRecord {
   return {
     id: row.id,
     kind: row.kind,
@@ -29,7 +29,7 @@ function toRecord(row: Row): FlowRecord {
   };
 }
 
-const COLUMNS = 'id, kind, interaction_uid, account_id, client_id, state, csrf, created_at, expires_at';
+export const COLUMNS = 'id, kind, interaction_uid, account_id, client_id, state, csrf, created_at, expires_at';
 
 export function createFlowStore(db: Database.Database): Synchronous<FlowStore> {
   const put = db.prepare<Row>(`

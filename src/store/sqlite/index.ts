@@ -22,6 +22,7 @@ import { createPasswordProfileStore } from './password-profiles.ts';
 import { createAccountPortalStore } from './account-portals.ts';
 import { asOpenError, checkDatabaseFile, checkIntegrity, checkSchemaVersion } from './preflight.ts';
 import { queued } from './queued.ts';
+import { createTransferStore } from './transfer.ts';
 import { WriteQueue } from './write-queue.ts';
 import { WalSyncer } from './wal-syncer.ts';
 import { BUSY_TIMEOUT_MS, retryWhenBusy, type BusyRetryOptions } from './busy-retry.ts';
@@ -85,16 +86,17 @@ export function openSqliteStore(file: string, options: SqliteOptions = {}): Sqli
     db.pragma(`synchronous = ${durability === 'FULL' ? 'NORMAL' : durability}`);
     db.pragma('foreign_keys = ON');
     db.pragma('wal_autocheckpoint = 10000');
+    const foundVersion = Number(db.pragma('user_version', { simple: true }));
     migrate(db);
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? BUSY_TIMEOUT_MS}`);
-    return createStore(db, file, durability, options.busyRetry ?? {});
+    return createStore(db, file, durability, options.busyRetry ?? {}, foundVersion);
   } catch (error) {
     if (db?.open) db.close();
     throw asOpenError(error, file);
   }
 }
 
-function createStore(db: Database.Database, file: string, durability: SqliteSynchronous, busy: BusyRetryOptions): SqliteStore {
+function createStore(db: Database.Database, file: string, durability: SqliteSynchronous, busy: BusyRetryOptions, foundVersion: number): SqliteStore {
   const expired = [
     // Tokens of a grant that ended go with it: their rows keep their own expiry (a later sign-in
     // may renew the grant, adapter.ts), so they may outlive it, but can never work once it is gone.
@@ -111,25 +113,39 @@ function createStore(db: Database.Database, file: string, durability: SqliteSync
   const checkpointer = onDisk ? startCheckpointer(file) : undefined;
   const syncer = onDisk && durability === 'FULL' ? new WalSyncer(path.resolve(file), path.dirname(path.resolve(file))) : undefined;
   const writes = new WriteQueue(db, syncer);
+  const sync = {
+    oidc: createOidcModelStore(db),
+    accounts: createAccountStore(db),
+    credentials: createCredentialStore(db),
+    flows: createFlowStore(db),
+    codes: createOneTimeCodeStore(db),
+    lockouts: createLockoutStore(db),
+    devices: createDeviceStore(db),
+    sessionProofs: createSessionProofStore(db),
+    audit: createAuditStore(db),
+    clients: createClientStore(db),
+    settings: createSettingStore(db),
+  };
 
   return {
     kind: 'sqlite',
     file,
     writes,
-    oidc: queued(createOidcModelStore(db), writes, ['upsert', 'consume', 'rotate', 'destroy', 'revokeByGrantId', 'revokeByAccount', 'rewriteAll'], busy),
-    accounts: queued(createAccountStore(db), writes, ['create', 'update', 'remove'], busy),
-    credentials: queued(createCredentialStore(db), writes, ['put', 'remove', 'removeByAccount', 'compareAndSwap'], busy),
-    flows: queued(createFlowStore(db), writes, ['put', 'remove', 'removeByAccount'], busy),
-    codes: queued(createOneTimeCodeStore(db), writes, ['replace', 'recordAttempt', 'consume', 'removeByAccount'], busy),
+    oidc: queued(sync.oidc, writes, ['upsert', 'consume', 'rotate', 'destroy', 'revokeByGrantId', 'revokeByAccount', 'rewriteAll'], busy),
+    accounts: queued(sync.accounts, writes, ['create', 'update', 'remove'], busy),
+    credentials: queued(sync.credentials, writes, ['put', 'remove', 'removeByAccount', 'compareAndSwap'], busy),
+    flows: queued(sync.flows, writes, ['put', 'remove', 'removeByAccount'], busy),
+    codes: queued(sync.codes, writes, ['replace', 'recordAttempt', 'consume', 'removeByAccount'], busy),
     throttles: queued(createThrottleStore(db), writes, ['hit', 'reset', 'release'], busy),
-    lockouts: queued(createLockoutStore(db), writes, ['update', 'remove'], busy),
-    devices: queued(createDeviceStore(db), writes, ['put', 'remove', 'removeByAccount'], busy),
-    sessionProofs: queued(createSessionProofStore(db), writes, ['put', 'removeByAccount'], busy),
-    audit: queued(createAuditStore(db), writes, ['append', 'removeBefore', 'pseudonymise'], busy),
-    clients: queued(createClientStore(db), writes, ['put', 'putIfAbsent', 'remove'], busy),
-    settings: queued(createSettingStore(db), writes, ['put', 'putIfAbsent', 'compareAndSet'], busy),
+    lockouts: queued(sync.lockouts, writes, ['update', 'remove'], busy),
+    devices: queued(sync.devices, writes, ['put', 'remove', 'removeByAccount'], busy),
+    sessionProofs: queued(sync.sessionProofs, writes, ['put', 'removeByAccount'], busy),
+    audit: queued(sync.audit, writes, ['append', 'removeBefore', 'pseudonymise'], busy),
+    clients: queued(sync.clients, writes, ['put', 'putIfAbsent', 'remove'], busy),
+    settings: queued(sync.settings, writes, ['put', 'putIfAbsent', 'compareAndSet'], busy),
     passwordProfiles: queued(createPasswordProfileStore(db), writes, ['put', 'remove'], busy),
     accountPortals: queued(createAccountPortalStore(db), writes, ['record', 'removeByAccount'], busy),
+    transfer: createTransferStore(db, sync, writes),
     durability() {
       const level = (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[Number(db.pragma('synchronous', { simple: true }))] ?? 'OFF';
       return level === 'NORMAL' && syncer ? 'FULL' : level;
@@ -150,6 +166,10 @@ function createStore(db: Database.Database, file: string, durability: SqliteSync
     },
     async schemaVersion() {
       return { current: Number(db.pragma('user_version', { simple: true })), expected: SCHEMA_VERSION };
+    },
+    async migrate() {
+      // Opening migrated the file already (always has: an embedded store has no separate step).
+      return { from: foundVersion, to: Number(db.pragma('user_version', { simple: true })) };
     },
     async compact() {
       await writes.idle();

@@ -24,7 +24,7 @@ function parseProofs(text: string): ProofProvenance[] {
   return value;
 }
 
-function toRecord(row: Row): SessionProofRecord {
+export function toRecord(row: Row): SessionProofRecord {
   const login = row.login_started_at !== null && row.login_completed_at !== null ? { startedAt: row.login_started_at, completedAt: row.login_completed_at } : null;
   return { sessionUid: row.session_uid, accountId: row.account_id, proofs: parseProofs(row.proofs), login, expiresAt: row.expires_at };
 }

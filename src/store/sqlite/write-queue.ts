@@ -53,6 +53,8 @@ export class WriteQueue {
   /** Set when a sync failed: every write from then on is refused with it. */
   private failure: StoreUnavailableError | undefined;
   private readonly fatalListeners: ((error: StoreUnavailableError) => void)[] = [];
+  /** Held by a caller running its own long transaction (an import): batches wait meanwhile. */
+  private held = false;
 
   constructor(
     private readonly db: Database.Database,
@@ -127,6 +129,26 @@ export class WriteQueue {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * Takes the connection for one transaction of the caller's own that spans many awaits (an
+   * import of one record type): batches wait until `release`. `sync` makes what the caller
+   * committed durable, as a batch's sync does.
+   */
+  async hold(): Promise<{ sync(): Promise<void>; release(): void }> {
+    if (this.held) throw new Error('the write queue is held already');
+    await this.idle();
+    this.held = true;
+    return {
+      sync: async () => {
+        await this.syncer?.sync();
+      },
+      release: () => {
+        this.held = false;
+        if (this.pending.length) this.schedule();
+      },
+    };
+  }
+
   private isIdle(): boolean {
     return !this.scheduled && this.pending.length === 0 && this.syncing === 0;
   }
@@ -143,6 +165,7 @@ export class WriteQueue {
 
   private flush(): void {
     this.scheduled = false;
+    if (this.held) return;
     const batch = this.pending.splice(0, MAX_BATCH);
     if (batch.length) this.runBatch(batch);
     if (this.pending.length) this.schedule();
