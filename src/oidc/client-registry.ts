@@ -23,6 +23,8 @@ export interface ClientInput {
   minAcr?: string;
   smsSender?: string;
   clientId?: string;
+  /** Further metadata as stored (brand and switches, e.g. `brand_color`), validated with the rest. */
+  metadata?: Record<string, unknown>;
 }
 
 export class ClientValidationError extends Error {
@@ -54,6 +56,7 @@ export function metadataFromInput(input: ClientInput, clientId: string, secret: 
     remember_device: input.rememberDevice !== false,
     ...(input.minAcr ? { min_acr: input.minAcr } : {}),
     ...(input.smsSender ? { sms_sender: input.smsSender } : {}),
+    ...Object.fromEntries(Object.entries(input.metadata ?? {}).filter(([, value]) => value !== undefined)),
   };
 }
 
