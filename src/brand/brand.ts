@@ -118,3 +118,15 @@ export function supportTextIn(brand: Brand, lang: string): string | undefined {
 export function brandSlug(brand: Brand): string {
   return brand.name.toLowerCase().normalize('NFKD').replace(/\p{M}/gu, '').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'portaal';
 }
+
+/**
+ * The From of a mail sent for the portal: its own sender (`mail_from`), else the deployment's
+ * address under the portal's name (`ZINN cliëntportaal <no-reply@...>`), so the inbox names the
+ * portal. Characters that could end the name or add a header are dropped.
+ */
+export function mailSender(brand: Brand, deploymentFrom: string): string {
+  if (brand.mailFrom) return brand.mailFrom;
+  const address = /<([^<>]+)>\s*$/.exec(deploymentFrom)?.[1] ?? deploymentFrom.trim();
+  const name = brand.name.replace(/[\p{Cc}\p{Cf}<>",;:@\\]/gu, '').trim().slice(0, 64);
+  return name ? `${name} <${address}>` : deploymentFrom;
+}
