@@ -5,6 +5,7 @@
 // "beveiligd door Poortwachter" line.
 import { z } from 'zod';
 import { AA_CONTRAST, contrastAgainstWhite, isHexColour } from './contrast.ts';
+import { isMailSender } from '../delivery/message.ts';
 
 /** The word a portal's patients know for a one-time code; each has its nl and en wording in `brand.code_name.*`. */
 export const CODE_NAMES = ['code', 'one-time-password', 'session-code', 'verification-code'] as const;
@@ -124,9 +125,12 @@ export function brandSlug(brand: Brand): string {
  * address under the portal's name (`ZINN cliëntportaal <no-reply@...>`), so the inbox names the
  * portal. Characters that could end the name or add a header are dropped.
  */
-export function mailSender(brand: Brand, deploymentFrom: string): string {
+export function mailSender(brand: Brand, deploymentFrom: string): string | undefined {
   if (brand.mailFrom) return brand.mailFrom;
   const address = /<([^<>]+)>\s*$/.exec(deploymentFrom)?.[1] ?? deploymentFrom.trim();
   const name = brand.name.replace(/[\p{Cc}\p{Cf}<>",;:@\\]/gu, '').trim().slice(0, 64);
-  return name ? `${name} <${address}>` : deploymentFrom;
+  const sender = `${name} <${address}>`;
+  // Undefined (the mailer's own MAIL_FROM) when the result would not pass the delivery's check,
+  // e.g. MAIL_FROM's development default `no-reply@localhost` (no dot in the domain).
+  return name && isMailSender(sender) ? sender : undefined;
 }

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { contrastAgainstWhite, contrastRatio } from '../../src/brand/contrast.ts';
 import { inspectLogo, LOGO_MAX_BYTES } from '../../src/brand/logo-image.ts';
-import { brandFromMetadata, colourProblem, validateBrandProperty } from '../../src/brand/brand.ts';
+import { brandFromMetadata, colourProblem, mailSender, validateBrandProperty } from '../../src/brand/brand.ts';
 import { fallbackChannels, validatePolicyProperty } from '../../src/oidc/client-policy.ts';
 import { jpegHeader, png, SVG_WITH_SCRIPT, webpHeader } from '../support/logo-bytes.ts';
 
@@ -71,5 +71,18 @@ describe('brand metadata', () => {
     expect(validatePolicyProperty('recovery_codes', false, { mfa_methods: ['sms', 'totp'] })).toBeUndefined();
     expect(validatePolicyProperty('recovery_codes', false, {})).toBeUndefined();
     expect(validatePolicyProperty('recovery_codes', true, { mfa_methods: ['totp'] })).toBeUndefined();
+  });
+});
+
+describe('mail sender', () => {
+  const brand = brandFromMetadata({ client_id: 'z' }, 'ZINN cliëntportaal');
+  it('is the deployment address under the portal name, or the portal\'s own mail_from', () => {
+    expect(mailSender(brand, 'Poortwachter <no-reply@poortwachter.nl>')).toBe('ZINN cliëntportaal <no-reply@poortwachter.nl>');
+    expect(mailSender(brandFromMetadata({ client_id: 'z', mail_from: 'MTD <no-reply@mtd.example>' }, 'MTD'), 'x@y.nl')).toBe('MTD <no-reply@mtd.example>');
+    expect(mailSender(brandFromMetadata({ client_id: 'z' }, 'A "quoted" <name>'), 'no-reply@poortwachter.nl')).toBe('A quoted name <no-reply@poortwachter.nl>');
+  });
+
+  it('leaves the sender to MAIL_FROM when the result would be refused by the mailer (no-reply@localhost)', () => {
+    expect(mailSender(brand, 'Poortwachter <no-reply@localhost>')).toBeUndefined();
   });
 });

@@ -14,6 +14,7 @@ export const emailFactor = deliveredCodeFactor({
   view: 'factors/email',
   address: 'email',
   async send(message) {
-    await message.services.delivery.sendMail({ ...codeMail(message), from: mailSender(message.policy.brand, message.services.config.mail.from) });
+    const from = mailSender(message.policy.brand, message.services.config.mail.from);
+    await message.services.delivery.sendMail({ ...codeMail(message), ...(from ? { from } : {}) });
   },
 });
