@@ -134,7 +134,7 @@ export async function startServer(services: Services, options: { port?: number; 
   try {
     // Only a serving process writes the internal account client: a CLI run with another ISSUER
     // must not rewrite a running server's redirect URIs.
-    await ensureAccountClient(services.store, services.config.issuer, services.clock.now());
+    await ensureAccountClient(services.store, services.config.issuer, services.clock.now(), services.config.brand);
     app = await createApp(services, { draining: shutdown.draining });
   } catch (error) {
     await shutdown.close(0);

@@ -7,6 +7,7 @@ import { domainToASCII } from 'node:url';
 import type { DatabaseConfig } from './store/open.ts';
 import type { Policy } from './policy/defaults.ts';
 import { mergePolicy, policyProblems, readPolicyFile, type PolicyOverride } from './policy/load.ts';
+import { colourProblem, type DeploymentBrand } from './brand/brand.ts';
 
 const boolean = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
@@ -46,6 +47,13 @@ export const envSchema = z.object({
     .describe('SMTP server for e-mail codes and notices, e.g. `smtps://user:pass@smtp.example.nl:465`. Required in production; without it development records mail in the dev outbox.'),
   MAIL_FROM: z.string().default('Poortwachter <no-reply@localhost>')
     .describe('Sender of every e-mail.'),
+  BRAND_NAME: z.string().trim().min(1).max(60).regex(/^[^\p{Cc}\p{Cf}]+$/u, 'no control characters').default('Poortwachter')
+    .describe('Name on pages reached without a portal (the account pages opened directly) and of the account pages\' own login; portals carry their own brand (`client update --name --logo --color`).'),
+  BRAND_COLOR: z.string().optional().superRefine((value, ctx) => {
+    const problem = value === undefined ? undefined : colourProblem(value.toLowerCase());
+    if (problem) ctx.addIssue({ code: 'custom', message: problem.replace('brand_color', 'BRAND_COLOR') });
+  })
+    .describe('Colour (#rrggbb) of pages without a portal; refused below WCAG AA contrast (4.5:1) against white. Default: Poortwachter blue.'),
   TWILIO_ACCOUNT_SID: z.string().optional()
     .describe('Twilio account for SMS and voice codes (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM together, or none).'),
   TWILIO_AUTH_TOKEN: z.string().optional()
@@ -127,6 +135,8 @@ export interface Config {
   /** Addresses/CIDRs of the proxies; when non-empty, X-Forwarded-* from any other peer is ignored. */
   trustProxyAddresses: string[];
   mail: { smtpUrl?: string; from: string };
+  /** The deployment brand: pages without a portal, and the account pages' own login. */
+  brand: DeploymentBrand;
   twilio: { accountSid?: string; authToken?: string; from?: string; apiUrl?: string };
   /** 32-byte key for AES-256-GCM encryption of secrets at rest. */
   secretsKey: Buffer;
@@ -304,6 +314,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     trustProxyHops: e.TRUST_PROXY_HOPS,
     trustProxyAddresses,
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+    brand: { name: e.BRAND_NAME, ...(e.BRAND_COLOR ? { colour: e.BRAND_COLOR.toLowerCase() } : {}) },
     twilio: {
       accountSid: e.TWILIO_ACCOUNT_SID,
       authToken: e.TWILIO_AUTH_TOKEN,

@@ -3,6 +3,8 @@
 import { isKnownAcr } from './assurance.ts';
 import { isMailSender } from '../delivery/message.ts';
 import { PASSWORD_PROFILE_METADATA } from '../accounts/password-profiles.ts';
+import { BRAND_PROPERTIES, brandFromMetadata, validateBrandProperty, type Brand } from '../brand/brand.ts';
+import { ACCOUNT_CLIENT_ID } from './sessions.ts';
 
 export const SECOND_FACTORS = ['sms', 'voice', 'email', 'totp', 'passkey'] as const;
 export type SecondFactorId = (typeof SECOND_FACTORS)[number];
@@ -24,7 +26,28 @@ export const POLICY_PROPERTIES = [
   'sms_sender',
   'password_profile',
   'mail_from',
+  'reauth_before_enrolment',
+  'recovery_codes',
+  ...BRAND_PROPERTIES,
 ] as const;
+
+/**
+ * What a patient who lost a method can still reach, per accepted method: SMS and voice go to one
+ * phone number (which survives a lost phone: a new SIM keeps it), e-mail codes to the mailbox, the
+ * app lives on one phone. A passkey is not counted until it is a registered factor.
+ */
+const FALLBACK_CHANNEL: Partial<Record<SecondFactorId, string>> = { sms: 'phone number', voice: 'phone number', email: 'mailbox', totp: 'authenticator app' };
+
+/** The distinct channels among `methods`: recovery codes may be switched off only with two or more. */
+export function fallbackChannels(methods: readonly SecondFactorId[]): string[] {
+  return [...new Set(methods.flatMap((m) => FALLBACK_CHANNEL[m] ?? []))];
+}
+
+function acceptedMethods(metadata: Metadata): SecondFactorId[] {
+  return Array.isArray(metadata.mfa_methods)
+    ? metadata.mfa_methods.filter((m): m is SecondFactorId => SECOND_FACTORS.includes(m as SecondFactorId))
+    : [...SECOND_FACTORS];
+}
 
 export interface PortalPolicy {
   clientId: string;
@@ -44,19 +67,24 @@ export interface PortalPolicy {
   mailFrom?: string;
   /** Where "back to the portal" links go. */
   homeUrl?: string;
+  /** Name, logo, colour, support and privacy links, authenticator issuer, the word for a code. */
+  brand: Brand;
+  /** Ask the password again before the first second factor is set up (Minddistrict; default on). */
+  reauthBeforeEnrolment: boolean;
+  /** Show recovery codes after the first second factor (default on; off only with another fallback). */
+  recoveryCodes: boolean;
 }
 
 type Metadata = Record<string, unknown>;
 
 export function policyFromMetadata(metadata: Metadata): PortalPolicy {
-  const methods = Array.isArray(metadata.mfa_methods)
-    ? metadata.mfa_methods.filter((m): m is SecondFactorId => SECOND_FACTORS.includes(m as SecondFactorId))
-    : [...SECOND_FACTORS];
+  const methods = acceptedMethods(metadata);
+  const name = typeof metadata.client_name === 'string' ? metadata.client_name : String(metadata.client_id);
   const redirectUris = Array.isArray(metadata.redirect_uris) ? metadata.redirect_uris : [];
   const firstRedirect = typeof redirectUris[0] === 'string' ? redirectUris[0] : undefined;
   return {
     clientId: String(metadata.client_id),
-    name: typeof metadata.client_name === 'string' ? metadata.client_name : String(metadata.client_id),
+    name,
     firstParty: metadata.first_party === true,
     mfa: metadata.mfa === 'required' ? 'required' : 'optional',
     mfaMethods: methods,
@@ -66,14 +94,28 @@ export function policyFromMetadata(metadata: Metadata): PortalPolicy {
     passwordProfile: typeof metadata[PASSWORD_PROFILE_METADATA] === 'string' ? metadata[PASSWORD_PROFILE_METADATA] : undefined,
     mailFrom: typeof metadata.mail_from === 'string' ? metadata.mail_from : undefined,
     homeUrl: typeof metadata.client_uri === 'string' ? metadata.client_uri : firstRedirect ? new URL(firstRedirect).origin : undefined,
+    // The account pages' own client carries the deployment brand (sessions.ts), not a portal's.
+    brand: brandFromMetadata(metadata, name, metadata.client_id !== ACCOUNT_CLIENT_ID),
+    reauthBeforeEnrolment: metadata.reauth_before_enrolment !== false,
+    recoveryCodes: metadata.recovery_codes !== false,
   };
 }
 
-/** Returns a message for the first invalid property, or undefined when all are valid. */
-export function validatePolicyProperty(key: string, value: unknown): string | undefined {
+/**
+ * Returns a message for the first invalid property, or undefined when all are valid. `metadata`
+ * (the whole registration) is for rules between properties.
+ */
+export function validatePolicyProperty(key: string, value: unknown, metadata: Metadata = {}): string | undefined {
   if (value === undefined) return undefined;
   switch (key) {
+    case 'recovery_codes': {
+      if (typeof value !== 'boolean') return 'recovery_codes must be a boolean';
+      const channels = fallbackChannels(acceptedMethods(metadata));
+      if (value || channels.length >= 2) return undefined;
+      return `recovery codes can be switched off only when the portal accepts methods on two channels (phone number: sms/voice; mailbox: email; authenticator app: totp), so a patient who loses one still has another; this portal accepts ${channels.join(', ') || 'none'}`;
+    }
     case 'first_party':
+    case 'reauth_before_enrolment':
     case 'remember_device':
       return typeof value === 'boolean' ? undefined : `${key} must be a boolean`;
     case 'mfa':
@@ -93,6 +135,6 @@ export function validatePolicyProperty(key: string, value: unknown): string | un
     case 'mail_from':
       return typeof value === 'string' && isMailSender(value) ? undefined : 'mail_from must be one e-mail address, optionally with a name: Name <no-reply@example.nl>';
     default:
-      return undefined;
+      return validateBrandProperty(key, value);
   }
 }

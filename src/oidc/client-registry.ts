@@ -28,6 +28,8 @@ export interface ClientInput {
   passwordProfile?: string;
   mailFrom?: string;
   clientId?: string;
+  /** Further metadata as stored (brand and switches, e.g. `brand_color`), validated with the rest. */
+  metadata?: Record<string, unknown>;
 }
 
 export class ClientValidationError extends Error {
@@ -61,6 +63,7 @@ export function metadataFromInput(input: ClientInput, clientId: string, secret: 
     ...(input.smsSender ? { sms_sender: input.smsSender } : {}),
     ...(input.passwordProfile && input.passwordProfile !== DEFAULT_PROFILE_NAME ? { password_profile: input.passwordProfile } : {}),
     ...(input.mailFrom ? { mail_from: input.mailFrom } : {}),
+    ...Object.fromEntries(Object.entries(input.metadata ?? {}).filter(([, value]) => value !== undefined)),
   };
 }
 

@@ -29,6 +29,10 @@ import { SessionProofs } from '../oidc/session-proofs.ts';
 import { sessionJudge } from '../flows/session-judge.ts';
 import { healthRoutes } from './health-routes.ts';
 import { createHealthProbe } from '../store/health-probe.ts';
+import { deploymentBrand } from '../brand/brand.ts';
+import { Logos } from '../brand/logos.ts';
+import { brandRoutes } from './brand-routes.ts';
+import { setDeploymentBrand } from './render.ts';
 
 const PUBLIC_DIR = fileURLToPath(new URL('../../public', import.meta.url));
 
@@ -89,6 +93,11 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   // Before anything that writes: the response goes out only once everything the request wrote is
   // durable, and is replaced by a 503 when that fails (after language, to render that page).
   provider.use(durableResponses(store, services.logger));
+  const brand = deploymentBrand(config.brand);
+  provider.use((ctx, next) => {
+    setDeploymentBrand(ctx, brand);
+    return next();
+  });
   provider.use(errorPages(services.logger));
 
   // Our routes only see their own paths: the token, introspection and JWKS endpoints should not pay
@@ -96,6 +105,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const statics = serve(PUBLIC_DIR, { maxage: 3600_000, index: false });
   provider.use(under('/static/vendor/', vendorScripts()));
   provider.use(under('/static/', statics));
+  provider.use(under('/brand/', brandRoutes(new Logos(store))));
   const loginKind = new LoginKind(services, new Interactions(provider, { session: config.ttl.session, refreshToken: config.ttl.refreshToken }), sessionProofs);
   const login = loginRoutes(loginKind, new FlowRunner(services, loginKind, loginKind.flows));
   provider.use(under('/interaction/', login.routes()));

@@ -40,11 +40,11 @@ describe('required actions in Chromium', () => {
   async function signIn(page: Page, username: string, axe: boolean) {
     const request = await rp.authorize({ redirect_uri: portal.redirectUri });
     await page.goto(request.url);
-    await expect.poll(() => page.title()).toBe('Inloggen – Poortwachter');
+    await expect.poll(() => page.title()).toBe('Inloggen – ZINN');
     await page.getByLabel('Gebruikersnaam of e-mailadres', { exact: true }).fill(username);
     await page.getByLabel('Wachtwoord', { exact: true }).fill(TEST_PASSWORD);
     await page.getByRole('button', { name: 'Inloggen', exact: true }).click();
-    await expect.poll(() => page.title()).toBe('Wachtwoord wijzigen – Poortwachter');
+    await expect.poll(() => page.title()).toBe('Wachtwoord wijzigen – ZINN');
     if (axe) expect(await runAxe(page)).toEqual([]);
     return request;
   }
@@ -72,7 +72,7 @@ describe('required actions in Chromium', () => {
     if (axe) expect(await runAxe(page)).toEqual([]);
 
     await changePassword(page, NEW_PASSWORD);
-    await expect.poll(() => page.title()).toBe('Bevestig uw e-mailadres – Poortwachter');
+    await expect.poll(() => page.title()).toBe('Bevestig uw e-mailadres – ZINN');
     if (axe) expect(await runAxe(page)).toEqual([]);
     await expect.poll(() => describeFocus(page)).toBe('input#code');
     // Two mails: the notice that the password changed, and the code (in either order).

@@ -32,6 +32,7 @@ export async function flowFacts(services: Services, run: FlowRun, requiredAcr: s
     enrolledInFlow: state.enrolledInFlow,
     account: await run.accountFacts,
     actionsDone: state.actionsDone,
+    startedAt: flow.createdAt,
   };
 }
 

@@ -26,6 +26,8 @@ export function startCheckpointer(file: string, intervalMs = 1000): { stop(): Pr
   return {
     async stop() {
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      // Keep the process alive until the thread has closed its connection (it is unref'd while running).
+      worker.ref();
       worker.postMessage('stop');
       let timer: NodeJS.Timeout | undefined;
       const forced = new Promise<void>((resolve) => {
