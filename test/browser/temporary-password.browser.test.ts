@@ -70,7 +70,7 @@ describe('a temporary password at ZINN in Chromium', () => {
     const request = await zinn.authorize({ redirect_uri: portal.redirectUri });
     await page.goto(request.url);
     if (lang === 'en') await page.getByRole('link', { name: 'English', exact: true }).click();
-    await expect.poll(() => page.title()).toBe(`${t.login} – Poortwachter`);
+    await expect.poll(() => page.title()).toBe(`${t.login} – ZINN cliëntportaal`);
     await page.getByLabel(t.loginField, { exact: true }).fill(username);
     await page.getByLabel(t.password, { exact: true }).fill(temporary);
     await page.getByRole('button', { name: t.submit, exact: true }).click();
@@ -83,7 +83,7 @@ describe('a temporary password at ZINN in Chromium', () => {
     await field.fill(extractCode(sms.body));
     await page.getByRole('button', { name: t.continue, exact: true }).click();
 
-    await expect.poll(() => page.title()).toBe(`${t.changeTitle} – Poortwachter`);
+    await expect.poll(() => page.title()).toBe(`${t.changeTitle} – ZINN cliëntportaal`);
     expect(await page.locator('main').innerText()).toContain(t.temporaryLine);
     expect(await runAxe(page)).toEqual([]);
     await page.getByLabel(t.current, { exact: true }).fill(temporary);
