@@ -60,11 +60,13 @@ describe('a failed fsync', () => {
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ status: 'not_ready', checks: { store: { ok: false, reason: 'io' } } });
 
-    // The authorization endpoint cannot store its interaction: the portal hears temporarily_unavailable.
+    // The authorization endpoint cannot store its interaction: the patient sees the unavailable page
+    // (503, Retry-After), not a redirect that would carry a half-made interaction to the portal.
     const request = await rp.authorize();
-    const redirect = await new UserAgent().request(request.url);
-    const callback = await rp.callback(redirect.location!, request).catch((error: unknown) => error);
-    expect((callback as oidc.AuthorizationResponseError).error).toBe('temporarily_unavailable');
+    const page = await new UserAgent().request(request.url);
+    expect(page.status).toBe(503);
+    expect(page.headers?.get('retry-after')).toBe('30');
+    expect(page.location).toBeUndefined();
 
     // Writes stay refused although the syncer itself would work again: only a restart recovers.
     const again = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!).catch((error: unknown) => error);
