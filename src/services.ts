@@ -15,6 +15,8 @@ import type { RememberedDevices } from './accounts/remembered-devices.ts';
 import type { DeliveryService } from './delivery/index.ts';
 import type { DevOutbox } from './delivery/dev-outbox.ts';
 import type { Metrics } from './metrics/metrics.ts';
+import type { Captcha } from './accounts/captcha.ts';
+import type { KeyedHash } from './accounts/keyed-hash.ts';
 import type { PasswordChange } from './actions/update-password/password-change.ts';
 
 export interface Services {
@@ -35,4 +37,8 @@ export interface Services {
   metrics: Metrics;
   /** What the update-password action calls to change a password (the password lifecycle puts its own behind it). */
   passwordChange: PasswordChange;
+  /** The recovery flow's proof-of-work CAPTCHA (accounts/captcha.ts). */
+  captcha: Captcha;
+  /** Keyed hashes of typed names and numbers (accounts/keyed-hash.ts). */
+  keyedHash: KeyedHash;
 }

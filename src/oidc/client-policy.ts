@@ -13,6 +13,15 @@ export function acceptsMethod(policy: PortalPolicy, factorId: string): boolean {
   return (policy.mfaMethods as readonly string[]).includes(factorId);
 }
 
+/** How the login page words its link to recovery (Flynth: forgotten or locked; MTD: forgotten or first time). */
+export const RECOVERY_LABELS = ['forgot', 'forgot-or-locked', 'forgot-or-first-time'] as const;
+export type RecoveryLabel = (typeof RECOVERY_LABELS)[number];
+
+/** How a patient may prove an account in the recovery flow (flows/recovery/). */
+export const RECOVERY_METHODS = ['sms', 'voice', 'email-link', 'temp-password'] as const;
+export type RecoveryMethod = (typeof RECOVERY_METHODS)[number];
+export const DEFAULT_RECOVERY_METHODS: readonly RecoveryMethod[] = ['email-link'];
+
 export const POLICY_PROPERTIES = [
   'first_party',
   'mfa',
@@ -20,6 +29,8 @@ export const POLICY_PROPERTIES = [
   'remember_device',
   'min_acr',
   'sms_sender',
+  'recovery_label',
+  'recovery_methods',
 ] as const;
 
 export interface PortalPolicy {
@@ -36,6 +47,10 @@ export interface PortalPolicy {
   smsSender?: string;
   /** Where "back to the portal" links go. */
   homeUrl?: string;
+  /** The wording of the login page's link to recovery. */
+  recoveryLabel: RecoveryLabel;
+  /** How its patients may prove their account in the recovery flow, in the order offered. */
+  recoveryMethods: RecoveryMethod[];
 }
 
 type Metadata = Record<string, unknown>;
@@ -55,6 +70,10 @@ export function policyFromMetadata(metadata: Metadata): PortalPolicy {
     rememberDevice: metadata.remember_device !== false,
     minAcr: typeof metadata.min_acr === 'string' ? metadata.min_acr : undefined,
     smsSender: typeof metadata.sms_sender === 'string' ? metadata.sms_sender : undefined,
+    recoveryLabel: RECOVERY_LABELS.includes(metadata.recovery_label as RecoveryLabel) ? (metadata.recovery_label as RecoveryLabel) : 'forgot',
+    recoveryMethods: Array.isArray(metadata.recovery_methods) && metadata.recovery_methods.length
+      ? metadata.recovery_methods.filter((m): m is RecoveryMethod => RECOVERY_METHODS.includes(m as RecoveryMethod))
+      : [...DEFAULT_RECOVERY_METHODS],
     homeUrl: typeof metadata.client_uri === 'string' ? metadata.client_uri : firstRedirect ? new URL(firstRedirect).origin : undefined,
   };
 }
@@ -77,6 +96,12 @@ export function validatePolicyProperty(key: string, value: unknown): string | un
     case 'sms_sender':
       // Alphanumeric sender ids: 1-11 characters, letters/digits/space, at least one letter.
       return typeof value === 'string' && /^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/.test(value) ? undefined : 'sms_sender must be 1-11 letters or digits';
+    case 'recovery_label':
+      return RECOVERY_LABELS.includes(value as RecoveryLabel) ? undefined : `recovery_label must be one of ${RECOVERY_LABELS.join(', ')}`;
+    case 'recovery_methods':
+      return Array.isArray(value) && value.length > 0 && value.every((m) => RECOVERY_METHODS.includes(m as RecoveryMethod))
+        ? undefined
+        : `recovery_methods must be a non-empty list of ${RECOVERY_METHODS.join(', ')}`;
     default:
       return undefined;
   }

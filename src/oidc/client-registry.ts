@@ -4,7 +4,7 @@ import type Provider from 'oidc-provider';
 import { randomBytes } from 'node:crypto';
 import type { ClientRecord, Store } from '../store/port.ts';
 import type { Clock } from '../clock.ts';
-import type { SecondFactorId } from './client-policy.ts';
+import type { RecoveryLabel, RecoveryMethod, SecondFactorId } from './client-policy.ts';
 import { forgetCachedClient } from './adapter.ts';
 import type { SecretBox } from '../accounts/secret-box.ts';
 import { openClientSecret, sealClientSecret } from './client-secrets.ts';
@@ -22,6 +22,8 @@ export interface ClientInput {
   rememberDevice?: boolean;
   minAcr?: string;
   smsSender?: string;
+  recoveryLabel?: RecoveryLabel;
+  recoveryMethods?: RecoveryMethod[];
   clientId?: string;
 }
 
@@ -54,6 +56,8 @@ export function metadataFromInput(input: ClientInput, clientId: string, secret: 
     remember_device: input.rememberDevice !== false,
     ...(input.minAcr ? { min_acr: input.minAcr } : {}),
     ...(input.smsSender ? { sms_sender: input.smsSender } : {}),
+    ...(input.recoveryLabel ? { recovery_label: input.recoveryLabel } : {}),
+    ...(input.recoveryMethods?.length ? { recovery_methods: input.recoveryMethods } : {}),
   };
 }
 

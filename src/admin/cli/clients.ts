@@ -1,7 +1,7 @@
 // `poortwachter client ...`: registering portals. All metadata goes through ClientRegistry, which
 // has oidc-provider validate it, so a client accepted here is a client the server will load.
 import { ACR_VALUES, type Acr } from '../../oidc/assurance.ts';
-import { SECOND_FACTORS, policyFromMetadata, type SecondFactorId } from '../../oidc/client-policy.ts';
+import { RECOVERY_LABELS, RECOVERY_METHODS, SECOND_FACTORS, policyFromMetadata, type RecoveryMethod, type SecondFactorId } from '../../oidc/client-policy.ts';
 import type { ClientInput } from '../../oidc/client-registry.ts';
 import { ACCOUNT_CLIENT_ID } from '../../oidc/sessions.ts';
 import type { ClientRecord } from '../../store/port.ts';
@@ -31,6 +31,15 @@ function parseMethods(args: Args, value: string): SecondFactorId[] {
     throw args.usage(`--mfa-methods takes a comma-separated list of ${SECOND_FACTORS.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
   }
   return [...new Set(methods)] as SecondFactorId[];
+}
+
+function parseRecoveryMethods(args: Args, value: string): RecoveryMethod[] {
+  const methods = value.split(',').map((m) => m.trim().toLowerCase()).filter(Boolean);
+  const unknown = methods.filter((m) => !RECOVERY_METHODS.includes(m as RecoveryMethod));
+  if (!methods.length || unknown.length) {
+    throw args.usage(`--recovery-methods takes a comma-separated list of ${RECOVERY_METHODS.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
+  }
+  return [...new Set(methods)] as RecoveryMethod[];
 }
 
 /** The metadata without the secret: the only form that is ever printed after registration. */
@@ -63,6 +72,7 @@ function describeClient(metadata: Record<string, unknown>): string[] {
     `  remember device:     ${policy.rememberDevice ? 'on' : 'off'}`,
     `  minimum acr:         ${shortAcr(policy.minAcr) || '-'}`,
     `  sms sender:          ${policy.smsSender ?? '-'}`,
+    `  recovery:            ${policy.recoveryMethods.join(', ')} (link: ${policy.recoveryLabel})`,
   ];
 }
 
@@ -76,6 +86,8 @@ const POLICY_OPTIONS: Record<string, OptionSpec> = {
   'remember-device': { type: 'string', value: 'on|off', description: 'may patients skip the second factor on a remembered device (default on)' },
   'min-acr': { type: 'string', value: 'ACR', description: `level every login must reach: ${ACR_VALUES.map(shortAcr).join(', ')}` },
   'sms-sender': { type: 'string', value: 'NAME', description: 'alphanumeric SMS sender, 1-11 characters, e.g. ZINNZORG' },
+  'recovery-label': { type: 'string', value: RECOVERY_LABELS.join('|'), description: 'wording of the login page\'s recovery link (default forgot: "Wachtwoord vergeten?")' },
+  'recovery-methods': { type: 'string', value: 'LIST', description: `how patients prove their account when recovering: ${RECOVERY_METHODS.join(',')} (default email-link)` },
 };
 
 const add: Command = {
@@ -96,6 +108,7 @@ const add: Command = {
     if (args.flag('public') && args.flag('client-credentials')) throw args.usage('--client-credentials needs a confidential client (not --public)');
     const minAcr = args.string('min-acr');
     const methods = args.string('mfa-methods');
+    const recoveryMethods = args.string('recovery-methods');
     const input: ClientInput = {
       name: args.requiredString('name'),
       redirectUris: args.strings('redirect-uri'),
@@ -109,6 +122,8 @@ const add: Command = {
       rememberDevice: args.onOff('remember-device'),
       minAcr: minAcr === undefined ? undefined : parseAcr(args, 'min-acr', minAcr),
       smsSender: args.string('sms-sender'),
+      recoveryLabel: args.choice('recovery-label', RECOVERY_LABELS),
+      recoveryMethods: recoveryMethods === undefined ? undefined : parseRecoveryMethods(args, recoveryMethods),
       clientId: args.string('client-id'),
     };
     const registry = await ctx.clients();
@@ -191,6 +206,10 @@ const update: Command = {
     if (rememberDevice !== undefined) changes.remember_device = rememberDevice;
     removable('min-acr', (value) => (changes.min_acr = parseAcr(args, 'min-acr', value)), () => (changes.min_acr = undefined));
     removable('sms-sender', (value) => (changes.sms_sender = value), () => (changes.sms_sender = undefined));
+    const recoveryLabel = args.choice('recovery-label', RECOVERY_LABELS);
+    if (recoveryLabel) changes.recovery_label = recoveryLabel;
+    const recoveryMethods = args.string('recovery-methods');
+    if (recoveryMethods !== undefined) changes.recovery_methods = parseRecoveryMethods(args, recoveryMethods);
 
     if (!Object.keys(changes).length) throw args.usage('nothing to change: give at least one option');
     const updated = await registry.update(clientId, changes);
