@@ -27,12 +27,19 @@ export interface StepContext {
   /** Known after the first factor identified the user. */
   account: AccountRecord | undefined;
   scratch: StepScratch;
+  /**
+   * The flow's own scratch space, shared by the steps of one kind (a recovery's identify step
+   * leaves the typed name's key and the chosen reason there for the steps after it).
+   */
+  flowScratch: StepScratch;
   /** The page's language; `t` speaks it. */
   lang: Language;
   t: Translate;
   /** The language of messages (SMS, call, e-mail): the page's when the patient chose one there, else the account's. */
   messageLang: Language;
   ip: string | null;
+  /** The browser's User-Agent (at most 200 characters), for the audit trail. */
+  userAgent: string | null;
   /** Flow id, to bind codes or challenges to this flow. */
   flowId: string;
 }
