@@ -23,6 +23,8 @@ import type { Services } from './services.ts';
 import { BasicPasswordChange } from './actions/update-password/password-change.ts';
 import { createApp, type App } from './web/app.ts';
 import { ensureAccountClient } from './oidc/sessions.ts';
+import { PasswordProfiles } from './accounts/password-profiles.ts';
+import { PasswordLifecycle } from './accounts/password-lifecycle.ts';
 import { trackForShutdown, type ShutdownOutcome } from './http-shutdown.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { observeStore, type StoreCallObserver } from './store/observe.ts';
@@ -51,7 +53,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const { policy } = config;
   const passwords = new Passwords(store, policy.passwords, clock);
   const audit = new Audit(store, clock, config.auditRetentionDays, (event) => metrics.audited(event));
-  return {
+  const services: Services = {
     config,
     store,
     clock,
@@ -66,11 +68,15 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     devices: new RememberedDevices(store, clock, policy.rememberDevice),
     delivery: createDelivery(config, logger, outbox),
     outbox,
+    passwordProfiles: new PasswordProfiles(store, clock, policy.passwords),
+    // It works on the whole bundle (notices, audit, lockout), which it reads when used.
+    passwordLifecycle: new PasswordLifecycle(() => services),
     passwordChange: new BasicPasswordChange(passwords, limits, audit, policy.passwords.changeFailures),
     metrics,
     captcha: new Captcha(config.secretsKey, limits, clock, policy.recovery.captcha),
     keyedHash: new KeyedHash(recoveryHashKey),
   };
+  return services;
 }
 
 /**

@@ -14,6 +14,8 @@ import type { OneTimeCodes } from './accounts/one-time-codes.ts';
 import type { RememberedDevices } from './accounts/remembered-devices.ts';
 import type { DeliveryService } from './delivery/index.ts';
 import type { DevOutbox } from './delivery/dev-outbox.ts';
+import type { PasswordProfiles } from './accounts/password-profiles.ts';
+import type { PasswordLifecycle } from './accounts/password-lifecycle.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import type { Captcha } from './accounts/captcha.ts';
 import type { KeyedHash } from './accounts/keyed-hash.ts';
@@ -34,6 +36,9 @@ export interface Services {
   devices: RememberedDevices;
   delivery: DeliveryService;
   outbox: DevOutbox | undefined;
+  passwordProfiles: PasswordProfiles;
+  /** Changing, resetting and issuing passwords under the profiles (accounts/password-lifecycle.ts). */
+  passwordLifecycle: PasswordLifecycle;
   metrics: Metrics;
   /** What the update-password action calls to change a password (the password lifecycle puts its own behind it). */
   passwordChange: PasswordChange;

@@ -1,6 +1,8 @@
 // Our own client metadata: how a portal wants its patients to sign in. Stored with the standard
 // OIDC metadata, validated by oidc-provider through `extraClientMetadata`.
 import { isKnownAcr } from './assurance.ts';
+import { isMailSender } from '../delivery/message.ts';
+import { PASSWORD_PROFILE_METADATA } from '../accounts/password-profiles.ts';
 
 export const SECOND_FACTORS = ['sms', 'voice', 'email', 'totp', 'passkey'] as const;
 export type SecondFactorId = (typeof SECOND_FACTORS)[number];
@@ -29,6 +31,8 @@ export const POLICY_PROPERTIES = [
   'remember_device',
   'min_acr',
   'sms_sender',
+  'password_profile',
+  'mail_from',
   'recovery_label',
   'recovery_methods',
 ] as const;
@@ -45,6 +49,10 @@ export interface PortalPolicy {
   minAcr?: string;
   /** Alphanumeric SMS sender for this portal, e.g. `ZINNZORG`. */
   smsSender?: string;
+  /** The password profile its patients' passwords must meet (accounts/password-profiles.ts). */
+  passwordProfile?: string;
+  /** From header of the mails sent for this portal, e.g. `Mijn Therapie Dossier <no-reply@...>`. */
+  mailFrom?: string;
   /** Where "back to the portal" links go. */
   homeUrl?: string;
   /** The wording of the login page's link to recovery. */
@@ -70,6 +78,8 @@ export function policyFromMetadata(metadata: Metadata): PortalPolicy {
     rememberDevice: metadata.remember_device !== false,
     minAcr: typeof metadata.min_acr === 'string' ? metadata.min_acr : undefined,
     smsSender: typeof metadata.sms_sender === 'string' ? metadata.sms_sender : undefined,
+    passwordProfile: typeof metadata[PASSWORD_PROFILE_METADATA] === 'string' ? metadata[PASSWORD_PROFILE_METADATA] : undefined,
+    mailFrom: typeof metadata.mail_from === 'string' ? metadata.mail_from : undefined,
     recoveryLabel: RECOVERY_LABELS.includes(metadata.recovery_label as RecoveryLabel) ? (metadata.recovery_label as RecoveryLabel) : 'forgot',
     recoveryMethods: Array.isArray(metadata.recovery_methods) && metadata.recovery_methods.length
       ? metadata.recovery_methods.filter((m): m is RecoveryMethod => RECOVERY_METHODS.includes(m as RecoveryMethod))
@@ -96,6 +106,11 @@ export function validatePolicyProperty(key: string, value: unknown): string | un
     case 'sms_sender':
       // Alphanumeric sender ids: 1-11 characters, letters/digits/space, at least one letter.
       return typeof value === 'string' && /^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/.test(value) ? undefined : 'sms_sender must be 1-11 letters or digits';
+    case 'password_profile':
+      // Whether the profile exists is the registry's check (it needs the store); this is the shape.
+      return typeof value === 'string' && /^[a-z0-9][a-z0-9-]{0,39}$/.test(value) ? undefined : 'password_profile must name a password profile (lower-case letters, digits, -)';
+    case 'mail_from':
+      return typeof value === 'string' && isMailSender(value) ? undefined : 'mail_from must be one e-mail address, optionally with a name: Name <no-reply@example.nl>';
     case 'recovery_label':
       return RECOVERY_LABELS.includes(value as RecoveryLabel) ? undefined : `recovery_label must be one of ${RECOVERY_LABELS.join(', ')}`;
     case 'recovery_methods':

@@ -6,6 +6,8 @@ import type { ClientRecord, Store } from '../store/port.ts';
 import type { Clock } from '../clock.ts';
 import type { RecoveryLabel, RecoveryMethod, SecondFactorId } from './client-policy.ts';
 import { forgetCachedClient } from './adapter.ts';
+import { DEFAULT_PROFILE_NAME } from '../accounts/password-profile.ts';
+import { profileNameOf } from '../accounts/password-profiles.ts';
 import type { SecretBox } from '../accounts/secret-box.ts';
 import { openClientSecret, sealClientSecret } from './client-secrets.ts';
 
@@ -22,6 +24,9 @@ export interface ClientInput {
   rememberDevice?: boolean;
   minAcr?: string;
   smsSender?: string;
+  /** A stored password profile's name (`default` is the same as none). */
+  passwordProfile?: string;
+  mailFrom?: string;
   recoveryLabel?: RecoveryLabel;
   recoveryMethods?: RecoveryMethod[];
   clientId?: string;
@@ -56,6 +61,8 @@ export function metadataFromInput(input: ClientInput, clientId: string, secret: 
     remember_device: input.rememberDevice !== false,
     ...(input.minAcr ? { min_acr: input.minAcr } : {}),
     ...(input.smsSender ? { sms_sender: input.smsSender } : {}),
+    ...(input.passwordProfile && input.passwordProfile !== DEFAULT_PROFILE_NAME ? { password_profile: input.passwordProfile } : {}),
+    ...(input.mailFrom ? { mail_from: input.mailFrom } : {}),
     ...(input.recoveryLabel ? { recovery_label: input.recoveryLabel } : {}),
     ...(input.recoveryMethods?.length ? { recovery_methods: input.recoveryMethods } : {}),
   };
@@ -75,6 +82,11 @@ export class ClientRegistry {
     } catch (error) {
       const e = error as { error_description?: string; message: string };
       throw new ClientValidationError(e.error_description ?? e.message);
+    }
+    // A profile that does not exist would silently leave the portal's patients on the default.
+    const profile = profileNameOf(metadata);
+    if (profile !== undefined && !(await this.store.passwordProfiles.find(profile))) {
+      throw new ClientValidationError(`no password profile ${profile} (see: poortwachter password-profile list)`);
     }
   }
 

@@ -129,6 +129,8 @@ export interface FlowStore {
   find(id: string, now: number): Promise<FlowRecord | undefined>;
   findByInteraction(interactionUid: string, now: number): Promise<FlowRecord | undefined>;
   remove(id: string): Promise<void>;
+  /** Every flow of the account (erasure). */
+  removeByAccount(accountId: string): Promise<void>;
 }
 
 /** A one-time code sent by e-mail, SMS or voice. Only the salted hash is stored. */
@@ -281,15 +283,22 @@ export interface SessionProofStore {
   put(record: SessionProofRecord): Promise<void>;
   /** Returns undefined for unknown or expired records. */
   find(sessionUid: string, now: number): Promise<SessionProofRecord | undefined>;
+  /** Every record of the account (erasure). */
+  removeByAccount(accountId: string): Promise<void>;
 }
 
 export interface AuditEvent {
   id: string;
   at: number;
   type: string;
+  /** The subject account; after its erasure a keyed pseudonym (`pseudonymise`). */
   accountId: string | null;
   clientId: string | null;
   ip: string | null;
+  /** Who did it: `patient`, `operator:<os user>`, `system`; null for events written before this field. */
+  actor: string | null;
+  /** The browser's User-Agent header (cut short), when a browser was involved. */
+  userAgent: string | null;
   /** Never a secret, code, password, token or full phone number. */
   detail: Record<string, unknown>;
 }
@@ -297,6 +306,12 @@ export interface AuditEvent {
 export interface AuditStore {
   append(event: AuditEvent): Promise<void>;
   list(filter?: { accountId?: string; type?: string; limit?: number }): Promise<AuditEvent[]>;
+  /**
+   * Erasure: every event of `accountId` keeps its place in the trail but names `pseudonym` instead
+   * (a keyed hash, so an operator holding the key can still tie a complaint to the events).
+   * Returns how many events changed.
+   */
+  pseudonymise(accountId: string, pseudonym: string): Promise<number>;
   /**
    * Oldest first, for an export: events before `until` (all when absent) that come after the
    * event `after` (the last one of the previous page) in (at, id) order.
@@ -321,6 +336,48 @@ export interface ClientStore {
   find(clientId: string): Promise<ClientRecord | undefined>;
   list(): Promise<ClientRecord[]>;
   remove(clientId: string): Promise<boolean>;
+}
+
+/** A named password profile (accounts/password-profile.ts owns the meaning of each rule). */
+export interface PasswordProfileRecord {
+  name: string;
+  minLength: number;
+  maxLength: number;
+  /** Character classes that must each appear: `digit`, `upper`, `lower`, `special`. */
+  require: string[];
+  /** What counts as special; null: any character that is neither a letter nor a digit. */
+  specials: string | null;
+  blocklist: boolean;
+  notNames: boolean;
+  history: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface PasswordProfileStore {
+  /** Creates or replaces the profile of that name. */
+  put(profile: PasswordProfileRecord): Promise<void>;
+  find(name: string): Promise<PasswordProfileRecord | undefined>;
+  /** By name. */
+  list(): Promise<PasswordProfileRecord[]>;
+  /** False when there was no such profile. */
+  remove(name: string): Promise<boolean>;
+}
+
+/** A portal an account completed a login at: whose password profile its password must meet. */
+export interface AccountPortalRecord {
+  accountId: string;
+  clientId: string;
+  firstLoginAt: number;
+  lastLoginAt: number;
+}
+
+export interface AccountPortalStore {
+  /** Notes a completed login: creates the pair or moves its `lastLoginAt` (never backwards). */
+  record(accountId: string, clientId: string, now: number): Promise<void>;
+  /** The account's portals, first used first. */
+  listByAccount(accountId: string): Promise<AccountPortalRecord[]>;
+  removeByAccount(accountId: string): Promise<void>;
 }
 
 /**
@@ -351,6 +408,8 @@ export interface Store {
   audit: AuditStore;
   clients: ClientStore;
   settings: SettingStore;
+  passwordProfiles: PasswordProfileStore;
+  accountPortals: AccountPortalStore;
   /** Deletes expired rows of every kind; returns how many. Run periodically by main.ts. */
   removeExpired(now: number): Promise<number>;
   /**

@@ -928,7 +928,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       it('lists newest first, filtered by account and type', async () => {
         const accountId = `${p}-acc`;
         const event = (n: number, at: number, type: string, account: string | null = accountId) => ({
-          id: `${p}-ev-${n}`, at, type, accountId: account, clientId: 'portal', ip: '192.0.2.1', detail: { n },
+          id: `${p}-ev-${n}`, at, type, accountId: account, clientId: 'portal', ip: '192.0.2.1', actor: 'patient', userAgent: 'Mozilla/5.0 (X11; Linux x86_64)', detail: { n },
         });
         // Appended out of time order: the list must sort by `at`, not by insertion.
         await store.audit.append(event(2, T0 + 2 * SECOND, `${p}.login.failed`));
@@ -955,7 +955,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         const at = T0 - 1000 * HOUR;
         const ids = ['b', 'a', 'c', 'd'];
         for (const [n, id] of ids.entries()) {
-          await store.audit.append({ id: `${p}-x-${id}`, at: at + (n < 2 ? 0 : n) * SECOND, type: `${p}.export`, accountId: null, clientId: null, ip: null, detail: {} });
+          await store.audit.append({ id: `${p}-x-${id}`, at: at + (n < 2 ? 0 : n) * SECOND, type: `${p}.export`, accountId: null, clientId: null, ip: null, actor: null, userAgent: null, detail: {} });
         }
         const mine = (events: { id: string }[]) => events.map((e) => e.id).filter((id) => id.startsWith(`${p}-x-`));
         const until = at + 3 * SECOND;
@@ -968,7 +968,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       it('removeBefore deletes exactly the events before the limit', async () => {
         const at = T0 - 2000 * HOUR;
         for (const n of [0, 1, 2]) {
-          await store.audit.append({ id: `${p}-old-${n}`, at: at + n * SECOND, type: `${p}.old`, accountId: null, clientId: null, ip: null, detail: {} });
+          await store.audit.append({ id: `${p}-old-${n}`, at: at + n * SECOND, type: `${p}.old`, accountId: null, clientId: null, ip: null, actor: null, userAgent: null, detail: {} });
         }
         expect(await store.audit.removeBefore(at + 2 * SECOND)).toBeGreaterThanOrEqual(2);
         expect((await store.audit.list({ type: `${p}.old` })).map((e) => e.id)).toEqual([`${p}-old-2`]);
@@ -977,7 +977,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       it('orders events of the same millisecond newest first', async () => {
         const accountId = `${p}-acc`;
         for (const n of [1, 2, 3]) {
-          await store.audit.append({ id: `${p}-same-${n}`, at: T0, type: 'x', accountId, clientId: null, ip: null, detail: {} });
+          await store.audit.append({ id: `${p}-same-${n}`, at: T0, type: 'x', accountId, clientId: null, ip: null, actor: null, userAgent: null, detail: {} });
         }
         expect((await store.audit.list({ accountId })).map((e) => e.id)).toEqual([`${p}-same-3`, `${p}-same-2`, `${p}-same-1`]);
       });
@@ -985,7 +985,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       it('returns at most 100 events unless told otherwise', async () => {
         const accountId = `${p}-busy`;
         for (let n = 0; n < 105; n++) {
-          await store.audit.append({ id: `${p}-many-${n}`, at: T0 + n, type: 'x', accountId, clientId: null, ip: null, detail: {} });
+          await store.audit.append({ id: `${p}-many-${n}`, at: T0 + n, type: 'x', accountId, clientId: null, ip: null, actor: null, userAgent: null, detail: {} });
         }
         const events = await store.audit.list({ accountId });
         expect(events).toHaveLength(100);

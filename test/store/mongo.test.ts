@@ -3,6 +3,7 @@ import mongoose from 'mongoose';
 import { afterAll, describe } from 'vitest';
 import { openMongoStore } from '../../src/store/mongo/index.ts';
 import { runStoreContract } from './contract.ts';
+import { runLifecycleStoreContract } from './lifecycle-contract.ts';
 
 const url = process.env.MONGODB_URL ?? '';
 
@@ -22,4 +23,5 @@ describe.skipIf(!url)('mongo', () => {
   });
 
   runStoreContract('mongo', () => openMongoStore(url, { dbName }));
+  runLifecycleStoreContract('mongo', () => openMongoStore(url, { dbName }));
 });

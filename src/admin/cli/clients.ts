@@ -72,6 +72,8 @@ function describeClient(metadata: Record<string, unknown>): string[] {
     `  remember device:     ${policy.rememberDevice ? 'on' : 'off'}`,
     `  minimum acr:         ${shortAcr(policy.minAcr) || '-'}`,
     `  sms sender:          ${policy.smsSender ?? '-'}`,
+    `  password profile:    ${policy.passwordProfile ?? 'default'}`,
+    `  mail sender:         ${policy.mailFrom ?? '- (MAIL_FROM)'}`,
     `  recovery:            ${policy.recoveryMethods.join(', ')} (link: ${policy.recoveryLabel})`,
   ];
 }
@@ -86,6 +88,8 @@ const POLICY_OPTIONS: Record<string, OptionSpec> = {
   'remember-device': { type: 'string', value: 'on|off', description: 'may patients skip the second factor on a remembered device (default on)' },
   'min-acr': { type: 'string', value: 'ACR', description: `level every login must reach: ${ACR_VALUES.map(shortAcr).join(', ')}` },
   'sms-sender': { type: 'string', value: 'NAME', description: 'alphanumeric SMS sender, 1-11 characters, e.g. ZINNZORG' },
+  'password-profile': { type: 'string', value: 'NAME', description: 'password rules for this portal\'s patients (see: poortwachter password-profile list; default: default)' },
+  'mail-from': { type: 'string', value: 'SENDER', description: 'sender of mails for this portal, e.g. "Mijn Therapie Dossier <no-reply@mijntherapiedossier.nl>" (default MAIL_FROM)' },
   'recovery-label': { type: 'string', value: RECOVERY_LABELS.join('|'), description: 'wording of the login page\'s recovery link (default forgot: "Wachtwoord vergeten?")' },
   'recovery-methods': { type: 'string', value: 'LIST', description: `how patients prove their account when recovering: ${RECOVERY_METHODS.join(',')} (default email-link)` },
 };
@@ -122,6 +126,8 @@ const add: Command = {
       rememberDevice: args.onOff('remember-device'),
       minAcr: minAcr === undefined ? undefined : parseAcr(args, 'min-acr', minAcr),
       smsSender: args.string('sms-sender'),
+      passwordProfile: args.string('password-profile'),
+      mailFrom: args.string('mail-from'),
       recoveryLabel: args.choice('recovery-label', RECOVERY_LABELS),
       recoveryMethods: recoveryMethods === undefined ? undefined : parseRecoveryMethods(args, recoveryMethods),
       clientId: args.string('client-id'),
@@ -158,8 +164,8 @@ const update: Command = {
   },
   details: [
     'The secret never changes here (remove and add the client to issue a new one).',
-    '--post-logout-redirect-uri, --backchannel-logout-uri, --min-acr and --sms-sender take `none` to remove the',
-    'setting; --mfa-methods takes `all` to accept every method again.',
+    '--post-logout-redirect-uri, --backchannel-logout-uri, --min-acr, --sms-sender and --mail-from take `none` to',
+    'remove the setting; --mfa-methods takes `all` to accept every method again; --password-profile takes `default`.',
     '',
     'Example:',
     '  poortwachter client update zinn-portaal-1a2b3c4d --mfa required --mfa-methods sms,totp --min-acr substantial',
@@ -206,6 +212,9 @@ const update: Command = {
     if (rememberDevice !== undefined) changes.remember_device = rememberDevice;
     removable('min-acr', (value) => (changes.min_acr = parseAcr(args, 'min-acr', value)), () => (changes.min_acr = undefined));
     removable('sms-sender', (value) => (changes.sms_sender = value), () => (changes.sms_sender = undefined));
+    removable('mail-from', (value) => (changes.mail_from = value), () => (changes.mail_from = undefined));
+    const profile = args.string('password-profile');
+    if (profile !== undefined) changes.password_profile = profile === 'default' || profile === 'none' ? undefined : profile;
     const recoveryLabel = args.choice('recovery-label', RECOVERY_LABELS);
     if (recoveryLabel) changes.recovery_label = recoveryLabel;
     const recoveryMethods = args.string('recovery-methods');

@@ -28,6 +28,11 @@ export interface CliContext {
   audit(event: AuditInput): Promise<void>;
 }
 
+/** The audit trail's actor for what an operator does from the CLI. */
+export function operatorActor(): string {
+  return `operator:${operator() ?? 'unknown'}`;
+}
+
 function operator(): string | null {
   try {
     return os.userInfo().username;
@@ -69,7 +74,7 @@ export class CliSession implements CliContext {
 
   async audit(event: AuditInput): Promise<void> {
     const services = await this.services();
-    await services.audit.record({ ...event, detail: { ...event.detail, via: 'cli', operator: operator() } });
+    await services.audit.record({ actor: operatorActor(), ...event, detail: { ...event.detail, via: 'cli', operator: operator() } });
   }
 
   async close(): Promise<void> {

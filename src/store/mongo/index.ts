@@ -16,6 +16,8 @@ import { createSessionProofStore } from './session-proofs.ts';
 import { createSettingStore } from './settings.ts';
 import { createThrottleStore } from './throttles.ts';
 import { createLockoutStore } from './lockouts.ts';
+import { createPasswordProfileStore } from './password-profiles.ts';
+import { createAccountPortalStore } from './account-portals.ts';
 
 export interface MongoStore extends Store {
   readonly kind: 'mongo';
@@ -52,6 +54,8 @@ export async function openMongoStore(url: string, options: MongoStoreOptions = {
       audit: createAuditStore(models),
       clients: createClientStore(models),
       settings: createSettingStore(models),
+      passwordProfiles: createPasswordProfileStore(models),
+      accountPortals: createAccountPortalStore(models),
       async removeExpired(now) {
         // TTL deletion also removes these, but only about once a minute; main.ts wants a count.
         const at = new Date(now);

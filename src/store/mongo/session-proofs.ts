@@ -29,5 +29,8 @@ export function createSessionProofStore({ sessionProofs }: Models): SessionProof
       const doc = await sessionProofs.findOne({ _id: { $eq: sessionUid }, ...unexpired(now) }).lean<SessionProofDoc>().exec();
       return doc ? toRecord(doc) : undefined;
     },
+    async removeByAccount(accountId) {
+      await sessionProofs.deleteMany({ accountId: { $eq: accountId } }).exec();
+    },
   };
 }

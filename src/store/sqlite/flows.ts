@@ -44,6 +44,7 @@ export function createFlowStore(db: Database.Database): Synchronous<FlowStore> {
     SELECT ${COLUMNS} FROM flows WHERE interaction_uid = ? AND expires_at > ?
     ORDER BY created_at DESC, rowid DESC LIMIT 1`);
   const remove = db.prepare<[string]>('DELETE FROM flows WHERE id = ?');
+  const removeByAccount = db.prepare<[string]>('DELETE FROM flows WHERE account_id = ?');
 
   return {
     put(flow) {
@@ -69,6 +70,9 @@ export function createFlowStore(db: Database.Database): Synchronous<FlowStore> {
     },
     remove(id) {
       remove.run(id);
+    },
+    removeByAccount(accountId) {
+      removeByAccount.run(accountId);
     },
   };
 }

@@ -18,6 +18,8 @@ import { createSettingStore } from './settings.ts';
 import { createThrottleStore } from './throttles.ts';
 import { createLockoutStore } from './lockouts.ts';
 import { startCheckpointer } from './checkpointer.ts';
+import { createPasswordProfileStore } from './password-profiles.ts';
+import { createAccountPortalStore } from './account-portals.ts';
 import { asOpenError, checkDatabaseFile, checkIntegrity, checkSchemaVersion } from './preflight.ts';
 import { queued } from './queued.ts';
 import { WriteQueue } from './write-queue.ts';
@@ -105,15 +107,17 @@ function createStore(db: Database.Database, file: string, durability: SqliteSync
     oidc: queued(createOidcModelStore(db), writes, ['upsert', 'consume', 'rotate', 'destroy', 'revokeByGrantId', 'rewriteAll']),
     accounts: queued(createAccountStore(db), writes, ['create', 'update', 'remove']),
     credentials: queued(createCredentialStore(db), writes, ['put', 'remove', 'removeByAccount', 'compareAndSwap']),
-    flows: queued(createFlowStore(db), writes, ['put', 'remove']),
+    flows: queued(createFlowStore(db), writes, ['put', 'remove', 'removeByAccount']),
     codes: queued(createOneTimeCodeStore(db), writes, ['replace', 'recordAttempt', 'consume', 'removeByAccount']),
     throttles: queued(createThrottleStore(db), writes, ['hit', 'reset', 'release']),
     lockouts: queued(createLockoutStore(db), writes, ['update', 'remove']),
     devices: queued(createDeviceStore(db), writes, ['put', 'remove', 'removeByAccount']),
-    sessionProofs: queued(createSessionProofStore(db), writes, ['put']),
-    audit: queued(createAuditStore(db), writes, ['append', 'removeBefore']),
+    sessionProofs: queued(createSessionProofStore(db), writes, ['put', 'removeByAccount']),
+    audit: queued(createAuditStore(db), writes, ['append', 'removeBefore', 'pseudonymise']),
     clients: queued(createClientStore(db), writes, ['put', 'putIfAbsent', 'remove']),
     settings: queued(createSettingStore(db), writes, ['put', 'putIfAbsent', 'compareAndSet']),
+    passwordProfiles: queued(createPasswordProfileStore(db), writes, ['put', 'remove']),
+    accountPortals: queued(createAccountPortalStore(db), writes, ['record', 'removeByAccount']),
     durability() {
       const level = (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[Number(db.pragma('synchronous', { simple: true }))] ?? 'OFF';
       return level === 'NORMAL' && syncer ? 'FULL' : level;
