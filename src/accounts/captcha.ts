@@ -5,8 +5,9 @@
 //   a forged or altered challenge fails, and a database copy holds nothing that signs one.
 // - Deterministic mode: we draw the counter the solver must reach (the work) and sign the derived
 //   key, so verifying costs one HMAC, not a key derivation.
-// - Expiry is judged on our clock (tests move a FakeClock); the library's own check uses the wall
-//   clock, and both must pass.
+// - Expiry is judged on our clock (tests move a FakeClock): it travels signed in the challenge's
+//   `data.exp` (milliseconds), not in the library's `expiresAt`, which the library compares with
+//   the wall clock.
 // - Single use: a verified solution is spent in the shared store (a throttle record that lives
 //   until the challenge would have expired), so a replayed payload fails, also on another process.
 import { hkdfSync, createHash } from 'node:crypto';
@@ -39,8 +40,8 @@ const payloadSchema = z.object({
       keySignature: hex.optional(),
       memoryCost: z.number().int().positive().optional(),
       parallelism: z.number().int().positive().optional(),
-      expiresAt: z.number().int().positive(),
-      data: z.record(z.string().max(64), z.union([z.string().max(256), z.number(), z.boolean(), z.null()])).optional(),
+      expiresAt: z.number().int().positive().optional(),
+      data: z.object({ exp: z.number().int().positive() }),
     }),
     signature: hex,
   }),
@@ -76,7 +77,7 @@ export class Captcha {
       cost: this.policy.cost,
       counter: randomInt(this.policy.counterMin, this.policy.counterMax),
       deriveKey: this.deriveKey(),
-      expiresAt: Math.floor(this.clock.now() / 1000) + this.policy.ttlSeconds,
+      data: { exp: this.clock.now() + this.policy.ttlSeconds * 1000 },
       hmacSignatureSecret: this.signatureSecret,
       hmacKeySignatureSecret: this.keySignatureSecret,
     });
@@ -94,8 +95,10 @@ export class Captcha {
     }
     const parsed = payloadSchema.safeParse(json);
     if (!parsed.success) return { ok: false, reason: 'malformed' };
-    const { challenge, solution } = parsed.data;
-    if (challenge.parameters.expiresAt * 1000 <= this.clock.now()) return { ok: false, reason: 'expired' };
+    // Checked for shape, handed over as sent: the signature covers exactly what was signed.
+    const { challenge, solution } = json as { challenge: Challenge & { signature: string; parameters: { data: { exp: number } } }; solution: { counter: number; derivedKey: string } };
+    const expiresAt = challenge.parameters.data.exp;
+    if (expiresAt <= this.clock.now()) return { ok: false, reason: 'expired' };
     let result;
     try {
       result = await verifySolution({
@@ -114,7 +117,7 @@ export class Captcha {
     if (!result.verified) return { ok: false, reason: 'wrong' };
     // Spent for as long as the challenge could still verify: the first use wins, in every process.
     const spentKey = `captcha-spent:${createHash('sha256').update(challenge.signature).digest('base64url')}`;
-    const left = await this.limits.hit(spentKey, { max: 1, windowMs: Math.max(1000, challenge.parameters.expiresAt * 1000 - this.clock.now()) });
+    const left = await this.limits.hit(spentKey, { max: 1, windowMs: Math.max(1000, expiresAt - this.clock.now()) });
     if (left < 0) return { ok: false, reason: 'replayed' };
     return { ok: true };
   }
