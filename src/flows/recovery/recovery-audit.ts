@@ -10,6 +10,8 @@ export function recoveryAudit(ctx: StepContext, type: string, account: AccountRe
     accountId: account?.id ?? null,
     clientId: ctx.policy.clientId || null,
     ip: ctx.ip,
-    detail: { actor: account ? 'patient' : 'unknown', userAgent: ctx.userAgent, ...detail },
+    actor: account ? 'patient' : 'unknown',
+    userAgent: ctx.userAgent,
+    detail,
   });
 }

@@ -20,7 +20,7 @@ import type { FlowRun } from '../kit/run.ts';
 import { FLOW_SCRATCH } from '../kit/runner.ts';
 import { newKitState } from '../kit/state.ts';
 import { flowFacts } from '../kit/facts.ts';
-import { auditHook, clearLockHook, notifyHook, revokeHook } from '../../hooks/registry.ts';
+import { auditHook, clearLockHook, revokeHook } from '../../hooks/registry.ts';
 import { LOGIN_KIND } from '../login/login-kind.ts';
 import { decideRecoveryStep, type RecoveryFacts } from './decide-recovery-step.ts';
 import { RECOVERY_KIND, shared, type RecoveryState } from './recovery-state.ts';
@@ -121,8 +121,11 @@ export class RecoveryKind implements FlowKind<RecoveryRun> {
     return Promise.all(ids.map(async (id) => ({ id, label: await findFactor(id)!.describe(this.services, account, t) })));
   }
 
-  /** Audit, the password-changed notice, revocation of what stands in for a sign-in, the lock lifted. */
-  readonly hooks = [auditHook, notifyHook, revokeHook, clearLockHook];
+  /**
+   * Audit, revocation of what stands in for a sign-in, the lock lifted. Not notify: the password
+   * lifecycle mails the password-changed notice itself.
+   */
+  readonly hooks = [auditHook, revokeHook, clearLockHook];
 
   where(run: RecoveryRun) {
     return { clientId: run.portal?.clientId ?? null, portal: run.portal?.name };
@@ -148,7 +151,7 @@ export class RecoveryKind implements FlowKind<RecoveryRun> {
       const before = await this.services.lockout.unlock(account);
       await this.services.audit.record({
         type: 'recovery.unlocked', accountId: account.id, clientId: run.portal?.clientId ?? null, ip: run.ctx.ip || null,
-        detail: { actor: 'patient', userAgent: run.ctx.get('user-agent').slice(0, 200) || null, before: before.state, outcome: 'unlocked' },
+        actor: 'patient', userAgent: run.ctx.get('user-agent').slice(0, 200) || null, detail: { before: before.state, outcome: 'unlocked' },
       });
     }
     const back = await this.returnUrl(flow, run.portal);
