@@ -150,7 +150,7 @@ export class RecoveryKind implements FlowKind<RecoveryRun> {
     if (reason === 'unlock') {
       const before = await this.services.lockout.unlock(account);
       await this.services.audit.record({
-        type: 'recovery.unlocked', accountId: account.id, clientId: run.portal?.clientId ?? null, ip: run.ctx.ip || null,
+        type: 'account-recovery.unlocked', accountId: account.id, clientId: run.portal?.clientId ?? null, ip: run.ctx.ip || null,
         actor: 'patient', userAgent: run.ctx.get('user-agent').slice(0, 200) || null, detail: { before: before.state, outcome: 'unlocked' },
       });
     }

@@ -3,7 +3,7 @@
 import type { KitState } from '../kit/state.ts';
 import type { StepScratch } from '../../steps/step.ts';
 
-export const RECOVERY_KIND = 'recovery';
+export const RECOVERY_KIND = 'account-recovery';
 
 /** The step ids of the kind's own pages (never a factor's or an action's id). */
 export const IDENTIFY = 'recovery-identify';

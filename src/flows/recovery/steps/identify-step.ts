@@ -31,13 +31,13 @@ async function identify(ctx: StepContext, form: Form): Promise<StepOutcome> {
   if (payload === undefined || payload === '') {
     // No widget ran (no JavaScript, or a script skipping it): the stricter budget stands in for the work.
     if ((await limits.hit(`recovery-nojs:ip:${client}`, limitRule(policy.noScriptPerIp))) < 0) {
-      await recoveryAudit(ctx, 'recovery.captcha_failed', undefined, { reason: 'no_script_limit', outcome: 'refused' });
+      await recoveryAudit(ctx, 'account-recovery.captcha_failed', undefined, { reason: 'no_script_limit', outcome: 'refused' });
       return show(429, { errors: { login: 'forgot.errors.too_many_no_script' }, ...keep });
     }
   } else {
     const check = await captcha.verify(payload);
     if (!check.ok) {
-      await recoveryAudit(ctx, 'recovery.captcha_failed', undefined, { reason: check.reason, outcome: 'refused' });
+      await recoveryAudit(ctx, 'account-recovery.captcha_failed', undefined, { reason: check.reason, outcome: 'refused' });
       return show(400, { errors: { captcha: `forgot.errors.captcha_${check.reason === 'expired' ? 'expired' : 'failed'}` }, ...keep });
     }
   }
@@ -54,7 +54,7 @@ async function identify(ctx: StepContext, form: Form): Promise<StepOutcome> {
   const accountLeft = await limits.hit(`recovery:acct:${found?.id ?? `decoy:${loginKey}`}`, limitRule(policy.perAccount));
   const account = found && found.status === 'active' && accountLeft >= 0 ? found : undefined;
   ctx.flowScratch.set('loginKey', loginKey);
-  await recoveryAudit(ctx, 'recovery.started', account, {
+  await recoveryAudit(ctx, 'account-recovery.started', account, {
     outcome: account ? 'account' : found ? (accountLeft < 0 ? 'account_limit' : 'account_disabled') : 'unknown',
   });
   return { kind: 'proved', proof: { factor: IDENTIFIED, amr: [], strength: 1, at: services.clock.now() }, ...(account ? { account } : {}) };

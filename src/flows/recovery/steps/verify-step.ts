@@ -54,7 +54,7 @@ async function checkPhone(ctx: StepContext, form: Form): Promise<StepOutcome> {
   // Every comparison is a guess: counted first, per account (or per typed name for no account).
   const guessKey = `recovery-phone:${account ? `acct:${account.id}` : `name:${shared.loginKey(ctx.flowScratch) ?? ''}`}`;
   if ((await limits.hit(guessKey, limitRule(policy.phoneGuesses))) < 0) {
-    await recoveryAudit(ctx, 'recovery.phone_mismatch', account, { outcome: 'limit' });
+    await recoveryAudit(ctx, 'account-recovery.phone_mismatch', account, { outcome: 'limit' });
     return show(429, { errors: { phone: 'forgot.errors.phone_too_many' }, ...keep });
   }
   const normalised = normalisePhone(typed);
@@ -63,7 +63,7 @@ async function checkPhone(ctx: StepContext, form: Form): Promise<StepOutcome> {
   // An unknown account compares against a value no typed number hashes to.
   const registeredHash = registered ? keyedHash.of('recovery-phone', registered) : keyedHash.of('recovery-phone-none', typed);
   if (!safeEqual(typedHash, registeredHash) || !account) {
-    await recoveryAudit(ctx, 'recovery.phone_mismatch', account, { outcome: 'mismatch' });
+    await recoveryAudit(ctx, 'account-recovery.phone_mismatch', account, { outcome: 'mismatch' });
     return show(401, { errors: { phone: 'forgot.errors.phone_mismatch' }, ...keep });
   }
   await limits.release(guessKey);
@@ -72,7 +72,7 @@ async function checkPhone(ctx: StepContext, form: Form): Promise<StepOutcome> {
   const perIp = await limits.hit(`recovery-send:ip:${clientAddressKey(ctx.ip)}`, limitRule(policy.sendsPerIp));
   if (perPhone < 0 || perIp < 0) return show(429, { errors: { phone: 'forgot.errors.sends_too_many' }, ...keep });
   ctx.flowScratch.set('channel', channel);
-  await recoveryAudit(ctx, 'recovery.channel_verified', account, { channel: 'phone-number', outcome: 'matched' });
+  await recoveryAudit(ctx, 'account-recovery.channel_verified', account, { channel: 'phone-number', outcome: 'matched' });
   return { kind: 'proved', proof: { factor: PHONE_NUMBER, amr: [], strength: 1, at: services.clock.now() } };
 }
 
@@ -86,7 +86,7 @@ async function sendLink(ctx: StepContext): Promise<StepOutcome> {
   ctx.flowScratch.set('link', link);
   const account = ctx.account;
   if (account && account.email) sendRecoveryLink(ctx, account, token);
-  await recoveryAudit(ctx, 'recovery.link_requested', account, { outcome: account ? 'sent' : 'not_sent' });
+  await recoveryAudit(ctx, 'account-recovery.link_requested', account, { outcome: account ? 'sent' : 'not_sent' });
   return show(200, { linkSent: true });
 }
 
@@ -98,7 +98,7 @@ async function openLink(ctx: StepContext, form: Form): Promise<StepOutcome> {
   if (link.expiresAt <= ctx.services.clock.now()) return show(400, { errors: { link: 'forgot.errors.link_expired' } });
   ctx.flowScratch.set('link', { ...link, used: true });
   if (!ctx.account) return show(400, { errors: { link: 'forgot.errors.link_invalid' } });
-  await recoveryAudit(ctx, 'recovery.channel_verified', ctx.account, { channel: 'email-link', outcome: 'opened' });
+  await recoveryAudit(ctx, 'account-recovery.channel_verified', ctx.account, { channel: 'email-link', outcome: 'opened' });
   return { kind: 'proved', proof: { factor: EMAIL_LINK, amr: [], strength: 1, at: ctx.services.clock.now() } };
 }
 
