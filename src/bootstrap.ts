@@ -20,7 +20,9 @@ import { Captcha } from './accounts/captcha.ts';
 import { KeyedHash } from './accounts/keyed-hash.ts';
 import { createDelivery, DevOutbox } from './delivery/index.ts';
 import type { Services } from './services.ts';
-import { BasicPasswordChange } from './actions/update-password/password-change.ts';
+import { lifecyclePasswordChange } from './actions/update-password/password-change.ts';
+import { ModelSecrets } from './oidc/model-secrets.ts';
+import { AccountRevocation } from './oidc/account-revocation.ts';
 import { createApp, type App } from './web/app.ts';
 import { ensureAccountClient } from './oidc/sessions.ts';
 import { PasswordProfiles } from './accounts/password-profiles.ts';
@@ -52,6 +54,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const recoveryHashKey = Buffer.from(hkdfSync('sha256', config.secretsKey, 'poortwachter', 'recovery-keyed-hash', 32));
   const { policy } = config;
   const passwords = new Passwords(store, policy.passwords, clock);
+  const modelSecrets = new ModelSecrets(config.secretsKey, box);
   const audit = new Audit(store, clock, config.auditRetentionDays, (event) => metrics.audited(event));
   const services: Services = {
     config,
@@ -71,7 +74,9 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     passwordProfiles: new PasswordProfiles(store, clock, policy.passwords),
     // It works on the whole bundle (notices, audit, lockout), which it reads when used.
     passwordLifecycle: new PasswordLifecycle(() => services),
-    passwordChange: new BasicPasswordChange(passwords, limits, audit, policy.passwords.changeFailures),
+    passwordChange: lifecyclePasswordChange(() => services.passwordLifecycle),
+    modelSecrets,
+    signIns: new AccountRevocation(store, modelSecrets),
     metrics,
     captcha: new Captcha(config.secretsKey, limits, clock, policy.recovery.captcha),
     keyedHash: new KeyedHash(recoveryHashKey),

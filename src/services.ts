@@ -20,6 +20,8 @@ import type { Metrics } from './metrics/metrics.ts';
 import type { Captcha } from './accounts/captcha.ts';
 import type { KeyedHash } from './accounts/keyed-hash.ts';
 import type { PasswordChange } from './actions/update-password/password-change.ts';
+import type { ModelSecrets } from './oidc/model-secrets.ts';
+import type { AccountRevocation } from './oidc/account-revocation.ts';
 
 export interface Services {
   config: Config;
@@ -42,6 +44,10 @@ export interface Services {
   metrics: Metrics;
   /** What the update-password action calls to change a password (the password lifecycle puts its own behind it). */
   passwordChange: PasswordChange;
+  /** How oidc-provider's records are kept at rest (hashed ids, sealed payloads). */
+  modelSecrets: ModelSecrets;
+  /** Ends an account's sign-ins (sessions, grants, tokens): a password change does. */
+  signIns: AccountRevocation;
   /** The recovery flow's proof-of-work CAPTCHA (accounts/captcha.ts). */
   captcha: Captcha;
   /** Keyed hashes of typed names and numbers (accounts/keyed-hash.ts). */

@@ -13,8 +13,8 @@ import { normalisePassword } from './password-hash.ts';
 import { evaluateRules, type PasswordProblem, type RuleResult } from './password-policy.ts';
 import { combineProfiles, type PasswordRules } from './password-profile.ts';
 import { generateTemporaryPassword } from './temporary-password.ts';
-import { sendSecurityNotice } from './security-notices.ts';
 import { deliverTemporaryPassword, type PortalSender } from './temporary-password-mail.ts';
+import { limitRule } from './limits.ts';
 
 /** Beyond any profile's maximum: longer input is refused before it reaches argon2. */
 export const MAX_PASSWORD_INPUT = 1024;
@@ -114,14 +114,19 @@ export class PasswordLifecycle {
     }
     if (shape.length) return fail(shape.some((p) => p.problem === 'input_too_long') ? 413 : 400, shape);
 
-    // The current password is a guess like any other: counted before it is evaluated.
-    const { lockout, passwords } = this.services;
+    // The current password is a guess like any other: counted before it is evaluated, by the
+    // account's lockout (as at login) and by the change form's own limit; given back when right.
+    const { lockout, passwords, limits, config } = this.services;
+    const failures = `pwd-change-fail:${account.id}`;
     const admission = await lockout.admitAccount(account.id);
-    if (!admission.admitted) return fail(429, [{ field: 'current', problem: 'too_many_attempts' }]);
+    if (!admission.admitted || (await limits.hit(failures, limitRule(config.policy.passwords.changeFailures))) < 0) {
+      return fail(429, [{ field: 'current', problem: 'too_many_attempts' }]);
+    }
     const match = await passwords.match(account, request.current);
     if (match !== 'password' && match !== 'temporary') {
       return fail(401, [{ field: 'current', problem: match === 'temporary-expired' ? 'temporary_expired' : 'current_wrong' }]);
     }
+    await limits.release(failures);
     await lockout.succeeded(account, account.username);
     return this.setNew(account, request, rules, { current: request.current }, fail);
   }
@@ -167,8 +172,11 @@ export class PasswordLifecycle {
     if (problems.length) return fail(400, problems, results);
 
     await passwords.set(account, request.next, { rules, keepHistory: await passwordProfiles.historyToKeep() });
-    await this.audit(account, request, 'password.changed', { via: request.via, outcome: 'changed', profiles: rules.profiles });
-    sendSecurityNotice(this.services, account, { kind: 'password_changed', ...(request.portalName ? { portal: request.portalName } : {}) });
+    // Whoever knew the old password may be signed in somewhere: every other sign-in ends (the
+    // session the patient is in stays); remembered devices went with the old hash (passwords.ts).
+    const revoked = await this.services.signIns.revokeSignIns(account.id, request.keepSessionUid ?? undefined);
+    await this.audit(account, request, 'password.changed', { via: request.via, outcome: 'changed', profiles: rules.profiles, revoked });
+    // The notice mail is the flow's notify hook's (every change happens in a flow: event password_changed).
     return { ok: true, rules };
   }
 

@@ -38,14 +38,29 @@ export class ModelSecrets {
     return key;
   }
 
-  /** What the store keeps for a payload: the sealed payload plus the hashed members it indexes. */
+  /**
+   * What the store keeps for a payload: the sealed payload plus the hashed members it indexes, and
+   * the account id as it is (not a credential: it is the `sub` every portal gets), so a password
+   * change can end every sign-in of the account (OidcModelStore.revokeByAccount).
+   */
   seal(model: string, payload: Record<string, unknown>): Record<string, unknown> {
     const stored: Record<string, unknown> = { sealed: this.box.seal(JSON.stringify(payload), `oidc:${model}`) };
     for (const member of INDEXED) {
       const value = payload[member];
       if (typeof value === 'string') stored[member] = this.key(value);
     }
+    if (typeof payload.accountId === 'string') stored.accountId = payload.accountId;
     return stored;
+  }
+
+  /**
+   * For a record sealed before the account id was kept beside it: the same record with it, or
+   * undefined when there is nothing to add (the start-up backfill, secrets-at-rest.ts).
+   */
+  withAccountId(model: string, stored: Record<string, unknown>): Record<string, unknown> | undefined {
+    if (typeof stored.sealed !== 'string' || 'accountId' in stored) return undefined;
+    const accountId = this.open(model, stored)?.accountId;
+    return typeof accountId === 'string' ? { ...stored, accountId } : undefined;
   }
 
   // Every token request reads its session and grant, the same records request after request. Their

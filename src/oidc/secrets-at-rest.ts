@@ -15,7 +15,8 @@ import { ModelSecrets } from './model-secrets.ts';
 import { clientSecretInTheClear, sealClientSecret } from './client-secrets.ts';
 
 const MARKER = 'store.secrets-at-rest';
-const VERSION = 1;
+// 2: the account id kept beside sealed payloads (revocation by account); records sealed by 1 get it.
+const VERSION = 2;
 
 export interface MigrationReport {
   keys: boolean;
@@ -38,8 +39,17 @@ export async function migrateSecretsAtRest(store: Store, box: SecretBox, secrets
   await loadSigningKeys(store, box, now);
   await loadCookieKeys(store, box);
 
-  const models = await store.oidc.rewriteAll((model, id, payload) =>
-    ModelSecrets.inTheClear(payload) ? { id: secrets.key(id), payload: secrets.seal(model, payload) } : undefined);
+  // Only records that were in the clear count as sealed (and call for a compaction); the account id
+  // added to a sealed record is no secret.
+  let models = 0;
+  await store.oidc.rewriteAll((model, id, payload) => {
+    if (ModelSecrets.inTheClear(payload)) {
+      models += 1;
+      return { id: secrets.key(id), payload: secrets.seal(model, payload) };
+    }
+    const withAccount = secrets.withAccountId(model, payload);
+    return withAccount && { id, payload: withAccount };
+  });
 
   let clients = 0;
   for (const client of await store.clients.list()) {

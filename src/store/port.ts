@@ -41,6 +41,13 @@ export interface OidcModelStore {
   /** Removes every record of every model that belongs to the grant. */
   revokeByGrantId(grantId: string): Promise<void>;
   /**
+   * Removes every record of every model that names the account (`accountId` of the stored
+   * payload: sessions, grants, codes, access and refresh tokens), except the Session whose stored
+   * `uid` is `exceptSessionUid` (in the form it is stored, i.e. hashed by the adapter). A password
+   * change ends every other sign-in. Returns how many records went.
+   */
+  revokeByAccount(accountId: string, options?: { exceptSessionUid?: string }): Promise<number>;
+  /**
    * One-off data migrations at start: calls `transform` for every record (also expired ones); a
    * returned value replaces the record's id and payload (its indexed members follow the payload).
    * Idempotent transforms only: several processes may run it. Returns how many records changed.

@@ -6,7 +6,6 @@ import type { Services } from '../services.ts';
 import { createProvider, type Provider } from '../oidc/provider.ts';
 import { loadCookieKeys, loadSigningKeys, toProviderJwks } from '../oidc/keys.ts';
 import { Interactions } from '../oidc/interactions.ts';
-import { ModelSecrets } from '../oidc/model-secrets.ts';
 import { migrateSecretsAtRest } from '../oidc/secrets-at-rest.ts';
 import { LoginKind } from '../flows/login/login-kind.ts';
 import { loginRoutes } from '../flows/login/login-routes.ts';
@@ -53,7 +52,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const { config, store, clock } = services;
   const https = config.issuer.startsWith('https://');
   const sessionProofs = new SessionProofs(store, clock, config.ttl.session);
-  const modelSecrets = new ModelSecrets(config.secretsKey, services.box);
+  const { modelSecrets } = services;
   await migrateSecretsAtRest(store, services.box, modelSecrets, clock.now(), services.logger);
   const signingKeys = await loadSigningKeys(store, services.box, clock.now());
   const provider = createProvider({

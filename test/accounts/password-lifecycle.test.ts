@@ -1,7 +1,7 @@
 // The password lifecycle service on the real store and the real SMTP server: which rules apply
 // (the default plus the profiles of every portal the account signs in to), the history, the bad
 // input of issue 8 (nothing changes, the field and rule are named), temporary passwords (mail,
-// hash only, expiry, the own password keeps working) and the notice after a change.
+// hash only, expiry, the own password keeps working) and what a change ends.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -154,24 +154,23 @@ describe('bad input: a clear problem per field, a 4xx, nothing changed', () => {
 });
 
 describe('a change', () => {
-  it('sets the password, ends remembered devices, sends the notice and audits who, where and what', async () => {
+  it('sets the password, ends remembered devices and every sign-in of the account, and audits who, where and what (the notice is the flow\'s hook)', async () => {
     const account = await patient({ locale: 'nl' });
     const { passwordLifecycle: lifecycle, passwords, store } = world.server.services;
     expect(await world.server.services.devices.remember(account, { factor: 'totp', amr: ['otp'], strength: 2 }, 'urn:poortwachter:acr:substantial', 'Firefox')).toBeDefined();
     expect(await store.devices.listByAccount(account.id, world.clock.now())).toHaveLength(1);
+    const later = world.clock.now() + HOUR;
+    await store.oidc.upsert('RefreshToken', 'rt-hash', { sealed: 'x', accountId: account.id }, later);
+    await store.oidc.upsert('RefreshToken', 'rt-other', { sealed: 'x', accountId: 'someone-else' }, later);
     const result = await lifecycle.change(account, request({ clientId: zinn, portalName: 'ZINN cliëntportaal', via: 'forced' }));
     expect(result.ok).toBe(true);
     expect(await passwords.verify(account, 'Zeilboot%Lantaarn7')).toBe(true);
     expect(await passwords.verify(account, TEST_PASSWORD)).toBe(false);
     expect(await store.devices.listByAccount(account.id, world.clock.now())).toEqual([]);
-    const mail = await world.smtp.waitForMail(account.email);
-    expect(mail.subject).toBe('Het wachtwoord van uw account is gewijzigd');
-    expect(mail.text).toContain('Uw wachtwoord is gewijzigd');
-    expect(mail.text).toContain('Was u dit niet?');
-    expect(mail.text).toContain('ZINN cliëntportaal');
-    expect(mail.text).not.toContain('Zeilboot');
+    expect(await store.oidc.find('RefreshToken', 'rt-hash', world.clock.now())).toBeUndefined();
+    expect(await store.oidc.find('RefreshToken', 'rt-other', world.clock.now())).toBeDefined();
     const [event] = await store.audit.list({ accountId: account.id, type: 'password.changed' });
-    expect(event).toMatchObject({ actor: 'patient', clientId: zinn, ip: '192.0.2.9', userAgent: 'Test/1.0', detail: { via: 'forced', outcome: 'changed' } });
+    expect(event).toMatchObject({ actor: 'patient', clientId: zinn, ip: '192.0.2.9', userAgent: 'Test/1.0', detail: { via: 'forced', outcome: 'changed', revoked: 1 } });
     expect(JSON.stringify(await store.audit.list({ accountId: account.id }))).not.toMatch(/Zeilboot|Kastanje/);
   });
 });

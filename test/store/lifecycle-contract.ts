@@ -143,5 +143,34 @@ export function runLifecycleStoreContract(name: string, open: () => Promise<Stor
         expect(await store.sessionProofs.find(`${p}-session-kept`, T0)).toBeDefined();
       });
     });
+
+    describe('revocation by account', () => {
+      it('removes every model record naming the account but the session kept, and nothing of other accounts', async () => {
+        const me = `${p}-me`;
+        const later = T0 + HOUR;
+        const record = (accountId: string, extra: Record<string, unknown> = {}) => ({ sealed: 'opaque', accountId, ...extra });
+        await store.oidc.upsert('Session', `${p}-s-here`, record(me, { uid: `${p}-uid-here` }), later);
+        await store.oidc.upsert('Session', `${p}-s-there`, record(me, { uid: `${p}-uid-there` }), later);
+        await store.oidc.upsert('Grant', `${p}-g`, record(me), later);
+        await store.oidc.upsert('RefreshToken', `${p}-rt`, record(me, { grantId: `${p}-g` }), later);
+        await store.oidc.upsert('AccessToken', `${p}-at`, record(me, { grantId: `${p}-g` }), later);
+        await store.oidc.upsert('RefreshToken', `${p}-rt-other`, record(`${p}-other`), later);
+        // A record with the kept uid under another model is no session: it goes.
+        await store.oidc.upsert('AuthorizationCode', `${p}-code`, record(me, { uid: `${p}-uid-here` }), later);
+        await store.oidc.upsert('Interaction', `${p}-i`, { sealed: 'opaque' }, later);
+
+        expect(await store.oidc.revokeByAccount(me, { exceptSessionUid: `${p}-uid-here` })).toBe(5);
+        const live = async (model: string, id: string) => (await store.oidc.find(model, id, T0)) !== undefined;
+        expect(await live('Session', `${p}-s-here`)).toBe(true);
+        for (const [model, id] of [['Session', 's-there'], ['Grant', 'g'], ['RefreshToken', 'rt'], ['AccessToken', 'at'], ['AuthorizationCode', 'code']] as const) {
+          expect(await live(model, `${p}-${id}`), `${model} ${id}`).toBe(false);
+        }
+        expect(await live('RefreshToken', `${p}-rt-other`)).toBe(true);
+        expect(await live('Interaction', `${p}-i`)).toBe(true);
+        // Without a session to keep, that one goes too.
+        expect(await store.oidc.revokeByAccount(me)).toBe(1);
+        expect(await live('Session', `${p}-s-here`)).toBe(false);
+      });
+    });
   });
 }

@@ -11,7 +11,7 @@ async function accountFacts(services: Services, run: FlowRun, account: AccountRe
   if (!account) return NO_ACCOUNT_FACTS;
   return {
     requiredActions: account.requiredActions,
-    passwordChangeRequired: (await services.passwordChange.isRequired?.(account, run.policy)) ?? false,
+    passwordChangeRequired: run.flow.state.passwordChange !== undefined,
   };
 }
 

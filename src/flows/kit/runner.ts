@@ -59,6 +59,9 @@ export class FlowRunner<R extends FlowRun> {
       ip: run.ctx.ip || null,
       userAgent: run.ctx.get('user-agent').slice(0, 200) || null,
       flowId: run.flow.id,
+      passwordChange: run.flow.state.passwordChange,
+      sessionUid: run.sessionUid,
+      userAgent: run.ctx.get('user-agent') || null,
     };
   }
 
@@ -203,6 +206,7 @@ export class FlowRunner<R extends FlowRun> {
       // The first factor entered again before a binding is noted, not proved twice.
       if (decision.kind === 'reauthenticate') state.reauthenticated = true;
       else this.recordProof(run, outcome.proof, outcome.account);
+      if (outcome.passwordChange) state.passwordChange = outcome.passwordChange;
     }
     if (outcome.kind === 'done') {
       state.actionsDone.push(step.id);

@@ -13,6 +13,8 @@ export interface OidcDoc {
   grantId: string | null;
   uid: string | null;
   userCode: string | null;
+  /** Whose sign-in it is (absent on documents written before revocation by account). */
+  accountId?: string | null;
   expiresAt: Date | null;
   consumedAt: Date | null;
 }
@@ -159,10 +161,12 @@ const oidcSchema = new Schema<OidcDoc>({
   grantId: nullableText,
   uid: nullableText,
   userCode: nullableText,
+  accountId: nullableText,
   expiresAt: nullableDate,
   consumedAt: nullableDate,
 }, SCHEMA_OPTIONS);
 oidcSchema.index({ model: 1, uid: 1 });
+oidcSchema.index({ accountId: 1 }, { sparse: true });
 oidcSchema.index({ model: 1, userCode: 1 });
 oidcSchema.index({ grantId: 1 });
 oidcSchema.index({ expiresAt: 1 }, TTL);

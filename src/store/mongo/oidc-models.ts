@@ -23,7 +23,10 @@ export function createOidcModelStore({ oidc }: Models): OidcModelStore {
   }
 
   function indexed(payload: Record<string, unknown>) {
-    return { grantId: stringMember(payload, 'grantId'), uid: stringMember(payload, 'uid'), userCode: stringMember(payload, 'userCode') };
+    return {
+      grantId: stringMember(payload, 'grantId'), uid: stringMember(payload, 'uid'), userCode: stringMember(payload, 'userCode'),
+      accountId: stringMember(payload, 'accountId'),
+    };
   }
 
   async function save(model: string, id: string, payload: Record<string, unknown>, expiresAt: number | null): Promise<void> {
@@ -73,6 +76,13 @@ export function createOidcModelStore({ oidc }: Models): OidcModelStore {
     },
     async revokeByGrantId(grantId) {
       await oidc.deleteMany({ grantId: { $eq: grantId } }).exec();
+    },
+    async revokeByAccount(accountId, options = {}) {
+      const keep = options.exceptSessionUid;
+      const filter = keep === undefined
+        ? { accountId: { $eq: accountId } }
+        : { accountId: { $eq: accountId }, $nor: [{ model: 'Session', uid: { $eq: keep } }] };
+      return (await oidc.deleteMany(filter).exec()).deletedCount;
     },
     async rewriteAll(transform) {
       let changed = 0;

@@ -104,7 +104,7 @@ function createStore(db: Database.Database, file: string, durability: SqliteSync
     kind: 'sqlite',
     file,
     writes,
-    oidc: queued(createOidcModelStore(db), writes, ['upsert', 'consume', 'rotate', 'destroy', 'revokeByGrantId', 'rewriteAll']),
+    oidc: queued(createOidcModelStore(db), writes, ['upsert', 'consume', 'rotate', 'destroy', 'revokeByGrantId', 'revokeByAccount', 'rewriteAll']),
     accounts: queued(createAccountStore(db), writes, ['create', 'update', 'remove']),
     credentials: queued(createCredentialStore(db), writes, ['put', 'remove', 'removeByAccount', 'compareAndSwap']),
     flows: queued(createFlowStore(db), writes, ['put', 'remove', 'removeByAccount']),

@@ -203,6 +203,11 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE audit_events ADD COLUMN user_agent TEXT;
   CREATE INDEX IF NOT EXISTS flows_account ON flows (account_id) WHERE account_id IS NOT NULL;
   CREATE INDEX IF NOT EXISTS session_proofs_account ON session_proofs (account_id);
+
+  -- Whose sign-in an oidc record is (sessions, grants, codes, tokens), so a password change can
+  -- end them all; filled on every save, and for records written before by the start-up backfill.
+  ALTER TABLE oidc_models ADD COLUMN account_id TEXT;
+  CREATE INDEX IF NOT EXISTS oidc_models_account ON oidc_models (account_id) WHERE account_id IS NOT NULL;
   `,
 ];
 
