@@ -45,8 +45,6 @@ export interface StepContext {
   /** The language of messages (SMS, call, e-mail): the page's when the patient chose one there, else the account's. */
   messageLang: Language;
   ip: string | null;
-  /** The browser's User-Agent (at most 200 characters), for the audit trail. */
-  userAgent: string | null;
   /** Flow id, to bind codes or challenges to this flow. */
   flowId: string;
   /** Set when this flow's password must be replaced, and why (the update-password page says so). */

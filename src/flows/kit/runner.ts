@@ -57,7 +57,6 @@ export class FlowRunner<R extends FlowRun> {
       t: page.t,
       messageLang: messageLanguage(run.ctx, run.account?.locale),
       ip: run.ctx.ip || null,
-      userAgent: run.ctx.get('user-agent').slice(0, 200) || null,
       flowId: run.flow.id,
       passwordChange: run.flow.state.passwordChange,
       sessionUid: run.sessionUid,
