@@ -12,6 +12,8 @@ import { backLink, choose, identify, linkFromMail, newPassword, recoveryFromLogi
 import { totpCode } from '../support/totp.ts';
 import type { AccountRecord, AuditEvent } from '../../src/store/port.ts';
 import { generateRecoveryCodes } from '../../src/factors/recovery/recovery-codes.ts';
+import * as oidc from 'openid-client';
+import { passwordLogin } from '../support/relying-party.ts';
 
 const PHONE = '+31612345656';
 const APP_KEY = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
@@ -238,6 +240,30 @@ describe('recovery never bypasses the second factor', () => {
   });
 });
 
+describe('after a reset', () => {
+  it('every session and refresh token of the account is revoked: the portal’s refresh grant fails, the old browser signs in again', async () => {
+    await userWithFactors(world.server, { username: 'signed.in' }, []);
+    const elsewhere = new UserAgent();
+    const tokens = await passwordLogin(flynth, elsewhere, 'signed.in', TEST_PASSWORD);
+    expect(tokens.refresh_token).toBeDefined();
+    const refreshed = await oidc.refreshTokenGrant(flynth.config, tokens.refresh_token!);
+
+    const agent = new UserAgent();
+    const { verify } = await toVerify(agent, 'signed.in');
+    await agent.submit(verify, '/step/recovery-verify/link');
+    const opened = await agent.open(linkFromMail((await world.smtp.waitForMail('signed.in@example.nl')).text!));
+    const done = await newPassword(agent, opened, NEW_PASSWORD);
+    expect(textOf(done)).toContain('Uw wachtwoord is opnieuw ingesteld');
+
+    await expect(oidc.refreshTokenGrant(flynth.config, refreshed.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    // The other browser's session is gone: the portal's next request asks for the password again.
+    const again = await elsewhere.open((await flynth.authorize()).url, REDIRECT_URI);
+    expect(again.html).toContain('/step/password/verify');
+    const notice = await world.smtp.waitForMail('signed.in@example.nl');
+    expect(notice.subject).toMatch(/wachtwoord/i);
+  });
+});
+
 describe('the CAPTCHA', () => {
   it('forged, expired and replayed answers are refused and audited; the account is not looked at', async () => {
     const agent = new UserAgent();
@@ -288,12 +314,12 @@ describe('no account oracle', () => {
     expect((await world.server.services.lockout.status(locked)).state).toBe('locked');
     await userWithFactors(world.server, { username: 'oracle.real', phoneE164: '+31612341313' }, ['sms']);
     const shape = (page: Page) => `${page.status} ${textOf(page).replace(/\*{5}\d\d/g, '*****NN')}`;
-    const pages: Record<string, string[]> = {};
-    const times: Record<string, number[]> = {};
-    for (const login of ['oracle.real', 'oracle.unknown', 'oracle.locked']) {
-      pages[login] = [];
-      times[login] = [];
-      for (let i = 0; i < 3; i += 1) {
+    const logins = ['oracle.real', 'oracle.unknown', 'oracle.locked'];
+    const pages: Record<string, string[]> = Object.fromEntries(logins.map((l) => [l, []]));
+    const times: Record<string, number[]> = Object.fromEntries(logins.map((l) => [l, []]));
+    // Interleaved, so a burst of load from elsewhere on the machine hits every kind alike.
+    for (let round = 0; round < 5; round += 1) {
+      for (const login of logins) {
         const agent = new UserAgent();
         const { identify: page } = await recoveryFromLogin(flynth, agent);
         const altcha = await solvedCaptcha(agent, world.server.url);

@@ -20,7 +20,7 @@ import type { FlowRun } from '../kit/run.ts';
 import { FLOW_SCRATCH } from '../kit/runner.ts';
 import { newKitState } from '../kit/state.ts';
 import { flowFacts } from '../kit/facts.ts';
-import { auditHook, clearLockHook, revokeHook } from '../../hooks/registry.ts';
+import { auditHook, clearLockHook, notifyHook, revokeHook } from '../../hooks/registry.ts';
 import { LOGIN_KIND } from '../login/login-kind.ts';
 import { decideRecoveryStep, type RecoveryFacts } from './decide-recovery-step.ts';
 import { RECOVERY_KIND, shared, type RecoveryState } from './recovery-state.ts';
@@ -122,10 +122,10 @@ export class RecoveryKind implements FlowKind<RecoveryRun> {
   }
 
   /**
-   * Audit, revocation of what stands in for a sign-in, the lock lifted. Not notify: the password
-   * lifecycle mails the password-changed notice itself.
+   * Audit, the password-changed notice, remembered devices forgotten, the lock lifted (the
+   * lifecycle's reset itself ends every session, grant and token of the account).
    */
-  readonly hooks = [auditHook, revokeHook, clearLockHook];
+  readonly hooks = [auditHook, notifyHook, revokeHook, clearLockHook];
 
   where(run: RecoveryRun) {
     return { clientId: run.portal?.clientId ?? null, portal: run.portal?.name };
