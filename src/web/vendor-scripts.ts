@@ -21,7 +21,8 @@ function simpleWebAuthnBundle(): string {
 export const SIMPLEWEBAUTHN_BROWSER_PATH = '/static/vendor/simplewebauthn-browser.js';
 
 /**
- * The altcha widget's CSP-friendly build (`dist/external`: no inline styles, no workers inlined as
+ * The altcha widget's CSP-friendly build (`dist/external`, the ES module: no injected <style>, which
+ * its UMD twin still adds and our CSP refuses; no workers inlined as
  * blobs), its stylesheet, and the workers that do the proof of work (same origin, so
  * `script-src 'self'` covers them). public/static/altcha-setup.js registers the workers.
  */
@@ -49,7 +50,7 @@ function load(file: string): VendorFile {
 
 export const VENDOR_FILES: Readonly<Record<string, string>> = {
   [SIMPLEWEBAUTHN_BROWSER_PATH]: simpleWebAuthnBundle(),
-  [ALTCHA_PATH]: altchaFile('external/altcha.umd.min.cjs'),
+  [ALTCHA_PATH]: altchaFile('external/altcha.min.js'),
   [ALTCHA_CSS_PATH]: altchaFile('external/altcha.css'),
   [ALTCHA_WORKER_PATHS['PBKDF2/SHA-256']]: altchaFile('workers/pbkdf2.js'),
   [ALTCHA_WORKER_PATHS['SHA-256']]: altchaFile('workers/sha.js'),
