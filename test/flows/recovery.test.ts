@@ -240,6 +240,35 @@ describe('recovery never bypasses the second factor', () => {
   });
 });
 
+describe('ZINN: "Wachtwoord opvragen"', () => {
+  it('mails a temporary password; the login takes it, forces the change after the SMS code, and reaches the portal', async () => {
+    const zinn = await world.portal({ name: 'ZINN cliëntportaal', smsSender: 'ZINNZORG', mailFrom: 'ZINN <no-reply@zinnzorg.nl>', recoveryMethods: ['temp-password'] });
+    await userWithFactors(world.server, { username: 'zinn.patient', phoneE164: '+31612348888' }, ['sms']);
+    const agent = new UserAgent();
+    const start = await recoveryFromLogin(zinn, agent);
+    expect(textOf(start.login)).toContain('Wachtwoord vergeten?');
+    const chosen = await identify(agent, start.identify, world.server.url, 'zinn.patient');
+    const verify = await choose(agent, chosen, 'reset');
+    expect(verify.html).not.toContain('/step/recovery-verify/phone');
+    const sent = await agent.submit(verify, '/step/recovery-verify/temp');
+    expect(textOf(sent)).toContain('e-mail met een tijdelijk wachtwoord');
+    const mail = await world.smtp.waitForMail('zinn.patient@example.nl');
+    expect(mail.from).toContain('no-reply@zinnzorg.nl');
+    const temporary = /Tijdelijk wachtwoord: (\S+)/.exec(mail.text ?? '')![1]!;
+
+    const request = await zinn.authorize();
+    const login = await agent.open(request.url, REDIRECT_URI);
+    const codePage = await agent.submit(login, '/step/password/verify', { login: 'zinn.patient', password: temporary }, REDIRECT_URI);
+    const sms = await world.twilio.waitForSms('+31612348888');
+    expect(sms.from).toBe('ZINNZORG');
+    const change = await agent.submit(codePage, '/step/sms/verify', { code: extractCode(sms.body) }, REDIRECT_URI);
+    expect(change.html).toContain('/step/update-password/change');
+    const done = await agent.submit(change, '/step/update-password/change', { current: temporary, new: NEW_PASSWORD, confirm: NEW_PASSWORD }, REDIRECT_URI);
+    expect(done.url.startsWith(REDIRECT_URI), textOf(done)).toBe(true);
+    await zinn.callback(done.url, request);
+  });
+});
+
 describe('after a reset', () => {
   it('every session and refresh token of the account is revoked: the portal’s refresh grant fails, the old browser signs in again', async () => {
     await userWithFactors(world.server, { username: 'signed.in' }, []);

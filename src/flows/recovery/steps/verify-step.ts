@@ -10,6 +10,9 @@
 // - E-mail link: a random single-use token, stored hashed in this flow, valid
 //   policy.recovery.linkTtlSeconds; mailed only when the account exists with a usable address,
 //   and the page says the same either way. The mail goes out beside the answer (timing).
+// - Temporary password (ZINN "Wachtwoord opvragen"): the password lifecycle's temporary password,
+//   mailed from the portal's sender; the recovery ends there (the page says to sign in with it) and
+//   the login forces the change, after the account's second factor. Issued beside the answer too.
 import type { Step, StepContext, StepOutcome, Form } from '../../../steps/step.ts';
 import { limitRule } from '../../../accounts/limits.ts';
 import { clientAddressKey } from '../../../accounts/client-address.ts';
@@ -30,7 +33,7 @@ function show(status: number, locals: Record<string, unknown> = {}): StepOutcome
 
 /** The methods this portal offers that can run here (a call needs a number to call from). */
 function methodsOf(ctx: StepContext): RecoveryMethod[] {
-  return ctx.policy.recoveryMethods.filter((m) => m !== 'voice' || ctx.services.delivery.voiceAvailable).filter((m) => m !== 'temp-password');
+  return ctx.policy.recoveryMethods.filter((m) => m !== 'voice' || ctx.services.delivery.voiceAvailable);
 }
 
 /** The last two digits shown: the account's own, else stable pseudo-random ones from the typed name. */
@@ -90,6 +93,20 @@ async function sendLink(ctx: StepContext): Promise<StepOutcome> {
   return show(200, { linkSent: true });
 }
 
+async function sendTemporaryPassword(ctx: StepContext): Promise<StepOutcome> {
+  const { services, policy } = ctx;
+  if (!methodsOf(ctx).includes('temp-password')) return show(400, { errors: { temp: 'forgot.errors.method_unknown' } });
+  const account = ctx.account;
+  if (account && account.email) {
+    const portal = policy.clientId ? { clientId: policy.clientId, name: policy.name, ...(policy.homeUrl ? { loginUrl: policy.homeUrl } : {}), ...(policy.mailFrom ? { mailFrom: policy.mailFrom } : {}) } : undefined;
+    services.passwordLifecycle
+      .issueTemporary(account, portal, { actor: 'patient', ip: ctx.ip, userAgent: ctx.userAgent, clientId: policy.clientId || null })
+      .catch((error: Error) => services.logger.warn({ err: error.message, accountId: account.id }, 'temporary password not sent'));
+  }
+  await recoveryAudit(ctx, 'account-recovery.temporary_password_requested', account, { outcome: account ? 'sent' : 'not_sent' });
+  return show(200, { tempSent: true });
+}
+
 async function openLink(ctx: StepContext, form: Form): Promise<StepOutcome> {
   const link = shared.link(ctx.flowScratch);
   const token = (form.token ?? '').slice(0, 100);
@@ -105,7 +122,7 @@ async function openLink(ctx: StepContext, form: Form): Promise<StepOutcome> {
 export const verifyStep: Step = {
   id: VERIFY,
   view: 'flows/recovery/verify',
-  actions: ['phone', 'link', 'open-link'],
+  actions: ['phone', 'link', 'open-link', 'temp'],
   enter: async () => ({ kind: 'show' }),
   async present(ctx) {
     const methods = methodsOf(ctx);
@@ -113,6 +130,8 @@ export const verifyStep: Step = {
       pageTitle: ctx.t('forgot.verify.title'),
       phoneMethods: PHONE_CHANNELS.filter((c) => methods.includes(c)),
       emailLink: methods.includes('email-link'),
+      tempPassword: methods.includes('temp-password'),
+      loginUrl: ctx.policy.homeUrl,
       hint: maskPhone(hintOf(ctx)),
       linkMinutes: Math.round(ctx.services.config.policy.recovery.linkTtlSeconds / 60),
     };
@@ -121,6 +140,7 @@ export const verifyStep: Step = {
     if (action === 'phone') return checkPhone(ctx, form);
     if (action === 'link') return sendLink(ctx);
     if (action === 'open-link') return openLink(ctx, form);
+    if (action === 'temp') return sendTemporaryPassword(ctx);
     return show(400);
   },
 };
