@@ -5,9 +5,9 @@
   'use strict';
   var registry = globalThis.$altcha;
   if (!registry) return;
-  registry.algorithms.set('PBKDF2/SHA-256', function () { return new Worker('/static/vendor/altcha-worker-pbkdf2.js'); });
-  registry.algorithms.set('SHA-256', function () { return new Worker('/static/vendor/altcha-worker-sha.js'); });
-  var widgets = document.querySelectorAll('altcha-widget[data-strings]');
+  registry.algorithms.set('PBKDF2/SHA-256', function () { return new globalThis.Worker('/static/vendor/altcha-worker-pbkdf2.js'); });
+  registry.algorithms.set('SHA-256', function () { return new globalThis.Worker('/static/vendor/altcha-worker-sha.js'); });
+  var widgets = globalThis.document.querySelectorAll('altcha-widget[data-strings]');
   for (var i = 0; i < widgets.length; i += 1) {
     var widget = widgets[i];
     var language = widget.getAttribute('language') || 'nl';
@@ -15,7 +15,7 @@
       var strings = JSON.parse(widget.getAttribute('data-strings'));
       var base = registry.i18n.get(language) || registry.i18n.get('en') || {};
       registry.i18n.set(language, Object.assign({}, base, strings));
-    } catch (error) {
+    } catch {
       // Keep the widget's own texts rather than none.
     }
   }
