@@ -26,6 +26,7 @@ export interface ErasureResult {
 
 export async function eraseAccount(services: Services, account: AccountRecord, who: { actor: string }): Promise<ErasureResult> {
   const { store, lockout } = services;
+  await services.signIns.revokeSignIns(account.id);
   await store.devices.removeByAccount(account.id);
   await store.credentials.removeByAccount(account.id);
   await store.codes.removeByAccount(account.id);

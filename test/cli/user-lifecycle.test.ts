@@ -6,7 +6,9 @@ import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/admin/cli/run.ts';
 import { auditPseudonym } from '../../src/accounts/erasure.ts';
-import { startFactorWorld, userWithFactors, type FactorWorld } from '../support/factor-login.ts';
+import { finishAtPortal, loginUntilSecondFactor, startFactorWorld, submitStep, userWithFactors, type FactorWorld } from '../support/factor-login.ts';
+import { UserAgent, textOf } from '../support/user-agent.ts';
+import { TEST_PASSWORD } from '../support/server.ts';
 
 interface Run {
   code: number;
@@ -199,6 +201,8 @@ describe('user show, update, temp-password, remove', { timeout: 120_000 }, () =>
     await store.accountPortals.record(account.id, 'zinn', now);
     await world.server.services.lockout.admitAccount(account.id);
     await audit.record({ type: 'login.password.ok', accountId: account.id, ip: '192.0.2.1' });
+    await store.oidc.upsert('RefreshToken', 'rt-x', { sealed: 'opaque', accountId: account.id }, now + 600_000);
+    await store.oidc.upsert('Session', 'session-x', { sealed: 'opaque', accountId: account.id, uid: 'uid-x' }, now + 600_000);
 
     const removed = await json<{ removed: boolean; audit_pseudonym: string; audit_events: number }>(['user', 'remove', 'xander']);
     expect(removed.removed).toBe(true);
@@ -211,6 +215,8 @@ describe('user show, update, temp-password, remove', { timeout: 120_000 }, () =>
     expect(await store.codes.findActive(account.id, 'login:sms', now)).toBeUndefined();
     expect(await store.flows.find('flow-x', now)).toBeUndefined();
     expect(await store.sessionProofs.find('session-x', now)).toBeUndefined();
+    expect(await store.oidc.find('RefreshToken', 'rt-x', now)).toBeUndefined();
+    expect(await store.oidc.find('Session', 'session-x', now)).toBeUndefined();
     expect(await store.accountPortals.listByAccount(account.id)).toEqual([]);
     expect(await store.lockouts.get(`acct:${account.id}`, now)).toBeUndefined();
     expect(await store.audit.list({ accountId: account.id })).toEqual([]);
@@ -218,5 +224,36 @@ describe('user show, update, temp-password, remove', { timeout: 120_000 }, () =>
     expect(kept.map((e) => e.type)).toEqual(expect.arrayContaining(['admin.user.removed', 'login.password.ok']));
     expect(kept.find((e) => e.type === 'admin.user.removed')).toMatchObject({ actor: OPERATOR, detail: { outcome: 'erased' } });
     expect((await cli(['user', 'show', 'xander'])).code).toBe(1);
+  });
+});
+
+describe('user require-action', { timeout: 120_000 }, () => {
+  it('stores the action (audited with the operator); the next login runs it before the portal gets the login, then it is gone', async () => {
+    const account = await world.server.addUser({ username: 'yara' });
+    const required = await json<{ required_actions: string[] }>(['user', 'require-action', 'yara', '--action', 'update-password']);
+    expect(required.required_actions).toEqual(['update-password']);
+    // Asking twice changes nothing.
+    expect((await json<{ required_actions: string[] }>(['user', 'require-action', 'yara', '--action', 'update-password'])).required_actions).toEqual(['update-password']);
+    expect((await json<{ required_actions: string[] }>(['user', 'show', 'yara'])).required_actions).toEqual(['update-password']);
+    const [event] = await world.server.services.store.audit.list({ accountId: account.id, type: 'admin.user.action_required' });
+    expect(event).toMatchObject({ actor: OPERATOR, detail: { action: 'update-password' } });
+
+    const rp = await world.portal({ name: 'Flynth' });
+    const agent = new UserAgent();
+    const { page, request } = await loginUntilSecondFactor(rp, agent, 'yara');
+    expect(textOf(page)).toContain('U bent verplicht uw wachtwoord te wijzigen.');
+    const done = await submitStep(agent, page, 'update-password', 'change', { current: TEST_PASSWORD, new: 'Vlinder-Regenton-58', confirm: 'Vlinder-Regenton-58' });
+    expect((await finishAtPortal(rp, done, request)).claims.sub).toBe(account.id);
+    expect((await world.server.services.accounts.findById(account.id))!.requiredActions).toEqual([]);
+  });
+
+  it('refuses an unknown action or user with a clear message and changes nothing', async () => {
+    await world.server.addUser({ username: 'zeno' });
+    const unknown = await cli(['user', 'require-action', 'zeno', '--action', 'set-password']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--action must be one of update-password, verify-email, verify-phone, enrol-second-factor');
+    expect((await cli(['user', 'require-action', 'zeno'])).code).toBe(2);
+    expect((await cli(['user', 'require-action', 'niemand', '--action', 'verify-email'])).code).toBe(1);
+    expect((await json<{ required_actions: string[] }>(['user', 'show', 'zeno'])).required_actions).toEqual([]);
   });
 });

@@ -61,6 +61,8 @@ describe('sqlite store file', () => {
       DROP INDEX flows_account;
       ALTER TABLE audit_events DROP COLUMN actor;
       ALTER TABLE audit_events DROP COLUMN user_agent;
+      DROP INDEX oidc_models_account;
+      ALTER TABLE oidc_models DROP COLUMN account_id;
       ALTER TABLE accounts DROP COLUMN required_actions;
       ALTER TABLE devices DROP COLUMN factor;
       ALTER TABLE devices DROP COLUMN strength;
@@ -103,6 +105,8 @@ describe('sqlite store file', () => {
       DROP INDEX session_proofs_account;
       ALTER TABLE audit_events DROP COLUMN actor;
       ALTER TABLE audit_events DROP COLUMN user_agent;
+      DROP INDEX oidc_models_account;
+      ALTER TABLE oidc_models DROP COLUMN account_id;
       ALTER TABLE accounts DROP COLUMN required_actions;
       ALTER TABLE devices DROP COLUMN factor;
       ALTER TABLE devices DROP COLUMN strength;
@@ -134,6 +138,8 @@ describe('sqlite store file', () => {
       DROP INDEX session_proofs_account;
       ALTER TABLE audit_events DROP COLUMN actor;
       ALTER TABLE audit_events DROP COLUMN user_agent;
+      DROP INDEX oidc_models_account;
+      ALTER TABLE oidc_models DROP COLUMN account_id;
       INSERT INTO accounts (id, username, username_key, email, email_key, email_verified, phone_verified, locale, status, settings, created_at, updated_at)
         VALUES ('old', 'old', 'old', 'old@example.nl', 'old@example.nl', 0, 0, 'nl', 'active', '{}', 1, 1);
       INSERT INTO audit_events (id, at, type, account_id, client_id, ip, detail) VALUES ('ev', 1, 'login.password.ok', 'old', NULL, NULL, '{}');

@@ -15,14 +15,23 @@ describe('model secrets', () => {
     expect(other.key(token)).not.toBe(secrets.key(token));
   });
 
-  it('seals the payload whole and keeps only hashed lookup members beside it', () => {
-    const payload = { jti: 'session-cookie-value', uid: 'session-uid', grantId: 'grant-1', accountId: 'a1', kind: 'Session' };
+  it('seals the payload whole and keeps only hashed lookup members beside it, and the account id (no credential) for revocation', () => {
+    const payload = { jti: 'session-cookie-value', uid: 'session-uid', grantId: 'grant-1', accountId: 'account-a1', kind: 'Session' };
     const stored = secrets.seal('Session', payload);
-    expect(Object.keys(stored).sort()).toEqual(['grantId', 'sealed', 'uid']);
+    expect(Object.keys(stored).sort()).toEqual(['accountId', 'grantId', 'sealed', 'uid']);
     expect(stored.uid).toBe(secrets.key('session-uid'));
     expect(stored.grantId).toBe(secrets.key('grant-1'));
-    expect(JSON.stringify(stored)).not.toMatch(/session-cookie-value|session-uid|grant-1|a1/);
+    expect(stored.accountId).toBe('account-a1');
+    expect(JSON.stringify(stored)).not.toMatch(/session-cookie-value|session-uid|grant-1/);
     expect(secrets.open('Session', stored)).toEqual(payload);
+  });
+
+  it('adds the account id to a record sealed before it was kept beside it, once', () => {
+    const stored = secrets.seal('Grant', { jti: 'g', accountId: 'account-b2' });
+    delete stored.accountId;
+    expect(secrets.withAccountId('Grant', stored)).toEqual({ ...stored, accountId: 'account-b2' });
+    expect(secrets.withAccountId('Grant', { ...stored, accountId: 'account-b2' })).toBeUndefined();
+    expect(secrets.withAccountId('Interaction', secrets.seal('Interaction', { jti: 'i' }))).toBeUndefined();
   });
 
   it('opens a payload only as the model it was sealed for, and hands out a fresh object each time', () => {

@@ -12,7 +12,7 @@ import { policyFromMetadata } from '../../oidc/client-policy.ts';
 import type { AccountRecord } from '../../store/port.ts';
 import type { Command } from './command.ts';
 import type { CliContext } from './context.ts';
-import { CliError } from './errors.ts';
+import { CliError, UsageError } from './errors.ts';
 import { formatTime, table } from './output.ts';
 import { findUser, lockJson, lockText, userJson } from './user-format.ts';
 import { operatorActor } from './context.ts';
@@ -63,6 +63,7 @@ export const show: Command = {
         ? { issued_at: new Date(temporary.issuedAt).toISOString(), expires_at: new Date(temporary.expiresAt).toISOString(), expired: temporary.expiresAt <= now, client_id: temporary.clientId }
         : null,
       factors,
+      required_actions: account.requiredActions,
       portals: portals.map((p) => ({ client_id: p.clientId, name: names.get(p.clientId), first_login_at: new Date(p.firstLoginAt).toISOString(), last_login_at: new Date(p.lastLoginAt).toISOString() })),
     };
     ctx.out.result([
@@ -77,6 +78,7 @@ export const show: Command = {
       `password:       ${passwordSetAt === null ? 'none' : `set ${formatTime(passwordSetAt)}`}`,
       `temporary:      ${temporaryText}`,
       `second factors: ${factors.join(', ') || '-'}`,
+      `required:       ${account.requiredActions.join(', ') || '-'}`,
       `created:        ${formatTime(account.createdAt)}`,
       ...(portals.length
         ? ['portals:', ...table(['CLIENT_ID', 'NAME', 'FIRST_LOGIN', 'LAST_LOGIN'], portals.map((p) => [p.clientId, names.get(p.clientId) ?? '', formatTime(p.firstLoginAt), formatTime(p.lastLoginAt)])).map((line) => `  ${line}`)]
@@ -199,6 +201,40 @@ export const temporaryPassword: Command = {
     ctx.out.result(
       `Mailed a temporary password to ${maskMail(account.email)}${portal ? ` for ${portal.name}` : ''}; it works until ${formatTime(issued.expiresAt)}`,
       { ...userJson(account), temporary_password: { sent_to: maskMail(account.email), client_id: clientId ?? null, expires_at: new Date(issued.expiresAt).toISOString() } },
+    );
+  },
+};
+
+/** What an operator may ask of the next login; each is a required action (src/actions/). */
+const REQUIRABLE = ['update-password', 'verify-email', 'verify-phone', 'enrol-second-factor'] as const;
+
+export const requireAction: Command = {
+  group: 'user',
+  name: 'require-action',
+  summary: 'Makes the next login of the user run a required action first (e.g. a new password).',
+  args: ['USERNAME'],
+  options: {
+    action: { type: 'string', value: REQUIRABLE.join('|'), description: 'the action to require' },
+  },
+  details: [
+    'The action runs in the next login, after the password and second factor, before the portal gets it;',
+    'it is cleared once done. update-password asks current + new + confirm under the strictest profile of',
+    'the user\'s portals ("U bent verplicht uw wachtwoord te wijzigen").',
+  ],
+  async run(ctx, args) {
+    const [username] = args.positionals as [string];
+    const action = args.string('action');
+    if (action === undefined || !(REQUIRABLE as readonly string[]).includes(action)) {
+      throw new UsageError(`--action must be one of ${REQUIRABLE.join(', ')}`);
+    }
+    const services = await ctx.services();
+    const account = await findUser(ctx, username);
+    const already = account.requiredActions.includes(action);
+    const after = already ? account : await services.accounts.update(account, { requiredActions: [...account.requiredActions, action] });
+    await services.audit.record({ type: 'admin.user.action_required', accountId: account.id, actor: operatorActor(), detail: { action, outcome: already ? 'already_required' : 'required' } });
+    ctx.out.result(
+      already ? `User ${account.username} already has to ${action} at the next login` : `User ${account.username} has to ${action} at the next login`,
+      { ...userJson(after), required_actions: after.requiredActions },
     );
   },
 };

@@ -8,7 +8,7 @@ import type { Command } from './command.ts';
 import { CliError, describePasswordProblem } from './errors.ts';
 import { formatTime, table } from './output.ts';
 import { allFactors } from '../../factors/registry.ts';
-import { remove, show, temporaryPassword, update } from './user-lifecycle.ts';
+import { remove, requireAction, show, temporaryPassword, update } from './user-lifecycle.ts';
 import { findUser, lockJson, lockText, userJson } from './user-format.ts';
 
 const LOCALES = ['nl', 'en'] as const;
@@ -231,4 +231,4 @@ const unlock: Command = {
   },
 };
 
-export const userCommands: Command[] = [add, list, show, update, statusCommand('disable'), statusCommand('enable'), unlock, resetMfa, temporaryPassword, remove];
+export const userCommands: Command[] = [add, list, show, update, statusCommand('disable'), statusCommand('enable'), unlock, resetMfa, temporaryPassword, requireAction, remove];
