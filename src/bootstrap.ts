@@ -16,6 +16,8 @@ import { RememberedDevices } from './accounts/remembered-devices.ts';
 import { Lockout } from './accounts/lockout.ts';
 import { LoginNameKeys } from './accounts/login-name-key.ts';
 import { hkdfSync } from 'node:crypto';
+import { Captcha } from './accounts/captcha.ts';
+import { KeyedHash } from './accounts/keyed-hash.ts';
 import { createDelivery, DevOutbox } from './delivery/index.ts';
 import type { Services } from './services.ts';
 import { lifecyclePasswordChange } from './actions/update-password/password-change.ts';
@@ -48,6 +50,8 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const codePepper = Buffer.from(hkdfSync('sha256', config.secretsKey, 'poortwachter', 'one-time-code-pepper', 32));
   // Likewise for the keyed hash that names lock records by typed login name (never the name itself).
   const loginNameKey = Buffer.from(hkdfSync('sha256', config.secretsKey, 'poortwachter', 'login-name-lock-key', 32));
+  // And for the recovery flow's keyed hashes of typed names and phone numbers.
+  const recoveryHashKey = Buffer.from(hkdfSync('sha256', config.secretsKey, 'poortwachter', 'recovery-keyed-hash', 32));
   const { policy } = config;
   const passwords = new Passwords(store, policy.passwords, clock);
   const modelSecrets = new ModelSecrets(config.secretsKey, box);
@@ -74,6 +78,8 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     modelSecrets,
     signIns: new AccountRevocation(store, modelSecrets),
     metrics,
+    captcha: new Captcha(config.secretsKey, limits, clock, policy.recovery.captcha),
+    keyedHash: new KeyedHash(recoveryHashKey),
   };
   return services;
 }

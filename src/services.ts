@@ -17,6 +17,8 @@ import type { DevOutbox } from './delivery/dev-outbox.ts';
 import type { PasswordProfiles } from './accounts/password-profiles.ts';
 import type { PasswordLifecycle } from './accounts/password-lifecycle.ts';
 import type { Metrics } from './metrics/metrics.ts';
+import type { Captcha } from './accounts/captcha.ts';
+import type { KeyedHash } from './accounts/keyed-hash.ts';
 import type { PasswordChange } from './actions/update-password/password-change.ts';
 import type { ModelSecrets } from './oidc/model-secrets.ts';
 import type { AccountRevocation } from './oidc/account-revocation.ts';
@@ -46,4 +48,8 @@ export interface Services {
   modelSecrets: ModelSecrets;
   /** Ends an account's sign-ins (sessions, grants, tokens): a password change does. */
   signIns: AccountRevocation;
+  /** The recovery flow's proof-of-work CAPTCHA (accounts/captcha.ts). */
+  captcha: Captcha;
+  /** Keyed hashes of typed names and numbers (accounts/keyed-hash.ts). */
+  keyedHash: KeyedHash;
 }

@@ -17,6 +17,15 @@ export function acceptsMethod(policy: PortalPolicy, factorId: string): boolean {
   return (policy.mfaMethods as readonly string[]).includes(factorId);
 }
 
+/** How the login page words its link to recovery (Flynth: forgotten or locked; MTD: forgotten or first time). */
+export const RECOVERY_LABELS = ['forgot', 'forgot-or-locked', 'forgot-or-first-time'] as const;
+export type RecoveryLabel = (typeof RECOVERY_LABELS)[number];
+
+/** How a patient may prove an account in the recovery flow (flows/recovery/). */
+export const RECOVERY_METHODS = ['sms', 'voice', 'email-link', 'temp-password'] as const;
+export type RecoveryMethod = (typeof RECOVERY_METHODS)[number];
+export const DEFAULT_RECOVERY_METHODS: readonly RecoveryMethod[] = ['email-link'];
+
 export const POLICY_PROPERTIES = [
   'first_party',
   'mfa',
@@ -29,6 +38,8 @@ export const POLICY_PROPERTIES = [
   'reauth_before_enrolment',
   'recovery_codes',
   ...BRAND_PROPERTIES,
+  'recovery_label',
+  'recovery_methods',
 ] as const;
 
 /**
@@ -73,6 +84,10 @@ export interface PortalPolicy {
   reauthBeforeEnrolment: boolean;
   /** Show recovery codes after the first second factor (default on; off only with another fallback). */
   recoveryCodes: boolean;
+  /** The wording of the login page's link to recovery. */
+  recoveryLabel: RecoveryLabel;
+  /** How its patients may prove their account in the recovery flow, in the order offered. */
+  recoveryMethods: RecoveryMethod[];
 }
 
 type Metadata = Record<string, unknown>;
@@ -93,6 +108,10 @@ export function policyFromMetadata(metadata: Metadata): PortalPolicy {
     smsSender: typeof metadata.sms_sender === 'string' ? metadata.sms_sender : undefined,
     passwordProfile: typeof metadata[PASSWORD_PROFILE_METADATA] === 'string' ? metadata[PASSWORD_PROFILE_METADATA] : undefined,
     mailFrom: typeof metadata.mail_from === 'string' ? metadata.mail_from : undefined,
+    recoveryLabel: RECOVERY_LABELS.includes(metadata.recovery_label as RecoveryLabel) ? (metadata.recovery_label as RecoveryLabel) : 'forgot',
+    recoveryMethods: Array.isArray(metadata.recovery_methods) && metadata.recovery_methods.length
+      ? metadata.recovery_methods.filter((m): m is RecoveryMethod => RECOVERY_METHODS.includes(m as RecoveryMethod))
+      : [...DEFAULT_RECOVERY_METHODS],
     homeUrl: typeof metadata.client_uri === 'string' ? metadata.client_uri : firstRedirect ? new URL(firstRedirect).origin : undefined,
     // The account pages' own client carries the deployment brand (sessions.ts), not a portal's.
     brand: brandFromMetadata(metadata, name, metadata.client_id !== ACCOUNT_CLIENT_ID),
@@ -134,6 +153,12 @@ export function validatePolicyProperty(key: string, value: unknown, metadata: Me
       return typeof value === 'string' && /^[a-z0-9][a-z0-9-]{0,39}$/.test(value) ? undefined : 'password_profile must name a password profile (lower-case letters, digits, -)';
     case 'mail_from':
       return typeof value === 'string' && isMailSender(value) ? undefined : 'mail_from must be one e-mail address, optionally with a name: Name <no-reply@example.nl>';
+    case 'recovery_label':
+      return RECOVERY_LABELS.includes(value as RecoveryLabel) ? undefined : `recovery_label must be one of ${RECOVERY_LABELS.join(', ')}`;
+    case 'recovery_methods':
+      return Array.isArray(value) && value.length > 0 && value.every((m) => RECOVERY_METHODS.includes(m as RecoveryMethod))
+        ? undefined
+        : `recovery_methods must be a non-empty list of ${RECOVERY_METHODS.join(', ')}`;
     default:
       return validateBrandProperty(key, value);
   }

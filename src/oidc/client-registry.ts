@@ -4,7 +4,7 @@ import type Provider from 'oidc-provider';
 import { randomBytes } from 'node:crypto';
 import type { ClientRecord, Store } from '../store/port.ts';
 import type { Clock } from '../clock.ts';
-import type { SecondFactorId } from './client-policy.ts';
+import type { RecoveryLabel, RecoveryMethod, SecondFactorId } from './client-policy.ts';
 import { forgetCachedClient } from './adapter.ts';
 import { DEFAULT_PROFILE_NAME } from '../accounts/password-profile.ts';
 import { profileNameOf } from '../accounts/password-profiles.ts';
@@ -27,6 +27,8 @@ export interface ClientInput {
   /** A stored password profile's name (`default` is the same as none). */
   passwordProfile?: string;
   mailFrom?: string;
+  recoveryLabel?: RecoveryLabel;
+  recoveryMethods?: RecoveryMethod[];
   clientId?: string;
   /** Further metadata as stored (brand and switches, e.g. `brand_color`), validated with the rest. */
   metadata?: Record<string, unknown>;
@@ -64,6 +66,8 @@ export function metadataFromInput(input: ClientInput, clientId: string, secret: 
     ...(input.passwordProfile && input.passwordProfile !== DEFAULT_PROFILE_NAME ? { password_profile: input.passwordProfile } : {}),
     ...(input.mailFrom ? { mail_from: input.mailFrom } : {}),
     ...Object.fromEntries(Object.entries(input.metadata ?? {}).filter(([, value]) => value !== undefined)),
+    ...(input.recoveryLabel ? { recovery_label: input.recoveryLabel } : {}),
+    ...(input.recoveryMethods?.length ? { recovery_methods: input.recoveryMethods } : {}),
   };
 }
 

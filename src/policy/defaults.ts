@@ -59,6 +59,35 @@ export interface Policy {
     ttlSeconds: number;
     keptAfterExpirySeconds: number;
   };
+  recovery: RecoveryPolicy;
+}
+
+/** Self-service recovery and unlock (flows/recovery/): the CAPTCHA, its throttles, the e-mail link. */
+export interface RecoveryPolicy {
+  captcha: {
+    /** altcha-lib's key derivation for the proof of work (PBKDF2/SHA-256: WebCrypto has it natively). */
+    algorithm: 'PBKDF2/SHA-256' | 'SHA-256';
+    /** Iterations per try. */
+    cost: number;
+    /** The solver searches up to a secret counter drawn from [counterMin, counterMax]: the expected work. */
+    counterMin: number;
+    counterMax: number;
+    ttlSeconds: number;
+  };
+  /** "Wie bent u?" posts per client with a solved CAPTCHA. */
+  identifyPerIp: LimitPolicy;
+  /** The same without JavaScript (no CAPTCHA to solve): the stricter budget that replaces the proof of work. */
+  noScriptPerIp: LimitPolicy;
+  /** Recoveries per typed login name (keyed hash) and per account. */
+  perLoginName: LimitPolicy;
+  perAccount: LimitPolicy;
+  /** Wrong full phone numbers per flow's typed name and per account: each is a guess. */
+  phoneGuesses: LimitPolicy;
+  /** Codes sent by a recovery per phone number (keyed hash) and per client: SMS and calls cost money. */
+  sendsPerPhone: LimitPolicy;
+  sendsPerIp: LimitPolicy;
+  /** Life of an e-mailed recovery link (NIST SP 800-63B-4: at most 24 hours). */
+  linkTtlSeconds: number;
 }
 
 const MINUTE = 60;
@@ -141,5 +170,29 @@ export const POLICY_DEFAULTS: Policy = {
     ttlSeconds: 1 * HOUR,
     // Kept after that, so an expired page can still name its portal and link back to it.
     keptAfterExpirySeconds: 1 * HOUR,
+  },
+  recovery: {
+    captcha: {
+      algorithm: 'PBKDF2/SHA-256',
+      // ~1,000-4,000 PBKDF2 runs of 1,000 iterations: about a second on a phone with the widget's
+      // workers, a real cost per attempt for a script that wants to try thousands of names.
+      cost: 1000,
+      counterMin: 1000,
+      counterMax: 4000,
+      // Long enough to read the page and type the user id; a challenge is spent by its first use.
+      ttlSeconds: 10 * MINUTE,
+    },
+    identifyPerIp: { max: 30, windowSeconds: 1 * HOUR },
+    // Without JavaScript there is no proof of work: a clinic's patients without scripts still get
+    // in, a script that skips the widget gets 5 names an hour per client.
+    noScriptPerIp: { max: 5, windowSeconds: 1 * HOUR },
+    perLoginName: { max: 10, windowSeconds: 1 * HOUR },
+    perAccount: { max: 10, windowSeconds: 1 * HOUR },
+    // The full number is knowledge an attacker may guess from a hint of two digits: a few tries only.
+    phoneGuesses: { max: 5, windowSeconds: 1 * HOUR },
+    sendsPerPhone: { max: 5, windowSeconds: 1 * HOUR },
+    sendsPerIp: { max: 20, windowSeconds: 1 * HOUR },
+    // The hour: enough to open the mail, short enough that an old mailbox copy is useless.
+    linkTtlSeconds: 1 * HOUR,
   },
 };

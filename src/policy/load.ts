@@ -25,6 +25,17 @@ const overrideSchema = z.strictObject({
   rememberDevice: z.strictObject({ choices: z.array(choice).min(1), defaultChoice: choice, maxSeconds: z.number().int().min(0) }).partial(),
   accountPage: z.strictObject({ reauthenticationSeconds: seconds }).partial(),
   flows: z.strictObject({ ttlSeconds: seconds, keptAfterExpirySeconds: z.number().int().min(0) }).partial(),
+  recovery: z.strictObject({
+    captcha: z.strictObject({ algorithm: z.enum(['PBKDF2/SHA-256', 'SHA-256']), cost: count, counterMin: count, counterMax: count, ttlSeconds: seconds }).partial(),
+    identifyPerIp: limit,
+    noScriptPerIp: limit,
+    perLoginName: limit,
+    perAccount: limit,
+    phoneGuesses: limit,
+    sendsPerPhone: limit,
+    sendsPerIp: limit,
+    linkTtlSeconds: seconds,
+  }).partial(),
 }).partial();
 
 /** Reads and checks a policy file; problems are returned, named by file and key. */
@@ -68,6 +79,10 @@ export function policyProblems(policy: Policy): string[] {
   if (lockout.maxFailures > 100) problems.push('lockout.maxFailures (LOCKOUT_MAX_FAILURES): at most 100 (NIST SP 800-63B-4 §3.2.2)');
   if (lockout.threshold > 100) problems.push('lockout.threshold (LOCKOUT_THRESHOLD): at most 100');
   if (lockout.stepsSeconds.some((step) => step < 1 || step > 24 * 3600)) problems.push('lockout.stepsSeconds (LOCKOUT_STEPS_SECONDS): each step must be 1 second to 24 hours');
+  const { recovery } = policy;
+  if (recovery.linkTtlSeconds > 24 * 3600) problems.push('recovery.linkTtlSeconds: at most 24 hours (NIST SP 800-63B-4)');
+  if (recovery.captcha.counterMin > recovery.captcha.counterMax) problems.push('recovery.captcha.counterMin: larger than counterMax');
+  if (recovery.captcha.counterMax > 0xffffffff) problems.push('recovery.captcha.counterMax: at most 2^32 - 1');
   if (!rememberDevice.choices.includes(rememberDevice.defaultChoice)) problems.push(`rememberDevice.defaultChoice: "${rememberDevice.defaultChoice}" is not one of the offered choices (${rememberDevice.choices.join(', ')})`);
   return problems;
 }

@@ -34,6 +34,11 @@ export interface StepContext {
   /** Known after the first factor identified the user. */
   account: AccountRecord | undefined;
   scratch: StepScratch;
+  /**
+   * The flow's own scratch space, shared by the steps of one kind (a recovery's identify step
+   * leaves the typed name's key and the chosen reason there for the steps after it).
+   */
+  flowScratch: StepScratch;
   /** The page's language; `t` speaks it. */
   lang: Language;
   t: Translate;

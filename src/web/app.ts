@@ -23,6 +23,8 @@ import { noteRouteAndClient, withRequestLog, type RequestListener } from './requ
 import { metricsRoute } from './metrics-route.ts';
 import { oidcClientId } from '../oidc/request-client.ts';
 import { parseProxyAddresses } from '../config.ts';
+import { RecoveryKind } from '../flows/recovery/recovery-kind.ts';
+import { recoveryRoutes } from '../flows/recovery/recovery-routes.ts';
 import { settingsRoutes } from '../flows/settings/settings-routes.ts';
 import { Sessions } from '../oidc/sessions.ts';
 import { SessionProofs } from '../oidc/session-proofs.ts';
@@ -106,10 +108,15 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   provider.use(under('/static/vendor/', vendorScripts()));
   provider.use(under('/static/', statics));
   provider.use(under('/brand/', brandRoutes(new Logos(store))));
-  const loginKind = new LoginKind(services, new Interactions(provider, { session: config.ttl.session, refreshToken: config.ttl.refreshToken }), sessionProofs);
+  const interactions = new Interactions(provider, { session: config.ttl.session, refreshToken: config.ttl.refreshToken });
+  const loginKind = new LoginKind(services, interactions, sessionProofs);
   const login = loginRoutes(loginKind, new FlowRunner(services, loginKind, loginKind.flows));
   provider.use(under('/interaction/', login.routes()));
   provider.use(under('/interaction/', login.allowedMethods()));
+  const recoveryKind = new RecoveryKind(services, interactions);
+  const recovery = recoveryRoutes(recoveryKind, new FlowRunner(services, recoveryKind, recoveryKind.flows));
+  provider.use(under('/recovery', recovery.routes()));
+  provider.use(under('/recovery', recovery.allowedMethods()));
   provider.use(under('/account', settingsRoutes(services, new Sessions(provider), sessionProofs).routes()));
   const probeStore = createHealthProbe(store, () => clock.now(), (error) => {
     services.logger.error({ err: { message: (error as Error).message, stack: (error as Error).stack } }, 'readiness probe failed');

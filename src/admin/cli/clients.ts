@@ -1,7 +1,7 @@
 // `poortwachter client ...`: registering portals. All metadata goes through ClientRegistry, which
 // has oidc-provider validate it, so a client accepted here is a client the server will load.
 import { ACR_VALUES, type Acr } from '../../oidc/assurance.ts';
-import { SECOND_FACTORS, policyFromMetadata, type SecondFactorId } from '../../oidc/client-policy.ts';
+import { RECOVERY_LABELS, RECOVERY_METHODS, SECOND_FACTORS, policyFromMetadata, type RecoveryMethod, type SecondFactorId } from '../../oidc/client-policy.ts';
 import type { ClientInput } from '../../oidc/client-registry.ts';
 import { ACCOUNT_CLIENT_ID } from '../../oidc/sessions.ts';
 import type { ClientRecord } from '../../store/port.ts';
@@ -32,6 +32,15 @@ function parseMethods(args: Args, value: string): SecondFactorId[] {
     throw args.usage(`--mfa-methods takes a comma-separated list of ${SECOND_FACTORS.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
   }
   return [...new Set(methods)] as SecondFactorId[];
+}
+
+function parseRecoveryMethods(args: Args, value: string): RecoveryMethod[] {
+  const methods = value.split(',').map((m) => m.trim().toLowerCase()).filter(Boolean);
+  const unknown = methods.filter((m) => !RECOVERY_METHODS.includes(m as RecoveryMethod));
+  if (!methods.length || unknown.length) {
+    throw args.usage(`--recovery-methods takes a comma-separated list of ${RECOVERY_METHODS.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
+  }
+  return [...new Set(methods)] as RecoveryMethod[];
 }
 
 /** The metadata without the secret: the only form that is ever printed after registration. */
@@ -66,6 +75,7 @@ function describeClient(metadata: Record<string, unknown>): string[] {
     `  sms sender:          ${policy.smsSender ?? '-'}`,
     `  password profile:    ${policy.passwordProfile ?? 'default'}`,
     ...describeBrand(metadata),
+    `  recovery:            ${policy.recoveryMethods.join(', ')} (link: ${policy.recoveryLabel})`,
   ];
 }
 
@@ -82,6 +92,8 @@ const POLICY_OPTIONS: Record<string, OptionSpec> = {
   'password-profile': { type: 'string', value: 'NAME', description: 'password rules for this portal\'s patients (see: poortwachter password-profile list; default: default)' },
   'mail-from': { type: 'string', value: 'SENDER', description: 'sender of mails for this portal, e.g. "Mijn Therapie Dossier <no-reply@mijntherapiedossier.nl>" (default MAIL_FROM)' },
   ...BRAND_OPTIONS,
+  'recovery-label': { type: 'string', value: RECOVERY_LABELS.join('|'), description: 'wording of the login page\'s recovery link (default forgot: "Wachtwoord vergeten?")' },
+  'recovery-methods': { type: 'string', value: 'LIST', description: `how patients prove their account when recovering: ${RECOVERY_METHODS.join(',')} (default email-link)` },
 };
 
 const add: Command = {
@@ -102,6 +114,7 @@ const add: Command = {
     if (args.flag('public') && args.flag('client-credentials')) throw args.usage('--client-credentials needs a confidential client (not --public)');
     const minAcr = args.string('min-acr');
     const methods = args.string('mfa-methods');
+    const recoveryMethods = args.string('recovery-methods');
     const input: ClientInput = {
       name: args.requiredString('name'),
       redirectUris: args.strings('redirect-uri'),
@@ -117,6 +130,8 @@ const add: Command = {
       smsSender: args.string('sms-sender'),
       passwordProfile: args.string('password-profile'),
       mailFrom: args.string('mail-from'),
+      recoveryLabel: args.choice('recovery-label', RECOVERY_LABELS),
+      recoveryMethods: recoveryMethods === undefined ? undefined : parseRecoveryMethods(args, recoveryMethods),
       clientId: args.string('client-id'),
     };
     const brand = await brandChanges(args);
@@ -205,6 +220,10 @@ const update: Command = {
     removable('mail-from', (value) => (changes.mail_from = value), () => (changes.mail_from = undefined));
     const profile = args.string('password-profile');
     if (profile !== undefined) changes.password_profile = profile === 'default' || profile === 'none' ? undefined : profile;
+    const recoveryLabel = args.choice('recovery-label', RECOVERY_LABELS);
+    if (recoveryLabel) changes.recovery_label = recoveryLabel;
+    const recoveryMethods = args.string('recovery-methods');
+    if (recoveryMethods !== undefined) changes.recovery_methods = parseRecoveryMethods(args, recoveryMethods);
 
     const brand = await brandChanges(args, existing.metadata);
     Object.assign(changes, brand.changes);

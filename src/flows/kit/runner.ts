@@ -20,6 +20,9 @@ import type { FlowRun } from './run.ts';
 import { forgetFacts } from './facts.ts';
 import { findAction } from '../../actions/registry.ts';
 
+/** The scratch key of what a kind's steps share (never a step id: those are factor and action ids). */
+export const FLOW_SCRATCH = '@flow';
+
 /** The step a decision names, and the mode it runs in; undefined for decisions that are not a step. */
 function stepOf(decision: Decision): { id: string; mode: StepMode } | undefined {
   switch (decision.kind) {
@@ -49,6 +52,7 @@ export class FlowRunner<R extends FlowRun> {
       policy: run.policy,
       account: run.account,
       scratch: scratchOf(run.flow.state.scratch, step.id),
+      flowScratch: scratchOf(run.flow.state.scratch, FLOW_SCRATCH),
       lang: page.lang,
       t: page.t,
       messageLang: messageLanguage(run.ctx, run.account?.locale),

@@ -1,0 +1,51 @@
+// The recovery kind's decider: pure, facts in, next step out (like decideLoginStep).
+//
+// Order: who are you (user id + CAPTCHA) → what is wrong (reset or unlock) → verify by a channel
+// the portal offers (the full phone number then a code by SMS or call, or the e-mail link) → a
+// second factor of the account when the channel was not itself one of them → a new password
+// (reset) → done. An unknown account walks the same pages and never gets past verification.
+//
+// Recovery never bypasses MFA (ASVS 5.0 6.4.3, NIST SP 800-63B-4 §4.2): an account with a second
+// factor proves one of them (or a recovery code) in this flow. The channel counts as that factor
+// when it is one: a code to the registered phone for an SMS or voice account (with the typed full
+// number before it), the e-mail link for an e-mail-code account.
+import { challengeAmong, type Decision } from '../../steps/decision.ts';
+import type { FlowFacts } from '../../steps/facts.ts';
+import { EMAIL_LINK, IDENTIFIED, PHONE_NUMBER, NEW_PASSWORD, IDENTIFY, CHOOSE, VERIFY, type RecoveryReason } from './recovery-state.ts';
+
+export interface RecoveryFacts extends FlowFacts {
+  reason: RecoveryReason | undefined;
+  /** The phone channel picked with the full number. */
+  channel: 'sms' | 'voice' | undefined;
+}
+
+/** The factor a recovery proof stands for: the e-mail link proves the mailbox, as an e-mail code does. */
+function standsFor(factor: string): string {
+  return factor === EMAIL_LINK ? 'email' : factor;
+}
+
+export function decideRecoveryStep(facts: RecoveryFacts): Decision {
+  const proved = (id: string) => facts.proofs.some((p) => p.factor === id);
+  if (!proved(IDENTIFIED)) return { kind: 'action', action: IDENTIFY };
+  if (!facts.reason) return { kind: 'action', action: CHOOSE };
+
+  const phoneCode = facts.channel !== undefined && proved(facts.channel);
+  if (proved(PHONE_NUMBER) && !phoneCode && facts.channel) return { kind: 'factor', factor: facts.channel, mode: 'challenge', alternatives: [] };
+  const channelProved = proved(EMAIL_LINK) || (proved(PHONE_NUMBER) && phoneCode);
+  if (!channelProved) return { kind: 'action', action: VERIFY };
+
+  const seconds = facts.factors.filter((f) => f.role === 'second' && f.enrolled);
+  const recovery = facts.factors.find((f) => f.role === 'recovery' && f.enrolled);
+  if (seconds.length > 0 || recovery) {
+    const has = new Set([...seconds.map((f) => f.id), ...(recovery ? [recovery.id] : [])]);
+    const satisfied = facts.proofs.some((p) => has.has(standsFor(p.factor)));
+    if (!satisfied) {
+      const challenge = challengeAmong(seconds, facts);
+      // Only recovery codes left (their factor gone): they are the way back in.
+      if (challenge) return challenge;
+      if (recovery) return { kind: 'factor', factor: recovery.id, mode: 'challenge', alternatives: [] };
+    }
+  }
+  if (facts.reason === 'reset' && !facts.actionsDone.includes(NEW_PASSWORD)) return { kind: 'action', action: NEW_PASSWORD };
+  return { kind: 'done' };
+}

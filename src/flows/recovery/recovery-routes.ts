@@ -1,0 +1,63 @@
+// HTTP routes of the recovery kind, its own flow kind with its own paths (not under /interaction/):
+//   GET  /recovery                    start (`?interaction=<uid>` from a login page, `?client=<id>`)
+//   GET  /recovery/captcha            a fresh signed CAPTCHA challenge (JSON, for the widget)
+//   GET  /recovery/:flow              the current step
+//   POST /recovery/:flow/step/:step/:action, /choose   the kit's
+//   GET  /recovery/:flow/link/:token  the e-mailed link (this browser only: the flow's cookie)
+//   POST /recovery/:flow/abort        cancel: back to the portal's login
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { formBody, readForm } from '../../web/form.ts';
+import type { FlowRunner } from '../kit/runner.ts';
+import { flowRoutes, requireCsrf } from '../kit/routes.ts';
+import { recoveryBase, type RecoveryKind, type RecoveryRun } from './recovery-kind.ts';
+import { VERIFY } from './recovery-state.ts';
+
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function recoveryRoutes(kind: RecoveryKind, runner: FlowRunner<RecoveryRun>): Router {
+  const router = new Router();
+
+  async function load(ctx: Context): Promise<RecoveryRun> {
+    const run = await kind.load(ctx);
+    ctx.state.getUrl = recoveryBase(run.flow.id);
+    return run;
+  }
+
+  router.get('/recovery', async (ctx) => {
+    const interaction = typeof ctx.query.interaction === 'string' && ID.test(ctx.query.interaction) ? ctx.query.interaction : undefined;
+    const client = typeof ctx.query.client === 'string' && ID.test(ctx.query.client) ? ctx.query.client : undefined;
+    const flow = await kind.start(ctx, { interaction, client });
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = 303;
+    ctx.redirect(recoveryBase(flow.id));
+  });
+
+  router.get('/recovery/captcha', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = await kind.services.captcha.challenge();
+  });
+
+  router.get('/recovery/:flow', async (ctx) => {
+    const run = await load(ctx);
+    await runner.show(run, !run.flow.state.current);
+  });
+
+  flowRoutes(router, '/recovery/:flow', runner, load, { methodChoice: true });
+
+  router.get('/recovery/:flow/link/:token', async (ctx) => {
+    const run = await load(ctx);
+    await runner.post(run, VERIFY, 'open-link', { token: ctx.params.token ?? '' });
+  });
+
+  router.post('/recovery/:flow/abort', formBody(), async (ctx) => {
+    const run = await load(ctx);
+    requireCsrf(run, readForm(ctx));
+    const back = await kind.returnUrl(run.flow, run.portal);
+    await kind.flows.remove(run.flow.id);
+    ctx.status = 303;
+    ctx.redirect(back ?? '/recovery');
+  });
+
+  return router;
+}

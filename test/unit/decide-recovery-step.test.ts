@@ -1,0 +1,83 @@
+// The recovery kind's decider, rule by rule, without I/O: which proofs reset an account, with and
+// without a second factor (docs/architecture.md, "Which combinations reset an AAL2 account").
+import { describe, expect, it } from 'vitest';
+import { decideRecoveryStep, type RecoveryFacts } from '../../src/flows/recovery/decide-recovery-step.ts';
+import { policyFromMetadata } from '../../src/oidc/client-policy.ts';
+import { NO_ACCOUNT_FACTS } from '../../src/steps/facts.ts';
+import type { FactorFacts } from '../../src/policy/proof-rules.ts';
+
+const facts = (enrolled: string[] = []): FactorFacts[] => [
+  { id: 'password', role: 'first', strength: 1, enrolled: true, enrollable: false },
+  { id: 'sms', role: 'second', strength: 2, enrolled: enrolled.includes('sms'), enrollable: true },
+  { id: 'voice', role: 'second', strength: 2, enrolled: enrolled.includes('voice'), enrollable: true },
+  { id: 'email', role: 'second', strength: 1, enrolled: enrolled.includes('email'), enrollable: true },
+  { id: 'totp', role: 'second', strength: 2, enrolled: enrolled.includes('totp'), enrollable: true },
+  { id: 'recovery', role: 'recovery', strength: 2, enrolled: enrolled.includes('recovery'), enrollable: false },
+];
+const proof = (factor: string) => ({ factor, amr: [], strength: 1 as const, at: 0 });
+const IDENTIFIED = proof('recovery-identified');
+
+function input(overrides: Partial<RecoveryFacts> = {}): RecoveryFacts {
+  return {
+    proofs: [IDENTIFIED],
+    policy: policyFromMetadata({ client_id: 'p', redirect_uris: ['https://p.example/cb'] }),
+    requiredAcr: undefined,
+    factors: facts(),
+    chosenFactor: undefined,
+    defaultFactor: undefined,
+    enrolling: undefined,
+    reauthenticated: false,
+    enrolledInFlow: [],
+    account: NO_ACCOUNT_FACTS,
+    actionsDone: [],
+    reason: 'reset',
+    channel: undefined,
+    ...overrides,
+  };
+}
+
+describe('decideRecoveryStep', () => {
+  it('asks who, then why, then a channel', () => {
+    expect(decideRecoveryStep(input({ proofs: [] }))).toEqual({ kind: 'action', action: 'recovery-identify' });
+    expect(decideRecoveryStep(input({ reason: undefined }))).toEqual({ kind: 'action', action: 'recovery-choose' });
+    expect(decideRecoveryStep(input())).toEqual({ kind: 'action', action: 'recovery-verify' });
+  });
+
+  it('after the full number, the code of the channel picked; the number alone proves nothing', () => {
+    const decision = decideRecoveryStep(input({ proofs: [IDENTIFIED, proof('recovery-phone-number')], channel: 'voice' }));
+    expect(decision).toEqual({ kind: 'factor', factor: 'voice', mode: 'challenge', alternatives: [] });
+  });
+
+  it('without a second factor: the e-mail link, or the number and its code, reset the password', () => {
+    expect(decideRecoveryStep(input({ proofs: [IDENTIFIED, proof('recovery-email-link')] }))).toEqual({ kind: 'action', action: 'recovery-new-password' });
+    expect(decideRecoveryStep(input({ proofs: [IDENTIFIED, proof('recovery-phone-number'), proof('sms')], channel: 'sms' }))).toEqual({ kind: 'action', action: 'recovery-new-password' });
+  });
+
+  it('an SMS account: the number and the SMS code suffice (the channel is its factor); the link needs the SMS code too', () => {
+    const sms = facts(['sms']);
+    expect(decideRecoveryStep(input({ factors: sms, proofs: [IDENTIFIED, proof('recovery-phone-number'), proof('sms')], channel: 'sms' })).kind).toBe('action');
+    expect(decideRecoveryStep(input({ factors: sms, proofs: [IDENTIFIED, proof('recovery-email-link')] }))).toMatchObject({ kind: 'factor', factor: 'sms', mode: 'challenge' });
+    expect(decideRecoveryStep(input({ factors: sms, proofs: [IDENTIFIED, proof('recovery-email-link'), proof('sms')] }))).toEqual({ kind: 'action', action: 'recovery-new-password' });
+  });
+
+  it('an app account: any channel, then the app code or a recovery code', () => {
+    const app = facts(['totp', 'recovery']);
+    expect(decideRecoveryStep(input({ factors: app, proofs: [IDENTIFIED, proof('recovery-email-link')] }))).toEqual({ kind: 'factor', factor: 'totp', mode: 'challenge', alternatives: ['recovery'] });
+    expect(decideRecoveryStep(input({ factors: app, proofs: [IDENTIFIED, proof('recovery-phone-number'), proof('sms')], channel: 'sms' }))).toMatchObject({ kind: 'factor', factor: 'totp' });
+    expect(decideRecoveryStep(input({ factors: app, proofs: [IDENTIFIED, proof('recovery-email-link'), proof('totp')] })).kind).toBe('action');
+    expect(decideRecoveryStep(input({ factors: app, proofs: [IDENTIFIED, proof('recovery-email-link'), proof('recovery')] })).kind).toBe('action');
+  });
+
+  it('an e-mail-code account: the link proves the mailbox, its factor', () => {
+    expect(decideRecoveryStep(input({ factors: facts(['email']), proofs: [IDENTIFIED, proof('recovery-email-link')] }))).toEqual({ kind: 'action', action: 'recovery-new-password' });
+  });
+
+  it('only recovery codes left: they are asked', () => {
+    expect(decideRecoveryStep(input({ factors: facts(['recovery']), proofs: [IDENTIFIED, proof('recovery-email-link')] }))).toEqual({ kind: 'factor', factor: 'recovery', mode: 'challenge', alternatives: [] });
+  });
+
+  it('unlock ends after verification; reset after the new password', () => {
+    expect(decideRecoveryStep(input({ reason: 'unlock', proofs: [IDENTIFIED, proof('recovery-email-link')] }))).toEqual({ kind: 'done' });
+    expect(decideRecoveryStep(input({ proofs: [IDENTIFIED, proof('recovery-email-link')], actionsDone: ['recovery-choose', 'recovery-new-password'] }))).toEqual({ kind: 'done' });
+  });
+});
