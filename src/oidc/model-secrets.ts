@@ -1,7 +1,7 @@
 // How oidc-provider's models are kept at rest. Access tokens, refresh tokens and codes are opaque
 // random strings that *are* their ids; a session's id is its cookie value. Stored as they are, a
 // copy of the database would be a bag of live credentials. So:
-//   - ids, and the members the store looks records up by (grantId, uid, userCode), are stored as
+//   - ids, and the members the store looks records up by (grantId, uid, userCode, accountId), are stored as
 //     HMAC-SHA256 under a key derived from SECRETS_KEY (HKDF): oidc-provider always asks by the
 //     plain value, which we hash on the way in, and a hash cannot be presented as a token;
 //   - the payload, which repeats the id (`jti`; an Interaction names its session's cookie), is
@@ -9,7 +9,7 @@
 import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import type { SecretBox } from '../accounts/secret-box.ts';
 
-const INDEXED = ['grantId', 'uid', 'userCode'] as const;
+const INDEXED = ['grantId', 'uid', 'userCode', 'accountId'] as const;
 /** Ids whose keys are remembered. */
 const RECENT_KEYS = 512;
 /** Opened payloads kept per model (about 1 KiB each). */

@@ -8,8 +8,8 @@
 
 /**
  * One oidc-provider model instance (Session, AccessToken, Grant, Interaction, ...). The store
- * indexes the payload's string members `grantId`, `uid` and `userCode` and treats the rest as
- * opaque: the adapter (oidc/adapter.ts) hands in keyed hashes for ids and those three members and
+ * indexes the payload's string members `grantId`, `uid`, `userCode` and `accountId` and treats the rest as
+ * opaque: the adapter (oidc/adapter.ts) hands in keyed hashes for ids and those members and
  * seals everything else, so no live token or session id is readable in the store.
  */
 export interface OidcRecord {
@@ -40,6 +40,12 @@ export interface OidcModelStore {
   destroy(model: string, id: string): Promise<void>;
   /** Removes every record of every model that belongs to the grant. */
   revokeByGrantId(grantId: string): Promise<void>;
+  /**
+   * The unexpired records of one model whose payload names the account (its string member
+   * `accountId`, indexed like `grantId`): the account console lists a patient's sessions and
+   * grants with it. Records written before the index existed are not found.
+   */
+  listByAccount(model: string, accountId: string, now: number): Promise<OidcRecord[]>;
   /**
    * One-off data migrations at start: calls `transform` for every record (also expired ones); a
    * returned value replaces the record's id and payload (its indexed members follow the payload).

@@ -57,6 +57,8 @@ describe('sqlite store file', () => {
       ALTER TABLE accounts DROP COLUMN required_actions;
       ALTER TABLE devices DROP COLUMN factor;
       ALTER TABLE devices DROP COLUMN strength;
+      DROP INDEX oidc_models_account;
+      ALTER TABLE oidc_models DROP COLUMN account_id;
       INSERT INTO accounts (id, username, username_key, email, email_key, email_verified, phone_verified, locale, status, settings, created_at, updated_at)
         VALUES ('old', 'old', 'old', 'old@example.nl', 'old@example.nl', 0, 0, 'nl', 'active', '{}', 1, 1);
       INSERT INTO one_time_codes (id, account_id, purpose, code_hash, attempts, sent_at, expires_at, consumed_at)
@@ -93,6 +95,8 @@ describe('sqlite store file', () => {
       ALTER TABLE accounts DROP COLUMN required_actions;
       ALTER TABLE devices DROP COLUMN factor;
       ALTER TABLE devices DROP COLUMN strength;
+      DROP INDEX oidc_models_account;
+      ALTER TABLE oidc_models DROP COLUMN account_id;
       INSERT INTO session_proofs (session_uid, account_id, proofs, expires_at)
         VALUES ('before', 'acc', '[{"factor":"password","amr":["pwd"],"strength":1,"at":1000,"replayed":false}]', 9000);
     `);

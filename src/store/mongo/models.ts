@@ -12,6 +12,8 @@ export interface OidcDoc {
   grantId: string | null;
   uid: string | null;
   userCode: string | null;
+  /** Absent in documents written before the account console listed sessions. */
+  accountId?: string | null;
   expiresAt: Date | null;
   consumedAt: Date | null;
 }
@@ -155,10 +157,12 @@ const oidcSchema = new Schema<OidcDoc>({
   grantId: nullableText,
   uid: nullableText,
   userCode: nullableText,
+  accountId: nullableText,
   expiresAt: nullableDate,
   consumedAt: nullableDate,
 }, SCHEMA_OPTIONS);
 oidcSchema.index({ model: 1, uid: 1 });
+oidcSchema.index({ model: 1, accountId: 1 });
 oidcSchema.index({ model: 1, userCode: 1 });
 oidcSchema.index({ grantId: 1 });
 oidcSchema.index({ expiresAt: 1 }, TTL);

@@ -23,7 +23,7 @@ export function createOidcModelStore({ oidc }: Models): OidcModelStore {
   }
 
   function indexed(payload: Record<string, unknown>) {
-    return { grantId: stringMember(payload, 'grantId'), uid: stringMember(payload, 'uid'), userCode: stringMember(payload, 'userCode') };
+    return { grantId: stringMember(payload, 'grantId'), uid: stringMember(payload, 'uid'), userCode: stringMember(payload, 'userCode'), accountId: stringMember(payload, 'accountId') };
   }
 
   async function save(model: string, id: string, payload: Record<string, unknown>, expiresAt: number | null): Promise<void> {
@@ -51,6 +51,10 @@ export function createOidcModelStore({ oidc }: Models): OidcModelStore {
     },
     async findByUserCode(model, userCode, now) {
       return findOne({ model, userCode: { $eq: userCode } }, now);
+    },
+    async listByAccount(model, accountId, now) {
+      const docs = await oidc.find({ model, accountId: { $eq: accountId }, ...unexpiredOrPermanent(now) }).lean<OidcDoc[]>().exec();
+      return docs.map((doc) => toRecord(doc)!);
     },
     consume(model, id, now) {
       return consume(model, id, new Date(now));

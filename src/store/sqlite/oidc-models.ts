@@ -29,13 +29,13 @@ export function createOidcModelStore(db: Database.Database): Synchronous<OidcMod
   // re-save so a consumed authorization code or refresh token can never become fresh again.
   const upsert = db.prepare<{
     model: string; id: string; payload: string; grantId: string | null; uid: string | null;
-    userCode: string | null; expiresAt: number | null;
+    userCode: string | null; accountId: string | null; expiresAt: number | null;
   }>(`
-    INSERT INTO oidc_models (model, id, payload, grant_id, uid, user_code, expires_at)
-    VALUES (@model, @id, @payload, @grantId, @uid, @userCode, @expiresAt)
+    INSERT INTO oidc_models (model, id, payload, grant_id, uid, user_code, account_id, expires_at)
+    VALUES (@model, @id, @payload, @grantId, @uid, @userCode, @accountId, @expiresAt)
     ON CONFLICT (model, id) DO UPDATE SET
       payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid,
-      user_code = excluded.user_code, expires_at = excluded.expires_at`);
+      user_code = excluded.user_code, account_id = excluded.account_id, expires_at = excluded.expires_at`);
   const find = db.prepare<{ model: string; id: string; now: number }, Row>(
     `SELECT ${COLUMNS} FROM oidc_models WHERE model = @model AND id = @id AND ${LIVE}`);
   const findByUid = db.prepare<{ model: string; uid: string; now: number }, Row>(
@@ -46,17 +46,22 @@ export function createOidcModelStore(db: Database.Database): Synchronous<OidcMod
   // also across processes). Its time is the moment a replay is measured against.
   const consume = db.prepare<{ model: string; id: string; now: number }>(
     'UPDATE oidc_models SET consumed_at = @now WHERE model = @model AND id = @id AND consumed_at IS NULL');
+  const listByAccount = db.prepare<{ model: string; accountId: string; now: number }, Row>(
+    `SELECT ${COLUMNS} FROM oidc_models WHERE model = @model AND account_id = @accountId AND ${LIVE}`);
   const destroy = db.prepare<[string, string]>('DELETE FROM oidc_models WHERE model = ? AND id = ?');
   const revokeByGrantId = db.prepare<[string]>('DELETE FROM oidc_models WHERE grant_id = ?');
   const all = db.prepare<[], { model: string; id: string; payload: string }>('SELECT model, id, payload FROM oidc_models');
   const rename = db.prepare<{
     model: string; id: string; newId: string; payload: string; grantId: string | null; uid: string | null; userCode: string | null;
+    accountId: string | null;
   }>(`
-    UPDATE oidc_models SET id = @newId, payload = @payload, grant_id = @grantId, uid = @uid, user_code = @userCode
+    UPDATE oidc_models SET id = @newId, payload = @payload, grant_id = @grantId, uid = @uid, user_code = @userCode,
+      account_id = @accountId
     WHERE model = @model AND id = @id`);
 
   const indexed = (payload: Record<string, unknown>) => ({
     grantId: stringMember(payload, 'grantId'), uid: stringMember(payload, 'uid'), userCode: stringMember(payload, 'userCode'),
+    accountId: stringMember(payload, 'accountId'),
   });
   const save = (model: string, id: string, payload: Record<string, unknown>, expiresAt: number | null) =>
     upsert.run({ model, id, payload: JSON.stringify(payload), expiresAt, ...indexed(payload) });
@@ -94,6 +99,9 @@ export function createOidcModelStore(db: Database.Database): Synchronous<OidcMod
     },
     findByUserCode(model, userCode, now) {
       return toRecord(findByUserCode.get({ model, userCode, now }));
+    },
+    listByAccount(model, accountId, now) {
+      return listByAccount.all({ model, accountId, now }).map((row) => toRecord(row)!);
     },
     consume(model, id, now) {
       return consumeOnce(model, id, now);

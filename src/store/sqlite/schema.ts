@@ -175,6 +175,12 @@ const MIGRATIONS: readonly string[] = [
     amr = json_remove(amr, '$[0]', '$[0]')
   WHERE json_valid(amr) AND json_type(amr) = 'array' AND json_array_length(amr) >= 2 AND json_type(amr, '$[0]') = 'text';
   `,
+  // 7: the account an oidc model names (a keyed hash, like grant_id), so the account console can
+  // list a patient's sessions and grants. Rows written before stay null: they are not listed.
+  `
+  ALTER TABLE oidc_models ADD COLUMN account_id TEXT;
+  CREATE INDEX IF NOT EXISTS oidc_models_account ON oidc_models (model, account_id) WHERE account_id IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
