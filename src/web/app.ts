@@ -23,6 +23,7 @@ import { metricsRoute } from './metrics-route.ts';
 import { oidcClientId } from '../oidc/request-client.ts';
 import { parseProxyAddresses } from '../config.ts';
 import { settingsRoutes } from '../flows/settings/settings-routes.ts';
+import { AccountSessions } from '../oidc/account-sessions.ts';
 import { Sessions } from '../oidc/sessions.ts';
 import { SessionProofs } from '../oidc/session-proofs.ts';
 import { sessionJudge } from '../flows/session-judge.ts';
@@ -95,7 +96,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const login = loginRoutes(loginKind, new FlowRunner(services, loginKind, loginKind.flows));
   provider.use(under('/interaction/', login.routes()));
   provider.use(under('/interaction/', login.allowedMethods()));
-  provider.use(under('/account', settingsRoutes(services, new Sessions(provider), sessionProofs).routes()));
+  provider.use(under('/account', settingsRoutes(services, new Sessions(provider), sessionProofs, new AccountSessions(provider, store, modelSecrets, clock, services.logger)).routes()));
   const probeStore = createHealthProbe(store, () => clock.now(), (error) => {
     services.logger.error({ err: { message: (error as Error).message, stack: (error as Error).stack } }, 'readiness probe failed');
   });
