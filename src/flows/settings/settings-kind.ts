@@ -186,7 +186,9 @@ export class SettingsKind implements FlowKind<SettingsRun> {
       flowId: flow.id,
       notice,
       methods,
-      defaultFactor: account.settings.defaultFactor,
+      // The method a login asks first (steps/decision.ts challengeAmong): the chosen default when
+      // it is set up, else the first set-up method; marked as such, whether chosen or not.
+      defaultFactor: methods.find((m) => m.enrolled && m.id === account.settings.defaultFactor)?.id ?? methods.find((m) => m.enrolled)?.id,
       parts,
       rememberChoices: services.devices.choices(),
       rememberChoice: services.devices.choiceOf(account),
