@@ -82,7 +82,6 @@ describe('the account console (/account) in Chromium', () => {
     await expect.poll(() => page.title()).toBe('Mijn account – Poortwachter');
   }
 
-  const main = (page: Page) => page.locator('main').innerText();
   const notice = (page: Page) => page.getByRole('status').innerText();
   const section = (page: Page, heading: string) => page.locator('section').filter({ has: page.getByRole('heading', { level: 2, name: heading, exact: true }) });
   const flowOf = (page: Page) => page.locator('form[action="/account/email"] input[name=flow]').inputValue();
