@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import { TEST_PASSWORD } from '../support/server.ts';
-import { relyingParty, type RelyingParty } from '../support/relying-party.ts';
+import { REDIRECT_URI, relyingParty, type RelyingParty } from '../support/relying-party.ts';
 import { UserAgent } from '../support/user-agent.ts';
 import { extractCode, startFactorWorld, type FactorWorld } from '../support/factor-login.ts';
 import { enrolWithApp, STEP_MS, totpCode } from '../support/totp.ts';
@@ -26,6 +26,8 @@ describe('the account console (/account) in Chromium', () => {
   let world: FactorWorld;
   let stub: StubPortal;
   let minddistrict: RelyingParty;
+  /** The same portal, for logins in Chromium (its callback on the stub portal). */
+  let minddistrictInBrowser: RelyingParty;
   let zinn: RelyingParty;
   let zinnLogouts: LogoutReceiver;
   let minddistrictLogouts: LogoutReceiver;
@@ -37,8 +39,10 @@ describe('the account console (/account) in Chromium', () => {
     world = await startFactorWorld();
     zinnLogouts = await startLogoutReceiver(() => world.server.url, () => zinnId);
     minddistrictLogouts = await startLogoutReceiver(() => world.server.url, () => mdId);
-    minddistrict = await world.portal({ name: 'Minddistrict', mfa: 'required', mfaMethods: ['totp'], backchannelLogoutUri: minddistrictLogouts.uri });
-    mdId = minddistrict.clientId;
+    const mdClient = await world.server.addClient({ name: 'Minddistrict', mfa: 'required', mfaMethods: ['totp'], backchannelLogoutUri: minddistrictLogouts.uri, redirectUris: [REDIRECT_URI, stub.redirectUri] });
+    mdId = mdClient.clientId;
+    minddistrict = await relyingParty(world.server.url, mdClient.clientId, mdClient.clientSecret);
+    minddistrictInBrowser = await relyingParty(world.server.url, mdClient.clientId, mdClient.clientSecret, stub.redirectUri);
     const zinnClient = await world.server.addClient({ name: 'ZINN', redirectUris: [stub.redirectUri], backchannelLogoutUri: zinnLogouts.uri, rememberDevice: true });
     zinnId = zinnClient.clientId;
     zinn = await relyingParty(world.server.url, zinnClient.clientId, zinnClient.clientSecret, stub.redirectUri);
@@ -168,12 +172,22 @@ describe('the account console (/account) in Chromium', () => {
     const zinnSid = zinnTokens.claims()!.sid;
     expect(typeof zinnSid).toBe('string');
 
+    // Minddistrict also gets lasting access in this browser (offline_access, consented): it survives
+    // a sign-out, and only revoking the access ends it.
+    const lasting = await minddistrictInBrowser.authorize({ scope: 'openid offline_access', prompt: 'consent' });
+    await page.goto(lasting.url);
+    await expect.poll(() => page.title()).toBe('Toegang geven aan Minddistrict – Poortwachter');
+    const lastingCallback = await arriveAtPortal(page, () => page.getByRole('button', { name: 'Toestaan', exact: true }).click(), stub.redirectUri);
+    const lastingTokens = await minddistrictInBrowser.callback(lastingCallback, lasting);
+    expect(lastingTokens.scope).toContain('offline_access');
+
     // The same browser session opens the console (a fresh, strong login: no new sign-in needed).
     await page.goto(`${world.server.url}/account`);
     await expect.poll(() => page.title()).toBe('Mijn account – Poortwachter');
     const portals = section(page, 'Portalen en sessies');
     expect(await portals.innerText()).toContain('ZINN');
     expect(await portals.innerText()).toContain('Minddistrict');
+    expect(await portals.innerText()).toContain('Heeft blijvende toegang, ook als u niet bent ingelogd.');
     expect(await runAxe(page)).toEqual([]);
 
     await Promise.all([page.waitForURL(/\/account\/portals\/sign-out$/), portals.getByRole('button', { name: 'Uitloggen bij ZINN', exact: true }).click()]);
@@ -191,9 +205,10 @@ describe('the account console (/account) in Chromium', () => {
     // Minddistrict's access revoked: its session elsewhere ends (logout token) and the refresh token fails.
     await Promise.all([page.waitForURL(/\/account\/portals\/revoke$/), section(page, 'Portalen en sessies').getByRole('button', { name: 'Toegang van Minddistrict intrekken', exact: true }).click()]);
     expect(await notice(page)).toBe('De toegang van Minddistrict is ingetrokken. U bent daar uitgelogd.');
-    await expect.poll(() => minddistrictLogouts.received.length).toBe(1);
+    await expect.poll(() => minddistrictLogouts.received.length).toBe(2);
     expect(minddistrictLogouts.refused).toEqual([]);
     await expect(oidc.refreshTokenGrant(minddistrict.config, refreshed.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(oidc.refreshTokenGrant(minddistrictInBrowser.config, lastingTokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
     expect(await section(page, 'Portalen en sessies').innerText()).toContain('U bent nergens anders ingelogd.');
     const activity = await section(page, 'Recente activiteit').innerText();
     expect(activity).toContain('Uitgelogd bij ZINN.');

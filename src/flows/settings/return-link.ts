@@ -39,8 +39,13 @@ export async function noteReturnLink(services: Services, ctx: Context): Promise<
   ctx.cookies.set(COOKIE, Buffer.from(value).toString('base64url'), { httpOnly: true, sameSite: 'lax', secure: ctx.secure, path: '/account', signed: false });
 }
 
-/** The remembered link, checked again against the portal's registration (it may have changed). */
+/** The link asked for now, else the remembered one, checked again against the portal's registration (it may have changed). */
 export async function returnLinkOf(services: Services, ctx: Context): Promise<ReturnLink | undefined> {
+  const { client_id: clientId, return_to: href } = ctx.query;
+  if (ctx.method === 'GET' && typeof clientId === 'string' && typeof href === 'string') {
+    const asked = await validate(services, clientId, href);
+    if (asked) return asked;
+  }
   const raw = ctx.cookies.get(COOKIE, { signed: false });
   if (!raw) return undefined;
   try {
