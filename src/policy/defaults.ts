@@ -55,6 +55,8 @@ export interface Policy {
     reauthenticationSeconds: number;
     /** How long the link that confirms a new e-mail address works. */
     emailChangeLinkSeconds: number;
+    /** Links to new e-mail addresses an account may ask for. */
+    emailChangeLinks: LimitPolicy;
     /** How far back "Recente activiteit" reaches. */
     activityDays: number;
   };
@@ -136,6 +138,9 @@ export const POLICY_DEFAULTS: Policy = {
     // The link to a new e-mail address is a bearer secret in a mailbox: short-lived (as a sent
     // code is, a little longer because mail can be slow), single use, and only its hash is kept.
     emailChangeLinkSeconds: 30 * MINUTE,
+    // Each link is a mail to an address the patient typed: a cap keeps a signed-in account from
+    // being used to flood someone else's mailbox. Five an hour leaves room for typos.
+    emailChangeLinks: { max: 5, windowSeconds: HOUR },
     // Minddistrict's patients look back a few weeks; 90 days covers a quarter without making the
     // page an audit export (the operator has `audit export` for that).
     activityDays: 90,

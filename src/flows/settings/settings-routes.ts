@@ -33,6 +33,7 @@ import { maskMail } from '../../delivery/index.ts';
 import { renderMail } from '../../delivery/mail-render.ts';
 import { translator, isLanguage, DEFAULT_LANGUAGE } from '../../i18n/i18n.ts';
 import { noteReturnLink, returnLinkOf } from './return-link.ts';
+import { limitRule } from '../../accounts/limits.ts';
 
 const LOGIN_STATE_COOKIE = 'pw_account_login';
 
@@ -241,6 +242,10 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
     if (address.toLowerCase() === account.email.toLowerCase()) return refuse(run, { email: 'settings.email.errors.same' }, { email: address });
     // An address another account uses gets the same answer, and no mail: the page does not say
     // whose addresses exist, and the link could never be used anyway.
+    // Counted before anything is sent, taken addresses too (their answer must look the same).
+    if ((await services.limits.hit(`email-change:${account.id}`, limitRule(services.config.policy.accountPage.emailChangeLinks))) < 0) {
+      return refuse(run, { email: 'settings.email.errors.too_many' }, { email: address }, 429);
+    }
     const holder = await services.store.accounts.findByLogin(address);
     const taken = holder !== undefined && holder.id !== account.id && holder.email.toLowerCase() === address.toLowerCase();
     if (!taken) {
