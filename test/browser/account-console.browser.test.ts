@@ -21,7 +21,9 @@ const FIREFOX_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gec
 const SAFARI_IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
 const SUBSTANTIAL = 'urn:poortwachter:acr:substantial';
 
-describe('the account console (/account) in Chromium', () => {
+// Each test signs in two or three times (argon2id, the app, Chromium): more than the default 30 s
+// when the machine is shared.
+describe('the account console (/account) in Chromium', { timeout: 90_000 }, () => {
   const chromium = useBrowser();
   let world: FactorWorld;
   let stub: StubPortal;
