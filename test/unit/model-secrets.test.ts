@@ -16,12 +16,14 @@ describe('model secrets', () => {
   });
 
   it('seals the payload whole and keeps only hashed lookup members beside it', () => {
-    const payload = { jti: 'session-cookie-value', uid: 'session-uid', grantId: 'grant-1', accountId: 'a1', kind: 'Session' };
+    const payload = { jti: 'session-cookie-value', uid: 'session-uid', grantId: 'grant-1', accountId: 'account-1', kind: 'Session' };
     const stored = secrets.seal('Session', payload);
-    expect(Object.keys(stored).sort()).toEqual(['grantId', 'sealed', 'uid']);
+    // The account is a lookup member too (the account console lists sessions by it), hashed like the others.
+    expect(Object.keys(stored).sort()).toEqual(['accountId', 'grantId', 'sealed', 'uid']);
     expect(stored.uid).toBe(secrets.key('session-uid'));
     expect(stored.grantId).toBe(secrets.key('grant-1'));
-    expect(JSON.stringify(stored)).not.toMatch(/session-cookie-value|session-uid|grant-1|a1/);
+    expect(stored.accountId).toBe(secrets.key('account-1'));
+    expect(JSON.stringify(stored)).not.toMatch(/session-cookie-value|session-uid|grant-1|account-1/);
     expect(secrets.open('Session', stored)).toEqual(payload);
   });
 
