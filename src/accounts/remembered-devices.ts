@@ -85,6 +85,14 @@ export class RememberedDevices {
     return this.store.devices.listByAccount(accountId, this.clock.now());
   }
 
+  /** Forgets one device of the account; false when it is not the account's (or gone already). */
+  async forget(accountId: string, deviceId: string): Promise<boolean> {
+    const device = await this.store.devices.find(deviceId, this.clock.now());
+    if (!device || device.accountId !== accountId) return false;
+    await this.store.devices.remove(deviceId);
+    return true;
+  }
+
   forgetAll(accountId: string): Promise<void> {
     return this.store.devices.removeByAccount(accountId);
   }

@@ -10,6 +10,7 @@
 // it (the step keeps the send time): a code another flow sent (another browser, another number,
 // an abandoned enrolment) does not count here, and is never adopted.
 import type { Factor, FactorContext, FactorMode, FactorOutcome, Form } from './factor.ts';
+import { NEW_ADDRESS_HINT } from '../steps/step.ts';
 import type { Services } from '../services.ts';
 import type { AccountRecord } from '../store/port.ts';
 import type { PortalPolicy } from '../oidc/client-policy.ts';
@@ -246,6 +247,7 @@ export function deliveredCodeFactor(channel: CodeChannel): Factor {
     view: channel.view,
     actions: channel.address === 'phone' ? ['verify', 'resend', 'phone', 'change'] : ['verify', 'resend'],
     enrollable: true,
+    address: channel.address,
 
     // Whether delivery is configured does not matter here: hiding an enrolled factor because a
     // transport is down would let a login through on the password alone.
@@ -263,7 +265,13 @@ export function deliveredCodeFactor(channel: CodeChannel): Factor {
     async enter(ctx, mode) {
       const account = ctx.account;
       if (!account) return NO_ACCOUNT;
+      const newNumber = ctx.scratch.get<boolean>(NEW_ADDRESS_HINT) === true;
       ctx.scratch.clear();
+      // A new number asked for (the account console's "change phone number"): no code to the old one.
+      if (enrolsPhone(mode) && newNumber) {
+        ctx.scratch.set(PHASE, 'phone');
+        return { kind: 'show' };
+      }
       if (enrolsPhone(mode)) {
         // A number the account already has is used straight away ("change number" is on the page).
         const current = ctx.services.accounts.phoneOf(account);

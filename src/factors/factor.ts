@@ -24,6 +24,11 @@ export interface Factor extends Step<FactorOutcome> {
   readonly strength: 1 | 2;
   /** Whether the factor can enrol during a login (e.g. recovery codes come with another factor). */
   readonly enrollable: boolean;
+  /**
+   * The account's address this factor sends codes to, if any: the account console changes the
+   * phone number by setting up that factor again, starting from a new number (NEW_ADDRESS_HINT).
+   */
+  readonly address?: 'phone' | 'email';
 
   isEnrolled(services: Services, account: AccountRecord): Promise<boolean>;
   /** A short line for "use another method", e.g. "SMS naar *****16". */

@@ -71,11 +71,28 @@ export class ModelSecrets {
    * another record.
    */
   open(model: string, stored: Record<string, unknown>, lookup: { member: 'jti' | 'uid' | 'userCode'; value: string }): Record<string, unknown> | undefined {
-    const sealed = stored.sealed;
-    if (typeof sealed !== 'string') return undefined;
     // By id the binding is to the record asked for; by uid or user code to the one it names.
     const key = lookup.member === 'jti' ? this.key(lookup.value) : stored.id;
     if (typeof key !== 'string') return undefined;
+    const payload = this.unseal(model, stored, key);
+    return payload?.[lookup.member] === lookup.value ? payload : undefined;
+  }
+
+  /**
+   * The payload of a record found by the account it names (the account console's lists of
+   * sessions and grants), where no plain id is at hand: it must open bound to the record's own
+   * hashed id, and be the payload whose `jti` hashes to that id.
+   */
+  openListed(model: string, stored: Record<string, unknown>): Record<string, unknown> | undefined {
+    const key = stored.id;
+    if (typeof key !== 'string') return undefined;
+    const payload = this.unseal(model, stored, key);
+    return typeof payload?.jti === 'string' && this.key(payload.jti) === key ? payload : undefined;
+  }
+
+  private unseal(model: string, stored: Record<string, unknown>, key: string): Record<string, unknown> | undefined {
+    const sealed = stored.sealed;
+    if (typeof sealed !== 'string') return undefined;
     let cache = this.opened.get(model);
     if (!cache) this.opened.set(model, (cache = new Map()));
     const cacheKey = `${key}.${sealed}`;
@@ -92,8 +109,7 @@ export class ModelSecrets {
       cache.set(cacheKey, text);
     }
     // A fresh object each time: oidc-provider changes the models it builds from it.
-    const payload = JSON.parse(text) as Record<string, unknown>;
-    return payload[lookup.member] === lookup.value ? payload : undefined;
+    return JSON.parse(text) as Record<string, unknown>;
   }
 
   /**

@@ -54,6 +54,12 @@ export interface Policy {
   };
   accountPage: {
     reauthenticationSeconds: number;
+    /** How long the link that confirms a new e-mail address works. */
+    emailChangeLinkSeconds: number;
+    /** Links to new e-mail addresses an account may ask for. */
+    emailChangeLinks: LimitPolicy;
+    /** How far back "Recente activiteit" reaches. */
+    activityDays: number;
   };
   flows: {
     ttlSeconds: number;
@@ -163,6 +169,15 @@ export const POLICY_DEFAULTS: Policy = {
     // must be at most this old (measured from its start, as max_age is); older ones sign in again
     // first. An enrolment started there may finish within the flow's lifetime (flows.ttlSeconds).
     reauthenticationSeconds: 10 * MINUTE,
+    // The link to a new e-mail address is a bearer secret in a mailbox: short-lived (as a sent
+    // code is, a little longer because mail can be slow), single use, and only its hash is kept.
+    emailChangeLinkSeconds: 30 * MINUTE,
+    // Each link is a mail to an address the patient typed: a cap keeps a signed-in account from
+    // being used to flood someone else's mailbox. Five an hour leaves room for typos.
+    emailChangeLinks: { max: 5, windowSeconds: HOUR },
+    // Minddistrict's patients look back a few weeks; 90 days covers a quarter without making the
+    // page an audit export (the operator has `audit export` for that).
+    activityDays: 90,
   },
   flows: {
     // A hosted flow (a login, an enrolment on /account) may take this long; oidc-provider's

@@ -21,6 +21,13 @@ export type StepMode = 'challenge' | 'enrol';
 /** Form fields as posted (url-encoded; repeated fields keep the last value). */
 export type Form = Record<string, string>;
 
+/**
+ * Set in a step's scratch by the flow before it enters the step in enrol mode: start from a new
+ * address (the account console's "change phone number") instead of the one on the account. The
+ * step reads it once, on entering.
+ */
+export const NEW_ADDRESS_HINT = 'newAddress';
+
 /** A step's scratch space in the flow (e.g. the secret being enrolled, when a code was sent). */
 export interface StepScratch {
   get<T>(key: string): T | undefined;

@@ -9,8 +9,8 @@ import type { StoreUnavailableError } from './errors.ts';
 
 /**
  * One oidc-provider model instance (Session, AccessToken, Grant, Interaction, ...). The store
- * indexes the payload's string members `grantId`, `uid` and `userCode` and treats the rest as
- * opaque: the adapter (oidc/adapter.ts) hands in keyed hashes for ids and those three members and
+ * indexes the payload's string members `grantId`, `uid`, `userCode` and `accountId` and treats the rest as
+ * opaque: the adapter (oidc/adapter.ts) hands in keyed hashes for ids and those members and
  * seals everything else, so no live token or session id is readable in the store.
  */
 export interface OidcRecord {
@@ -57,6 +57,12 @@ export interface OidcModelStore {
    * change ends every other sign-in. Returns how many records went.
    */
   revokeByAccount(accountId: string, options?: { exceptSessionUid?: string }): Promise<number>;
+  /**
+   * The unexpired records of one model whose payload names the account (`accountId`, kept
+   * beside the sealed payload as for `revokeByAccount`): the account console lists a patient's
+   * sessions and grants with it.
+   */
+  listByAccount(model: string, accountId: string, now: number): Promise<OidcRecord[]>;
   /**
    * One-off data migrations at start: calls `transform` for every record (also expired ones); a
    * returned value replaces the record's id and payload (its indexed members follow the payload).

@@ -26,6 +26,7 @@ import { parseProxyAddresses } from '../config.ts';
 import { RecoveryKind } from '../flows/recovery/recovery-kind.ts';
 import { recoveryRoutes } from '../flows/recovery/recovery-routes.ts';
 import { settingsRoutes } from '../flows/settings/settings-routes.ts';
+import { AccountSessions } from '../oidc/account-sessions.ts';
 import { Sessions } from '../oidc/sessions.ts';
 import { SessionProofs } from '../oidc/session-proofs.ts';
 import { sessionJudge } from '../flows/session-judge.ts';
@@ -117,7 +118,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const recovery = recoveryRoutes(recoveryKind, new FlowRunner(services, recoveryKind, recoveryKind.flows));
   provider.use(under('/recovery', recovery.routes()));
   provider.use(under('/recovery', recovery.allowedMethods()));
-  provider.use(under('/account', settingsRoutes(services, new Sessions(provider), sessionProofs).routes()));
+  provider.use(under('/account', settingsRoutes(services, new Sessions(provider), sessionProofs, new AccountSessions(provider, store, modelSecrets, clock, services.logger)).routes()));
   const probeStore = createHealthProbe(store, () => clock.now(), (error) => {
     services.logger.error({ err: { message: (error as Error).message, stack: (error as Error).stack } }, 'readiness probe failed');
   });

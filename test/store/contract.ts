@@ -175,6 +175,22 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(await store.oidc.findByUid('Session', `${p}-old-uid`, T0 + MINUTE)).toBeUndefined();
       });
 
+      it('lists the unexpired records of a model that name an account', async () => {
+        await store.oidc.upsert('Session', `${p}-s1`, { uid: `${p}-u1`, accountId: `${p}-acc` }, T0 + HOUR);
+        await store.oidc.upsert('Session', `${p}-s2`, { uid: `${p}-u2`, accountId: `${p}-acc` }, T0 + MINUTE);
+        await store.oidc.upsert('Session', `${p}-s3`, { uid: `${p}-u3`, accountId: `${p}-other` }, T0 + HOUR);
+        await store.oidc.upsert('Grant', `${p}-g1`, { accountId: `${p}-acc`, clientId: 'zinn' }, T0 + HOUR);
+
+        const uids = async (at: number) => (await store.oidc.listByAccount('Session', `${p}-acc`, at)).map((r) => r.payload.uid).sort();
+        expect(await uids(T0)).toEqual([`${p}-u1`, `${p}-u2`]);
+        expect(await uids(T0 + MINUTE)).toEqual([`${p}-u1`]);
+        expect((await store.oidc.listByAccount('Grant', `${p}-acc`, T0)).map((r) => r.payload.clientId)).toEqual(['zinn']);
+        expect(await store.oidc.listByAccount('Session', `${p}-nobody`, T0)).toEqual([]);
+        // A re-save that no longer names the account drops it from the list.
+        await store.oidc.upsert('Session', `${p}-s1`, { uid: `${p}-u1` }, T0 + HOUR);
+        expect(await uids(T0)).toEqual([`${p}-u2`]);
+      });
+
       it('finds by user code within the model, unexpired only', async () => {
         await store.oidc.upsert('DeviceCode', `${p}-dc`, { userCode: `${p}-WDJB`, clientId: 'tv' }, T0 + 10 * MINUTE);
 

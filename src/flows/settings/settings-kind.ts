@@ -19,6 +19,13 @@ import { allActions, findAction } from '../../actions/registry.ts';
 import type { FlowFacts } from '../../steps/facts.ts';
 import { auditHook, notifyHook, revokeHook } from '../../hooks/registry.ts';
 import { decideSettingsStep } from './decide-settings-step.ts';
+import type { AccountSessions } from '../../oidc/account-sessions.ts';
+import { describeUserAgent } from '../../accounts/device-description.ts';
+import { pendingEmailOf } from '../../accounts/email-change.ts';
+import { maskPhone } from '../../log.ts';
+import { activityLines } from './activity.ts';
+import { consoleSections } from './sections.ts';
+import type { ReturnLink } from './return-link.ts';
 
 export interface SettingsState extends KitState {
   /**
@@ -42,7 +49,13 @@ export class SettingsKind implements FlowKind<SettingsRun> {
   readonly name = SETTINGS_KIND;
   readonly flows: Flows;
 
-  constructor(readonly services: Services) {
+  constructor(
+    readonly services: Services,
+    /** Where the patient is signed in (oidc/), for "Portalen en sessies". */
+    readonly accountSessions: AccountSessions,
+    /** "Terug naar <portal>": the validated return link the patient came with, if any. */
+    private readonly returnLink: (ctx: Context) => Promise<ReturnLink | undefined>,
+  ) {
     this.flows = new Flows(services.store, services.clock, services.config.policy.flows);
   }
 
@@ -110,9 +123,10 @@ export class SettingsKind implements FlowKind<SettingsRun> {
   }
 
   /** The overview page; a new flow for its forms when none is given. */
-  async overview(ctx: Context, account: AccountRecord, flow?: Flow<SettingsState>, status = 200): Promise<void> {
+  async overview(ctx: Context, account: AccountRecord, flow?: Flow<SettingsState>, status = 200, extra: Record<string, unknown> = {}): Promise<void> {
     const { services } = this;
-    const { t } = pageState(ctx);
+    const { t, lang } = pageState(ctx);
+    const now = services.clock.now();
     flow ??= await this.create(account);
     const notice = flow.state.notice;
     flow.state.notice = undefined;
@@ -131,18 +145,60 @@ export class SettingsKind implements FlowKind<SettingsRun> {
       const summary = await f.settings?.summary(services, account, t);
       return summary ? { factor: f.id, ...summary } : undefined;
     }))).filter((p) => p !== undefined);
-    const devices = await services.devices.list(account.id);
+    const when = new Intl.DateTimeFormat(lang === 'nl' ? 'nl-NL' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Europe/Amsterdam' });
+    const devices = (await services.devices.list(account.id)).map((d) => {
+      const { browser, os } = describeUserAgent(d.label);
+      return {
+        id: d.id,
+        name: browser && os ? t('settings.devices.browser_on_os', { browser, os }) : browser ?? os ?? t('settings.devices.unknown'),
+        firstUsed: when.format(d.createdAt),
+        lastUsed: d.lastUsedAt === null ? t('settings.devices.not_used_since') : when.format(d.lastUsedAt),
+        until: when.format(d.expiresAt),
+      };
+    });
+    const portals = (await this.accountSessions.portals(account.id)).map((p) => ({ ...p, lastSignIn: p.lastSignInAt === null ? undefined : when.format(p.lastSignInAt) }));
+    const names = new Map(portals.map((p) => [p.clientId, p.name]));
+    const portalName = (clientId: string | null): string => {
+      if (clientId === null || clientId === ACCOUNT_CLIENT_ID) return t('settings.activity.account_page');
+      return names.get(clientId) ?? clientId;
+    };
+    // Names of portals the patient is no longer signed in at still come from the registry.
+    const { accountPage } = services.config.policy;
+    const events = await services.store.audit.list({ accountId: account.id, limit: 200 });
+    for (const clientId of new Set(events.map((e) => e.clientId))) {
+      if (clientId === null || names.has(clientId)) continue;
+      const client = await services.store.clients.find(clientId);
+      names.set(clientId, typeof client?.metadata.client_name === 'string' ? client.metadata.client_name : clientId);
+    }
+    const activity = activityLines(events, now - accountPage.activityDays * 24 * 3600_000, portalName, t).map((line) => ({ ...line, when: when.format(line.at) }));
+    const pending = pendingEmailOf(account, now);
+    const phoneFactor = allFactors().find((f) => f.address === 'phone');
     render(ctx, 'flows/settings', {
-      account: { username: account.username, email: account.email },
+      account: {
+        username: account.username,
+        email: account.email,
+        name: [account.givenName, account.familyName].filter(Boolean).join(' '),
+        phone: account.phoneHint ? maskPhone(account.phoneHint) : undefined,
+      },
+      pendingEmail: pending?.address,
+      canChangePhone: phoneFactor !== undefined,
       csrf: flow.csrf,
       flowId: flow.id,
       notice,
       methods,
-      defaultFactor: account.settings.defaultFactor,
+      // The method a login asks first (steps/decision.ts challengeAmong): the chosen default when
+      // it is set up, else the first set-up method; marked as such, whether chosen or not.
+      defaultFactor: methods.find((m) => m.enrolled && m.id === account.settings.defaultFactor)?.id ?? methods.find((m) => m.enrolled)?.id,
       parts,
       rememberChoices: services.devices.choices(),
       rememberChoice: services.devices.choiceOf(account),
-      deviceCount: devices.length,
+      devices,
+      portals,
+      activity,
+      activityDays: accountPage.activityDays,
+      sections: consoleSections(),
+      returnLink: await this.returnLink(ctx),
+      ...extra,
       logoutUrl: `/session/end?client_id=${ACCOUNT_CLIENT_ID}&post_logout_redirect_uri=${encodeURIComponent(`${services.config.issuer}/account`)}`,
     }, status);
   }

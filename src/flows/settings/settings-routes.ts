@@ -24,6 +24,16 @@ import { factorFacts } from '../kit/factor-facts.ts';
 import { FlowRunner } from '../kit/runner.ts';
 import { flowRoutes, requireCsrf } from '../kit/routes.ts';
 import { SETTINGS_KIND, SettingsKind, type SettingsRun, type SettingsState } from './settings-kind.ts';
+import type { AccountSessions } from '../../oidc/account-sessions.ts';
+import { NEW_ADDRESS_HINT } from '../../steps/step.ts';
+import { EmailChanges, normaliseAddress } from '../../accounts/email-change.ts';
+import { sendSecurityNotice } from '../../accounts/security-notices.ts';
+import { DuplicateError } from '../../store/port.ts';
+import { maskMail } from '../../delivery/index.ts';
+import { renderMail } from '../../delivery/mail-render.ts';
+import { translator, isLanguage, DEFAULT_LANGUAGE } from '../../i18n/i18n.ts';
+import { noteReturnLink, returnLinkOf } from './return-link.ts';
+import { limitRule } from '../../accounts/limits.ts';
 
 const LOGIN_STATE_COOKIE = 'pw_account_login';
 
@@ -32,14 +42,15 @@ interface SignedIn {
   sessionUid: string;
 }
 
-export function settingsRoutes(services: Services, sessions: Sessions, sessionProofs: SessionProofs): Router {
+export function settingsRoutes(services: Services, sessions: Sessions, sessionProofs: SessionProofs, accountSessions: AccountSessions): Router {
   const router = new Router();
   // Pages rendered after a POST switch language on the overview page itself.
   router.use((ctx, next) => {
     ctx.state.getUrl = '/account';
     return next();
   });
-  const kind = new SettingsKind(services);
+  const kind = new SettingsKind(services, accountSessions, (ctx) => returnLinkOf(services, ctx));
+  const emailChanges = new EmailChanges(services.store, services.clock, services.config.policy.accountPage.emailChangeLinkSeconds);
   const runner = new FlowRunner(services, kind, kind.flows);
   const issuer = () => services.config.issuer;
   // ASVS 5.0 7.5.1: a sensitive change needs an authentication this recent (policy.accountPage).
@@ -150,7 +161,17 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
     });
   }
 
+  function auditSetting(run: SettingsRun, type: string, detail: Record<string, unknown> = {}): Promise<void> {
+    return services.audit.record({ type, accountId: run.account.id, clientId: null, ip: run.ctx.ip || null, detail });
+  }
+
+  /** The overview again with a field's error (400): nothing was changed. */
+  async function refuse(run: SettingsRun, errors: Record<string, string>, values: Record<string, string> = {}, status = 400): Promise<void> {
+    await kind.overview(run.ctx, run.account, run.flow, status, { errors, values });
+  }
+
   router.get('/account', async (ctx) => {
+    await noteReturnLink(services, ctx);
     const signedIn = await requireAccount(ctx);
     if (signedIn) await kind.overview(ctx, signedIn.account);
   });
@@ -173,6 +194,7 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
     if (!services.devices.isChoice(form.remember)) throw new UserFacingError(400, 'errors.bad_request');
     const updated = await services.accounts.update(run.account, { settings: { ...run.account.settings, rememberDevice: form.remember } });
     if (form.remember === 'none') await services.devices.forgetAll(run.account.id);
+    await auditSetting(run, 'settings.remember_duration', { choice: form.remember });
     run.flow.state.notice = pageState(run.ctx).t('settings.notice.saved');
     await kind.overview(run.ctx, updated, run.flow);
   });
@@ -188,6 +210,7 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
     const factor = findFactor(form.method ?? '');
     if (!factor || factor.role !== 'second' || !(await factor.isEnrolled(services, run.account))) throw new UserFacingError(400, 'errors.bad_request');
     const updated = await services.accounts.update(run.account, { settings: { ...run.account.settings, defaultFactor: factor.id } });
+    await auditSetting(run, 'settings.default_method', { factor: factor.id });
     run.flow.state.notice = pageState(run.ctx).t('settings.notice.saved');
     await kind.overview(run.ctx, updated, run.flow);
   });
@@ -208,6 +231,140 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
     await runner.dispatch(run);
     run.flow.state.notice = pageState(run.ctx).t('settings.notice.removed', { method: pageState(run.ctx).t(`settings.method.${factor.id}`) });
     await kind.overview(run.ctx, account, run.flow);
+  });
+
+  // Mijn gegevens: a new e-mail address waits until the link mailed to it is used (accounts/email-change.ts).
+  accountForm('/account/email', async (run, form) => {
+    const { account, ctx } = run;
+    const { t } = pageState(ctx);
+    const address = normaliseAddress(form.email);
+    if (!address) return refuse(run, { email: 'settings.email.errors.invalid' }, { email: (form.email ?? '').slice(0, 254) });
+    if (address.toLowerCase() === account.email.toLowerCase()) return refuse(run, { email: 'settings.email.errors.same' }, { email: address });
+    // An address another account uses gets the same answer, and no mail: the page does not say
+    // whose addresses exist, and the link could never be used anyway.
+    // Counted before anything is sent, taken addresses too (their answer must look the same).
+    if ((await services.limits.hit(`email-change:${account.id}`, limitRule(services.config.policy.accountPage.emailChangeLinks))) < 0) {
+      return refuse(run, { email: 'settings.email.errors.too_many' }, { email: address }, 429);
+    }
+    const holder = await services.store.accounts.findByLogin(address);
+    const taken = holder !== undefined && holder.id !== account.id && holder.email.toLowerCase() === address.toLowerCase();
+    if (!taken) {
+      const started = await emailChanges.start(account, address);
+      await mailEmailChangeLink(started.account, address, started.secret);
+      run.account = started.account;
+    }
+    await auditSetting(run, 'settings.email_change_requested', { to: maskMail(address), sent: !taken });
+    run.flow.state.notice = t('settings.email.link_sent', { address });
+    await kind.overview(ctx, run.account, run.flow);
+  });
+
+  async function mailEmailChangeLink(account: AccountRecord, address: string, secret: string): Promise<void> {
+    const lang = isLanguage(account.locale) ? account.locale : DEFAULT_LANGUAGE;
+    const t = translator(lang);
+    const url = `${issuer()}/account/email/confirm?account=${encodeURIComponent(account.id)}&token=${encodeURIComponent(secret)}`;
+    const minutes = String(Math.round(services.config.policy.accountPage.emailChangeLinkSeconds / 60));
+    const subject = t('settings.email.mail.subject');
+    const paragraphs = [t('notices.greeting', { name: account.givenName ?? account.username }), t('settings.email.mail.intro', { username: account.username }), t('settings.email.mail.expiry', { minutes }), t('settings.email.mail.not_you')];
+    const text = [...paragraphs.slice(0, 2), url, ...paragraphs.slice(2), t('notices.signature')].join('\n\n');
+    const html = renderMail('mail/email-change', { lang, t, subject, paragraphs, url });
+    await services.delivery.sendMail({ to: address, subject, text, html });
+  }
+
+  /** The link's account and secret, as posted or in the query; undefined when malformed. */
+  function linkOf(values: Record<string, unknown>): { accountId: string; secret: string } | undefined {
+    const { account, token } = values;
+    if (typeof account !== 'string' || typeof token !== 'string' || account.length > 200 || token.length > 200) return undefined;
+    return { accountId: account, secret: token };
+  }
+
+  /** A link that is unknown, expired or used already: a clear page, nothing changed. */
+  function deadLink(ctx: Context): void {
+    render(ctx, 'flows/email-link', { state: 'expired' }, 410);
+  }
+
+  // Opening the link only shows a button: mail scanners and link previews fetch links too.
+  router.get('/account/email/confirm', async (ctx) => {
+    const link = linkOf(ctx.query);
+    const account = link && (await services.accounts.findById(link.accountId));
+    const pending = link && account?.status === 'active' ? await emailChanges.check(account, link.secret) : undefined;
+    if (!link || !pending) return deadLink(ctx);
+    render(ctx, 'flows/email-link', { state: 'confirm', address: pending.address, accountId: link.accountId, token: link.secret });
+  });
+
+  router.post('/account/email/confirm', formBody(), async (ctx) => {
+    const link = linkOf(readForm(ctx));
+    const account = link && (await services.accounts.findById(link.accountId));
+    const pending = link && account?.status === 'active' ? await emailChanges.redeem(account, link.secret) : undefined;
+    if (!link || !account || !pending) return deadLink(ctx);
+    const previous = account.email;
+    let changed: AccountRecord;
+    try {
+      changed = await services.accounts.update(emailChanges.withoutPending(account), { email: pending.address, emailVerified: true });
+    } catch (error) {
+      if (!(error instanceof DuplicateError)) throw error;
+      await services.accounts.update(emailChanges.withoutPending(account), {});
+      render(ctx, 'flows/email-link', { state: 'taken' }, 409);
+      return;
+    }
+    // E-mail codes now go to the new address: a remembered device must not stand in for the old one.
+    await services.devices.forgetAll(account.id);
+    await services.audit.record({ type: 'settings.email_changed', accountId: account.id, clientId: null, ip: ctx.ip || null, detail: { from: maskMail(previous), to: maskMail(pending.address) } });
+    if (previous) sendSecurityNotice(services, changed, { kind: 'email_changed', previousEmail: previous });
+    render(ctx, 'flows/email-link', { state: 'done', address: pending.address });
+  });
+
+  // A new phone number is a new authenticator (NIST SP 800-63B-4): the phone factor is set up
+  // again from a new number, proved by a code sent there, before it replaces the old one; the
+  // old channels are told (the notify hook), remembered devices go (the revoke hook).
+  accountForm('/account/phone', async (run) => {
+    const phoneFactors = allFactors().filter((f) => f.address === 'phone' && f.enrollable);
+    const enrolled = (await Promise.all(phoneFactors.map(async (f) => ((await f.isEnrolled(services, run.account)) ? f : undefined)))).find((f) => f !== undefined);
+    const factor = enrolled ?? phoneFactors[0];
+    if (!factor) throw new UserFacingError(404, 'errors.not_found');
+    kind.reset(run.flow);
+    run.flow.state.enrolling = factor.id;
+    run.flow.state.scratch[factor.id] = { [NEW_ADDRESS_HINT]: true };
+    run.flow.state.enrolment = { sessionUid: run.sessionUid, startedAt: services.clock.now(), factor: factor.id, replacing: enrolled !== undefined };
+    await runner.advance(run);
+  });
+
+  accountForm('/account/devices/forget', async (run, form) => {
+    const { t } = pageState(run.ctx);
+    if (!(await services.devices.forget(run.account.id, form.device ?? ''))) throw new UserFacingError(400, 'errors.bad_request');
+    await auditSetting(run, 'settings.device_forgotten', { device: String(form.device).slice(0, 32) });
+    run.flow.state.notice = t('settings.devices.forgotten_one');
+    await kind.overview(run.ctx, run.account, run.flow);
+  });
+
+  /** The portal a form names, when the account is signed in there or it holds a grant. */
+  async function connectedPortal(run: SettingsRun, clientId: string | undefined) {
+    const portal = (await accountSessions.portals(run.account.id)).find((p) => p.clientId === clientId);
+    if (!portal) throw new UserFacingError(400, 'errors.bad_request');
+    return portal;
+  }
+
+  accountForm('/account/portals/sign-out', async (run, form) => {
+    const portal = await connectedPortal(run, form.client);
+    const told = await accountSessions.signOutOf(run.account.id, portal.clientId);
+    await services.audit.record({ type: 'settings.portal_signed_out', accountId: run.account.id, clientId: portal.clientId, ip: run.ctx.ip || null, detail: { backchannel: told } });
+    run.flow.state.notice = pageState(run.ctx).t('settings.portals.signed_out', { portal: portal.name });
+    await kind.overview(run.ctx, run.account, run.flow);
+  });
+
+  accountForm('/account/portals/revoke', async (run, form) => {
+    const portal = await connectedPortal(run, form.client);
+    const told = await accountSessions.revokeAccess(run.account.id, portal.clientId);
+    await services.audit.record({ type: 'settings.portal_revoked', accountId: run.account.id, clientId: portal.clientId, ip: run.ctx.ip || null, detail: { backchannel: told } });
+    run.flow.state.notice = pageState(run.ctx).t('settings.portals.revoked', { portal: portal.name });
+    await kind.overview(run.ctx, run.account, run.flow);
+  });
+
+  // Everywhere, this browser too: the page says so and offers to sign in again.
+  accountForm('/account/sign-out-everywhere', async (run) => {
+    const told = await accountSessions.signOutEverywhere(run.account.id);
+    await auditSetting(run, 'settings.signed_out_everywhere', { backchannel: told });
+    await kind.flows.remove(run.flow.id);
+    render(run.ctx, 'flows/signed-out-everywhere', {});
   });
 
   // Adding or replacing a method: the kit runs the factor's enrolment (and the recovery codes after it).

@@ -167,6 +167,7 @@ const oidcSchema = new Schema<OidcDoc>({
 }, SCHEMA_OPTIONS);
 oidcSchema.index({ model: 1, uid: 1 });
 oidcSchema.index({ accountId: 1 }, { sparse: true });
+oidcSchema.index({ model: 1, accountId: 1 });
 oidcSchema.index({ model: 1, userCode: 1 });
 oidcSchema.index({ grantId: 1 });
 oidcSchema.index({ expiresAt: 1 }, TTL);

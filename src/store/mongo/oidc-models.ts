@@ -55,6 +55,10 @@ export function createOidcModelStore({ oidc }: Models): OidcModelStore {
     async findByUserCode(model, userCode, now) {
       return findOne({ model, userCode: { $eq: userCode } }, now);
     },
+    async listByAccount(model, accountId, now) {
+      const docs = await oidc.find({ model, accountId: { $eq: accountId }, ...unexpiredOrPermanent(now) }).lean<OidcDoc[]>().exec();
+      return docs.map((doc) => toRecord(doc)!);
+    },
     consume(model, id, now) {
       return consume(model, id, new Date(now));
     },

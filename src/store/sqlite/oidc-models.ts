@@ -46,6 +46,8 @@ export function createOidcModelStore(db: Database.Database): Synchronous<OidcMod
   // also across processes). Its time is the moment a replay is measured against.
   const consume = db.prepare<{ model: string; id: string; now: number }>(
     'UPDATE oidc_models SET consumed_at = @now WHERE model = @model AND id = @id AND consumed_at IS NULL');
+  const listByAccount = db.prepare<{ model: string; accountId: string; now: number }, Row>(
+    `SELECT ${COLUMNS} FROM oidc_models WHERE model = @model AND account_id = @accountId AND ${LIVE}`);
   const destroy = db.prepare<[string, string]>('DELETE FROM oidc_models WHERE model = ? AND id = ?');
   const revokeByGrantId = db.prepare<[string]>('DELETE FROM oidc_models WHERE grant_id = ?');
   const revokeByAccount = db.prepare<{ accountId: string; keep: string | null }>(
@@ -99,6 +101,9 @@ export function createOidcModelStore(db: Database.Database): Synchronous<OidcMod
     },
     findByUserCode(model, userCode, now) {
       return toRecord(findByUserCode.get({ model, userCode, now }));
+    },
+    listByAccount(model, accountId, now) {
+      return listByAccount.all({ model, accountId, now }).map((row) => toRecord(row)!);
     },
     consume(model, id, now) {
       return consumeOnce(model, id, now);
