@@ -6,6 +6,7 @@ import type { AccountRecord } from '../store/port.ts';
 import { DEFAULT_LANGUAGE, isLanguage, translator } from '../i18n/i18n.ts';
 import { renderMail } from '../delivery/mail-render.ts';
 import type { LockEvent } from './lockout.ts';
+import { mailSignature } from '../brand/mail-signature.ts';
 
 const TIME_ZONE = 'Europe/Amsterdam';
 
@@ -22,7 +23,7 @@ export async function sendLockNotice(services: Services, account: AccountRecord,
     t(`lockout.mail.${kind}.what`, { username: account.username, until }),
     t(`lockout.mail.${kind}.you`, { until }),
     t(`lockout.mail.${kind}.not_you`),
-    t('lockout.mail.signature'),
+    mailSignature(t, services.config.brand.name),
   ];
   const html = renderMail('mail/lock-notice', { lang, subject, paragraphs });
   await services.delivery.sendMail({ to: account.email, subject, text: paragraphs.join('\n\n'), html });

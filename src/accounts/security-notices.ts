@@ -15,6 +15,7 @@ import { renderMail } from '../delivery/mail-render.ts';
 import { maskMail } from '../delivery/index.ts';
 import { assertSingleMailAddress } from '../delivery/message.ts';
 import { maskPhone } from '../log.ts';
+import { mailSignature } from '../brand/mail-signature.ts';
 
 export type NoticeKind = 'method_added' | 'method_replaced' | 'method_removed' | 'phone_changed' | 'email_changed' | 'code_guessing' | 'password_changed';
 
@@ -63,8 +64,9 @@ export async function deliverSecurityNotice(services: Services, account: Account
     t('notices.not_you'),
     t('notices.was_you'),
   ];
-  const text = [...paragraphs, `${t('notices.settings_link')}: ${settingsUrl}`, t('notices.signature')].join('\n\n');
-  const html = renderMail('mail/security-notice', { lang, t, subject, paragraphs, settingsUrl });
+  const signature = mailSignature(t, services.config.brand.name, notice.portal);
+  const text = [...paragraphs, `${t('notices.settings_link')}: ${settingsUrl}`, signature].join('\n\n');
+  const html = renderMail('mail/security-notice', { lang, t, subject, paragraphs, settingsUrl, signature });
   await services.delivery.sendMail({ to, subject, text, html });
 }
 

@@ -6,6 +6,7 @@ import type { Services } from '../services.ts';
 import type { AccountRecord } from '../store/port.ts';
 import { DEFAULT_LANGUAGE, isLanguage, translator } from '../i18n/i18n.ts';
 import { renderMail } from '../delivery/mail-render.ts';
+import { mailSignature } from '../brand/mail-signature.ts';
 
 /** The portal a temporary password is for, as the caller (CLI, recovery flow) resolved it. */
 export interface PortalSender {
@@ -43,7 +44,7 @@ export async function deliverTemporaryPassword(
     `${t('temporary_password.mail.username')}: ${account.username}`,
     `${t('temporary_password.mail.password')}: ${mail.password}`,
   ];
-  const signature = mail.portal ? t('temporary_password.mail.signature', { portal }) : t('notices.signature');
+  const signature = mailSignature(t, services.config.brand.name, mail.portal ? portal : undefined);
   const text = [...before, credentials.join('\n'), ...after, `${t('temporary_password.mail.login_link', { portal })}: ${loginUrl}`, signature].join('\n\n');
   const html = renderMail('mail/temporary-password', {
     lang, t, subject, before, after, portal, loginUrl, signature,

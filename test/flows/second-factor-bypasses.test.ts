@@ -95,6 +95,8 @@ describe('second-factor bypasses (issue 6)', () => {
       expect(mail.subject).toBe('Er is een nieuwe inlogmethode toegevoegd aan uw account');
       expect(mail.text).toContain('Er is een nieuwe inlogmethode toegevoegd aan uw account f1-patient: Code uit uw authenticator-app.');
       expect(mail.text).toContain('bij het inloggen op Minddistrict');
+      // Signed by the portal the patient was signing in to, not by the software behind it (issue 12).
+      expect(mail.text?.trimEnd().endsWith('Met vriendelijke groet,\nMinddistrict')).toBe(true);
       expect(mail.text).toContain('Was u dit niet?');
       expect(mail.text).toContain(`${world.server.url}/account`);
       expect(mail.html).toContain('Was u dit niet?');

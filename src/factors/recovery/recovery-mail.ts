@@ -5,6 +5,7 @@ import type { AccountRecord } from '../../store/port.ts';
 import { DEFAULT_LANGUAGE, isLanguage, translator } from '../../i18n/i18n.ts';
 import { renderMail } from '../../delivery/mail-render.ts';
 import { codesLeftText } from './recovery-text.ts';
+import { mailSignature } from '../../brand/mail-signature.ts';
 
 const TIME_ZONE = 'Europe/Amsterdam';
 
@@ -21,7 +22,8 @@ export async function sendRecoveryCodeUsedMail(services: Services, account: Acco
     t(left === 0 ? 'recovery.mail.advice_none_left' : 'recovery.mail.advice'),
     t('recovery.mail.not_you'),
   ];
-  const text = [...paragraphs, `${t('recovery.mail.settings_link')}: ${settingsUrl}`, t('recovery.mail.signature')].join('\n\n');
-  const html = renderMail('mail/recovery-used', { lang, t, subject: t('recovery.mail.subject'), paragraphs, settingsUrl });
+  const signature = mailSignature(t, services.config.brand.name);
+  const text = [...paragraphs, `${t('recovery.mail.settings_link')}: ${settingsUrl}`, signature].join('\n\n');
+  const html = renderMail('mail/recovery-used', { lang, t, subject: t('recovery.mail.subject'), paragraphs, settingsUrl, signature });
   await services.delivery.sendMail({ to: account.email, subject: t('recovery.mail.subject'), text, html });
 }

@@ -34,6 +34,7 @@ import { renderMail } from '../../delivery/mail-render.ts';
 import { translator, isLanguage, DEFAULT_LANGUAGE } from '../../i18n/i18n.ts';
 import { noteReturnLink, returnLinkOf } from './return-link.ts';
 import { limitRule } from '../../accounts/limits.ts';
+import { mailSignature } from '../../brand/mail-signature.ts';
 
 const LOGIN_STATE_COOKIE = 'pw_account_login';
 
@@ -265,8 +266,9 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
     const minutes = String(Math.round(services.config.policy.accountPage.emailChangeLinkSeconds / 60));
     const subject = t('settings.email.mail.subject');
     const paragraphs = [t('notices.greeting', { name: account.givenName ?? account.username }), t('settings.email.mail.intro', { username: account.username }), t('settings.email.mail.expiry', { minutes }), t('settings.email.mail.not_you')];
-    const text = [...paragraphs.slice(0, 2), url, ...paragraphs.slice(2), t('notices.signature')].join('\n\n');
-    const html = renderMail('mail/email-change', { lang, t, subject, paragraphs, url });
+    const signature = mailSignature(t, services.config.brand.name);
+    const text = [...paragraphs.slice(0, 2), url, ...paragraphs.slice(2), signature].join('\n\n');
+    const html = renderMail('mail/email-change', { lang, t, subject, paragraphs, url, signature });
     await services.delivery.sendMail({ to: address, subject, text, html });
   }
 
