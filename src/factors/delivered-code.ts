@@ -298,10 +298,14 @@ export function deliveredCodeFactor(channel: CodeChannel): Factor {
       const sent = since !== undefined && since === mine;
       const permission = account && phase === 'code' && !sent ? await ctx.services.codes.maySend(account.id, purposeOf(mode)) : undefined;
       const titleKey = mode === 'challenge' ? 'challenge.title' : phase === 'phone' ? 'enrol.phone_title' : 'enrol.title';
+      // A portal whose patients know the code by another word ("sessiecode") gets it on the page
+      // too, as in its SMS and mail; enrolment keeps the plain word (it is not the portal's login).
+      const word = mode === 'challenge' && ctx.policy.brand.codeName !== 'code' ? ctx.policy.brand.codeName : undefined;
       return {
         ns: channel.id,
         phase,
-        pageTitle: ctx.t(key(titleKey)),
+        pageTitle: word ? ctx.t(key('challenge.title_named'), { the: ctx.t(`brand.code_name.${word}.the`) }) : ctx.t(key(titleKey)),
+        codeLabel: word ? ctx.t(key('code_label_named'), { Noun: ctx.t(`brand.code_name.${word}.Noun`) }) : ctx.t(key('code_label')),
         destination: to ? mask(to) : undefined,
         sent,
         sentAt: sent ? formatSentTime(since, ctx.lang) : undefined,
