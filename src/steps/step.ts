@@ -33,8 +33,16 @@ export interface StepContext {
   /** The language of messages (SMS, call, e-mail): the page's when the patient chose one there, else the account's. */
   messageLang: Language;
   ip: string | null;
+  /** The browser's User-Agent (at most 512 characters): a default name for what it sets up. */
+  userAgent: string | undefined;
   /** Flow id, to bind codes or challenges to this flow. */
   flowId: string;
+  /**
+   * Writes the flow's state (the scratch included) now. The flow store has no compare-and-swap:
+   * a step that spends a single-use value (a passkey challenge) saves it spent before the slow
+   * check, so a second post of the same response finds it spent.
+   */
+  persist(): Promise<void>;
 }
 
 export type StepOutcome =
