@@ -1,0 +1,247 @@
+// Passkeys in the product, in real Chromium with a CDP virtual authenticator (ctap2, internal,
+// resident keys, user verification) against the real server on `localhost` (WebAuthn refuses an IP
+// address as relying party ID): enrolment at the login's MFA step, sign-in as a second factor,
+// passwordless from the button and from the username field's autofill, a cancelled dialog, a
+// portal demanding the phishing-resistant level (step-up from an SMS session), and the passkeys
+// on /account (add, rename, remove; the last one refused while a portal requires MFA). The portal
+// checks every ID token with openid-client.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACR } from '../../src/oidc/assurance.ts';
+import { translator } from '../../src/i18n/i18n.ts';
+import { TEST_PASSWORD } from '../support/server.ts';
+import { relyingParty, type RelyingParty } from '../support/relying-party.ts';
+import { extractCode, startFactorWorld, userWithFactors, type FactorWorld } from '../support/factor-login.ts';
+import { arriveAtPortal, runAxe, startPortal, useBrowser, type BrowserPage, type Page, type StubPortal } from '../support/browser.ts';
+import { addVirtualAuthenticator, type VirtualAuthenticator } from '../support/virtual-authenticator.ts';
+
+const t = translator('nl');
+
+describe('passkeys on the login and account pages (Chromium, virtual authenticator)', () => {
+  const chromium = useBrowser();
+  let world: FactorWorld;
+  let portal: StubPortal;
+
+  beforeAll(async () => {
+    [world, portal] = await Promise.all([startFactorWorld({ issuerHost: 'localhost' }), startPortal()]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([world?.close(), portal?.close()]);
+  });
+
+  async function portalFor(input: Parameters<FactorWorld['portal']>[0]): Promise<RelyingParty> {
+    const client = await world.server.addClient({ redirectUris: [portal.redirectUri], ...input });
+    return relyingParty(world.server.url, client.clientId, client.clientSecret, portal.redirectUri);
+  }
+
+  function expectClean(tab: BrowserPage): void {
+    expect(tab.cspViolations()).toEqual([]);
+    expect(tab.console.filter((m) => m.startsWith('pageerror'))).toEqual([]);
+  }
+
+  async function withAuthenticator(): Promise<{ tab: BrowserPage; page: Page; authenticator: VirtualAuthenticator }> {
+    const tab = await chromium.newPage();
+    // The virtual authenticator answers an autofill (conditional) request at once, as a patient
+    // picking the passkey from the username field would: tests that want the password page switch
+    // that off for the origin (a browser whose autofill offers no passkeys).
+    await tab.page.addInitScript(() => {
+      if (localStorage.getItem('test-no-autofill') === '1') PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+    });
+    return { tab, page: tab.page, authenticator: await addVirtualAuthenticator(tab.page) };
+  }
+
+  async function autofill(page: Page, on: boolean): Promise<void> {
+    await page.goto(`${world.server.url}/healthz`);
+    await page.evaluate((value) => (value ? localStorage.removeItem('test-no-autofill') : localStorage.setItem('test-no-autofill', '1')), on);
+  }
+
+  const button = (page: Page, name: string) => page.getByRole('button', { name, exact: true });
+
+  async function typePassword(page: Page, username: string): Promise<void> {
+    await page.getByLabel(t('password.login_label'), { exact: true }).fill(username);
+    await page.getByLabel(t('password.password_label'), { exact: true }).fill(TEST_PASSWORD);
+    await button(page, t('password.submit')).click();
+  }
+
+  async function claims(rp: RelyingParty, callback: string, request: Awaited<ReturnType<RelyingParty['authorize']>>) {
+    return (await rp.callback(callback, request)).claims()!;
+  }
+
+  /** Signs out of Poortwachter's session (cookies) while the authenticator keeps its passkeys. */
+  async function forgetSession(tab: BrowserPage): Promise<void> {
+    await tab.context.clearCookies();
+  }
+
+  it('enrols at the login’s MFA step (registration, then a sign-in), then signs in with it as second factor and without a password', async () => {
+    const { tab, page, authenticator } = await withAuthenticator();
+    const rp = await portalFor({ name: 'Sleutelportaal', mfa: 'required', mfaMethods: ['passkey'] });
+    const account = await world.server.addUser({ username: 'pat', emailVerified: true });
+
+    // First login: password, the password again (binding without a second factor), the passkey.
+    let request = await rp.authorize({ redirect_uri: portal.redirectUri });
+    await page.goto(request.url);
+    await typePassword(page, 'pat');
+    await page.getByLabel(t('password.password_label'), { exact: true }).fill(TEST_PASSWORD);
+    await button(page, t('password.submit')).click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).innerText()).toBe(t('passkey.enrol.title'));
+    expect(await runAxe(page)).toEqual([]);
+    await page.getByLabel(t('passkey.name.label')).fill('Laptop van Pat');
+    await button(page, t('passkey.add')).click();
+    // Registered, not stored yet: the sign-in with it proves it.
+    await expect.poll(() => button(page, t('passkey.confirm')).isVisible()).toBe(true);
+    expect(await world.server.services.store.credentials.listByAccount(account.id, 'passkey')).toEqual([]);
+    await button(page, t('passkey.confirm')).click();
+    // The recovery codes follow a first second factor.
+    await page.getByLabel(t('recovery.show.saved_label')).check();
+    let callback = await arriveAtPortal(page, () => button(page, t('recovery.show.confirm')).click(), portal.redirectUri);
+    let idToken = await claims(rp, callback, request);
+    expect(idToken.sub).toBe(account.id);
+    expect(idToken.amr).toEqual(expect.arrayContaining(['pwd', 'hwk', 'mfa']));
+    expect(idToken.acr).toBe(ACR.phishingResistant);
+    const stored = await world.server.services.store.credentials.listByAccount(account.id, 'passkey');
+    expect(stored.map((c) => c.data.name)).toEqual(['Laptop van Pat']);
+    expect(await authenticator.credentials()).toHaveLength(1);
+    // The patient hears of the new method.
+    const notice = await world.smtp.waitForMail('pat@example.nl');
+    expect(notice.text).toContain('Passkey');
+
+    // Second factor: password, then the passkey.
+    await autofill(page, false);
+    await forgetSession(tab);
+    request = await rp.authorize({ redirect_uri: portal.redirectUri });
+    await page.goto(request.url);
+    await typePassword(page, 'pat');
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).innerText()).toBe(t('passkey.second_factor_title'));
+    expect(await runAxe(page)).toEqual([]);
+    callback = await arriveAtPortal(page, () => button(page, t('passkey.sign_in')).click(), portal.redirectUri);
+    idToken = await claims(rp, callback, request);
+    expect(idToken.amr).toEqual(['pwd', 'hwk', 'user', 'mfa']);
+    expect(idToken.acr).toBe(ACR.phishingResistant);
+
+    // Passwordless, from the button beside the password (the autofill request is aborted by it).
+    await forgetSession(tab);
+    request = await rp.authorize({ redirect_uri: portal.redirectUri });
+    await page.goto(request.url);
+    expect(await page.getByLabel(t('password.login_label'), { exact: true }).getAttribute('autocomplete')).toBe('username webauthn');
+    await expect.poll(() => button(page, t('passkey.sign_in')).isVisible()).toBe(true);
+    expect(await runAxe(page)).toEqual([]);
+    callback = await arriveAtPortal(page, () => button(page, t('passkey.sign_in')).click(), portal.redirectUri);
+    idToken = await claims(rp, callback, request);
+    expect(idToken.sub).toBe(account.id);
+    expect(idToken.amr).toEqual(['hwk', 'user', 'mfa']);
+    expect(idToken.acr).toBe(ACR.phishingResistant);
+    expectClean(tab);
+  });
+
+  it('signs in from the username field’s autofill (conditional mediation) and returns to the choice when the dialog is cancelled', async () => {
+    const { tab, page, authenticator } = await withAuthenticator();
+    const rp = await portalFor({ name: 'Autofillportaal' });
+    const account = await world.server.addUser({ username: 'carla', emailVerified: true });
+    // Carla set up a passkey at the enrolment of another login; here it is registered through /account-free means:
+    const enrolRp = await portalFor({ name: 'Inschrijfportaal', mfa: 'required', mfaMethods: ['passkey'] });
+    let request = await enrolRp.authorize({ redirect_uri: portal.redirectUri });
+    await page.goto(request.url);
+    await typePassword(page, 'carla');
+    await page.getByLabel(t('password.password_label'), { exact: true }).fill(TEST_PASSWORD);
+    await button(page, t('password.submit')).click();
+    await button(page, t('passkey.add')).click();
+    await button(page, t('passkey.confirm')).click();
+    await page.getByLabel(t('recovery.show.saved_label')).check();
+    await arriveAtPortal(page, () => button(page, t('recovery.show.confirm')).click(), portal.redirectUri);
+
+    // Cancelled dialog at the second factor: the same page, the explanation, the other methods.
+    await autofill(page, false);
+    await forgetSession(tab);
+    request = await rp.authorize({ redirect_uri: portal.redirectUri });
+    await page.goto(request.url);
+    await typePassword(page, 'carla');
+    await expect.poll(() => button(page, t('passkey.sign_in')).isVisible()).toBe(true);
+    await authenticator.cancelNext();
+    const [response] = await Promise.all([page.waitForResponse(/\/step\/passkey\/signin$/), button(page, t('passkey.sign_in')).click()]);
+    expect(response.status()).toBe(400);
+    expect(await page.getByRole('status').first().innerText()).toBe(t('passkey.errors.cancelled'));
+    expect(await page.getByRole('button', { name: /herstelcode/i }).count()).toBeGreaterThan(0);
+    expect(await runAxe(page)).toEqual([]);
+    await authenticator.resume();
+    let callback = await arriveAtPortal(page, () => button(page, t('passkey.sign_in')).click(), portal.redirectUri);
+    expect((await claims(rp, callback, request)).amr).toEqual(['pwd', 'hwk', 'user', 'mfa']);
+
+    // Autofill: opening the login page is enough; the authenticator answers the conditional request.
+    await autofill(page, true);
+    await forgetSession(tab);
+    request = await rp.authorize({ redirect_uri: portal.redirectUri });
+    callback = await arriveAtPortal(page, () => page.goto(request.url), portal.redirectUri);
+    const idToken = await claims(rp, callback, request);
+    expect(idToken.sub).toBe(account.id);
+    expect(idToken.amr).toEqual(['hwk', 'user', 'mfa']);
+    expectClean(tab);
+  });
+
+  it('a portal demanding the phishing-resistant level steps an SMS session up with a passkey only (enrolled after the SMS code)', async () => {
+    const { tab, page } = await withAuthenticator();
+    const sms = await portalFor({ name: 'Smsportaal', mfa: 'required', mfaMethods: ['sms', 'passkey'] });
+    const strict = await portalFor({ name: 'Strengportaal', minAcr: ACR.phishingResistant });
+    await userWithFactors(world.server, { username: 'sam', phoneE164: '+31612340001' }, ['sms']);
+
+    let request = await sms.authorize({ redirect_uri: portal.redirectUri });
+    await page.goto(request.url);
+    await typePassword(page, 'sam');
+    await page.getByLabel('Code uit de sms', { exact: true }).fill(extractCode((await world.twilio.waitForSms('+31612340001')).body));
+    let callback = await arriveAtPortal(page, () => button(page, 'Doorgaan').click(), portal.redirectUri);
+    expect((await claims(sms, callback, request)).acr).toBe(ACR.substantial);
+
+    // The strict portal: the session is too weak; binding a passkey needs a fresh SMS code first.
+    world.clock.advance(60_000);
+    request = await strict.authorize({ redirect_uri: portal.redirectUri });
+    await page.goto(request.url);
+    await expect.poll(() => page.getByLabel('Code uit de sms', { exact: true }).isVisible()).toBe(true);
+    await page.getByLabel('Code uit de sms', { exact: true }).fill(extractCode((await world.twilio.waitForSms('+31612340001')).body));
+    await button(page, 'Doorgaan').click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).innerText()).toBe(t('passkey.enrol.title'));
+    // Only passkeys reach the level: no other method is offered.
+    expect(await page.locator('.other-methods').count()).toBe(0);
+    await button(page, t('passkey.add')).click();
+    await button(page, t('passkey.confirm')).click();
+    await page.getByLabel(t('recovery.show.saved_label')).check();
+    callback = await arriveAtPortal(page, () => button(page, t('recovery.show.confirm')).click(), portal.redirectUri);
+    const idToken = await claims(strict, callback, request);
+    expect(idToken.acr).toBe(ACR.phishingResistant);
+    expect(idToken.amr).toEqual(expect.arrayContaining(['pwd', 'hwk', 'mfa']));
+    // The SMS code typed for the binding is part of this login, and the token says so.
+    expect(idToken.amr).toEqual(['pwd', 'sms', 'hwk', 'user', 'mfa']);
+    expectClean(tab);
+  });
+
+  it('lists, renames and removes passkeys on /account; the last one is kept while a portal the patient uses requires MFA', async () => {
+    const { tab, page, authenticator } = await withAuthenticator();
+    const rp = await portalFor({ name: 'Verplichtportaal', mfa: 'required', mfaMethods: ['passkey'] });
+    await world.server.addUser({ username: 'ruud', emailVerified: true });
+    const request = await rp.authorize({ redirect_uri: portal.redirectUri });
+    await page.goto(request.url);
+    await typePassword(page, 'ruud');
+    await page.getByLabel(t('password.password_label'), { exact: true }).fill(TEST_PASSWORD);
+    await button(page, t('password.submit')).click();
+    await button(page, t('passkey.add')).click();
+    await button(page, t('passkey.confirm')).click();
+    await page.getByLabel(t('recovery.show.saved_label')).check();
+    await arriveAtPortal(page, () => button(page, t('recovery.show.confirm')).click(), portal.redirectUri);
+
+    // /account needs a fresh passkey (the strongest factor): the session above has it.
+    await page.goto(`${world.server.url}/account/factor/passkey`);
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).innerText()).toBe(t('passkey.settings.title'));
+    expect(await runAxe(page)).toEqual([]);
+    const [first] = await authenticator.credentials();
+    expect(first).toBeDefined();
+    await page.getByRole('button', { name: /^Naam wijzigen van/ }).click();
+    await page.getByLabel(t('passkey.name.label')).fill('Werklaptop');
+    await button(page, t('passkey.settings.rename_submit')).click();
+    await expect.poll(() => page.locator('.notice').innerText()).toBe(t('passkey.settings.renamed', { name: 'Werklaptop' }));
+
+    // Removing the only passkey (the only second factor) is refused: the portal requires MFA.
+    const [refused] = await Promise.all([page.waitForResponse(/\/remove$/), page.getByRole('button', { name: '‘Werklaptop’ verwijderen' }).click()]);
+    expect(refused.status()).toBe(409);
+    expect(await page.locator('main').innerText()).toContain('Verplichtportaal');
+    expect(await world.server.services.store.credentials.listByAccount((await world.server.services.accounts.findByLogin('ruud'))!.id, 'passkey')).toHaveLength(1);
+    expectClean(tab);
+  });
+});
