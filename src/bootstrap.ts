@@ -18,9 +18,13 @@ import { LoginNameKeys } from './accounts/login-name-key.ts';
 import { hkdfSync } from 'node:crypto';
 import { createDelivery, DevOutbox } from './delivery/index.ts';
 import type { Services } from './services.ts';
-import { BasicPasswordChange } from './actions/update-password/password-change.ts';
+import { lifecyclePasswordChange } from './actions/update-password/password-change.ts';
+import { ModelSecrets } from './oidc/model-secrets.ts';
+import { AccountRevocation } from './oidc/account-revocation.ts';
 import { createApp, type App } from './web/app.ts';
 import { ensureAccountClient } from './oidc/sessions.ts';
+import { PasswordProfiles } from './accounts/password-profiles.ts';
+import { PasswordLifecycle } from './accounts/password-lifecycle.ts';
 import { trackForShutdown, type ShutdownOutcome } from './http-shutdown.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { observeStore, type StoreCallObserver } from './store/observe.ts';
@@ -36,7 +40,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = new Metrics();
-  const store = observeStore(await openStore(config.database), storeCallObserver(metrics));
+  const store = observeStore(await openStore(config.database, { onSqliteBusy: (outcome) => metrics.sqliteBusy(outcome) }), storeCallObserver(metrics));
   const box = new SecretBox(config.secretsKey);
   const outbox = config.devOutbox ? new DevOutbox() : undefined;
   const limits = new Limits(store, clock);
@@ -46,8 +50,9 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const loginNameKey = Buffer.from(hkdfSync('sha256', config.secretsKey, 'poortwachter', 'login-name-lock-key', 32));
   const { policy } = config;
   const passwords = new Passwords(store, policy.passwords, clock);
+  const modelSecrets = new ModelSecrets(config.secretsKey, box);
   const audit = new Audit(store, clock, config.auditRetentionDays, (event) => metrics.audited(event));
-  return {
+  const services: Services = {
     config,
     store,
     clock,
@@ -62,9 +67,15 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     devices: new RememberedDevices(store, clock, policy.rememberDevice),
     delivery: createDelivery(config, logger, outbox),
     outbox,
-    passwordChange: new BasicPasswordChange(passwords, limits, audit, policy.passwords.changeFailures),
+    passwordProfiles: new PasswordProfiles(store, clock, policy.passwords),
+    // It works on the whole bundle (notices, audit, lockout), which it reads when used.
+    passwordLifecycle: new PasswordLifecycle(() => services),
+    passwordChange: lifecyclePasswordChange(() => services.passwordLifecycle),
+    modelSecrets,
+    signIns: new AccountRevocation(store, modelSecrets),
     metrics,
   };
+  return services;
 }
 
 /**
@@ -125,18 +136,25 @@ export async function startServer(services: Services, options: { port?: number; 
   try {
     // Only a serving process writes the internal account client: a CLI run with another ISSUER
     // must not rewrite a running server's redirect URIs.
-    await ensureAccountClient(services.store, services.config.issuer, services.clock.now());
+    await ensureAccountClient(services.store, services.config.issuer, services.clock.now(), services.config.brand);
     app = await createApp(services, { draining: shutdown.draining });
   } catch (error) {
     await shutdown.close(0);
     throw error;
   }
   handle = app.callback();
+  services.store.onFatal?.((error) => {
+    // Once, and clearly: from now on every write is refused until the process is restarted.
+    services.logger.fatal({ reason: error.reason, err: { message: error.cause instanceof Error ? error.cause.message : String(error.cause) } },
+      'the database can no longer make writes durable: refusing writes; restart the process (a supervisor does it when it exits)');
+  });
   const sweep = setInterval(() => {
     services.store.removeExpired(services.clock.now()).catch((error: Error) => services.logger.warn({ err: error.message }, 'cleanup failed'));
     services.audit.applyRetention().catch((error: Error) => services.logger.warn({ err: error.message }, 'audit retention failed'));
   }, 60_000);
   sweep.unref();
+  // `keys rotate` may run anywhere: every serving process follows the stored key set (live-keys.ts).
+  const stopKeyRefresh = app.signingKeys.poll(services.config.keysRefreshSeconds);
   let closed: Promise<ShutdownOutcome> | undefined;
   return {
     url,
@@ -145,6 +163,7 @@ export async function startServer(services: Services, options: { port?: number; 
     close() {
       closed ??= (async () => {
         clearInterval(sweep);
+        stopKeyRefresh();
         const outcome = await shutdown.close(services.config.shutdownTimeoutSeconds * 1000);
         await services.delivery.close();
         await services.store.close();

@@ -7,6 +7,7 @@ import { domainToASCII } from 'node:url';
 import type { DatabaseConfig } from './store/open.ts';
 import type { Policy } from './policy/defaults.ts';
 import { mergePolicy, policyProblems, readPolicyFile, type PolicyOverride } from './policy/load.ts';
+import { colourProblem, type DeploymentBrand } from './brand/brand.ts';
 
 const boolean = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
@@ -32,6 +33,8 @@ export const envSchema = z.object({
     .regex(/^(sqlite:|mongodb(\+srv)?:\/\/)/, 'must start with sqlite: or mongodb://')
     .optional()
     .describe('The store, named explicitly: `sqlite:/path/to/file.sqlite`, or `mongodb://host/db?replicaSet=rs0` for MongoDB (a replica set).'),
+  DB_MIGRATE: z.enum(['auto', 'off']).optional()
+    .describe('MongoDB: `auto` creates collections and indexes and migrates the database at start; `off` refuses to start on a database whose schema is behind (run `poortwachter db migrate` first). Default `auto`, `off` in production. SQLite always migrates its file when it opens.'),
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL', 'EXTRA']).optional()
     .describe('SQLite `synchronous` pragma; default FULL (every acknowledged write survives a power cut). NORMAL trades the last commits on power loss for speed.'),
   TRUST_PROXY: boolean.default(false)
@@ -44,6 +47,13 @@ export const envSchema = z.object({
     .describe('SMTP server for e-mail codes and notices, e.g. `smtps://user:pass@smtp.example.nl:465`. Required in production; without it development records mail in the dev outbox.'),
   MAIL_FROM: z.string().default('Poortwachter <no-reply@localhost>')
     .describe('Sender of every e-mail.'),
+  BRAND_NAME: z.string().trim().min(1).max(60).regex(/^[^\p{Cc}\p{Cf}]+$/u, 'no control characters').default('Poortwachter')
+    .describe('Name on pages reached without a portal (the account pages opened directly) and of the account pages\' own login; portals carry their own brand (`client update --name --logo --color`).'),
+  BRAND_COLOR: z.string().optional().superRefine((value, ctx) => {
+    const problem = value === undefined ? undefined : colourProblem(value.toLowerCase());
+    if (problem) ctx.addIssue({ code: 'custom', message: problem.replace('brand_color', 'BRAND_COLOR') });
+  })
+    .describe('Colour (#rrggbb) of pages without a portal; refused below WCAG AA contrast (4.5:1) against white. Default: Poortwachter blue.'),
   TWILIO_ACCOUNT_SID: z.string().optional()
     .describe('Twilio account for SMS and voice codes (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM together, or none).'),
   TWILIO_AUTH_TOKEN: z.string().optional()
@@ -94,6 +104,8 @@ export const envSchema = z.object({
     .describe('Wrong guesses without a successful login before a hard lock that only `poortwachter user unlock` lifts (default 100; NIST SP 800-63B-4: at most 100).'),
   PASSWORD_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).optional()
     .describe('Password attempts per client IP in 15 minutes across all accounts (default 100; successful ones are given back).'),
+  KEYS_REFRESH_SECONDS: z.coerce.number().int().min(1).max(3600).default(30)
+    .describe('How often a running server checks the store for a new signing key set (one read of one record): after `poortwachter keys rotate`, every instance signs with the new key within this many seconds, without a restart.'),
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().min(0).max(600).default(10)
     .describe('On SIGTERM/SIGINT, how long requests in flight may take before their connections are cut (exit 1).'),
   AUDIT_RETENTION_DAYS: z.union([z.literal('keep'), z.coerce.number().int().min(1)]).default('keep')
@@ -123,6 +135,8 @@ export interface Config {
   /** Addresses/CIDRs of the proxies; when non-empty, X-Forwarded-* from any other peer is ignored. */
   trustProxyAddresses: string[];
   mail: { smtpUrl?: string; from: string };
+  /** The deployment brand: pages without a portal, and the account pages' own login. */
+  brand: DeploymentBrand;
   twilio: { accountSid?: string; authToken?: string; from?: string; apiUrl?: string };
   /** 32-byte key for AES-256-GCM encryption of secrets at rest. */
   secretsKey: Buffer;
@@ -145,6 +159,8 @@ export interface Config {
   webauthn: { rpId?: string; origins?: string[] };
   /** On SIGTERM/SIGINT, how long requests in flight may take before their connections are cut. */
   shutdownTimeoutSeconds: number;
+  /** How often a serving process reads the stored signing key set (live-keys.ts). */
+  keysRefreshSeconds: number;
   /** Days audit events are kept; null keeps them (the default, see README: NEN 7513). */
   auditRetentionDays: number | null;
   /** Who may read /metrics: the bearer token and/or the addresses (both apply when both are set). */
@@ -278,7 +294,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
 
   const url = e.DATABASE_URL;
   const database: Config['database'] = url?.startsWith('mongodb')
-    ? { kind: 'mongo', url }
+    // In production a schema change is a step the operator takes (`db migrate`), not a side
+    // effect of whichever replica starts first.
+    ? { kind: 'mongo', url, migrate: e.DB_MIGRATE ?? (production ? 'off' : 'auto') }
     : {
         kind: 'sqlite',
         file: url ? url.replace(/^sqlite:(\/\/)?/, '') : path.join(e.DATA_DIR, 'poortwachter.sqlite'),
@@ -296,6 +314,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     trustProxyHops: e.TRUST_PROXY_HOPS,
     trustProxyAddresses,
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+    brand: { name: e.BRAND_NAME, ...(e.BRAND_COLOR ? { colour: e.BRAND_COLOR.toLowerCase() } : {}) },
     twilio: {
       accountSid: e.TWILIO_ACCOUNT_SID,
       authToken: e.TWILIO_AUTH_TOKEN,
@@ -314,6 +333,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     devOutbox,
     webauthn,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
+    keysRefreshSeconds: e.KEYS_REFRESH_SECONDS,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS === 'keep' ? null : e.AUDIT_RETENTION_DAYS,
     metrics: { token: e.METRICS_TOKEN, allow: metricsAllow },
   };

@@ -55,26 +55,34 @@ async function listen(services: Services): Promise<RunningServer> {
   }
 }
 
-/** First SIGTERM/SIGINT: graceful stop within the deadline. A later one: cut everything now. */
+/**
+ * First SIGTERM/SIGINT: graceful stop within the deadline. A later one: cut everything now. A store
+ * that failed for good (an fsync error: writes refused until a restart) stops the process the same
+ * graceful way, with exit 1, so that its supervisor (systemd, Docker, Kubernetes) restarts it.
+ */
 function stopOnSignals(server: RunningServer): void {
   const { logger, config } = server.services;
   let firstAt: number | undefined;
+  let storeFailed = false;
+  const stop = (why: Record<string, unknown>) => {
+    firstAt = Date.now();
+    logger.info({ ...why, inFlight: server.inFlight(), deadlineSeconds: config.shutdownTimeoutSeconds }, 'stopping: finishing requests in flight');
+    setTimeout(() => fail('Poortwachter did not stop in time; exiting', EXIT_FAILURE), config.shutdownTimeoutSeconds * 1000 + HANG_MARGIN_MS);
+    server.close().then(
+      (outcome) => {
+        if (outcome === 'drained') logger.info({ ms: Date.now() - firstAt! }, 'stopped');
+        else logger.warn({ ms: Date.now() - firstAt! }, 'stopped: connections still busy were cut');
+        process.exit(outcome === 'drained' && !storeFailed ? 0 : EXIT_FAILURE);
+      },
+      (error: Error) => {
+        logger.error({ err: { message: error.message, stack: error.stack } }, 'stopping failed');
+        process.exit(EXIT_FAILURE);
+      },
+    );
+  };
   const onSignal = (signal: NodeJS.Signals) => {
     if (firstAt === undefined) {
-      firstAt = Date.now();
-      logger.info({ signal, inFlight: server.inFlight(), deadlineSeconds: config.shutdownTimeoutSeconds }, 'stopping: finishing requests in flight');
-      setTimeout(() => fail('Poortwachter did not stop in time; exiting', EXIT_FAILURE), config.shutdownTimeoutSeconds * 1000 + HANG_MARGIN_MS);
-      server.close().then(
-        (outcome) => {
-          if (outcome === 'drained') logger.info({ ms: Date.now() - firstAt! }, 'stopped');
-          else logger.warn({ ms: Date.now() - firstAt! }, 'stopped: connections still busy were cut');
-          process.exit(outcome === 'drained' ? 0 : EXIT_FAILURE);
-        },
-        (error: Error) => {
-          logger.error({ err: { message: error.message, stack: error.stack } }, 'stopping failed');
-          process.exit(EXIT_FAILURE);
-        },
-      );
+      stop({ signal });
       return;
     }
     if (Date.now() - firstAt < REPEAT_SIGNAL_GRACE_MS) return;
@@ -83,6 +91,10 @@ function stopOnSignals(server: RunningServer): void {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  server.services.store.onFatal?.(() => {
+    storeFailed = true;
+    if (firstAt === undefined) stop({ cause: 'the store failed' });
+  });
 }
 
 export async function serve(): Promise<void> {

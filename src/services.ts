@@ -14,8 +14,12 @@ import type { OneTimeCodes } from './accounts/one-time-codes.ts';
 import type { RememberedDevices } from './accounts/remembered-devices.ts';
 import type { DeliveryService } from './delivery/index.ts';
 import type { DevOutbox } from './delivery/dev-outbox.ts';
+import type { PasswordProfiles } from './accounts/password-profiles.ts';
+import type { PasswordLifecycle } from './accounts/password-lifecycle.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import type { PasswordChange } from './actions/update-password/password-change.ts';
+import type { ModelSecrets } from './oidc/model-secrets.ts';
+import type { AccountRevocation } from './oidc/account-revocation.ts';
 
 export interface Services {
   config: Config;
@@ -32,7 +36,14 @@ export interface Services {
   devices: RememberedDevices;
   delivery: DeliveryService;
   outbox: DevOutbox | undefined;
+  passwordProfiles: PasswordProfiles;
+  /** Changing, resetting and issuing passwords under the profiles (accounts/password-lifecycle.ts). */
+  passwordLifecycle: PasswordLifecycle;
   metrics: Metrics;
   /** What the update-password action calls to change a password (the password lifecycle puts its own behind it). */
   passwordChange: PasswordChange;
+  /** How oidc-provider's records are kept at rest (hashed ids, sealed payloads). */
+  modelSecrets: ModelSecrets;
+  /** Ends an account's sign-ins (sessions, grants, tokens): a password change does. */
+  signIns: AccountRevocation;
 }

@@ -85,11 +85,16 @@ export class Accounts {
   }
 
   setPhone(account: AccountRecord, phoneE164: string | null, verified: boolean): Promise<AccountRecord> {
-    return this.update(account, {
+    return this.update(account, this.sealedPhone(phoneE164, verified));
+  }
+
+  /** The account fields that hold a phone number: sealed, with its hint. */
+  sealedPhone(phoneE164: string | null, verified: boolean): Pick<AccountRecord, 'phoneEncrypted' | 'phoneHint' | 'phoneVerified'> {
+    return {
       phoneEncrypted: phoneE164 ? this.box.seal(phoneE164) : null,
       phoneHint: phoneE164 ? phoneE164.slice(-2) : null,
       phoneVerified: phoneE164 ? verified : false,
-    });
+    };
   }
 
   setStatus(account: AccountRecord, status: AccountStatus): Promise<AccountRecord> {

@@ -12,9 +12,14 @@ export interface AuditInput {
   accountId?: string | null;
   clientId?: string | null;
   ip?: string | null;
+  /** `patient`, `operator:<name>`, `system`; see AuditEvent.actor. */
+  actor?: string | null;
+  userAgent?: string | null;
   detail?: Record<string, unknown>;
 }
 
+/** Long enough to tell browsers apart, short enough that a hostile header cannot bloat the trail. */
+const MAX_USER_AGENT = 256;
 const DAY_MS = 24 * 3600_000;
 
 export type AuditListener = (event: AuditEvent) => void;
@@ -42,6 +47,8 @@ export class Audit {
       accountId: input.accountId ?? null,
       clientId: input.clientId ?? null,
       ip: input.ip ?? null,
+      actor: input.actor ?? null,
+      userAgent: input.userAgent ? input.userAgent.slice(0, MAX_USER_AGENT) : null,
       detail: input.detail ?? {},
     };
     await this.store.audit.append(event);

@@ -26,6 +26,8 @@ export interface SecurityNotice {
   portal?: string;
   /** `email_changed`: the address before the change, which receives the notice. */
   previousEmail?: string;
+  /** An operator made the change (the CLI), not the patient on a page. */
+  byOperator?: boolean;
 }
 
 const TIME_ZONE = 'Europe/Amsterdam';
@@ -55,7 +57,9 @@ export async function deliverSecurityNotice(services: Services, account: Account
       method: notice.method ? await notice.method(t) : '',
       phone: maskPhone(account.phoneHint),
     }),
-    notice.portal ? t('notices.when_portal', { when, portal: notice.portal }) : t('notices.when_account', { when }),
+    notice.byOperator
+      ? t('notices.when_operator', { when })
+      : notice.portal ? t('notices.when_portal', { when, portal: notice.portal }) : t('notices.when_account', { when }),
     t('notices.not_you'),
     t('notices.was_you'),
   ];

@@ -45,3 +45,15 @@ export interface RequiredAction {
 export function ownPage(id: string): () => ActionNext {
   return () => ({ kind: 'action', action: id });
 }
+
+/**
+ * Due, done and next of an action that runs only when stored on the account (an operator or an
+ * import asked for it) and is done once its own page finished in this flow.
+ */
+export function storedOnAccount(id: string): Pick<RequiredAction, 'due' | 'done' | 'next'> {
+  return {
+    due: (facts) => facts.account.requiredActions.includes(id) && !facts.actionsDone.includes(id),
+    done: (facts) => facts.actionsDone.includes(id),
+    next: ownPage(id),
+  };
+}

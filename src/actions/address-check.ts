@@ -8,6 +8,7 @@ import type { AccountRecord } from '../store/port.ts';
 import type { PortalPolicy } from '../oidc/client-policy.ts';
 import type { Step, StepContext } from '../steps/step.ts';
 import type { CodeCheck } from '../accounts/one-time-codes.ts';
+import { codeRefusal } from '../steps/code-refusal.ts';
 import { codeInputProblem } from '../accounts/code-input.ts';
 import { reportCodeGuessing } from '../accounts/code-guessing-notice.ts';
 import { translator, type Language, type Translate } from '../i18n/i18n.ts';
@@ -74,20 +75,8 @@ export function addressCheckPage(check: AddressCheck): Step<ActionOutcome> {
   }
 
   function refusal(check: Exclude<CodeCheck, { ok: true }>, input: string): Shown {
-    switch (check.reason) {
-      case 'malformed':
-        return show(400, { errors: { code: key(`errors.${codeInputProblem(input) ?? 'code_length'}`) } });
-      case 'wrong':
-        // The guess that used up the budget already locks: said now, not on the next try.
-        if (check.budgetSpent) return show(429, { errors: { code: key('errors.account_locked') } });
-        return show(401, { errors: { code: key('errors.wrong') }, attemptsLeft: check.attemptsLeft });
-      case 'expired_or_missing':
-        return show(400, { errors: { code: key('errors.expired') } });
-      case 'too_many_attempts':
-        return show(429, { errors: { code: key('errors.too_many_attempts') } });
-      case 'account_locked':
-        return show(429, { errors: { code: key('errors.account_locked') } });
-    }
+    const { status, error, attemptsLeft } = codeRefusal(check, codeInputProblem(input));
+    return show(status, { errors: { code: key(error) }, ...(attemptsLeft === undefined ? {} : { attemptsLeft }) });
   }
 
   const noAddress: ActionOutcome = { kind: 'fail', status: 409, messageKey: key('errors.no_address') };

@@ -10,6 +10,8 @@ export interface OutboxEntry {
   channel: Channel;
   to: string;
   subject?: string;
+  /** A mail's own sender, when it has one (else MAIL_FROM). */
+  from?: string;
   /** Mail text, SMS body, or for a call the words spoken. */
   text: string;
   html?: string;

@@ -7,7 +7,7 @@ import { maskPhone, type Logger } from '../log.ts';
 import type { DevOutbox } from './dev-outbox.ts';
 import { DeliveryFailedError, DeliveryUnavailableError } from './errors.ts';
 import { createSmtpMailer } from './mailer.ts';
-import { assertSingleMailAddress, type Channel, type Delivery, type MailMessage, type SmsMessage, type VoiceMessage } from './message.ts';
+import { assertSingleMailAddress, isMailSender, type Channel, type Delivery, type MailMessage, type SmsMessage, type VoiceMessage } from './message.ts';
 import { isE164 } from './phone.ts';
 import { createTwilioSender } from './twilio-sender.ts';
 import { spokenText } from './voice-twiml.ts';
@@ -16,6 +16,7 @@ export type { Channel, Delivery, MailMessage, SmsMessage, VoiceMessage } from '.
 export { DeliveryFailedError, DeliveryUnavailableError } from './errors.ts';
 export { DevOutbox, type OutboxEntry } from './dev-outbox.ts';
 export { normalisePhone, isE164, type NormalisedPhone } from './phone.ts';
+export { isMailSender } from './message.ts';
 export { buildCodeCallTwiml, spokenText, type CodeCallText, type CallLanguage } from './voice-twiml.ts';
 
 export type Transport = 'smtp' | 'twilio' | 'outbox' | 'none';
@@ -95,11 +96,12 @@ export function createDelivery(config: Config, logger: Logger, outbox?: DevOutbo
 
     async sendMail(m: MailMessage) {
       assertSingleMailAddress(m.to);
+      if (m.from !== undefined && !isMailSender(m.from)) throw new TypeError('MailMessage.from must be one sender');
       return send(
         'mail',
         m.to,
         mailer && (async () => (await mailer.send(m)).messageId),
-        (outbox) => outbox.record({ channel: 'mail', to: m.to, subject: m.subject, text: m.text, ...(m.html === undefined ? {} : { html: m.html }) }).id,
+        (outbox) => outbox.record({ channel: 'mail', to: m.to, subject: m.subject, text: m.text, ...(m.html === undefined ? {} : { html: m.html }), ...(m.from === undefined ? {} : { from: m.from }) }).id,
       );
     },
 

@@ -48,6 +48,7 @@ export function createSmtpMailer({ smtpUrl, from, sendTimeoutMs = 60_000 }: Smtp
           subject: message.subject,
           text: message.text,
           ...(message.html === undefined ? {} : { html: message.html }),
+          ...(message.from === undefined ? {} : { from: message.from }),
           // Socket timeouts do not notice a server that trickles replies; this bounds the whole send.
           signal: AbortSignal.timeout(sendTimeoutMs),
         });

@@ -9,6 +9,11 @@ export interface MailMessage {
   subject: string;
   text: string;
   html?: string;
+  /**
+   * Sender for this message only (a portal's own, e.g. `Mijn Therapie Dossier
+   * <no-reply@mijntherapiedossier.nl>`); MAIL_FROM when absent. Checked by `isMailSender`.
+   */
+  from?: string;
 }
 
 export interface SmsMessage {
@@ -42,4 +47,19 @@ const SINGLE_ADDRESS = /^[^\s@,;:<>()"[\]\\]+@[^\s@,;:<>()"[\]\\]+\.[^\s@,;:<>()
 
 export function assertSingleMailAddress(to: string): void {
   if (!SINGLE_ADDRESS.test(to)) throw new TypeError('MailMessage.to must be a single bare e-mail address');
+}
+
+const DISPLAY_NAME = /^[^\p{C}<>",;:@\\]{1,64}$/u;
+
+/**
+ * A sender as an operator may configure it: one bare address, or a display name and one address
+ * in angle brackets. No quotes, commas or line breaks, so it can never become two senders or a
+ * header of its own.
+ */
+export function isMailSender(value: string): boolean {
+  if (value.length > 254) return false;
+  const named = /^(.*?)\s*<([^<>]+)>$/u.exec(value);
+  if (!named) return SINGLE_ADDRESS.test(value);
+  const [, name = '', address = ''] = named;
+  return (name === '' || DISPLAY_NAME.test(name.trim())) && SINGLE_ADDRESS.test(address);
 }

@@ -15,6 +15,7 @@ import type { AccountRecord } from '../store/port.ts';
 import type { PortalPolicy } from '../oidc/client-policy.ts';
 import { translator, type Language, type Translate } from '../i18n/i18n.ts';
 import type { CodeCheck } from '../accounts/one-time-codes.ts';
+import { codeRefusal } from '../steps/code-refusal.ts';
 import { randomId } from '../accounts/random.ts';
 import { reportCodeGuessing } from '../accounts/code-guessing-notice.ts';
 import { maskPhone } from '../log.ts';
@@ -166,20 +167,8 @@ export function deliveredCodeFactor(channel: CodeChannel): Factor {
 
   /** Maps a refused code to the text and status the patient sees. */
   function refusal(check: Exclude<CodeCheck, { ok: true }>, problem: string | undefined): Shown {
-    switch (check.reason) {
-      case 'malformed':
-        return show(400, { errors: { code: key(`errors.${problem ?? 'code_length'}`) } });
-      case 'wrong':
-        // The guess that used up the budget already locks: said now, not on the next try.
-        if (check.budgetSpent) return show(429, { errors: { code: key('errors.account_locked') } });
-        return show(401, { errors: { code: key('errors.wrong') }, attemptsLeft: check.attemptsLeft });
-      case 'expired_or_missing':
-        return show(400, { errors: { code: key('errors.expired') } });
-      case 'too_many_attempts':
-        return show(429, { errors: { code: key('errors.too_many_attempts') } });
-      case 'account_locked':
-        return show(429, { errors: { code: key('errors.account_locked') } });
-    }
+    const { status, error, attemptsLeft } = codeRefusal(check, problem);
+    return show(status, { errors: { code: key(error) }, ...(attemptsLeft === undefined ? {} : { attemptsLeft }) });
   }
 
   async function verify(ctx: FactorContext, account: AccountRecord, mode: FactorMode, form: Form): Promise<FactorOutcome> {

@@ -24,6 +24,7 @@ export class Metrics {
   private readonly http: Histogram<'method' | 'route' | 'status'>;
   private readonly store: Histogram<'part' | 'method' | 'outcome'>;
   private readonly counters: AuditCounters;
+  private readonly busy: Counter<'outcome'>;
 
   private processMetrics = false;
 
@@ -41,6 +42,12 @@ export class Metrics {
       help: 'Time of one store call, by sub-store (part) and method; outcome ok, unavailable (503) or error',
       labelNames: ['part', 'method', 'outcome'],
       buckets: STORE_BUCKETS,
+      registers,
+    });
+    this.busy = new Counter({
+      name: 'poortwachter_sqlite_busy_total',
+      help: 'SQLite store calls that met another process\'s write lock (SQLITE_BUSY), by outcome: retried after a jittered pause, or gave_up (a 503)',
+      labelNames: ['outcome'],
       registers,
     });
     this.counters = {
@@ -69,6 +76,10 @@ export class Metrics {
         registers,
       }),
     };
+  }
+
+  sqliteBusy(outcome: 'retried' | 'gave_up'): void {
+    this.busy.inc({ outcome });
   }
 
   /**

@@ -69,11 +69,19 @@ const REPLAY_MESSAGES: Record<string, string> = {
   AuthorizationCode: 'authorization code already consumed',
 };
 
-// A refresh-token rotation is consume(old) followed by save(new) in the same request. The
-// consumption waits for the save, and both go to the store as one atomic `rotate`: when the new
-// token cannot be stored (disk full), the old one stays usable and the client's retry is not
-// mistaken for a replay. Keyed by the request's context, which oidc-provider exposes.
-const pendingRotations = new WeakMap<object, string>();
+// A refresh-token rotation is consume(old), save(new refresh token), then save(access token) in
+// the same request (oidc-provider's refresh_token grant), and only then is the response built. The
+// consumption and the new refresh token wait, and all three go to the store as one atomic `rotate`
+// with the access token's save: when any of them cannot be stored (disk full), nothing is, the old
+// token stays usable and the portal's retry is a retry, not a replay that revokes the grant. If the
+// request fails before the access token is saved, nothing was consumed and no token handed out.
+// Keyed by the request's context, which oidc-provider exposes. (This relies on the access token
+// being stored, as opaque tokens are; resource indicators with JWT access tokens would need more.)
+interface PendingRotation {
+  consumed: string;
+  next?: { key: string; stored: Record<string, unknown>; expiresAt: number | null; grantId: string | undefined };
+}
+const pendingRotations = new WeakMap<object, PendingRotation>();
 
 class ModelAdapter implements Adapter {
   constructor(
@@ -88,13 +96,13 @@ class ModelAdapter implements Adapter {
     return providerSafe(() => this.save(id, payload, expiresIn));
   }
   find(id: string): Promise<AdapterPayload | undefined> {
-    return providerSafe(async () => this.toPayload(await this.store.oidc.find(this.model, this.secrets.key(id), this.clock.now())));
+    return providerSafe(async () => this.toPayload(await this.store.oidc.find(this.model, this.secrets.key(id), this.clock.now()), 'jti', id));
   }
   findByUid(uid: string): Promise<AdapterPayload | undefined> {
-    return providerSafe(async () => this.toPayload(await this.store.oidc.findByUid(this.model, this.secrets.key(uid), this.clock.now())));
+    return providerSafe(async () => this.toPayload(await this.store.oidc.findByUid(this.model, this.secrets.key(uid), this.clock.now()), 'uid', uid));
   }
   findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-    return providerSafe(async () => this.toPayload(await this.store.oidc.findByUserCode(this.model, this.secrets.key(userCode), this.clock.now())));
+    return providerSafe(async () => this.toPayload(await this.store.oidc.findByUserCode(this.model, this.secrets.key(userCode), this.clock.now()), 'userCode', userCode));
   }
   consume(id: string): Promise<void> {
     return providerSafe(() => this.spend(id));
@@ -108,16 +116,23 @@ class ModelAdapter implements Adapter {
 
   private async save(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const now = this.clock.now();
-    const expiresAt = await this.withinGrant(payload, expiresIn ? now + expiresIn * 1000 : null, now);
-    const stored = this.secrets.seal(this.model, payload as Record<string, unknown>);
+    // A refresh token's row keeps its own expiry, not its grant's: a later sign-in renews the grant
+    // (lifetimes.ts) without rewriting its tokens, and oidc-provider refuses a token whose grant
+    // is gone. Capping the row would make an offline token vanish before its time.
+    const expiresAt = expiresIn ? now + expiresIn * 1000 : null;
     const key = this.secrets.key(id);
-    const ctx = this.model === 'RefreshToken' ? Provider.ctx : undefined;
-    const consumed = ctx ? pendingRotations.get(ctx) : undefined;
-    if (ctx && consumed !== undefined) {
+    const stored = this.secrets.seal(this.model, key, payload as Record<string, unknown>);
+    const ctx = this.model === 'RefreshToken' || this.model === 'AccessToken' ? Provider.ctx : undefined;
+    const pending = ctx ? pendingRotations.get(ctx) : undefined;
+    if (ctx && pending && this.model === 'RefreshToken' && !pending.next) {
+      pending.next = { key, stored, expiresAt, grantId: typeof payload.grantId === 'string' ? payload.grantId : undefined };
+      return;
+    }
+    if (ctx && pending?.next && this.model === 'AccessToken') {
       pendingRotations.delete(ctx);
-      if (!(await this.store.oidc.rotate(this.model, this.secrets.key(consumed), key, stored, expiresAt, now))) {
-        await this.refuseReplay(typeof payload.grantId === 'string' ? payload.grantId : undefined);
-      }
+      const { next } = pending;
+      const rotated = await this.store.oidc.rotate('RefreshToken', this.secrets.key(pending.consumed), next.key, next.stored, next.expiresAt, now, [{ model: this.model, id: key, payload: stored, expiresAt }]);
+      if (!rotated) await this.refuseReplay(next.grantId, 'RefreshToken');
       return;
     }
     await this.store.oidc.upsert(this.model, key, stored, expiresAt);
@@ -125,28 +140,18 @@ class ModelAdapter implements Adapter {
   private async spend(id: string): Promise<void> {
     const ctx = this.model === 'RefreshToken' ? Provider.ctx : undefined;
     if (ctx) {
-      pendingRotations.set(ctx, id);
+      pendingRotations.set(ctx, { consumed: id });
       return;
     }
     const key = this.secrets.key(id);
     if (await this.store.oidc.consume(this.model, key, this.clock.now())) return;
-    const grantId = this.toPayload(await this.store.oidc.find(this.model, key, this.clock.now()))?.grantId;
+    const grantId = this.toPayload(await this.store.oidc.find(this.model, key, this.clock.now()), 'jti', id)?.grantId;
     await this.refuseReplay(typeof grantId === 'string' ? grantId : undefined);
   }
-  /**
-   * A refresh token is kept no longer than its grant: once the grant is gone the token can never
-   * work again (not even as evidence of a replay), so its row would only take space.
-   */
-  private async withinGrant(payload: AdapterPayload, expiresAt: number | null, now: number): Promise<number | null> {
-    if (this.model !== 'RefreshToken' || typeof payload.grantId !== 'string') return expiresAt;
-    const grantEnds = (await this.store.oidc.find('Grant', this.secrets.key(payload.grantId), now))?.expiresAt ?? null;
-    if (grantEnds === null) return expiresAt;
-    return expiresAt === null ? grantEnds : Math.min(expiresAt, grantEnds);
-  }
 
-  private toPayload(record: OidcRecord | undefined): AdapterPayload | undefined {
+  private toPayload(record: OidcRecord | undefined, member: 'jti' | 'uid' | 'userCode', value: string): AdapterPayload | undefined {
     if (!record) return undefined;
-    const opened = this.secrets.open(this.model, record.payload);
+    const opened = this.secrets.open(this.model, record.payload, { member, value });
     if (!opened) return undefined;
     const payload = opened as AdapterPayload;
     if (record.consumedAt !== null) payload.consumed = Math.floor(record.consumedAt / 1000);
@@ -154,14 +159,14 @@ class ModelAdapter implements Adapter {
   }
 
   /** A second redemption: revoke the grant, as oidc-provider does on reuse, and refuse it. */
-  private async refuseReplay(grantId: string | undefined): Promise<never> {
+  private async refuseReplay(grantId: string | undefined, model = this.model): Promise<never> {
     if (grantId !== undefined) {
       const key = this.secrets.key(grantId);
       await Promise.all([this.store.oidc.revokeByGrantId(key), this.store.oidc.destroy('Grant', key)]);
       const ctx = Provider.ctx;
       ctx?.oidc.provider.emit('grant.revoked', ctx, grantId);
     }
-    throw new errors.InvalidGrant(REPLAY_MESSAGES[this.model] ?? `${this.model} already consumed`);
+    throw new errors.InvalidGrant(REPLAY_MESSAGES[model] ?? `${model} already consumed`);
   }
 }
 

@@ -6,6 +6,8 @@ import type { ClientRecord, Store } from '../store/port.ts';
 import type { Clock } from '../clock.ts';
 import type { SecondFactorId } from './client-policy.ts';
 import { forgetCachedClient } from './adapter.ts';
+import { DEFAULT_PROFILE_NAME } from '../accounts/password-profile.ts';
+import { profileNameOf } from '../accounts/password-profiles.ts';
 import type { SecretBox } from '../accounts/secret-box.ts';
 import { openClientSecret, sealClientSecret } from './client-secrets.ts';
 
@@ -22,7 +24,12 @@ export interface ClientInput {
   rememberDevice?: boolean;
   minAcr?: string;
   smsSender?: string;
+  /** A stored password profile's name (`default` is the same as none). */
+  passwordProfile?: string;
+  mailFrom?: string;
   clientId?: string;
+  /** Further metadata as stored (brand and switches, e.g. `brand_color`), validated with the rest. */
+  metadata?: Record<string, unknown>;
 }
 
 export class ClientValidationError extends Error {
@@ -54,6 +61,9 @@ export function metadataFromInput(input: ClientInput, clientId: string, secret: 
     remember_device: input.rememberDevice !== false,
     ...(input.minAcr ? { min_acr: input.minAcr } : {}),
     ...(input.smsSender ? { sms_sender: input.smsSender } : {}),
+    ...(input.passwordProfile && input.passwordProfile !== DEFAULT_PROFILE_NAME ? { password_profile: input.passwordProfile } : {}),
+    ...(input.mailFrom ? { mail_from: input.mailFrom } : {}),
+    ...Object.fromEntries(Object.entries(input.metadata ?? {}).filter(([, value]) => value !== undefined)),
   };
 }
 
@@ -71,6 +81,11 @@ export class ClientRegistry {
     } catch (error) {
       const e = error as { error_description?: string; message: string };
       throw new ClientValidationError(e.error_description ?? e.message);
+    }
+    // A profile that does not exist would silently leave the portal's patients on the default.
+    const profile = profileNameOf(metadata);
+    if (profile !== undefined && !(await this.store.passwordProfiles.find(profile))) {
+      throw new ClientValidationError(`no password profile ${profile} (see: poortwachter password-profile list)`);
     }
   }
 

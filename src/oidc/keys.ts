@@ -33,6 +33,19 @@ interface StoredSigningKey {
 
 const SIGNING_KEYS = 'oidc.signing-keys';
 const COOKIE_KEYS = 'oidc.cookie-keys';
+/** Set by the secrets-at-rest migration (secrets-at-rest.ts) once everything is sealed. */
+export const SECRETS_AT_REST_MARKER = 'store.secrets-at-rest';
+
+/**
+ * Keys in the clear are an earlier version's, sealed when first loaded. Once the store has been
+ * migrated, though, no version of ours writes them: an unsealed key then was put there by someone
+ * with write access to the database but not SECRETS_KEY (to sign tokens or cookies with a key of
+ * their choosing). Refused, not sealed and used.
+ */
+async function refuseIfPlanted(store: Store, what: string): Promise<void> {
+  if ((await store.settings.get(SECRETS_AT_REST_MARKER)) === undefined) return;
+  throw new Error(`${what} in the database are not sealed with SECRETS_KEY, although this database was sealed before: no Poortwachter writes them like that. Refusing to use them; restore them from a backup (or remove the record to have new ones made) and find out who wrote them.`);
+}
 
 /** Members of an RSA or EC JWK that may be published; everything else (d, p, q, ...) is private. */
 const PUBLIC_MEMBERS = new Set(['kty', 'n', 'e', 'crv', 'x', 'y', 'kid', 'alg', 'use']);
@@ -104,6 +117,7 @@ async function updateSigningKeys(store: Store, change: (keys: StoredSigningKey[]
 }
 
 export async function loadSigningKeys(store: Store, box: SecretBox, now: number): Promise<SigningKey[]> {
+  await refuseUnsealedSigningKeys(store);
   const keys = await updateSigningKeys(store, (stored) => {
     const current = maintained(box, stored ?? [], now);
     return current === stored ? undefined : current;
@@ -111,12 +125,35 @@ export async function loadSigningKeys(store: Store, box: SecretBox, now: number)
   return keys.map((k) => open(box, k)).sort((a, b) => stageOrder[a.stage] - stageOrder[b.stage]);
 }
 
+async function refuseUnsealedSigningKeys(store: Store): Promise<void> {
+  const stored = await store.settings.get<StoredSigningKey[]>(SIGNING_KEYS);
+  if (stored?.some((k) => !k.sealedPrivate)) await refuseIfPlanted(store, 'Signing keys');
+}
+
+/**
+ * What identifies a key set: each key's stage, kid and end of publication, in the order the
+ * provider gets them. Equal for the stored and the opened set, so a running process compares
+ * without opening (decrypting) anything.
+ */
+export function keySetVersion(keys: readonly (SigningKey | StoredSigningKey)[]): string {
+  return [...keys]
+    .sort((a, b) => stageOrder[a.stage] - stageOrder[b.stage])
+    .map((k) => `${k.stage}:${String(k.jwk.kid)}:${k.removeAfter ?? ''}`)
+    .join(',');
+}
+
+/** The version of the stored key set: one read of one settings record ('' before the first start). */
+export async function signingKeySetVersion(store: Store): Promise<string> {
+  return keySetVersion((await store.settings.get<StoredSigningKey[]>(SIGNING_KEYS)) ?? []);
+}
+
 /** The JWKS handed to oidc-provider: current keys first, since it signs with the first match. */
-export function toProviderJwks(keys: SigningKey[]): { keys: Record<string, unknown>[] } {
+export function toProviderJwks(keys: readonly SigningKey[]): { keys: Record<string, unknown>[] } {
   return { keys: keys.map((k) => k.jwk) };
 }
 
 export async function rotateSigningKeys(store: Store, box: SecretBox, now: number, keepRetiredMs: number): Promise<SigningKey[]> {
+  await refuseUnsealedSigningKeys(store);
   await updateSigningKeys(store, (stored) => {
     const rotated = maintained(box, stored ?? [], now).map((k): StoredSigningKey => {
       if (k.stage === 'current') return { ...k, stage: 'retired', removeAfter: now + keepRetiredMs };
@@ -143,6 +180,7 @@ export async function loadCookieKeys(store: Store, box: SecretBox): Promise<stri
     }
     if (!Array.isArray(stored)) return JSON.parse(box.open(stored.sealed, COOKIE_CONTEXT)) as string[];
     // Plain keys from an earlier version: seal them in place, keeping the keys (live cookies stay valid).
+    await refuseIfPlanted(store, 'Cookie keys');
     await store.settings.compareAndSet(COOKIE_KEYS, stored, { sealed: box.seal(JSON.stringify(stored), COOKIE_CONTEXT) });
   }
   throw new Error('the cookie keys kept changing while being read; try again');

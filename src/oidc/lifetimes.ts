@@ -8,7 +8,8 @@
 //     token outlives the session: REFRESH_TOKEN_TTL_SECONDS, within the grant, which lasts
 //     REFRESH_TOKEN_TTL_SECONDS from the patient's last sign-in at that portal. Rotating the token
 //     does not extend it: offline access needs the patient back now and then.
-//   - A refresh token never outlives its grant: a row kept after its grant ended could never work.
+//   - A refresh token never outlives its grant: the sweep deletes the tokens of an ended grant (its
+//     rows keep their own expiry, since a sign-in may renew the grant after they were saved).
 //
 // A consumed refresh token is kept exactly as long as it would have been valid, and no longer: in
 // that window its replay is recognised (and revokes the grant, RFC 9700 4.14.2); after it, a replay
@@ -29,7 +30,7 @@ export function grantLifetime(grant: Grant, lifetimes: Lifetimes): number {
   return grant.getOIDCScope().split(' ').includes('offline_access') ? lifetimes.refreshToken : lifetimes.session;
 }
 
-/** The token's own lifetime; the adapter stores it no longer than its grant (adapter.ts). */
+/** The token's own lifetime; oidc-provider refuses it once its grant is gone. */
 export function refreshTokenLifetime(token: RefreshToken, lifetimes: Lifetimes): number {
   return token.expiresWithSession ? lifetimes.session : lifetimes.refreshToken;
 }

@@ -159,8 +159,8 @@ export function createProvider(options: ProviderOptions): Provider {
     },
     extraClientMetadata: {
       properties: [...POLICY_PROPERTIES],
-      validator(_ctx, key, value) {
-        const problem = validatePolicyProperty(key, value);
+      validator(_ctx, key, value, metadata) {
+        const problem = validatePolicyProperty(key, value, metadata as Record<string, unknown>);
         if (problem) throw new errors.InvalidClientMetadata(problem);
       },
     },

@@ -10,12 +10,14 @@
 import type { Store } from '../store/port.ts';
 import type { SecretBox } from '../accounts/secret-box.ts';
 import type { Logger } from '../log.ts';
-import { keysInTheClear, loadCookieKeys, loadSigningKeys } from './keys.ts';
+import { keysInTheClear, loadCookieKeys, loadSigningKeys, SECRETS_AT_REST_MARKER } from './keys.ts';
 import { ModelSecrets } from './model-secrets.ts';
 import { clientSecretInTheClear, sealClientSecret } from './client-secrets.ts';
 
-const MARKER = 'store.secrets-at-rest';
-const VERSION = 1;
+const MARKER = SECRETS_AT_REST_MARKER;
+// 2: oidc payloads bound to their record's hashed id (version 1 bound them to the model only), and
+// the account id kept beside them (revocation by account).
+const VERSION = 2;
 
 export interface MigrationReport {
   keys: boolean;
@@ -38,8 +40,7 @@ export async function migrateSecretsAtRest(store: Store, box: SecretBox, secrets
   await loadSigningKeys(store, box, now);
   await loadCookieKeys(store, box);
 
-  const models = await store.oidc.rewriteAll((model, id, payload) =>
-    ModelSecrets.inTheClear(payload) ? { id: secrets.key(id), payload: secrets.seal(model, payload) } : undefined);
+  const models = await store.oidc.rewriteAll((model, id, payload) => secrets.upgrade(model, id, payload));
 
   let clients = 0;
   for (const client of await store.clients.list()) {

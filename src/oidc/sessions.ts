@@ -3,6 +3,7 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Store } from '../store/port.ts';
+import type { DeploymentBrand } from '../brand/brand.ts';
 
 export const ACCOUNT_CLIENT_ID = 'poortwachter-account';
 
@@ -29,10 +30,12 @@ export class Sessions {
  * The settings pages sign the patient in like any portal does (Keycloak's account console works
  * the same way), so every login rule and factor applies there too. Kept in step with the issuer.
  */
-export async function ensureAccountClient(store: Store, issuer: string, now: number): Promise<void> {
+export async function ensureAccountClient(store: Store, issuer: string, now: number, brand: DeploymentBrand = { name: 'Poortwachter' }): Promise<void> {
   const metadata = {
     client_id: ACCOUNT_CLIENT_ID,
-    client_name: 'Poortwachter',
+    // The account pages' login wears the deployment brand (BRAND_NAME, BRAND_COLOR).
+    client_name: brand.name,
+    ...(brand.colour ? { brand_color: brand.colour } : {}),
     redirect_uris: [`${issuer}/account/callback`],
     post_logout_redirect_uris: [`${issuer}/account`],
     response_types: ['code'],

@@ -24,6 +24,7 @@ export interface Policy {
     maxLength: number;
     failuresPerIp: LimitPolicy;
     changeFailures: LimitPolicy;
+    temporaryTtlSeconds: number;
   };
   lockout: {
     threshold: number;
@@ -80,6 +81,10 @@ export const POLICY_DEFAULTS: Policy = {
     failuresPerIp: { max: 100, windowSeconds: 15 * MINUTE },
     // Wrong current passwords on the change form (update-password): a guess like any other.
     changeFailures: { max: 5, windowSeconds: 15 * MINUTE },
+    // How long a temporary password mailed by `poortwachter user temp-password` works: ZINN and MTD
+    // mail one that is typed within days. The patient's own password keeps working meanwhile, so a
+    // short life costs nobody access; 1 hour to 14 days.
+    temporaryTtlSeconds: 3 * DAY,
   },
   lockout: {
     // Consecutive wrong passwords before a temporary lock: room for a few typos.

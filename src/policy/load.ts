@@ -17,7 +17,7 @@ const limit = z.strictObject({ max: count, windowSeconds: seconds }).partial();
 const choice = z.enum(REMEMBER_CHOICES);
 
 const overrideSchema = z.strictObject({
-  passwords: z.strictObject({ minLength: count, maxLength: count, failuresPerIp: limit, changeFailures: limit }).partial(),
+  passwords: z.strictObject({ minLength: count, maxLength: count, failuresPerIp: limit, changeFailures: limit, temporaryTtlSeconds: seconds }).partial(),
   lockout: z.strictObject({ threshold: count, stepsSeconds: z.array(seconds).min(1), maxFailures: count, loginNameMemorySeconds: seconds }).partial(),
   codes: z.strictObject({ ttlSeconds: seconds, attemptsPerCode: count, failuresPerAccount: limit, sends: limit, resendCooldownSeconds: z.number().int().min(0), guessingNoticeWindowSeconds: seconds }).partial(),
   totp: z.strictObject({ failures: limit, enrolFailures: limit }).partial(),
@@ -65,6 +65,7 @@ export function policyProblems(policy: Policy): string[] {
   if (passwords.maxLength < 64) problems.push('passwords.maxLength (PASSWORD_MAX_LENGTH): at least 64 (NIST SP 800-63B-4)');
   if (passwords.maxLength > 1024) problems.push('passwords.maxLength (PASSWORD_MAX_LENGTH): at most 1024');
   if (passwords.minLength > passwords.maxLength) problems.push('passwords.minLength (PASSWORD_MIN_LENGTH): larger than max');
+  if (passwords.temporaryTtlSeconds < 3600 || passwords.temporaryTtlSeconds > 14 * 24 * 3600) problems.push('passwords.temporaryTtlSeconds: 1 hour to 14 days');
   if (lockout.maxFailures > 100) problems.push('lockout.maxFailures (LOCKOUT_MAX_FAILURES): at most 100 (NIST SP 800-63B-4 §3.2.2)');
   if (lockout.threshold > 100) problems.push('lockout.threshold (LOCKOUT_THRESHOLD): at most 100');
   if (lockout.stepsSeconds.some((step) => step < 1 || step > 24 * 3600)) problems.push('lockout.stepsSeconds (LOCKOUT_STEPS_SECONDS): each step must be 1 second to 24 hours');

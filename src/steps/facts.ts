@@ -39,4 +39,6 @@ export interface FlowFacts {
   account: AccountFacts;
   /** Required actions completed in this very flow. */
   actionsDone: readonly string[];
+  /** When the flow started (our clock): a proof made since was typed in this flow. Unknown: none was. */
+  startedAt?: number;
 }

@@ -8,6 +8,13 @@ import type { Language, Translate } from '../i18n/i18n.ts';
 import type { Services } from '../services.ts';
 import type { FlowEvent } from './events.ts';
 
+/**
+ * Why the password just typed must be replaced before the flow completes: it was a temporary
+ * password, or it no longer meets the portal's password profile. Told by the first factor with its
+ * proof; a stored `update-password` (an operator's) is the account's own fact.
+ */
+export type PasswordChangeReason = 'temporary' | 'portal_profile';
+
 /** A factor proves (challenge) or is set up (enrol); an action's page ignores the mode. */
 export type StepMode = 'challenge' | 'enrol';
 
@@ -33,8 +40,6 @@ export interface StepContext {
   /** The language of messages (SMS, call, e-mail): the page's when the patient chose one there, else the account's. */
   messageLang: Language;
   ip: string | null;
-  /** The browser's User-Agent (at most 512 characters): a default name for what it sets up. */
-  userAgent: string | undefined;
   /** Flow id, to bind codes or challenges to this flow. */
   flowId: string;
   /**
@@ -43,11 +48,17 @@ export interface StepContext {
    * check, so a second post of the same response finds it spent.
    */
   persist(): Promise<void>;
+  /** Set when this flow's password must be replaced, and why (the update-password page says so). */
+  passwordChange: PasswordChangeReason | undefined;
+  /** The browser's session at Poortwachter, when the flow runs in one (the account page): a password change keeps it. */
+  sessionUid: string | undefined;
+  /** The browser's User-Agent: the audit keeps it (shortened), a passkey's default name reads it. */
+  userAgent: string | null;
 }
 
 export type StepOutcome =
   /** A factor proved: the flow records the proof and moves on. `account` is set by identifying factors. */
-  | { kind: 'proved'; proof: Proof; account?: AccountRecord; remember?: boolean }
+  | { kind: 'proved'; proof: Proof; account?: AccountRecord; remember?: boolean; passwordChange?: PasswordChangeReason }
   /** A factor's enrolment finished without proving anything now (e.g. recovery codes were saved). */
   | { kind: 'enrolled' }
   /** A required action is done: the flow marks it so and moves on, with `events` for its after-hooks. Never a proof. */

@@ -5,6 +5,7 @@
 //
 // Times are epoch milliseconds. Every method takes `now` where expiry matters, so tests can use a
 // fake clock and implementations never read the wall clock for decisions.
+import type { StoreUnavailableError } from './errors.ts';
 
 /**
  * One oidc-provider model instance (Session, AccessToken, Grant, Interaction, ...). The store
@@ -16,6 +17,14 @@ export interface OidcRecord {
   payload: Record<string, unknown>;
   expiresAt: number | null;
   consumedAt: number | null;
+}
+
+/** A record to store in the same atomic step as a rotation (`OidcModelStore.rotate`). */
+export interface OidcWrite {
+  model: string;
+  id: string;
+  payload: Record<string, unknown>;
+  expiresAt: number | null;
 }
 
 export interface OidcModelStore {
@@ -32,14 +41,22 @@ export interface OidcModelStore {
   consume(model: string, id: string, now: number): Promise<boolean>;
   /**
    * Refresh-token rotation as one atomic step: consumes `consumedId` as `consume` does and, only
-   * if that succeeded, stores the new record. False (and nothing changed) when `consumedId` was
-   * consumed already or is gone. Should storing the new record fail, the old one stays unconsumed,
-   * so the client's retry is a retry, not a replay.
+   * if that succeeded, stores the new record and the `alongside` records (the access token issued
+   * with it). False (and nothing changed) when `consumedId` was consumed already or is gone. Should
+   * storing any of them fail, the old one stays unconsumed and none is kept, so the client's retry
+   * is a retry, not a replay.
    */
-  rotate(model: string, consumedId: string, id: string, payload: Record<string, unknown>, expiresAt: number | null, now: number): Promise<boolean>;
+  rotate(model: string, consumedId: string, id: string, payload: Record<string, unknown>, expiresAt: number | null, now: number, alongside?: readonly OidcWrite[]): Promise<boolean>;
   destroy(model: string, id: string): Promise<void>;
   /** Removes every record of every model that belongs to the grant. */
   revokeByGrantId(grantId: string): Promise<void>;
+  /**
+   * Removes every record of every model that names the account (`accountId` of the stored
+   * payload: sessions, grants, codes, access and refresh tokens), except the Session whose stored
+   * `uid` is `exceptSessionUid` (in the form it is stored, i.e. hashed by the adapter). A password
+   * change ends every other sign-in. Returns how many records went.
+   */
+  revokeByAccount(accountId: string, options?: { exceptSessionUid?: string }): Promise<number>;
   /**
    * One-off data migrations at start: calls `transform` for every record (also expired ones); a
    * returned value replaces the record's id and payload (its indexed members follow the payload).
@@ -129,6 +146,8 @@ export interface FlowStore {
   find(id: string, now: number): Promise<FlowRecord | undefined>;
   findByInteraction(interactionUid: string, now: number): Promise<FlowRecord | undefined>;
   remove(id: string): Promise<void>;
+  /** Every flow of the account (erasure). */
+  removeByAccount(accountId: string): Promise<void>;
 }
 
 /** A one-time code sent by e-mail, SMS or voice. Only the salted hash is stored. */
@@ -294,15 +313,22 @@ export interface SessionProofStore {
   put(record: SessionProofRecord): Promise<void>;
   /** Returns undefined for unknown or expired records. */
   find(sessionUid: string, now: number): Promise<SessionProofRecord | undefined>;
+  /** Every record of the account (erasure). */
+  removeByAccount(accountId: string): Promise<void>;
 }
 
 export interface AuditEvent {
   id: string;
   at: number;
   type: string;
+  /** The subject account; after its erasure a keyed pseudonym (`pseudonymise`). */
   accountId: string | null;
   clientId: string | null;
   ip: string | null;
+  /** Who did it: `patient`, `operator:<os user>`, `system`; null for events written before this field. */
+  actor: string | null;
+  /** The browser's User-Agent header (cut short), when a browser was involved. */
+  userAgent: string | null;
   /** Never a secret, code, password, token or full phone number. */
   detail: Record<string, unknown>;
 }
@@ -310,6 +336,12 @@ export interface AuditEvent {
 export interface AuditStore {
   append(event: AuditEvent): Promise<void>;
   list(filter?: { accountId?: string; type?: string; limit?: number }): Promise<AuditEvent[]>;
+  /**
+   * Erasure: every event of `accountId` keeps its place in the trail but names `pseudonym` instead
+   * (a keyed hash, so an operator holding the key can still tie a complaint to the events).
+   * Returns how many events changed.
+   */
+  pseudonymise(accountId: string, pseudonym: string): Promise<number>;
   /**
    * Oldest first, for an export: events before `until` (all when absent) that come after the
    * event `after` (the last one of the previous page) in (at, id) order.
@@ -336,6 +368,48 @@ export interface ClientStore {
   remove(clientId: string): Promise<boolean>;
 }
 
+/** A named password profile (accounts/password-profile.ts owns the meaning of each rule). */
+export interface PasswordProfileRecord {
+  name: string;
+  minLength: number;
+  maxLength: number;
+  /** Character classes that must each appear: `digit`, `upper`, `lower`, `special`. */
+  require: string[];
+  /** What counts as special; null: any character that is neither a letter nor a digit. */
+  specials: string | null;
+  blocklist: boolean;
+  notNames: boolean;
+  history: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface PasswordProfileStore {
+  /** Creates or replaces the profile of that name. */
+  put(profile: PasswordProfileRecord): Promise<void>;
+  find(name: string): Promise<PasswordProfileRecord | undefined>;
+  /** By name. */
+  list(): Promise<PasswordProfileRecord[]>;
+  /** False when there was no such profile. */
+  remove(name: string): Promise<boolean>;
+}
+
+/** A portal an account completed a login at: whose password profile its password must meet. */
+export interface AccountPortalRecord {
+  accountId: string;
+  clientId: string;
+  firstLoginAt: number;
+  lastLoginAt: number;
+}
+
+export interface AccountPortalStore {
+  /** Notes a completed login: creates the pair or moves its `lastLoginAt` (never backwards). */
+  record(accountId: string, clientId: string, now: number): Promise<void>;
+  /** The account's portals, first used first. */
+  listByAccount(accountId: string): Promise<AccountPortalRecord[]>;
+  removeByAccount(accountId: string): Promise<void>;
+}
+
 /**
  * Small named documents: signing keys, cookie keys, deployment settings. Records several
  * processes may create or change at once (keys on a first start, `keys rotate`) use putIfAbsent
@@ -348,6 +422,68 @@ export interface SettingStore {
   putIfAbsent(name: string, value: unknown): Promise<boolean>;
   /** Replaces the value only if it still equals `expected` (as JSON data, whatever the key order). */
   compareAndSet(name: string, expected: unknown, next: unknown): Promise<boolean>;
+}
+
+/** A named setting as a record (export and import). */
+export interface SettingRecord {
+  name: string;
+  value: unknown;
+}
+
+/** One oidc-provider model as stored: hashed id, sealed payload (export and import). */
+export interface StoredOidcRecord extends OidcRecord {
+  model: string;
+  id: string;
+}
+
+/** Every kind of record `poortwachter db export` carries, by the type name its lines use. */
+export interface TransferRecords {
+  account: AccountRecord;
+  credential: CredentialRecord;
+  client: ClientRecord;
+  setting: SettingRecord;
+  device: DeviceRecord;
+  lockout: LockoutRecord;
+  audit: AuditEvent;
+  oidc: StoredOidcRecord;
+  'session-proof': SessionProofRecord;
+  flow: FlowRecord;
+  code: OneTimeCodeRecord;
+  throttle: ThrottleRecord;
+}
+
+export type TransferType = keyof TransferRecords;
+
+/** The import of one type of record: all of it, or (after `abort`) none of it. */
+export interface TransferImport<K extends TransferType> {
+  /**
+   * Stores the records whose key is free; those whose key exists are kept as they are and their
+   * keys returned. Throws DuplicateError when a record collides otherwise (an account whose
+   * username or e-mail address belongs to another account).
+   */
+  add(records: readonly TransferRecords[K][]): Promise<{ kept: string[] }>;
+  /** Makes what `add` stored durable and visible as one whole (where the store has transactions). */
+  commit(): Promise<void>;
+  /** Takes back everything `add` stored in this import. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Moving a whole installation between stores (`poortwachter db export` / `db import`): records
+ * exactly as stored (still sealed, still hashed), expired ones included, one type at a time.
+ */
+export interface TransferStore {
+  /**
+   * Up to `limit` records of `type` that come after `after` (the last record of the previous
+   * page) in the store's own stable order: an export pages through a type without holding it.
+   */
+  page<K extends TransferType>(type: K, after: TransferRecords[K] | undefined, limit: number): Promise<TransferRecords[K][]>;
+  /**
+   * Starts importing records of `type`. SQLite: one transaction for the whole type (other writes
+   * on this connection wait until commit or abort). MongoDB: no transaction (one could outgrow a
+   * transaction's limits); `abort` deletes what this import inserted.
+   */
+  begin<K extends TransferType>(type: K): Promise<TransferImport<K>>;
 }
 
 export interface Store {
@@ -364,14 +500,24 @@ export interface Store {
   audit: AuditStore;
   clients: ClientStore;
   settings: SettingStore;
+  passwordProfiles: PasswordProfileStore;
+  accountPortals: AccountPortalStore;
+  transfer: TransferStore;
   /** Deletes expired rows of every kind; returns how many. Run periodically by main.ts. */
   removeExpired(now: number): Promise<number>;
   /**
    * The schema version the database has now and the one this code expects (readiness: another
    * process may have migrated a shared database to a newer version since we started).
-   * MongoDB has no versioned schema and reports 0 for both.
+   * MongoDB: the highest version recorded in its `schema_versions` collection.
    */
   schemaVersion(): Promise<{ current: number; expected: number }>;
+  /**
+   * Brings the database to the schema this code expects; returns the versions before and after.
+   * SQLite migrates as it opens, so this reports what opening did. MongoDB creates collections,
+   * indexes and TTL indexes here (`poortwachter db migrate`, or at start with DB_MIGRATE=auto),
+   * never lazily at request time. Idempotent, and safe for several processes at once.
+   */
+  migrate(): Promise<{ from: number; to: number }>;
   /**
    * Runs `work` (one HTTP request) and settles once everything it wrote is durable. A write is
    * durable when its promise settles anyway; inside `durably` the store may settle writes earlier
@@ -386,6 +532,13 @@ export interface Store {
    */
   compact(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Called once when the store can no longer be trusted to keep what it acknowledges (SQLite: an
+   * fsync of the WAL failed, or its sync thread died or hung). The store then refuses every write
+   * with StoreUnavailableError; only a restart recovers (serve.ts stops the process for that).
+   * Stores without such a state (MongoDB) need not implement it.
+   */
+  onFatal?(listener: (error: StoreUnavailableError) => void): void;
 }
 
 export class DuplicateError extends Error {

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import type { Services } from '../services.ts';
 import { createProvider, type Provider } from '../oidc/provider.ts';
 import { loadCookieKeys, loadSigningKeys, toProviderJwks } from '../oidc/keys.ts';
+import { LiveSigningKeys } from '../oidc/live-keys.ts';
 import { Interactions } from '../oidc/interactions.ts';
-import { ModelSecrets } from '../oidc/model-secrets.ts';
 import { migrateSecretsAtRest } from '../oidc/secrets-at-rest.ts';
 import { LoginKind } from '../flows/login/login-kind.ts';
 import { loginRoutes } from '../flows/login/login-routes.ts';
@@ -14,6 +14,7 @@ import { FlowRunner } from '../flows/kit/runner.ts';
 import { securityHeaders } from './security-headers.ts';
 import { language } from './language.ts';
 import { errorPages } from './errors.ts';
+import { durableResponses } from './durable-responses.ts';
 import { providerPages } from './provider-pages.ts';
 import { devOutboxRoutes } from './dev-outbox-routes.ts';
 import { vendorScripts } from './vendor-scripts.ts';
@@ -28,6 +29,10 @@ import { SessionProofs } from '../oidc/session-proofs.ts';
 import { sessionJudge } from '../flows/session-judge.ts';
 import { healthRoutes } from './health-routes.ts';
 import { createHealthProbe } from '../store/health-probe.ts';
+import { deploymentBrand } from '../brand/brand.ts';
+import { Logos } from '../brand/logos.ts';
+import { brandRoutes } from './brand-routes.ts';
+import { setDeploymentBrand } from './render.ts';
 
 const PUBLIC_DIR = fileURLToPath(new URL('../../public', import.meta.url));
 
@@ -38,6 +43,8 @@ function under<C extends { path: string }>(prefix: string, middleware: (ctx: C, 
 
 export interface App {
   provider: Provider;
+  /** The provider's signing keys, reloaded from the store when `keys rotate` changed them (startServer polls). */
+  signingKeys: LiveSigningKeys;
   /** The request listener: oidc-provider's Koa app inside the request log (request-log.ts). */
   callback(): RequestListener;
 }
@@ -51,7 +58,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const { config, store, clock } = services;
   const https = config.issuer.startsWith('https://');
   const sessionProofs = new SessionProofs(store, clock, config.ttl.session);
-  const modelSecrets = new ModelSecrets(config.secretsKey, services.box);
+  const { modelSecrets } = services;
   await migrateSecretsAtRest(store, services.box, modelSecrets, clock.now(), services.logger);
   const signingKeys = await loadSigningKeys(store, services.box, clock.now());
   const provider = createProvider({
@@ -70,6 +77,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     sessionProofs,
     judgeSession: sessionJudge(services),
   });
+  const liveKeys = new LiveSigningKeys(provider, signingKeys, { store, box: services.box, clock, logger: services.logger });
   // Only behind a TLS-terminating proxy that sets X-Forwarded-*: otherwise clients could spoof them.
   provider.proxy = config.trustProxy;
   // The client writes the leftmost X-Forwarded-For entries itself: only the ones our own proxies
@@ -80,10 +88,16 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   if (config.trustProxy && proxies) provider.use(onlyTrustedProxies(proxies));
   provider.use(noteRouteAndClient(oidcClientId));
 
-  // First of all: the response goes out only once everything the request wrote is durable.
-  provider.use((_ctx, next) => store.durably(next));
   provider.use(securityHeaders({ https }));
   provider.use(language());
+  // Before anything that writes: the response goes out only once everything the request wrote is
+  // durable, and is replaced by a 503 when that fails (after language, to render that page).
+  provider.use(durableResponses(store, services.logger));
+  const brand = deploymentBrand(config.brand);
+  provider.use((ctx, next) => {
+    setDeploymentBrand(ctx, brand);
+    return next();
+  });
   provider.use(errorPages(services.logger));
 
   // Our routes only see their own paths: the token, introspection and JWKS endpoints should not pay
@@ -91,6 +105,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const statics = serve(PUBLIC_DIR, { maxage: 3600_000, index: false });
   provider.use(under('/static/vendor/', vendorScripts()));
   provider.use(under('/static/', statics));
+  provider.use(under('/brand/', brandRoutes(new Logos(store))));
   const loginKind = new LoginKind(services, new Interactions(provider, { session: config.ttl.session, refreshToken: config.ttl.refreshToken }), sessionProofs);
   const login = loginRoutes(loginKind, new FlowRunner(services, loginKind, loginKind.flows));
   provider.use(under('/interaction/', login.routes()));
@@ -101,7 +116,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   });
   const health = healthRoutes({
     probeStore,
-    keysLoaded: () => signingKeys.some((key) => key.stage === 'current'),
+    keysLoaded: () => liveKeys.current().some((key) => key.stage === 'current'),
     draining: options.draining ?? (() => false),
   }).routes();
   provider.use(under('/healthz', health));
@@ -115,5 +130,5 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     // Asks the socket for its peer (a system call) only when TRUST_PROXY is on.
     trustedPeer: (req: { socket: { remoteAddress?: string } }) => config.trustProxy && isTrustedProxy(true, proxies, req.socket.remoteAddress),
   };
-  return { provider, callback: () => withRequestLog(provider.callback(), requestLog) };
+  return { provider, signingKeys: liveKeys, callback: () => withRequestLog(provider.callback(), requestLog) };
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from 'koa';
 import type { Language, Translate } from '../i18n/i18n.ts';
+import { supportTextIn, type Brand } from '../brand/brand.ts';
 
 export const VIEWS_DIR = fileURLToPath(new URL('../../views', import.meta.url));
 
@@ -28,6 +29,20 @@ function template(view: string): pug.compileTemplate {
   return fn;
 }
 
+/** The brand of pages without a portal; set once per app (web/app.ts). */
+export function setDeploymentBrand(ctx: Context, brand: Brand): void {
+  ctx.state.deploymentBrand = brand;
+}
+
+/**
+ * The brand a page wears: its portal's when the page belongs to a flow a portal started (every
+ * flow page, consent and error page hands its `portal` to the view), else the deployment's.
+ */
+function pageBrand(ctx: Context, locals: Record<string, unknown>): Brand {
+  const portal = locals.portal as { brand?: Brand } | undefined;
+  return portal?.brand ?? (ctx.state.deploymentBrand as Brand);
+}
+
 export function pageState(ctx: Context): PageState {
   return ctx.state.page as PageState;
 }
@@ -43,5 +58,6 @@ export function render(ctx: Context, view: string, locals: Record<string, unknow
   ctx.status = status;
   ctx.type = 'text/html; charset=utf-8';
   ctx.set('Cache-Control', 'no-store');
-  ctx.body = template(view)({ ...page, ...locals });
+  const brand = pageBrand(ctx, locals);
+  ctx.body = template(view)({ ...page, brand, supportText: supportTextIn(brand, page.lang), ...locals });
 }

@@ -22,6 +22,15 @@ describe('enrol-second-factor', () => {
     expect(action.done(actionFacts({ account: stored('enrol-second-factor') }))).toBe(false);
   });
 
+  it('skips the password again where the portal switched it off, but only for a password typed in this flow', () => {
+    const policy = policyFromMetadata({ client_id: 'zinn', mfa: 'required', mfa_methods: ['sms', 'totp'], reauth_before_enrolment: false });
+    const typed = { ...passwordProof, at: 1_000 };
+    expect(action.next(actionFacts({ policy, proofs: [typed], startedAt: 500, secondFactorMissing: true }))).toEqual({ kind: 'choose-enrolment', methods: ['sms', 'totp'] });
+    // A step-up's password, seeded from an older session, is not this flow's: asked again.
+    expect(action.next(actionFacts({ policy, proofs: [typed], startedAt: 2_000, secondFactorMissing: true }))).toEqual({ kind: 'reauthenticate', factor: 'password' });
+    expect(action.next(actionFacts({ policy, proofs: [typed], secondFactorMissing: true }))).toEqual({ kind: 'reauthenticate', factor: 'password' });
+  });
+
   it('asks the password again, then the method, on an account without a second factor (Minddistrict)', () => {
     const policy = policyFromMetadata({ client_id: 'md', mfa: 'required', mfa_methods: ['sms', 'totp'] });
     expect(action.next(actionFacts({ policy, secondFactorMissing: true }))).toEqual({ kind: 'reauthenticate', factor: 'password' });

@@ -146,7 +146,7 @@ describe('the account page (/account) in Chromium', () => {
     for (const code of codes) expect(code).toMatch(/^[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}$/);
     expect(codes.filter((code) => recoveryCodes.includes(code))).toEqual([]);
     expect(await page.getByRole('list', { name: 'Uw herstelcodes' }).count()).toBe(1);
-    expect(await page.getByRole('link', { name: 'Downloaden', exact: true }).getAttribute('download')).toBe('herstelcodes.txt');
+    expect(await page.getByRole('link', { name: 'Downloaden', exact: true }).getAttribute('download')).toBe('herstelcodes-poortwachter.txt');
     expect(await runAxe(page)).toEqual([]);
 
     await Promise.all([page.waitForURL(`${world.server.url}/account`), page.getByRole('link', { name: 'Terug naar mijn account', exact: true }).click()]);

@@ -50,13 +50,13 @@ describe('e-mail session code in Chromium', () => {
   async function toCodePage(page: Page, username: string, options: { axe: boolean } = { axe: true }) {
     const request = await rp.authorize({ redirect_uri: portal.redirectUri });
     await page.goto(request.url);
-    await expect.poll(() => page.title()).toBe('Inloggen – Poortwachter');
+    await expect.poll(() => page.title()).toBe('Inloggen – Patiëntportaal');
     // axe runs as a script in the page, which a browser without JavaScript does not run.
     if (options.axe) expect(await runAxe(page)).toEqual([]);
     await page.getByLabel('Gebruikersnaam of e-mailadres', { exact: true }).fill(username);
     await page.getByLabel('Wachtwoord', { exact: true }).fill(TEST_PASSWORD);
     await page.getByRole('button', { name: 'Inloggen', exact: true }).click();
-    await expect.poll(() => page.title()).toBe(`${TITLE} – Poortwachter`);
+    await expect.poll(() => page.title()).toBe(`${TITLE} – Patiëntportaal`);
     return request;
   }
 

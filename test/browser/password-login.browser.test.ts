@@ -78,7 +78,7 @@ describe('hosted password login in Chromium', () => {
     const { page } = tab;
     const request = await openLogin(page);
     expect(await page.getAttribute('html', 'lang')).toBe('nl');
-    expect(await page.title()).toBe('Inloggen – Poortwachter');
+    expect(await page.title()).toBe('Inloggen – ZINN cliëntportaal');
     expect(await page.getByText('Inloggen bij ZINN cliëntportaal').count()).toBe(1);
     expect(await runAxe(page)).toEqual([]);
 
@@ -96,7 +96,7 @@ describe('hosted password login in Chromium', () => {
     await page.getByRole('link', { name: 'English', exact: true }).click();
     await page.waitForFunction(() => document.documentElement.lang === 'en');
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Sign in');
-    expect(await page.title()).toBe('Sign in – Poortwachter');
+    expect(await page.title()).toBe('Sign in – ZINN cliëntportaal');
     expect(await page.getByRole('link', { name: 'Nederlands', exact: true }).getAttribute('hreflang')).toBe('nl');
     expect(await runAxe(page)).toEqual([]);
 
@@ -222,7 +222,7 @@ describe('hosted password login in Chromium', () => {
     await fillLogin(page, DUTCH, 'pietersen', TEST_PASSWORD);
     await submit(page, DUTCH);
     await expect.poll(() => page.getByRole('heading', { level: 1 }).innerText()).toBe('Toegang geven aan Extern portaal');
-    expect(await page.title()).toBe('Toegang geven aan Extern portaal – Poortwachter');
+    expect(await page.title()).toBe('Toegang geven aan Extern portaal – Extern portaal');
     expect(await runAxe(page)).toEqual([]);
 
     await page.getByRole('link', { name: 'English', exact: true }).click();

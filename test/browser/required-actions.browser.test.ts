@@ -40,11 +40,11 @@ describe('required actions in Chromium', () => {
   async function signIn(page: Page, username: string, axe: boolean) {
     const request = await rp.authorize({ redirect_uri: portal.redirectUri });
     await page.goto(request.url);
-    await expect.poll(() => page.title()).toBe('Inloggen – Poortwachter');
+    await expect.poll(() => page.title()).toBe('Inloggen – ZINN');
     await page.getByLabel('Gebruikersnaam of e-mailadres', { exact: true }).fill(username);
     await page.getByLabel('Wachtwoord', { exact: true }).fill(TEST_PASSWORD);
     await page.getByRole('button', { name: 'Inloggen', exact: true }).click();
-    await expect.poll(() => page.title()).toBe('Wijzig uw wachtwoord – Poortwachter');
+    await expect.poll(() => page.title()).toBe('Wachtwoord wijzigen – ZINN');
     if (axe) expect(await runAxe(page)).toEqual([]);
     return request;
   }
@@ -52,7 +52,7 @@ describe('required actions in Chromium', () => {
   async function changePassword(page: Page, confirm: string) {
     await page.getByLabel('Huidig wachtwoord', { exact: true }).fill(TEST_PASSWORD);
     await page.getByLabel('Nieuw wachtwoord', { exact: true }).fill(NEW_PASSWORD);
-    await page.getByLabel('Herhaal het nieuwe wachtwoord', { exact: true }).fill(confirm);
+    await page.getByLabel('Bevestig nieuw wachtwoord', { exact: true }).fill(confirm);
     await page.getByRole('button', { name: 'Wachtwoord wijzigen', exact: true }).click();
   }
 
@@ -61,18 +61,18 @@ describe('required actions in Chromium', () => {
     const account = await patient(username);
     const request = await signIn(page, username, axe);
     // The rules are said before the patient types.
-    expect(await page.locator('#password-hint').innerText()).toContain('Minstens 8 tekens.');
+    expect(await page.locator('#password-rules').innerText()).toContain('Minstens 8 tekens');
 
     await changePassword(page, 'iets anders');
     await expect.poll(() => page.locator('.error-summary').count()).toBe(1);
-    expect(await page.locator('.error-summary').innerText()).toContain('De twee nieuwe wachtwoorden zijn niet gelijk.');
+    expect(await page.locator('.error-summary').innerText()).toContain('De bevestiging is niet gelijk aan het nieuwe wachtwoord.');
     await expect.poll(() => describeFocus(page)).toMatch(/^div\.error-summary/);
     expect(await page.locator('.error-summary a').getAttribute('href')).toBe('#confirm');
-    expect(await page.getByLabel('Herhaal het nieuwe wachtwoord', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByLabel('Bevestig nieuw wachtwoord', { exact: true }).getAttribute('aria-invalid')).toBe('true');
     if (axe) expect(await runAxe(page)).toEqual([]);
 
     await changePassword(page, NEW_PASSWORD);
-    await expect.poll(() => page.title()).toBe('Bevestig uw e-mailadres – Poortwachter');
+    await expect.poll(() => page.title()).toBe('Bevestig uw e-mailadres – ZINN');
     if (axe) expect(await runAxe(page)).toEqual([]);
     await expect.poll(() => describeFocus(page)).toBe('input#code');
     // Two mails: the notice that the password changed, and the code (in either order).

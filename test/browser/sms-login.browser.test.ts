@@ -40,7 +40,7 @@ describe('ZINN login with an SMS code in Chromium', () => {
   async function passwordStep(page: Page, username: string) {
     const request = await zinn.authorize({ redirect_uri: portal.redirectUri });
     await page.goto(request.url);
-    await expect.poll(() => page.title()).toBe('Inloggen – Poortwachter');
+    await expect.poll(() => page.title()).toBe('Inloggen – ZINN cliëntportaal');
     expect(await page.getByText('Inloggen bij ZINN cliëntportaal').count()).toBe(1);
     await expectAxeClean(page);
     await page.getByLabel('Gebruikersnaam of e-mailadres', { exact: true }).fill(username);
@@ -67,7 +67,7 @@ describe('ZINN login with an SMS code in Chromium', () => {
     const { page } = tab;
     const request = await passwordStep(page, 'zinn-bekend');
 
-    await expect.poll(() => page.title()).toBe(`${SMS_TITLE} – Poortwachter`);
+    await expect.poll(() => page.title()).toBe(`${SMS_TITLE} – ZINN cliëntportaal`);
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe(SMS_TITLE);
     const main = await page.locator('main').innerText();
     expect(main).toContain('We hebben een sms met een code van 6 cijfers gestuurd naar *****78.');
@@ -100,7 +100,7 @@ describe('ZINN login with an SMS code in Chromium', () => {
     const tab = await chromium.newPage();
     const { page } = tab;
     const request = await passwordStep(page, 'zinn-letters');
-    await expect.poll(() => page.title()).toBe(`${SMS_TITLE} – Poortwachter`);
+    await expect.poll(() => page.title()).toBe(`${SMS_TITLE} – ZINN cliëntportaal`);
     const code = await smsCode('+31623456789', 'Uw inlogcode voor ZINN cliëntportaal is');
 
     // The letters l and O look like digits on a small screen.
@@ -115,7 +115,7 @@ describe('ZINN login with an SMS code in Chromium', () => {
     expect(await field.getAttribute('aria-invalid')).toBe('true');
     expect((await field.getAttribute('aria-describedby'))!.split(' ')).toContain('code-error');
     expect((await page.locator('#code-error').innerText()).replace(/\s+/g, ' ').trim()).toBe('Fout: De code bestaat alleen uit cijfers. Controleer wat u heeft ingevuld.');
-    expect(await page.title()).toBe(`${SMS_TITLE} – Poortwachter`);
+    expect(await page.title()).toBe(`${SMS_TITLE} – ZINN cliëntportaal`);
     await expectAxeClean(page);
 
     // The link in the summary leads to the field; the right code, typed, gets in.
@@ -144,7 +144,7 @@ describe('ZINN login with an SMS code in Chromium', () => {
     await page.getByLabel('Password', { exact: true }).fill(TEST_PASSWORD);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 
-    await expect.poll(() => page.title()).toBe('Enter the code from the text message – Poortwachter');
+    await expect.poll(() => page.title()).toBe('Enter the code from the text message – ZINN cliëntportaal');
     expect(await page.getAttribute('html', 'lang')).toBe('en');
     const main = await page.locator('main').innerText();
     expect(main).toContain('We sent a text message with a 6-digit code to *****90.');
@@ -178,7 +178,7 @@ describe('ZINN login with an SMS code in Chromium', () => {
     await userWithFactors(world.server, { username: 'zinn-taal', phoneE164: '+31645678901' }, ['sms']);
     const { page } = await chromium.newPage();
     await passwordStep(page, 'zinn-taal');
-    await expect.poll(() => page.title()).toBe(`${SMS_TITLE} – Poortwachter`);
+    await expect.poll(() => page.title()).toBe(`${SMS_TITLE} – ZINN cliëntportaal`);
     await Promise.all([page.waitForURL(/lang=en$/), page.getByRole('link', { name: 'English', exact: true }).click()]);
     expect(await page.locator('html').getAttribute('lang')).toBe('en');
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Enter the code from the text message');
@@ -190,14 +190,14 @@ describe('ZINN login with an SMS code in Chromium', () => {
     const { page } = tab;
     const request = await passwordStep(page, 'zinn-nieuw');
 
-    await expect.poll(() => page.title()).toBe('Bevestig uw wachtwoord – Poortwachter');
+    await expect.poll(() => page.title()).toBe('Bevestig uw wachtwoord – ZINN cliëntportaal');
     expect(await page.locator('main').innerText()).toContain('Voer nogmaals uw wachtwoord in om tweestapsverificatie in te stellen.');
     await expect.poll(() => describeFocus(page)).toBe('input#password');
     await expectAxeClean(page);
     await page.getByLabel('Wachtwoord', { exact: true }).fill(TEST_PASSWORD);
     await page.getByRole('button', { name: 'Inloggen', exact: true }).click();
 
-    await expect.poll(() => page.title()).toBe('Vul uw mobiele telefoonnummer in – Poortwachter');
+    await expect.poll(() => page.title()).toBe('Vul uw mobiele telefoonnummer in – ZINN cliëntportaal');
     const phone = page.getByLabel('Mobiel telefoonnummer', { exact: true });
     expect(await phone.getAttribute('type')).toBe('tel');
     expect(await phone.getAttribute('autocomplete')).toBe('tel');
@@ -208,7 +208,7 @@ describe('ZINN login with an SMS code in Chromium', () => {
 
     await phone.fill('06 87654321');
     await page.getByRole('button', { name: 'Code versturen', exact: true }).click();
-    await expect.poll(() => page.title()).toBe('Sms-verificatie instellen – Poortwachter');
+    await expect.poll(() => page.title()).toBe('Sms-verificatie instellen – ZINN cliëntportaal');
     expect(await page.locator('main').innerText()).toContain('gestuurd naar *****21.');
     expect(await page.content()).not.toContain('87654321');
     expect(await page.getByRole('button', { name: 'Mobiele telefoonnummer aanpassen', exact: true }).count()).toBe(1);
@@ -218,7 +218,7 @@ describe('ZINN login with an SMS code in Chromium', () => {
     await page.getByLabel('Code uit de sms', { exact: true }).fill(code);
     await page.getByRole('button', { name: 'Tweestapsverificatie inschakelen', exact: true }).click();
 
-    await expect.poll(() => page.title()).toBe('Bewaar uw herstelcodes – Poortwachter');
+    await expect.poll(() => page.title()).toBe('Bewaar uw herstelcodes – ZINN cliëntportaal');
     const codes = await page.locator('ul.codes li').allInnerTexts();
     expect(codes).toHaveLength(6);
     await expectAxeClean(page);

@@ -59,7 +59,7 @@ describe('recovery codes', () => {
     const agent = new UserAgent();
     const { request, page } = await recoveryPage(agent, 'hanna');
     expect(page.status).toBe(200);
-    expect(page.html).toContain('<title>Herstelcode gebruiken – Poortwachter</title>');
+    expect(page.html).toContain('<title>Herstelcode gebruiken – Minddistrict</title>');
     expect(textOf(page)).toContain('U heeft nog 6 herstelcodes over.');
     expect(page.html).toContain('<label for="code">Herstelcode</label>');
 

@@ -81,7 +81,7 @@ describe('authenticator app and recovery codes in Chromium', () => {
     expect(await page.getByRole('button', { name: 'Afdrukken' }).isVisible()).toBe(true);
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Downloaden' }).click()]);
-    expect(download.suggestedFilename()).toBe('herstelcodes.txt');
+    expect(download.suggestedFilename()).toBe('herstelcodes-minddistrict.txt');
     const file = await readFile((await download.path())!, 'utf8');
     for (const code of codes) expect(file).toContain(code);
 
@@ -116,7 +116,7 @@ describe('authenticator app and recovery codes in Chromium', () => {
     await expect.poll(() => page.title()).toContain('Bewaar uw herstelcodes');
     expect(await page.getByRole('button', { name: 'Kopiëren' }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Afdrukken' }).count()).toBe(0);
-    expect(await page.getByRole('link', { name: 'Downloaden' }).getAttribute('download')).toBe('herstelcodes.txt');
+    expect(await page.getByRole('link', { name: 'Downloaden' }).getAttribute('download')).toBe('herstelcodes-minddistrict.txt');
     await page.getByLabel('Ik heb de codes bewaard').check();
     const callback = await arriveAtPortal(page, () => page.getByRole('button', { name: 'Doorgaan' }).click(), portal.redirectUri);
     expect((await rp.callback(callback, request)).claims()!.amr).toEqual(expect.arrayContaining(['otp', 'mfa']));

@@ -59,7 +59,7 @@ describe('authenticator app (TOTP) on a portal that requires it', () => {
     const enrol = await agent.submit(reauth, '/step/password/verify', { password: TEST_PASSWORD });
     expect(enrol.status).toBe(200);
     expect(textOf(enrol)).toContain('Authenticator-app instellen');
-    expect(enrol.html).toContain('<title>Authenticator-app instellen – Poortwachter</title>');
+    expect(enrol.html).toContain('<title>Authenticator-app instellen – Minddistrict</title>');
     // A QR code rendered by us (PNG data URL, no outside service) with its alt text…
     const img = /<img class="qr" src="data:image\/png;base64,([A-Za-z0-9+/=]+)" alt="([^"]+)"/.exec(enrol.html);
     expect(img, 'QR image').not.toBeNull();
@@ -71,7 +71,7 @@ describe('authenticator app (TOTP) on a portal that requires it', () => {
     expect(enrol.html).toMatch(/id="totp-key"[^>]*>.*?([A-Z2-7]{4} ){7}[A-Z2-7]{4}</);
     const key = keyFromPage(enrol);
     expect(key).toMatch(/^[A-Z2-7]{32}$/);
-    expect(enrol.html).toContain(`href="otpauth://totp/Poortwachter:anna?secret=${key}&amp;issuer=Poortwachter&amp;algorithm=SHA1&amp;digits=6&amp;period=30"`);
+    expect(enrol.html).toContain(`href="otpauth://totp/Minddistrict:anna?secret=${key}&amp;issuer=Minddistrict&amp;algorithm=SHA1&amp;digits=6&amp;period=30"`);
     expect(enrol.html).toContain('autocomplete="one-time-code"');
 
     // A wrong first code keeps the same key on the page.
@@ -83,15 +83,16 @@ describe('authenticator app (TOTP) on a portal that requires it', () => {
 
     const code = await totpCode(key, clock.now());
     const codesPage = await agent.submit(wrong, '/step/totp/verify', { code: `${code.slice(0, 3)} ${code.slice(3)}` });
-    expect(codesPage.html).toContain('<title>Bewaar uw herstelcodes – Poortwachter</title>');
+    expect(codesPage.html).toContain('<title>Bewaar uw herstelcodes – Minddistrict</title>');
     const codes = recoveryCodesFromPage(codesPage);
     expect(codes).toHaveLength(6);
     for (const c of codes) expect(c).toMatch(RECOVERY_CODE);
     expect(new Set(codes).size).toBe(6);
-    const download = /<a class="button button--secondary" href="(data:text\/plain;charset=utf-8,[^"]+)" download="herstelcodes.txt">/.exec(codesPage.html);
+    const download = /<a class="button button--secondary" href="(data:text\/plain;charset=utf-8,[^"]+)" download="herstelcodes-minddistrict.txt">/.exec(codesPage.html);
     expect(download, 'download link').not.toBeNull();
     const file = decodeURIComponent(download![1]!.replace('data:text/plain;charset=utf-8,', ''));
     for (const c of codes) expect(file).toContain(c);
+    expect(file).toContain('Herstelcodes voor Minddistrict (anna)');
     expect(codesPage.html).toContain('<script src="/static/recovery-codes.js" defer>');
     const script = await fetch(`${server.url}/static/recovery-codes.js`);
     expect(script.status).toBe(200);

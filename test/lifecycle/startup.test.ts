@@ -192,7 +192,7 @@ describe('starting on a database that cannot be used', { timeout: 120_000 }, () 
 describe('starting on a MongoDB that cannot be reached', () => {
   it('fails with one line naming the URL, its password masked', { timeout: 30_000 }, async () => {
     const port = await freePort();
-    const error = await openStore({ kind: 'mongo', url: `mongodb://poortwachter:geheim-wachtwoord@127.0.0.1:${port}/poortwachter` }).catch((e: unknown) => e);
+    const error = await openStore({ kind: 'mongo', url: `mongodb://poortwachter:geheim-wachtwoord@127.0.0.1:${port}/poortwachter`, migrate: 'auto' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreOpenError);
     const message = (error as Error).message;
     expect(message).toBe(`mongodb://poortwachter:***@127.0.0.1:${port}/poortwachter: cannot reach MongoDB (no server answered). Check DATABASE_URL and that the MongoDB replica set is running and reachable, then start again`);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/index.ts';
 import { SecretBox } from '../../src/accounts/secret-box.ts';
-import { loadCookieKeys, loadSigningKeys, rotateSigningKeys, type SigningKey } from '../../src/oidc/keys.ts';
+import { loadCookieKeys, loadSigningKeys, rotateSigningKeys, SECRETS_AT_REST_MARKER, type SigningKey } from '../../src/oidc/keys.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'poortwachter-keys-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,5 +56,21 @@ describe('keys on a shared store', () => {
     expect(kids(await loadSigningKeys(second, box, t1))).toEqual(kids(rotated));
     const next = before.filter((k) => k.stage === 'next').map((k) => k.jwk.kid);
     expect(rotated.filter((k) => k.stage === 'current').map((k) => k.jwk.kid)).toEqual(next);
+  });
+
+  it('keys in the clear are sealed on an unmigrated store, and refused once the store was migrated', async () => {
+    const planted = [{ stage: 'current', createdAt: Date.now(), jwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'attacker', kid: 'planted', alg: 'ES256', use: 'sig' } }];
+    // An earlier version's store: sealed when loaded.
+    await first.settings.put('oidc.signing-keys', planted);
+    await first.settings.put('oidc.cookie-keys', ['plain-cookie-key']);
+    await loadSigningKeys(first, box, Date.now());
+    expect(await loadCookieKeys(first, box)).toEqual(['plain-cookie-key']);
+    // After the migration no version of ours writes keys in the clear: a planted one is refused.
+    await first.settings.put(SECRETS_AT_REST_MARKER, { version: 2, compacted: true, at: new Date().toISOString() });
+    await first.settings.put('oidc.signing-keys', planted);
+    await expect(loadSigningKeys(first, box, Date.now())).rejects.toThrow(/not sealed with SECRETS_KEY/);
+    await expect(rotateSigningKeys(first, box, Date.now(), HOUR)).rejects.toThrow(/not sealed with SECRETS_KEY/);
+    await first.settings.put('oidc.cookie-keys', ['attacker-cookie-key']);
+    await expect(loadCookieKeys(first, box)).rejects.toThrow(/not sealed with SECRETS_KEY/);
   });
 });

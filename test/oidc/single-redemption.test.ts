@@ -63,4 +63,24 @@ describe('single redemption', () => {
     const next = await oidc.refreshTokenGrant(rp.config, retried.refresh_token!);
     expect(next.access_token).toBeTruthy();
   });
+
+  it('a refresh whose access token cannot be saved fails, and the retry with the same token works', async () => {
+    const tokens = await passwordLogin(rp, new UserAgent(), 'bakker', TEST_PASSWORD);
+    const file = path.join(server.dataDir, 'poortwachter.sqlite');
+    // The new refresh token could be stored, the access token issued with it cannot (disk full).
+    const admin = new Database(file);
+    admin.exec(`CREATE TRIGGER disk_full BEFORE INSERT ON oidc_models WHEN NEW.model = 'AccessToken'
+      BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`);
+    try {
+      await expect(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!)).rejects.toThrow();
+    } finally {
+      admin.exec('DROP TRIGGER disk_full');
+      admin.close();
+    }
+    // Not a replay: the old token was not consumed, the grant lives, the chain goes on.
+    const retried = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!);
+    expect((await oidc.tokenIntrospection(rp.config, retried.access_token)).active).toBe(true);
+    const next = await oidc.refreshTokenGrant(rp.config, retried.refresh_token!);
+    expect((await oidc.tokenIntrospection(rp.config, next.access_token)).active).toBe(true);
+  });
 });

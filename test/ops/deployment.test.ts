@@ -126,7 +126,7 @@ describe('docker-compose.yml', () => {
     expect(() => loadConfig(env)).toThrow(/SECRETS_KEY: required in production[\s\S]*METRICS_TOKEN or METRICS_ALLOW/);
     const config = loadConfig({ ...env, SECRETS_KEY: Buffer.alloc(32, 1).toString('base64'), METRICS_TOKEN: 'x'.repeat(64) });
     expect(config.issuer).toBe('https://localhost:8443');
-    expect(config.database).toEqual({ kind: 'mongo', url: 'mongodb://mongo:27017/poortwachter?replicaSet=rs0' });
+    expect(config.database).toEqual({ kind: 'mongo', url: 'mongodb://mongo:27017/poortwachter?replicaSet=rs0', migrate: 'auto' });
   });
 
   it('keeps the secrets file out of git and out of the image', () => {

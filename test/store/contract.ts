@@ -19,6 +19,8 @@ import {
   type OneTimeCodeRecord,
   type SessionProofRecord,
   type Store,
+  type TransferRecords,
+  type TransferType,
 } from '../../src/store/port.ts';
 
 const T0 = Date.UTC(2200, 0, 1);
@@ -228,6 +230,15 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(await store.oidc.find('RefreshToken', `${p}-rt3`, T0)).toBeUndefined();
       });
 
+      it('rotate stores the records issued alongside in the same step, and none of them when it loses', async () => {
+        await store.oidc.upsert('RefreshToken', `${p}-with-at`, { grantId: `${p}-g` }, T0 + HOUR);
+        const accessToken = (n: number) => ({ model: 'AccessToken', id: `${p}-at${n}`, payload: { grantId: `${p}-g`, n }, expiresAt: T0 + HOUR });
+        expect(await store.oidc.rotate('RefreshToken', `${p}-with-at`, `${p}-next-a`, { grantId: `${p}-g` }, T0 + HOUR, T0, [accessToken(1)])).toBe(true);
+        expect(await store.oidc.find('AccessToken', `${p}-at1`, T0)).toEqual({ payload: { grantId: `${p}-g`, n: 1 }, expiresAt: T0 + HOUR, consumedAt: null });
+        expect(await store.oidc.rotate('RefreshToken', `${p}-with-at`, `${p}-next-b`, { grantId: `${p}-g` }, T0 + HOUR, T0, [accessToken(2)])).toBe(false);
+        expect(await store.oidc.find('AccessToken', `${p}-at2`, T0)).toBeUndefined();
+      });
+
       it('rotate lets exactly one of racing rotations of one token win, also from a second connection', async () => {
         await store.oidc.upsert('RefreshToken', `${p}-shared`, { grantId: `${p}-g` }, T0 + HOUR);
         const other = await open();
@@ -240,6 +251,21 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         } finally {
           await other.close();
         }
+      });
+
+      it('rewriteAll never un-consumes a token consumed while it runs', async () => {
+        await store.oidc.upsert('AuthorizationCode', `${p}-race`, { n: 1 }, FAR_FUTURE);
+        let consuming: Promise<boolean> | undefined;
+        await store.oidc.rewriteAll((model, id, payload) => {
+          if (id !== `${p}-race`) return undefined;
+          // Another process redeems the code after this one read the record.
+          consuming = store.oidc.consume(model, id, T0);
+          return { id: `${p}-race-moved`, payload };
+        });
+        // Whichever id the racing redemption met (the old, or none once moved), the code is
+        // redeemed exactly once in all.
+        const later = await store.oidc.consume('AuthorizationCode', `${p}-race-moved`, T0 + 1);
+        expect([await consuming, later].filter(Boolean)).toHaveLength(1);
       });
 
       it('rewriteAll replaces ids and payloads (and their indexed members) where the transform says so', async () => {
@@ -928,7 +954,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       it('lists newest first, filtered by account and type', async () => {
         const accountId = `${p}-acc`;
         const event = (n: number, at: number, type: string, account: string | null = accountId) => ({
-          id: `${p}-ev-${n}`, at, type, accountId: account, clientId: 'portal', ip: '192.0.2.1', detail: { n },
+          id: `${p}-ev-${n}`, at, type, accountId: account, clientId: 'portal', ip: '192.0.2.1', actor: 'patient', userAgent: 'Mozilla/5.0 (X11; Linux x86_64)', detail: { n },
         });
         // Appended out of time order: the list must sort by `at`, not by insertion.
         await store.audit.append(event(2, T0 + 2 * SECOND, `${p}.login.failed`));
@@ -955,7 +981,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         const at = T0 - 1000 * HOUR;
         const ids = ['b', 'a', 'c', 'd'];
         for (const [n, id] of ids.entries()) {
-          await store.audit.append({ id: `${p}-x-${id}`, at: at + (n < 2 ? 0 : n) * SECOND, type: `${p}.export`, accountId: null, clientId: null, ip: null, detail: {} });
+          await store.audit.append({ id: `${p}-x-${id}`, at: at + (n < 2 ? 0 : n) * SECOND, type: `${p}.export`, accountId: null, clientId: null, ip: null, actor: null, userAgent: null, detail: {} });
         }
         const mine = (events: { id: string }[]) => events.map((e) => e.id).filter((id) => id.startsWith(`${p}-x-`));
         const until = at + 3 * SECOND;
@@ -968,7 +994,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       it('removeBefore deletes exactly the events before the limit', async () => {
         const at = T0 - 2000 * HOUR;
         for (const n of [0, 1, 2]) {
-          await store.audit.append({ id: `${p}-old-${n}`, at: at + n * SECOND, type: `${p}.old`, accountId: null, clientId: null, ip: null, detail: {} });
+          await store.audit.append({ id: `${p}-old-${n}`, at: at + n * SECOND, type: `${p}.old`, accountId: null, clientId: null, ip: null, actor: null, userAgent: null, detail: {} });
         }
         expect(await store.audit.removeBefore(at + 2 * SECOND)).toBeGreaterThanOrEqual(2);
         expect((await store.audit.list({ type: `${p}.old` })).map((e) => e.id)).toEqual([`${p}-old-2`]);
@@ -977,7 +1003,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       it('orders events of the same millisecond newest first', async () => {
         const accountId = `${p}-acc`;
         for (const n of [1, 2, 3]) {
-          await store.audit.append({ id: `${p}-same-${n}`, at: T0, type: 'x', accountId, clientId: null, ip: null, detail: {} });
+          await store.audit.append({ id: `${p}-same-${n}`, at: T0, type: 'x', accountId, clientId: null, ip: null, actor: null, userAgent: null, detail: {} });
         }
         expect((await store.audit.list({ accountId })).map((e) => e.id)).toEqual([`${p}-same-3`, `${p}-same-2`, `${p}-same-1`]);
       });
@@ -985,7 +1011,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       it('returns at most 100 events unless told otherwise', async () => {
         const accountId = `${p}-busy`;
         for (let n = 0; n < 105; n++) {
-          await store.audit.append({ id: `${p}-many-${n}`, at: T0 + n, type: 'x', accountId, clientId: null, ip: null, detail: {} });
+          await store.audit.append({ id: `${p}-many-${n}`, at: T0 + n, type: 'x', accountId, clientId: null, ip: null, actor: null, userAgent: null, detail: {} });
         }
         const events = await store.audit.list({ accountId });
         expect(events).toHaveLength(100);
@@ -1144,6 +1170,58 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         const { current, expected } = await store.schemaVersion();
         expect(Number.isInteger(current)).toBe(true);
         expect(current).toBe(expected);
+      });
+
+      it('migrate is idempotent and leaves the expected version', async () => {
+        const { expected } = await store.schemaVersion();
+        expect((await store.migrate()).to).toBe(expected);
+        expect((await store.migrate()).to).toBe(expected);
+        expect((await store.schemaVersion()).current).toBe(expected);
+      });
+    });
+
+    describe('transfer (db export / import)', () => {
+      async function allOf<K extends TransferType>(type: K): Promise<TransferRecords[K][]> {
+        const records: TransferRecords[K][] = [];
+        for (let page = await store.transfer.page(type, undefined, 2); page.length; page = await store.transfer.page(type, page.at(-1), 2)) records.push(...page);
+        return records;
+      }
+
+      it('pages through every record of a type, expired ones too, each once', async () => {
+        const owner = await createAccount('paged');
+        for (const n of [1, 2, 3]) await store.credentials.put(credential(owner.id, `paged-${n}`));
+        await store.oidc.upsert('AccessToken', `${p}-expired`, { n: 1 }, T0 - HOUR);
+        await store.oidc.consume('AccessToken', `${p}-expired`, T0 - 2 * HOUR);
+        const credentials = (await allOf('credential')).filter((c) => c.accountId === owner.id);
+        expect(credentials.map((c) => c.id).sort()).toEqual([1, 2, 3].map((n) => `${p}-cred-paged-${n}`));
+        const tokens = (await allOf('oidc')).filter((o) => o.id === `${p}-expired`);
+        expect(tokens).toEqual([{ model: 'AccessToken', id: `${p}-expired`, payload: { n: 1 }, expiresAt: T0 - HOUR, consumedAt: T0 - 2 * HOUR }]);
+      });
+
+      it('imports records whose key is free, keeps existing ones, and abort takes back what it wrote', async () => {
+        const existing = await createAccount('existing');
+        const fresh = account('imported');
+        const changedCopy = { ...existing, givenName: 'Overwritten' };
+        const accounts = await store.transfer.begin('account');
+        expect(await accounts.add([fresh, changedCopy])).toEqual({ kept: [existing.id] });
+        await accounts.commit();
+        expect(await store.accounts.findById(fresh.id)).toEqual(fresh);
+        expect(await store.accounts.findById(existing.id)).toEqual(existing);
+
+        const consumed = { model: 'RefreshToken', id: `${p}-rt`, payload: { grantId: `${p}-g` }, expiresAt: FAR_FUTURE, consumedAt: T0 };
+        const tokens = await store.transfer.begin('oidc');
+        await tokens.add([consumed]);
+        await tokens.commit();
+        expect(await store.oidc.find('RefreshToken', `${p}-rt`, T0)).toEqual({ payload: consumed.payload, expiresAt: FAR_FUTURE, consumedAt: T0 });
+        expect(await store.oidc.consume('RefreshToken', `${p}-rt`, T0 + 1)).toBe(false);
+
+        const events = await store.transfer.begin('audit');
+        await events.add([{ id: `${p}-ev`, at: T0, type: 'test', accountId: null, clientId: null, ip: null, actor: null, userAgent: null, detail: {} }]);
+        await events.abort();
+        expect(await store.audit.list({ type: 'test', limit: 1000 })).not.toContainEqual(expect.objectContaining({ id: `${p}-ev` }));
+        // The store takes writes as before once an import ended.
+        await store.settings.put(`${p}:after`, 1);
+        expect(await store.settings.get(`${p}:after`)).toBe(1);
       });
     });
 

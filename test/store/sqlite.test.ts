@@ -7,6 +7,7 @@ import { openStore } from '../../src/store/open.ts';
 import { openSqliteStore } from '../../src/store/sqlite/index.ts';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.ts';
 import { runStoreContract } from './contract.ts';
+import { runLifecycleStoreContract } from './lifecycle-contract.ts';
 import { DuplicateError, type AccountRecord } from '../../src/store/port.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'poortwachter-store-'));
@@ -18,6 +19,7 @@ afterAll(() => {
 });
 
 runStoreContract('sqlite', async () => openSqliteStore(file));
+runLifecycleStoreContract('sqlite', async () => openSqliteStore(file));
 
 describe('sqlite store file', () => {
   it('creates the file and its parent directory, in WAL mode at the current schema version', async () => {
@@ -54,6 +56,13 @@ describe('sqlite store file', () => {
     db.exec(`
       DROP TABLE session_proofs;
       ALTER TABLE one_time_codes DROP COLUMN flow_id;
+      DROP TABLE password_profiles;
+      DROP TABLE account_portals;
+      DROP INDEX flows_account;
+      ALTER TABLE audit_events DROP COLUMN actor;
+      ALTER TABLE audit_events DROP COLUMN user_agent;
+      DROP INDEX oidc_models_account;
+      ALTER TABLE oidc_models DROP COLUMN account_id;
       ALTER TABLE accounts DROP COLUMN required_actions;
       ALTER TABLE devices DROP COLUMN factor;
       ALTER TABLE devices DROP COLUMN strength;
@@ -90,6 +99,14 @@ describe('sqlite store file', () => {
     db.exec(`
       ALTER TABLE session_proofs DROP COLUMN login_started_at;
       ALTER TABLE session_proofs DROP COLUMN login_completed_at;
+      DROP TABLE password_profiles;
+      DROP TABLE account_portals;
+      DROP INDEX flows_account;
+      DROP INDEX session_proofs_account;
+      ALTER TABLE audit_events DROP COLUMN actor;
+      ALTER TABLE audit_events DROP COLUMN user_agent;
+      DROP INDEX oidc_models_account;
+      ALTER TABLE oidc_models DROP COLUMN account_id;
       ALTER TABLE accounts DROP COLUMN required_actions;
       ALTER TABLE devices DROP COLUMN factor;
       ALTER TABLE devices DROP COLUMN strength;
@@ -105,6 +122,39 @@ describe('sqlite store file', () => {
         sessionUid: 'before', accountId: 'acc', proofs: [{ factor: 'password', amr: ['pwd'], strength: 1, at: 1000, replayed: false }], login: null, expiresAt: 9000,
       });
       expect(await store.schemaVersion()).toEqual({ current: SCHEMA_VERSION, expected: SCHEMA_VERSION });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('brings a version-6 file up to date: audit events written before read with no actor, profiles and portals work', async () => {
+    const older = path.join(dir, 'version-6.sqlite');
+    await openSqliteStore(older).close();
+    const db = new Database(older);
+    db.exec(`
+      DROP TABLE password_profiles;
+      DROP TABLE account_portals;
+      DROP INDEX flows_account;
+      DROP INDEX session_proofs_account;
+      ALTER TABLE audit_events DROP COLUMN actor;
+      ALTER TABLE audit_events DROP COLUMN user_agent;
+      DROP INDEX oidc_models_account;
+      ALTER TABLE oidc_models DROP COLUMN account_id;
+      INSERT INTO accounts (id, username, username_key, email, email_key, email_verified, phone_verified, locale, status, settings, created_at, updated_at)
+        VALUES ('old', 'old', 'old', 'old@example.nl', 'old@example.nl', 0, 0, 'nl', 'active', '{}', 1, 1);
+      INSERT INTO audit_events (id, at, type, account_id, client_id, ip, detail) VALUES ('ev', 1, 'login.password.ok', 'old', NULL, NULL, '{}');
+    `);
+    db.pragma('user_version = 6');
+    db.close();
+
+    const store = openSqliteStore(older);
+    try {
+      expect(await store.audit.list({ accountId: 'old' })).toEqual([
+        { id: 'ev', at: 1, type: 'login.password.ok', accountId: 'old', clientId: null, ip: null, actor: null, userAgent: null, detail: {} },
+      ]);
+      await store.accountPortals.record('old', 'zinn', 5);
+      expect(await store.accountPortals.listByAccount('old')).toEqual([{ accountId: 'old', clientId: 'zinn', firstLoginAt: 5, lastLoginAt: 5 }]);
+      expect(await store.passwordProfiles.list()).toEqual([]);
     } finally {
       await store.close();
     }

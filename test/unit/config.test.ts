@@ -11,7 +11,7 @@ describe('configuration', () => {
 
   it('reads DATABASE_URL for SQLite and MongoDB', () => {
     expect(loadConfig({ DATABASE_URL: 'sqlite:/tmp/x.db' }).database).toEqual({ kind: 'sqlite', file: '/tmp/x.db' });
-    expect(loadConfig({ DATABASE_URL: 'mongodb://db:27017/pw' }).database).toEqual({ kind: 'mongo', url: 'mongodb://db:27017/pw' });
+    expect(loadConfig({ DATABASE_URL: 'mongodb://db:27017/pw' }).database).toEqual({ kind: 'mongo', url: 'mongodb://db:27017/pw', migrate: 'auto' });
   });
 
   it('takes SQLITE_SYNCHRONOUS as an override of the store default (FULL)', () => {

@@ -50,6 +50,13 @@ describe('policy', () => {
     expect(loadConfig({ CODE_TTL_SECONDS: '300', PASSWORD_FAILURES_PER_IP: '50' }).policy).toMatchObject({ codes: { ttlSeconds: 300 }, passwords: { failuresPerIp: { max: 50, windowSeconds: 900 } } });
   });
 
+  it('lets a temporary password work 72 hours unless the file says 1 hour to 14 days', async () => {
+    expect(loadConfig({}).policy.passwords.temporaryTtlSeconds).toBe(72 * 3600);
+    expect(loadConfig({ POLICY_FILE: await policyFile({ passwords: { temporaryTtlSeconds: 86400 } }) }).policy.passwords.temporaryTtlSeconds).toBe(86400);
+    expect(problemsOf({ POLICY_FILE: await policyFile({ passwords: { temporaryTtlSeconds: 60 } }) })).toEqual([expect.stringContaining('passwords.temporaryTtlSeconds')]);
+    expect(problemsOf({ POLICY_FILE: await policyFile({ passwords: { temporaryTtlSeconds: 15 * 24 * 3600 } }) })).toEqual([expect.stringContaining('passwords.temporaryTtlSeconds')]);
+  });
+
   it('refuses unknown keys, wrong types and unreadable files, naming the file and the key', async () => {
     const unknown = await policyFile({ lockout: { treshold: 3 } });
     expect(problemsOf({ POLICY_FILE: unknown })).toEqual([expect.stringMatching(new RegExp(`^POLICY_FILE ${unknown}: lockout: Unrecognized key: "treshold"`))]);

@@ -21,6 +21,15 @@ function hasSecondFactor(facts: FlowFacts): boolean {
   return facts.factors.some((f) => f.role === 'second' && f.enrolled);
 }
 
+/**
+ * A portal may switch the password-again step off (`reauth_before_enrolment: false`): then the
+ * password typed in this very flow stands, but never one seeded from an older session (a step-up).
+ */
+function typedInThisFlow(facts: FlowFacts, factor: string): boolean {
+  const { startedAt } = facts;
+  return startedAt !== undefined && facts.proofs.some((p) => p.factor === factor && !p.replayed && p.at >= startedAt);
+}
+
 function next(facts: ActionFacts): ActionNext {
   const allowed = acceptedSecondFactors(facts.policy, facts.factors);
   const enrolledAny = facts.factors.filter((f) => f.role === 'second' && f.enrolled);
@@ -31,7 +40,9 @@ function next(facts: ActionFacts): ActionNext {
   }
   if (enrollable.length === 0) return { kind: 'unreachable', reason: allowed.length ? 'acr_unreachable' : 'no_allowed_method' };
   const first = facts.factors.find((f) => f.role === 'first');
-  if (first && enrolledAny.length === 0 && !facts.reauthenticated) return { kind: 'reauthenticate', factor: first.id };
+  if (first && enrolledAny.length === 0 && !facts.reauthenticated && (facts.policy.reauthBeforeEnrolment || !typedInThisFlow(facts, first.id))) {
+    return { kind: 'reauthenticate', factor: first.id };
+  }
   const chosen = enrollable.find((f) => f.id === facts.enrolling) ?? (enrollable.length === 1 ? enrollable[0] : undefined);
   if (chosen) return { kind: 'factor', factor: chosen.id, mode: 'enrol', alternatives: enrollable.filter((f) => f !== chosen).map((f) => f.id) };
   return { kind: 'choose-enrolment', methods: enrollable.map((f) => f.id) };

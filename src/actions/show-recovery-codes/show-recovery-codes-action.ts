@@ -17,7 +17,8 @@ function done(facts: FlowFacts): boolean {
 export const showRecoveryCodesAction: RequiredAction = {
   id: 'show-recovery-codes',
   scope: 'any',
-  due: (facts) => !done(facts) && facts.enrolledInFlow.some((id) => facts.factors.find((f) => f.id === id)?.role === 'second'),
+  // A portal may switch them off where it accepts another fallback (oidc/client-policy.ts).
+  due: (facts) => facts.policy.recoveryCodes && !done(facts) && facts.enrolledInFlow.some((id) => facts.factors.find((f) => f.id === id)?.role === 'second'),
   done,
   next: (facts) => ({ kind: 'factor', factor: recoveryOf(facts)!.id, mode: 'enrol', alternatives: [] }),
 };

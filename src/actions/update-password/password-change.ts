@@ -1,66 +1,53 @@
-// The service the update-password action calls to change a password: its interface, kept tiny so
-// the password lifecycle (profiles per portal, history, temporary passwords; issue 8) can put its
-// own implementation behind it, and the first implementation, on accounts/passwords.ts (NIST SP
-// 800-63B-4 length, blocklist and names; the new hash replaces the old; remembered devices end).
+// The service a password form calls — the update-password action at login and the account page's
+// "Wachtwoord" section —: what to show before the patient types, and the change itself. Its one
+// implementation is the password lifecycle (accounts/password-lifecycle.ts: the strictest
+// combination of the profiles of the account's portals, history, temporary passwords, every other
+// sign-in revoked), seen through this narrow interface so the pages only ask and show.
 import type { AccountRecord } from '../../store/port.ts';
 import type { PortalPolicy } from '../../oidc/client-policy.ts';
-import type { Passwords } from '../../accounts/passwords.ts';
-import { limitRule, type Limits, type LimitRule } from '../../accounts/limits.ts';
-import type { LimitPolicy } from '../../policy/defaults.ts';
-import type { Audit } from '../../accounts/audit.ts';
+import type { PasswordLifecycle } from '../../accounts/password-lifecycle.ts';
+import { passwordFormView, type PasswordFormView } from '../../accounts/password-form.ts';
 
-/** Which field a refusal belongs to, and its locale key. */
-export type PasswordChangeErrors = Partial<Record<'current' | 'password', string>>;
-
-export type PasswordChangeResult = { ok: true } | { ok: false; status: number; errors: PasswordChangeErrors };
+export type PasswordChangeResult = { ok: true } | { ok: false; status: number; form: PasswordFormView };
 
 export interface PasswordChangeRequest {
   account: AccountRecord;
   /** The password the patient has now (a temporary one, too). */
   current: string;
   next: string;
-  /** The portal the patient is signing in to: its password profile applies. */
+  confirm: string;
+  /** The portal the patient is at (its profile applies, its name is in the audit trail). */
   policy: PortalPolicy;
+  /** A required action at login, or the account page. */
+  via: 'forced' | 'account';
   ip: string | null;
+  userAgent: string | null;
+  /** The browser session the patient is in: it stays when every other sign-in ends. */
+  keepSessionUid?: string;
 }
 
 export interface PasswordChange {
-  /** Sets `next` as the password when `current` is the password and `next` passes the rules. */
+  /** Every rule a new password of this account must meet here, for the page before anything is typed. */
+  form(account: AccountRecord, policy: PortalPolicy): Promise<PasswordFormView>;
+  /** Sets `next` when `current` is right, `confirm` matches and `next` passes every rule; otherwise what failed. */
   change(request: PasswordChangeRequest): Promise<PasswordChangeResult>;
-  /**
-   * Whether the password itself must change before a login at this portal goes on (a temporary
-   * password, one that fails the portal's profile). Optional: without profiles or temporary
-   * passwords there is nothing to report, and only a stored `update-password` asks for a change.
-   */
-  isRequired?(account: AccountRecord, policy: PortalPolicy): Promise<boolean>;
 }
 
-export class BasicPasswordChange implements PasswordChange {
-  /** Wrong current passwords on the change form: counted before checking, like every password guess. */
-  private readonly failuresRule: LimitRule;
-
-  constructor(
-    private readonly passwords: Passwords,
-    private readonly limits: Limits,
-    private readonly audit: Audit,
-    failures: LimitPolicy,
-  ) {
-    this.failuresRule = limitRule(failures);
-  }
-
-  async change({ account, current, next, policy, ip }: PasswordChangeRequest): Promise<PasswordChangeResult> {
-    const failures = `pwd-change-fail:${account.id}`;
-    if ((await this.limits.hit(failures, this.failuresRule)) < 0) return { ok: false, status: 429, errors: { current: 'update-password.errors.too_many_attempts' } };
-    if (!(await this.passwords.verify(account, current))) {
-      await this.audit.record({ type: 'password.change_failed', accountId: account.id, clientId: policy.clientId, ip, detail: { reason: 'current' } });
-      return { ok: false, status: 401, errors: { current: 'update-password.errors.current_wrong' } };
-    }
-    await this.limits.release(failures);
-    if (next.normalize('NFKC') === current.normalize('NFKC')) return { ok: false, status: 400, errors: { password: 'update-password.errors.same' } };
-    const [problem] = this.passwords.check(account, next);
-    if (problem) return { ok: false, status: 400, errors: { password: `update-password.errors.${problem}` } };
-    await this.passwords.set(account, next);
-    await this.audit.record({ type: 'password.changed', accountId: account.id, clientId: policy.clientId, ip, detail: { outcome: 'changed' } });
-    return { ok: true };
-  }
+/** The lifecycle behind the interface; read when used, as the services bundle is built around it. */
+export function lifecyclePasswordChange(lifecycle: () => PasswordLifecycle): PasswordChange {
+  return {
+    async form(account, policy) {
+      return passwordFormView(await lifecycle().rulesFor(account, policy.clientId));
+    },
+    async change({ account, current, next, confirm, policy, via, ip, userAgent, keepSessionUid }) {
+      const result = await lifecycle().change(account, {
+        current, next, confirm, via, ip, userAgent, keepSessionUid,
+        actor: 'patient',
+        clientId: policy.clientId,
+        portalName: policy.name,
+      });
+      if (result.ok) return { ok: true };
+      return { ok: false, status: result.status, form: passwordFormView(result.rules, result) };
+    },
+  };
 }

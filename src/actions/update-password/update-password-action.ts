@@ -1,14 +1,23 @@
-// "U bent verplicht uw wachtwoord te wijzigen": current, new and confirmation, inside the flow,
-// before the portal gets the login. Due when stored on the account or when the password service
-// says the password itself must change (a temporary password, one failing the portal's profile:
-// `PasswordChange.isRequired`); done in this flow once the service changed it. The rules are the service's
-// (password-change.ts); this page only asks, and says what is wrong next to each field.
+// "U bent verplicht uw wachtwoord te wijzigen": current, new and confirmation, inside the login,
+// before the portal gets it. Due when stored on the account (an operator's `user require-action`)
+// or when the password just typed must be replaced (a temporary password, or one that no longer
+// meets the portal's profile: the password factor says so with its proof). It runs after the
+// second factor, like every required action: whoever only has the temporary password's mail (or a
+// phished password) cannot set a new one, as a recovery needs the second factor too. Done in this
+// flow once the lifecycle changed the password. The rules are the lifecycle's; this page lists
+// them before the patient types and says after which failed, next to each field.
 import type { RequiredAction } from '../action.ts';
 import { ownPage } from '../action.ts';
+import type { StepContext } from '../../steps/step.ts';
 
 const ID = 'update-password';
-/** Long enough for any allowed password (PASSWORD_MAX_LENGTH ≤ 1024) in 4-byte characters; longer is refused unread. */
-const MAX_INPUT = 4096;
+
+/** Why the page asks: the first factor's reason, else an operator's stored action. */
+function reasonKey(ctx: StepContext): string {
+  if (ctx.passwordChange === 'temporary') return 'password_change.forced_temporary';
+  if (ctx.passwordChange === 'portal_profile') return 'password_change.forced_portal_profile';
+  return 'password_change.forced_required';
+}
 
 export const updatePasswordAction: RequiredAction = {
   id: ID,
@@ -21,20 +30,24 @@ export const updatePasswordAction: RequiredAction = {
     view: 'actions/update-password',
     actions: ['change'],
     enter: async () => ({ kind: 'show' }),
-    present: async (ctx) => ({ minLength: ctx.services.config.policy.passwords.minLength }),
+    async present(ctx) {
+      const form = ctx.account ? await ctx.services.passwordChange.form(ctx.account, ctx.policy) : undefined;
+      return { form, reasonKey: reasonKey(ctx), temporary: ctx.passwordChange === 'temporary' };
+    },
     async handle(ctx, action, form) {
       const { account } = ctx;
       if (action !== 'change' || !account) return { kind: 'show', status: 400 };
-      const current = form.current ?? '';
-      const next = form.password ?? '';
-      const errors: Record<string, string> = {};
-      if (!current) errors.current = 'update-password.errors.current_required';
-      if (!next) errors.password = 'update-password.errors.password_required';
-      else if (next !== (form.confirm ?? '')) errors.confirm = 'update-password.errors.mismatch';
-      if (current.length > MAX_INPUT || next.length > MAX_INPUT) errors.password = 'update-password.errors.too_long';
-      if (Object.keys(errors).length) return { kind: 'show', status: 400, locals: { errors } };
-      const result = await ctx.services.passwordChange.change({ account, current, next, policy: ctx.policy, ip: ctx.ip });
-      if (!result.ok) return { kind: 'show', status: result.status, locals: { errors: result.errors } };
+      const result = await ctx.services.passwordChange.change({
+        account,
+        current: form.current ?? '',
+        next: form.new ?? '',
+        confirm: form.confirm ?? '',
+        policy: ctx.policy,
+        via: 'forced',
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
+      });
+      if (!result.ok) return { kind: 'show', status: result.status, locals: { form: result.form } };
       // The after-hooks tell the patient by mail and lift any lock (src/hooks/).
       return { kind: 'done', events: [{ type: 'password_changed' }] };
     },

@@ -2,7 +2,7 @@
 // account proves the patient reads it; the address is then marked verified. Due when stored on the
 // account (an operator or an import asks for it); done in this flow once the code was entered.
 import type { RequiredAction } from '../action.ts';
-import { ownPage } from '../action.ts';
+import { storedOnAccount } from '../action.ts';
 import { addressCheckPage } from '../address-check.ts';
 import { renderMail } from '../../delivery/mail-render.ts';
 import { formatSentTime } from '../../i18n/sent-time.ts';
@@ -12,9 +12,7 @@ const ID = 'verify-email';
 export const verifyEmailAction: RequiredAction = {
   id: ID,
   scope: 'login',
-  due: (facts) => facts.account.requiredActions.includes(ID) && !facts.actionsDone.includes(ID),
-  done: (facts) => facts.actionsDone.includes(ID),
-  next: ownPage(ID),
+  ...storedOnAccount(ID),
   page: addressCheckPage({
     id: ID,
     address: 'email',

@@ -4,7 +4,7 @@
 // authenticator without the binding rule, so that stays with setting up SMS. Due when stored on
 // the account; done in this flow once the code was entered.
 import type { RequiredAction } from '../action.ts';
-import { ownPage } from '../action.ts';
+import { storedOnAccount } from '../action.ts';
 import { addressCheckPage } from '../address-check.ts';
 
 const ID = 'verify-phone';
@@ -12,9 +12,7 @@ const ID = 'verify-phone';
 export const verifyPhoneAction: RequiredAction = {
   id: ID,
   scope: 'login',
-  due: (facts) => facts.account.requiredActions.includes(ID) && !facts.actionsDone.includes(ID),
-  done: (facts) => facts.actionsDone.includes(ID),
-  next: ownPage(ID),
+  ...storedOnAccount(ID),
   page: addressCheckPage({
     id: ID,
     address: 'phone',

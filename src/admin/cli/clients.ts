@@ -8,6 +8,7 @@ import type { ClientRecord } from '../../store/port.ts';
 import type { Args, Command, OptionSpec } from './command.ts';
 import { CliError } from './errors.ts';
 import { table } from './output.ts';
+import { BRAND_OPTIONS, brandChanges, describeBrand, withLogo } from './client-brand.ts';
 
 const ACR_PREFIX = 'urn:poortwachter:acr:';
 const shortAcr = (acr: string | undefined) => (acr ?? '').replace(ACR_PREFIX, '');
@@ -63,6 +64,8 @@ function describeClient(metadata: Record<string, unknown>): string[] {
     `  remember device:     ${policy.rememberDevice ? 'on' : 'off'}`,
     `  minimum acr:         ${shortAcr(policy.minAcr) || '-'}`,
     `  sms sender:          ${policy.smsSender ?? '-'}`,
+    `  password profile:    ${policy.passwordProfile ?? 'default'}`,
+    ...describeBrand(metadata),
   ];
 }
 
@@ -76,6 +79,9 @@ const POLICY_OPTIONS: Record<string, OptionSpec> = {
   'remember-device': { type: 'string', value: 'on|off', description: 'may patients skip the second factor on a remembered device (default on)' },
   'min-acr': { type: 'string', value: 'ACR', description: `level every login must reach: ${ACR_VALUES.map(shortAcr).join(', ')}` },
   'sms-sender': { type: 'string', value: 'NAME', description: 'alphanumeric SMS sender, 1-11 characters, e.g. ZINNZORG' },
+  'password-profile': { type: 'string', value: 'NAME', description: 'password rules for this portal\'s patients (see: poortwachter password-profile list; default: default)' },
+  'mail-from': { type: 'string', value: 'SENDER', description: 'sender of mails for this portal, e.g. "Mijn Therapie Dossier <no-reply@mijntherapiedossier.nl>" (default MAIL_FROM)' },
+  ...BRAND_OPTIONS,
 };
 
 const add: Command = {
@@ -109,10 +115,14 @@ const add: Command = {
       rememberDevice: args.onOff('remember-device'),
       minAcr: minAcr === undefined ? undefined : parseAcr(args, 'min-acr', minAcr),
       smsSender: args.string('sms-sender'),
+      passwordProfile: args.string('password-profile'),
+      mailFrom: args.string('mail-from'),
       clientId: args.string('client-id'),
     };
+    const brand = await brandChanges(args);
+    input.metadata = brand.changes;
     const registry = await ctx.clients();
-    const created = await registry.add(input);
+    const created = await withLogo(ctx, brand.logo, undefined, () => registry.add(input));
     await ctx.audit({ type: 'admin.client.added', clientId: created.clientId });
     ctx.out.result(
       [
@@ -143,8 +153,9 @@ const update: Command = {
   },
   details: [
     'The secret never changes here (remove and add the client to issue a new one).',
-    '--post-logout-redirect-uri, --backchannel-logout-uri, --min-acr and --sms-sender take `none` to remove the',
-    'setting; --mfa-methods takes `all` to accept every method again.',
+    '--post-logout-redirect-uri, --backchannel-logout-uri, --min-acr, --sms-sender, --mail-from, --logo, --color,',
+    '--support-text(-en), --support-url, --privacy-url and --totp-issuer take `none` to remove the setting;',
+    '--mfa-methods takes `all` to accept every method again; --password-profile takes `default`.',
     '',
     'Example:',
     '  poortwachter client update zinn-portaal-1a2b3c4d --mfa required --mfa-methods sms,totp --min-acr substantial',
@@ -191,9 +202,15 @@ const update: Command = {
     if (rememberDevice !== undefined) changes.remember_device = rememberDevice;
     removable('min-acr', (value) => (changes.min_acr = parseAcr(args, 'min-acr', value)), () => (changes.min_acr = undefined));
     removable('sms-sender', (value) => (changes.sms_sender = value), () => (changes.sms_sender = undefined));
+    removable('mail-from', (value) => (changes.mail_from = value), () => (changes.mail_from = undefined));
+    const profile = args.string('password-profile');
+    if (profile !== undefined) changes.password_profile = profile === 'default' || profile === 'none' ? undefined : profile;
+
+    const brand = await brandChanges(args, existing.metadata);
+    Object.assign(changes, brand.changes);
 
     if (!Object.keys(changes).length) throw args.usage('nothing to change: give at least one option');
-    const updated = await registry.update(clientId, changes);
+    const updated = await withLogo(ctx, brand.logo, 'brand_logo' in changes ? existing.metadata.brand_logo : undefined, () => registry.update(clientId, changes));
     const changed = Object.keys(changes).filter((key) => key !== 'backchannel_logout_session_required');
     await ctx.audit({ type: 'admin.client.updated', clientId, detail: { changed } });
     ctx.out.result([`Updated portal ${clientId} (${changed.join(', ')})`, ...describeClient(updated.metadata)], clientJson(updated));
@@ -229,6 +246,20 @@ const list: Command = {
   },
 };
 
+const show: Command = {
+  group: 'client',
+  name: 'show',
+  summary: 'Shows one portal: its sign-in policy, brand and switches (never the secret).',
+  args: ['CLIENT_ID'],
+  options: {},
+  async run(ctx, args) {
+    const [clientId] = args.positionals as [string];
+    const client = await (await ctx.services()).store.clients.find(clientId);
+    if (!client) throw new CliError(`no client ${clientId} (see: poortwachter client list)`);
+    ctx.out.result([`Portal ${clientId}`, ...describeClient(client.metadata)], clientJson(client));
+  },
+};
+
 const remove: Command = {
   group: 'client',
   name: 'remove',
@@ -244,4 +275,4 @@ const remove: Command = {
   },
 };
 
-export const clientCommands: Command[] = [add, update, list, remove];
+export const clientCommands: Command[] = [add, update, show, list, remove];

@@ -3,7 +3,7 @@
 // writes exactly the data a running server uses. Services are built on first use: `--help` and
 // usage errors never open the store.
 import os from 'node:os';
-import { loadConfig } from '../../config.ts';
+import { loadConfig, type Config } from '../../config.ts';
 import { buildServices } from '../../bootstrap.ts';
 import { createLogger } from '../../log.ts';
 import { createApp } from '../../web/app.ts';
@@ -17,6 +17,8 @@ export interface CliContext {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
   stderr: NodeJS.WritableStream;
   services(): Promise<Services>;
+  /** The configuration, for commands that open the store their own way (`db migrate`). */
+  config(): Config;
   /**
    * The client registry, for commands that write metadata: it builds the oidc-provider instance
    * (not listening) that validates it. Building it has side effects on the store (createApp
@@ -26,6 +28,11 @@ export interface CliContext {
   clients(): Promise<ClientRegistry>;
   /** Audit trail entry for an administrative change, marked as done from the CLI by whom. */
   audit(event: AuditInput): Promise<void>;
+}
+
+/** The audit trail's actor for what an operator does from the CLI. */
+export function operatorActor(): string {
+  return `operator:${operator() ?? 'unknown'}`;
 }
 
 function operator(): string | null {
@@ -48,9 +55,13 @@ export class CliSession implements CliContext {
     private readonly env: Record<string, string | undefined> = process.env,
   ) {}
 
+  config(): Config {
+    return loadConfig(this.env);
+  }
+
   services(): Promise<Services> {
     this.built ??= (async () => {
-      const config = loadConfig(this.env);
+      const config = this.config();
       // Logs go to stderr (stdout belongs to the result) and stay quiet unless asked for.
       const logger = createLogger(this.env.LOG_LEVEL ? config.logLevel : 'warn', this.stderr);
       return buildServices(config, { logger });
@@ -69,7 +80,7 @@ export class CliSession implements CliContext {
 
   async audit(event: AuditInput): Promise<void> {
     const services = await this.services();
-    await services.audit.record({ ...event, detail: { ...event.detail, via: 'cli', operator: operator() } });
+    await services.audit.record({ actor: operatorActor(), ...event, detail: { ...event.detail, via: 'cli', operator: operator() } });
   }
 
   async close(): Promise<void> {

@@ -34,10 +34,22 @@ export function describePasswordProblem(problem: PasswordProblem, policy: { minL
       return `shorter than ${policy.minLength} characters`;
     case 'too_long':
       return `longer than ${policy.maxLength} characters`;
+    case 'needs_digit':
+      return 'has no digit';
+    case 'needs_upper':
+      return 'has no upper-case letter';
+    case 'needs_lower':
+      return 'has no lower-case letter';
+    case 'needs_special':
+      return 'has no special character';
     case 'common':
       return 'a commonly used password (on the blocklist)';
     case 'contains_name':
       return 'contains the username, a name or the e-mail name';
+    case 'reused':
+      return 'equal to a previous password';
+    case 'same_as_current':
+      return 'equal to the current password';
     case 'mismatch':
       return 'the two entries differ';
   }

@@ -52,18 +52,19 @@ const rotate: Command = {
   options: {},
   details: [
     'A new next key is generated. Relying parties already know the new current key: it has been',
-    'published as `next` since the last rotation. A running server keeps signing with the keys it',
-    'loaded until it restarts: restart every instance afterwards.',
+    'published as `next` since the last rotation. Running servers read the stored keys every',
+    'KEYS_REFRESH_SECONDS (default 30) and sign with the new current key from then on: no restart.',
   ],
   async run(ctx) {
     const services = await ctx.services();
     const keepSeconds = Math.max(ID_TOKEN_TTL_SECONDS, services.config.ttl.accessToken) + GRACE_SECONDS;
     const before = (await loadSigningKeys(services.store, services.box, await now(ctx))).filter((k) => k.stage === 'current').map(kid);
+    const refreshSeconds = services.config.keysRefreshSeconds;
     const keys = await rotateSigningKeys(services.store, services.box, await now(ctx), keepSeconds * 1000);
     await ctx.audit({ type: 'admin.keys.rotated', detail: { retired: before, current: keys.filter((k) => k.stage === 'current').map(kid) } });
     ctx.out.result(
-      ['Signing keys rotated.', ...keysLines(keys), '', 'A running server picks up the new keys when it restarts: restart every instance now.'],
-      { ...keysJson(keys), keep_retired_seconds: keepSeconds, restart_required: true },
+      ['Signing keys rotated.', ...keysLines(keys), '', `Running servers sign with the new current key within ${refreshSeconds} s (KEYS_REFRESH_SECONDS); no restart needed.`],
+      { ...keysJson(keys), keep_retired_seconds: keepSeconds, restart_required: false, picked_up_within_seconds: refreshSeconds },
     );
   },
 };

@@ -12,7 +12,9 @@ const vacuum: Command = {
     'The server gives free pages back by itself, a little every minute (SQLite incremental',
     'auto-vacuum). This rewrites the whole file at once: after a large clean-up, or once for a',
     'file created by a version without auto-vacuum. It holds the database for itself while it runs',
-    '(seconds for a few hundred MB): requests wait meanwhile. MongoDB: nothing to do here.',
+    '(seconds for a few hundred MB). Stop the servers first: a server still running stalls on every',
+    'write meanwhile (its whole event loop, up to the 5 s lock timeout) and then answers 503',
+    '"temporarily unavailable" until the rewrite is done. MongoDB: nothing to do here.',
   ],
   async run(ctx) {
     const { store } = await ctx.services();

@@ -9,6 +9,8 @@ export interface Output {
   note(line: string): void;
   /** One line of a data stream (e.g. `audit export`: JSON lines, the same with or without --json). */
   line(text: string): void;
+  /** Like `line`, but waits while stdout is full: a long stream (`db export`) is never buffered whole. */
+  streamLine(text: string): Promise<void>;
 }
 
 export function createOutput(json: boolean, stdout: NodeJS.WritableStream = process.stdout, stderr: NodeJS.WritableStream = process.stderr): Output {
@@ -23,6 +25,10 @@ export function createOutput(json: boolean, stdout: NodeJS.WritableStream = proc
     },
     line(text) {
       stdout.write(`${text}\n`);
+    },
+    streamLine(text) {
+      if (stdout.write(`${text}\n`)) return Promise.resolve();
+      return new Promise((resolve) => stdout.once('drain', () => resolve()));
     },
   };
 }

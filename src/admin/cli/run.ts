@@ -3,20 +3,32 @@
 import { clientCommands } from './clients.ts';
 import { userCommands } from './users.ts';
 import { keyCommands } from './keys.ts';
+import { passwordProfileCommands } from './password-profiles.ts';
 import { maintenanceCommands } from './maintenance.ts';
+import { databaseCommands } from './database.ts';
 import { commandHelp, commandPath, parseCommandArgs, type Command } from './command.ts';
 import type { CliContext } from './context.ts';
 import { describeError, EXIT_USAGE, formatError, formatErrorJson, UsageError } from './errors.ts';
 import { createOutput } from './output.ts';
 
-export const COMMANDS: Command[] = [...clientCommands, ...userCommands, ...keyCommands, ...maintenanceCommands];
+export const COMMANDS: Command[] = [...clientCommands, ...userCommands, ...passwordProfileCommands, ...keyCommands, ...maintenanceCommands, ...databaseCommands];
 
 const GROUPS: Record<string, string> = {
   client: 'portals (relying parties) that may sign patients in',
   user: 'patient accounts',
+  'password-profile': 'password rules portals can ask for (length, character classes, history)',
   keys: 'ID token signing keys',
-  db: 'the database (maintenance)',
+  db: 'the database: schema, maintenance, export and import',
   audit: 'the audit trail',
+};
+
+// Said where an operator looks for it: what a group deliberately cannot do, and what to use instead.
+const GROUP_NOTES: Record<string, string[]> = {
+  user: [
+    'No command sets a password an operator chooses for an existing account (ASVS 5.0 6.4.6: whoever',
+    'chose it could sign in as the patient). Use `user temp-password`: it mails a temporary password that',
+    'the patient must replace at the next login, and the patient\'s own password keeps working meanwhile.',
+  ],
 };
 
 function overview(group?: string): string {
@@ -30,6 +42,7 @@ function overview(group?: string): string {
     'Commands:',
     ...shown.map((c) => `  ${commandPath(c).padEnd(width)}${c.summary.replace(/\.$/, '')}`),
     '',
+    ...(group && GROUP_NOTES[group] ? [...GROUP_NOTES[group], ''] : []),
     'Every command takes --json (machine-readable output on stdout) and --help.',
     'The CLI uses the server\'s environment: DATA_DIR or DATABASE_URL, SECRETS_KEY, ... Run it with the',
     'same settings as the server, or it works on a different (or empty) database.',

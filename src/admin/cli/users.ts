@@ -3,13 +3,13 @@
 import { validateNewAccount, type AccountProblem } from '../../accounts/accounts.ts';
 import { normalisePhone } from '../../delivery/phone.ts';
 import { maskPhone } from '../../log.ts';
-import type { AccountRecord } from '../../store/port.ts';
 import type { CliContext } from './context.ts';
 import type { Command } from './command.ts';
 import { CliError, describePasswordProblem } from './errors.ts';
 import { formatTime, table } from './output.ts';
 import { allFactors } from '../../factors/registry.ts';
-import type { LockStatus } from '../../accounts/lockout.ts';
+import { remove, requireAction, show, temporaryPassword, update } from './user-lifecycle.ts';
+import { findUser, lockJson, lockText, userJson } from './user-format.ts';
 
 const LOCALES = ['nl', 'en'] as const;
 const MAX_PASSWORD_INPUT = 4096;
@@ -18,38 +18,6 @@ const accountProblemText: Record<AccountProblem, string> = {
   username_invalid: '--username must be 3-64 letters, digits or . _ @ + -',
   email_invalid: '--email is not a valid e-mail address',
 };
-
-/** The account as it may be shown: the phone number only as `*****16`. */
-function userJson(account: AccountRecord) {
-  return {
-    id: account.id,
-    username: account.username,
-    email: account.email,
-    email_verified: account.emailVerified,
-    phone: account.phoneHint ? maskPhone(account.phoneHint) : null,
-    phone_verified: account.phoneVerified,
-    given_name: account.givenName,
-    family_name: account.familyName,
-    locale: account.locale,
-    status: account.status,
-    created_at: new Date(account.createdAt).toISOString(),
-  };
-}
-
-function lockJson(lock: LockStatus) {
-  return {
-    state: lock.state,
-    locked_until: lock.lockedUntil === null ? null : new Date(lock.lockedUntil).toISOString(),
-    failures: lock.failures,
-    locks: lock.locks,
-  };
-}
-
-/** `open`, `locked until 2026-05-04 13:07 UTC`, `hard-locked`: one cell for people. */
-function lockText(lock: LockStatus): string {
-  if (lock.state === 'locked' && lock.lockedUntil !== null) return `locked until ${formatTime(lock.lockedUntil)}`;
-  return lock.state;
-}
 
 /** First line of piped stdin; stops reading there, so a producer that keeps stdin open cannot hang us. */
 async function readFirstLine(stdin: CliContext['stdin']): Promise<string> {
@@ -97,13 +65,6 @@ async function readPassword(ctx: CliContext): Promise<string> {
   const password = ctx.stdin.isTTY === true ? await readHidden(ctx.stdin, ctx.stderr) : await readFirstLine(ctx.stdin);
   if (!password) throw new CliError('no password on stdin (pipe it in: printf "%s\\n" "$PASSWORD" | poortwachter user add ... --password-stdin)');
   return password;
-}
-
-async function findUser(ctx: CliContext, username: string): Promise<AccountRecord> {
-  const { accounts } = await ctx.services();
-  const account = await accounts.findByLogin(username);
-  if (!account) throw new CliError(`no user ${username} (see: poortwachter user list)`);
-  return account;
 }
 
 const add: Command = {
@@ -246,37 +207,6 @@ const resetMfa: Command = {
   },
 };
 
-const show: Command = {
-  group: 'user',
-  name: 'show',
-  summary: 'Shows one user: details, lock state and the second factors set up.',
-  args: ['USERNAME'],
-  options: {},
-  async run(ctx, args) {
-    const [username] = args.positionals as [string];
-    const services = await ctx.services();
-    const account = await findUser(ctx, username);
-    const lock = await services.lockout.status(account);
-    const factors: string[] = [];
-    for (const factor of allFactors().filter((f) => f.role !== 'first')) {
-      if (await factor.isEnrolled(services, account)) factors.push(factor.id);
-    }
-    const data = { ...userJson(account), lock: lockJson(lock), factors };
-    ctx.out.result([
-      `username:      ${account.username}`,
-      `id:            ${account.id}`,
-      `email:         ${account.email}${account.emailVerified ? ' (verified)' : ''}`,
-      `phone:         ${account.phoneHint ? `${maskPhone(account.phoneHint)}${account.phoneVerified ? ' (verified)' : ''}` : '-'}`,
-      `name:          ${[account.givenName, account.familyName].filter(Boolean).join(' ') || '-'}`,
-      `locale:        ${account.locale}`,
-      `status:        ${account.status}`,
-      `lock:          ${lockText(lock)}${lock.failures ? ` (${lock.failures} failed password attempts since the last login)` : ''}`,
-      `second factors: ${factors.join(', ') || '-'}`,
-      `created:       ${formatTime(account.createdAt)}`,
-    ], data);
-  },
-};
-
 // Lifts a temporary or hard lock (NIST SP 800-63B-4 §3.2.2: after 100 failed guesses only an
 // unlock opens the account again). The failure counts start afresh.
 const unlock: Command = {
@@ -301,4 +231,4 @@ const unlock: Command = {
   },
 };
 
-export const userCommands: Command[] = [add, list, show, statusCommand('disable'), statusCommand('enable'), unlock, resetMfa];
+export const userCommands: Command[] = [add, list, show, update, statusCommand('disable'), statusCommand('enable'), unlock, resetMfa, temporaryPassword, requireAction, remove];

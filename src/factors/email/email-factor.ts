@@ -5,6 +5,7 @@
 // password plus this code stays below AAL2 (acr low-mfa, see oidc/assurance.ts).
 import { deliveredCodeFactor } from '../delivered-code.ts';
 import { codeMail } from './code-mail.ts';
+import { mailSender } from '../../brand/brand.ts';
 
 export const emailFactor = deliveredCodeFactor({
   id: 'email',
@@ -13,6 +14,7 @@ export const emailFactor = deliveredCodeFactor({
   view: 'factors/email',
   address: 'email',
   async send(message) {
-    await message.services.delivery.sendMail(codeMail(message));
+    const from = mailSender(message.policy.brand, message.services.config.mail.from);
+    await message.services.delivery.sendMail({ ...codeMail(message), ...(from ? { from } : {}) });
   },
 });

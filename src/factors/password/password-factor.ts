@@ -5,6 +5,7 @@
 // decoy hash when the real one is not evaluated). Only the per-IP limit answers differently, as it
 // says nothing about any account.
 import type { Factor, FactorContext, Form } from '../factor.ts';
+import type { PasswordChangeReason } from '../../steps/step.ts';
 import type { Services } from '../../services.ts';
 import type { AccountRecord } from '../../store/port.ts';
 import { limitRule } from '../../accounts/limits.ts';
@@ -34,6 +35,15 @@ async function recordLocks(ctx: FactorContext, account: AccountRecord | undefine
   }
 }
 
+/**
+ * The portal's own password profile, checked against the password just typed (the only moment it
+ * is known): one that no longer meets it must be replaced before this login goes on.
+ */
+async function portalProfileUnmet(ctx: FactorContext, account: AccountRecord, password: string): Promise<'portal_profile' | undefined> {
+  const problems = await ctx.services.passwordLifecycle.portalProblems(account, password, ctx.policy.clientId);
+  return problems.length ? 'portal_profile' : undefined;
+}
+
 async function verifyLogin(ctx: FactorContext, form: Form) {
   const { accounts, passwords, limits, lockout, audit, config } = ctx.services;
   // Re-authentication (before enrolling a factor): the account is known, only the password counts.
@@ -60,17 +70,23 @@ async function verifyLogin(ctx: FactorContext, form: Form) {
   const byAccount = byName.admitted && account ? await lockout.admitAccount(account.id) : undefined;
   const evaluated = byName.admitted && (byAccount?.admitted ?? true);
   // Not evaluated: the same argon2 work against a decoy, so a lock does not show in the timing.
-  const ok = evaluated ? await passwords.verify(account, password) : (await passwords.verify(undefined, password), false);
+  // The own password and a temporary one cost the same whichever matched (passwords.ts `match`).
+  const match = evaluated ? await passwords.match(account, password) : (await passwords.match(undefined, password), 'none');
+  const ok = match === 'password' || match === 'temporary';
   if (!ok || !account) {
+    // An expired temporary password is told apart (only whoever has that mail can learn it) and
+    // counts as a failed guess like any other: it no longer proves anything.
+    const expired = match === 'temporary-expired' && account !== undefined;
     await audit.record({
       type: 'login.password.failed',
       accountId: account?.id ?? null,
       clientId: ctx.policy.clientId,
       ip: ctx.ip,
-      detail: { outcome: evaluated ? 'wrong' : 'locked', evaluated },
+      detail: { outcome: evaluated ? (expired ? 'temporary_expired' : 'wrong') : 'locked', evaluated },
     });
     await recordLocks(ctx, account, byName, byAccount);
-    return { kind: 'show', status: 401, locals: { errors: { login: 'password.errors.invalid_credentials' }, login } } as const;
+    const errors = expired ? { password: 'password_change.expired.text' } : { login: 'password.errors.invalid_credentials' };
+    return { kind: 'show', status: 401, locals: { errors, login } } as const;
   }
   await limits.release(ipKey);
   // The right password proves the patient, also on a disabled account: the count starts afresh.
@@ -80,11 +96,13 @@ async function verifyLogin(ctx: FactorContext, form: Form) {
     await audit.record({ type: 'login.password.disabled', accountId: account.id, clientId: ctx.policy.clientId, ip: ctx.ip });
     return { kind: 'fail', status: 403, messageKey: 'password.errors.account_disabled' } as const;
   }
-  await audit.record({ type: 'login.password.ok', accountId: account.id, clientId: ctx.policy.clientId, ip: ctx.ip });
+  const passwordChange: PasswordChangeReason | undefined = match === 'temporary' ? 'temporary' : await portalProfileUnmet(ctx, account, password);
+  await audit.record({ type: 'login.password.ok', accountId: account.id, clientId: ctx.policy.clientId, ip: ctx.ip, detail: passwordChange ? { passwordChange } : {} });
   return {
     kind: 'proved',
     account,
     proof: { factor: 'password', amr: ['pwd'], strength: 1, at: ctx.services.clock.now() },
+    ...(passwordChange ? { passwordChange } : {}),
   } as const;
 }
 

@@ -20,6 +20,7 @@ import {
 import { sendRecoveryCodeUsedMail } from './recovery-mail.ts';
 import { reportCodeGuessing } from '../../accounts/code-guessing-notice.ts';
 import { codesLeftText, downloadHref, recoveryFileText } from './recovery-text.ts';
+import { brandSlug, type Brand } from '../../brand/brand.ts';
 
 export { generateRecoveryCodes, recoveryCodesLeft } from './recovery-codes.ts';
 
@@ -36,11 +37,12 @@ const ERROR_STATUS: Record<Exclude<RecoveryUse, { ok: true }>['reason'], number>
 };
 
 /** Locals for the page that shows codes (enrolment and settings). */
-function codeLocals(t: Translate, username: string, codes: readonly string[]) {
+/** The file names the portal (heading and file name): a patient with several portals tells them apart. */
+function codeLocals(t: Translate, brand: Brand, username: string, codes: readonly string[]) {
   return {
     codes,
-    downloadHref: downloadHref(recoveryFileText(t, username, codes)),
-    downloadName: t('recovery.show.filename'),
+    downloadHref: downloadHref(recoveryFileText(t, brand.name, username, codes)),
+    downloadName: t('recovery.show.filename', { portal: brandSlug(brand) }),
   };
 }
 
@@ -114,7 +116,7 @@ export const recoveryFactor: Factor = {
       return { left, leftText: codesLeftText(ctx.t, left) };
     }
     const codes = pendingCodes(ctx);
-    return codes ? codeLocals(ctx.t, ctx.account.username, codes) : { codes: [], errors: { saved: 'recovery.errors.expired' } };
+    return codes ? codeLocals(ctx.t, ctx.policy.brand, ctx.account.username, codes) : { codes: [], errors: { saved: 'recovery.errors.expired' } };
   },
 
   async handle(ctx, action, form, mode) {
@@ -137,7 +139,7 @@ export const recoveryFactor: Factor = {
     async handle(ctx, action) {
       if (action !== 'regenerate' || !ctx.account) return { notice: ctx.t('recovery.settings.unknown_action') };
       const codes = await generateRecoveryCodes(ctx.services, ctx.account);
-      return { view: 'factors/recovery', locals: { mode: 'settings', ...codeLocals(ctx.t, ctx.account.username, codes) }, replaced: true };
+      return { view: 'factors/recovery', locals: { mode: 'settings', ...codeLocals(ctx.t, ctx.policy.brand, ctx.account.username, codes) }, replaced: true };
     },
   },
 };

@@ -7,8 +7,8 @@ export function codesLeftText(t: Translate, left: number): string {
 }
 
 /** The plain-text file behind "Download": a heading, the codes, and what they are for. */
-export function recoveryFileText(t: Translate, username: string, codes: readonly string[]): string {
-  return [t('recovery.file.heading', { username }), '', ...codes, '', t('recovery.file.note'), ''].join('\r\n');
+export function recoveryFileText(t: Translate, portal: string, username: string, codes: readonly string[]): string {
+  return [t('recovery.file.heading', { portal, username }), '', ...codes, '', t('recovery.file.note'), ''].join('\r\n');
 }
 
 export function downloadHref(text: string): string {

@@ -11,7 +11,12 @@ export const smsFactor = deliveredCodeFactor({
   address: 'phone',
   mobileOnly: true,
   async send({ services, policy, to, code, mode, t, minutes }) {
-    const body = t(`sms.message.${mode}`, { portal: policy.name, code, minutes });
+    // A portal's own word for the code ("verificatiecode") where it has one.
+    const { codeName } = policy.brand;
+    const named = mode === 'challenge' && codeName !== 'code';
+    const body = named
+      ? t('sms.message.challenge_named', { portal: policy.brand.name, code, minutes, word: t(`brand.code_name.${codeName}.noun`) })
+      : t(`sms.message.${mode}`, { portal: policy.brand.name, code, minutes });
     await services.delivery.sendSms({ to, body, ...(policy.smsSender ? { from: policy.smsSender } : {}) });
   },
 });

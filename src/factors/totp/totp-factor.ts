@@ -5,7 +5,7 @@ import type { Factor, FactorContext, FactorOutcome, Form } from '../factor.ts';
 import type { Proof } from '../../oidc/assurance.ts';
 import { randomId } from '../../accounts/random.ts';
 import { reportCodeGuessing } from '../../accounts/code-guessing-notice.ts';
-import { groupedKey, newTotpSecret, otpauthUri, qrDataUrl, TOTP_ISSUER } from './totp-secret.ts';
+import { groupedKey, newTotpSecret, otpauthUri, qrDataUrl } from './totp-secret.ts';
 import {
   matchingStep, normaliseTotpInput, totpCredential, verifyTotpLogin,
   TOTP_CREDENTIAL, totpEnrolFailures, type TotpCheck, type TotpCredentialData,
@@ -107,8 +107,9 @@ export const totpFactor: Factor = {
     const sealed = ctx.scratch.get<string>(PENDING_SECRET);
     if (!sealed || !ctx.account) return { errors: { code: 'totp.errors.enrol_expired' } };
     const secret = ctx.services.box.open(sealed);
-    const uri = otpauthUri(ctx.account.username, secret);
-    return { qrDataUrl: await qrDataUrl(uri), groupedKey: groupedKey(secret), otpauthUri: uri, issuer: TOTP_ISSUER, username: ctx.account.username };
+    const issuer = ctx.policy.brand.totpIssuer;
+    const uri = otpauthUri(ctx.account.username, secret, issuer);
+    return { qrDataUrl: await qrDataUrl(uri), groupedKey: groupedKey(secret), otpauthUri: uri, issuer, username: ctx.account.username };
   },
 
   async handle(ctx, action, form, mode) {

@@ -16,12 +16,14 @@ export function newTotpSecret(): string {
 }
 
 /**
- * `otpauth://totp/Poortwachter:<username>?secret=...&issuer=Poortwachter&algorithm=SHA1&digits=6&period=30`.
- * The defaults are spelled out: some apps ignore missing parameters in surprising ways.
+ * `otpauth://totp/ZINN:<username>?secret=...&issuer=ZINN&algorithm=SHA1&digits=6&period=30`, the
+ * issuer being the portal's (its brand's `totp_issuer`, else its name): patients look for their
+ * portal in the app, not for us. The defaults are spelled out: some apps ignore missing
+ * parameters in surprising ways.
  */
-export function otpauthUri(username: string, secret: string): string {
-  const label = `${encodeURIComponent(TOTP_ISSUER)}:${encodeURIComponent(username)}`;
-  const params = new URLSearchParams({ secret, issuer: TOTP_ISSUER, algorithm: 'SHA1', digits: String(TOTP_DIGITS), period: String(TOTP_PERIOD_SECONDS) });
+export function otpauthUri(username: string, secret: string, issuer: string = TOTP_ISSUER): string {
+  const label = `${encodeURIComponent(issuer)}:${encodeURIComponent(username)}`;
+  const params = new URLSearchParams({ secret, issuer, algorithm: 'SHA1', digits: String(TOTP_DIGITS), period: String(TOTP_PERIOD_SECONDS) });
   return `otpauth://totp/${label}?${params.toString()}`;
 }
 

@@ -11,7 +11,7 @@ async function accountFacts(services: Services, run: FlowRun, account: AccountRe
   if (!account) return NO_ACCOUNT_FACTS;
   return {
     requiredActions: account.requiredActions,
-    passwordChangeRequired: (await services.passwordChange.isRequired?.(account, run.policy)) ?? false,
+    passwordChangeRequired: run.flow.state.passwordChange !== undefined,
   };
 }
 
@@ -32,6 +32,7 @@ export async function flowFacts(services: Services, run: FlowRun, requiredAcr: s
     enrolledInFlow: state.enrolledInFlow,
     account: await run.accountFacts,
     actionsDone: state.actionsDone,
+    startedAt: flow.createdAt,
   };
 }
 

@@ -23,6 +23,8 @@ export interface FlowRun<S extends KitState = KitState> {
   factorFacts?: Promise<FactorFacts[]>;
   /** The account's state the required actions are due on, likewise read once per request. */
   accountFacts?: Promise<AccountFacts>;
+  /** The browser's session at Poortwachter the flow runs in (the account page), if any. */
+  sessionUid?: string;
   /** Recorded in this request and not yet handed to the kind's after-hooks (FlowRunner.dispatch). */
   events: FlowEvent[];
 }

@@ -53,9 +53,11 @@ export class FlowRunner<R extends FlowRun> {
       t: page.t,
       messageLang: messageLanguage(run.ctx, run.account?.locale),
       ip: run.ctx.ip || null,
-      userAgent: run.ctx.get('user-agent').slice(0, 512) || undefined,
       flowId: run.flow.id,
       persist: () => this.save(run),
+      passwordChange: run.flow.state.passwordChange,
+      sessionUid: run.sessionUid,
+      userAgent: run.ctx.get('user-agent') || null,
     };
   }
 
@@ -213,6 +215,7 @@ export class FlowRunner<R extends FlowRun> {
       // The first factor entered again before a binding is noted, not proved twice.
       if (decision.kind === 'reauthenticate') state.reauthenticated = true;
       else this.recordProof(run, outcome.proof, outcome.account);
+      if (outcome.passwordChange) state.passwordChange = outcome.passwordChange;
     }
     if (outcome.kind === 'done') {
       state.actionsDone.push(step.id);

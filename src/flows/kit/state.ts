@@ -2,7 +2,7 @@
 // was proved, which step was entered, what the patient chose, what was enrolled and which
 // required actions were done in this flow. A kind adds its own fields beside these.
 import type { Proof } from '../../oidc/assurance.ts';
-import type { StepMode } from '../../steps/step.ts';
+import type { PasswordChangeReason, StepMode } from '../../steps/step.ts';
 
 export interface KitState {
   proofs: Proof[];
@@ -20,6 +20,8 @@ export interface KitState {
   enrolledInFlow: string[];
   /** Required actions done in this flow. */
   actionsDone: string[];
+  /** The typed password must be replaced before the flow completes (a temporary one, one failing the portal's profile). */
+  passwordChange?: PasswordChangeReason;
 }
 
 export function newKitState(): KitState {

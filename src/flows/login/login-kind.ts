@@ -193,6 +193,9 @@ export class LoginKind implements FlowKind<LoginRun> {
     const accountId = run.flow.accountId;
     if (!accountId) throw new Error('login completed without an account');
     await this.rememberDevice(run, acr);
+    // The portals an account signs in to are whose password profiles its next password must meet.
+    const { clientId } = run.interaction.policy;
+    if (clientId !== ACCOUNT_CLIENT_ID) await this.services.store.accountPortals.record(accountId, clientId, this.services.clock.now());
     const url = await this.interactions.finishLogin(run.ctx, { accountId, acr, amr, remember: true, proofs: run.flow.state.proofs, startedAt: run.flow.createdAt });
     await this.flows.remove(run.flow.id);
     run.ctx.status = 303;

@@ -24,7 +24,7 @@ import { factorFacts } from '../kit/factor-facts.ts';
 import { FlowRunner } from '../kit/runner.ts';
 import { flowRoutes, requireCsrf } from '../kit/routes.ts';
 import { SETTINGS_KIND, SettingsKind, type SettingsRun, type SettingsState } from './settings-kind.ts';
-import { portalRequiringMfa } from './used-portals.ts';
+import { portalRequiringMfa } from './portals-requiring-mfa.ts';
 
 const LOGIN_STATE_COOKIE = 'pw_account_login';
 
@@ -195,7 +195,7 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
 
   /**
    * Removing `factor` would leave no second factor while a portal the patient uses requires MFA:
-   * refused (409) with the portal's name. `used-portals.ts` says how "uses" is known.
+   * refused (409) with the portal's name. `portals-requiring-mfa.ts` says how "uses" is known.
    */
   async function refuseLastSecondFactor(account: AccountRecord, factor: Factor): Promise<void> {
     const others = (await enrolledSecondFactors(account)).filter((f) => f.id !== factor.id);

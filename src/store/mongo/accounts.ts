@@ -25,7 +25,7 @@ function toDoc(a: AccountRecord): AccountDoc {
   };
 }
 
-function toRecord(doc: AccountDoc): AccountRecord {
+export function toRecord(doc: AccountDoc): AccountRecord {
   return {
     id: doc._id,
     username: doc.username,
@@ -45,7 +45,7 @@ function toRecord(doc: AccountDoc): AccountRecord {
   };
 }
 
-export function createAccountStore({ accounts, credentials, codes, devices }: Models): AccountStore {
+export function createAccountStore({ accounts, credentials, codes, devices, accountPortals }: Models): AccountStore {
   // Lookups by login must name the collation of the unique indexes, or they neither use those
   // indexes nor match case-insensitively. `$gt: ''` repeats the e-mail index's partial filter, so
   // the planner can see that index covers the query.
@@ -95,6 +95,7 @@ export function createAccountStore({ accounts, credentials, codes, devices }: Mo
         credentials.deleteMany({ accountId: { $eq: id } }).exec(),
         codes.deleteMany({ accountId: { $eq: id } }).exec(),
         devices.deleteMany({ accountId: { $eq: id } }).exec(),
+        accountPortals.deleteMany({ accountId: { $eq: id } }).exec(),
       ]);
     },
   };

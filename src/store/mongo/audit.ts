@@ -4,7 +4,7 @@ import type { AuditDoc, Models } from './models.ts';
 
 const DEFAULT_LIMIT = 100;
 
-function toEvent(doc: AuditDoc): AuditEvent {
+export function toEvent(doc: AuditDoc): AuditEvent {
   return {
     id: doc.eventId,
     at: doc.at.getTime(),
@@ -12,6 +12,8 @@ function toEvent(doc: AuditDoc): AuditEvent {
     accountId: doc.accountId,
     clientId: doc.clientId,
     ip: doc.ip,
+    actor: doc.actor ?? null,
+    userAgent: doc.userAgent ?? null,
     detail: doc.detail,
   };
 }
@@ -26,8 +28,14 @@ export function createAuditStore({ audit }: Models): AuditStore {
         accountId: event.accountId,
         clientId: event.clientId,
         ip: event.ip,
+        actor: event.actor,
+        userAgent: event.userAgent,
         detail: toJsonObject(event.detail),
       });
+    },
+    async pseudonymise(accountId, pseudonym) {
+      const result = await audit.updateMany({ accountId: { $eq: accountId } }, { $set: { accountId: pseudonym } }).exec();
+      return result.modifiedCount;
     },
     async list(filter = {}) {
       const limit = Math.max(0, Math.floor(filter.limit ?? DEFAULT_LIMIT));

@@ -3,7 +3,7 @@ import { toJsonObject } from '../json.ts';
 import type { ClientDoc, Models } from './models.ts';
 import { isDuplicateKey } from './common.ts';
 
-function toRecord(doc: ClientDoc): ClientRecord {
+export function toRecord(doc: ClientDoc): ClientRecord {
   return {
     clientId: doc._id,
     metadata: doc.metadata,

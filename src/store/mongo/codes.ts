@@ -2,7 +2,7 @@ import type { OneTimeCodeRecord, OneTimeCodeStore } from '../port.ts';
 import { unexpired, toDate, toMs } from './common.ts';
 import type { CodeDoc, Models } from './models.ts';
 
-function toRecord(doc: CodeDoc): OneTimeCodeRecord {
+export function toRecord(doc: CodeDoc): OneTimeCodeRecord {
   return {
     id: doc._id,
     accountId: doc.accountId,

@@ -3,7 +3,7 @@ import { canonicalJson, parseJsonObject } from '../json.ts';
 import { toDate, toMs } from './common.ts';
 import type { CredentialDoc, Models } from './models.ts';
 
-function toRecord(doc: CredentialDoc): CredentialRecord {
+export function toRecord(doc: CredentialDoc): CredentialRecord {
   return {
     id: doc._id,
     accountId: doc.accountId,

@@ -19,7 +19,7 @@ export async function upgradeLegacyDevices({ devices }: Models): Promise<void> {
   ], { updatePipeline: true }).exec();
 }
 
-function toRecord(doc: DeviceDoc): DeviceRecord {
+export function toRecord(doc: DeviceDoc): DeviceRecord {
   const [factor = '', strength = '1', ...amr] = doc.factor === undefined ? doc.amr : [doc.factor, String(doc.strength), ...doc.amr];
   return {
     id: doc._id,

@@ -3,7 +3,7 @@ import { toJsonObject } from '../json.ts';
 import { unexpired } from './common.ts';
 import type { FlowDoc, Models } from './models.ts';
 
-function toRecord(doc: FlowDoc): FlowRecord {
+export function toRecord(doc: FlowDoc): FlowRecord {
   return {
     id: doc._id,
     kind: doc.kind,
@@ -48,6 +48,9 @@ export function createFlowStore({ flows }: Models): FlowStore {
     },
     async remove(id) {
       await flows.deleteOne({ _id: { $eq: id } }).exec();
+    },
+    async removeByAccount(accountId) {
+      await flows.deleteMany({ accountId: { $eq: accountId } }).exec();
     },
   };
 }

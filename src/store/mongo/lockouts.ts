@@ -11,7 +11,7 @@ import type { LockoutDoc, Models } from './models.ts';
  */
 const MAX_TRIES = 1000;
 
-function toRecord(doc: LockoutDoc): LockoutRecord {
+export function toRecord(doc: LockoutDoc): LockoutRecord {
   return {
     key: doc._id,
     consecutiveFailures: doc.consecutiveFailures,

@@ -3,6 +3,7 @@
 import { Schema, type Connection, type Types } from 'mongoose';
 import type { AccountStatus } from '../port.ts';
 import { CASE_INSENSITIVE, SCHEMA_OPTIONS, TTL } from './common.ts';
+import { createLifecycleModels } from './lifecycle-models.ts';
 
 export interface OidcDoc {
   /** `${model}:${id}`: model names contain no colon, so this is unique and unambiguous. */
@@ -12,6 +13,8 @@ export interface OidcDoc {
   grantId: string | null;
   uid: string | null;
   userCode: string | null;
+  /** Whose sign-in it is (absent on documents written before revocation by account). */
+  accountId?: string | null;
   expiresAt: Date | null;
   consumedAt: Date | null;
 }
@@ -125,6 +128,9 @@ export interface AuditDoc {
   accountId: string | null;
   clientId: string | null;
   ip: string | null;
+  /** Absent on events written before these fields existed. */
+  actor?: string | null;
+  userAgent?: string | null;
   detail: Record<string, unknown>;
 }
 
@@ -155,10 +161,12 @@ const oidcSchema = new Schema<OidcDoc>({
   grantId: nullableText,
   uid: nullableText,
   userCode: nullableText,
+  accountId: nullableText,
   expiresAt: nullableDate,
   consumedAt: nullableDate,
 }, SCHEMA_OPTIONS);
 oidcSchema.index({ model: 1, uid: 1 });
+oidcSchema.index({ accountId: 1 }, { sparse: true });
 oidcSchema.index({ model: 1, userCode: 1 });
 oidcSchema.index({ grantId: 1 });
 oidcSchema.index({ expiresAt: 1 }, TTL);
@@ -210,6 +218,7 @@ const flowSchema = new Schema<FlowDoc>({
 }, SCHEMA_OPTIONS);
 flowSchema.index({ interactionUid: 1, createdAt: -1 });
 flowSchema.index({ expiresAt: 1 }, TTL);
+flowSchema.index({ accountId: 1 }, { partialFilterExpression: { accountId: { $type: 'string' } } });
 
 const codeSchema = new Schema<CodeDoc>({
   _id: text,
@@ -271,6 +280,7 @@ const sessionProofSchema = new Schema<SessionProofDoc>({
   expiresAt: date,
 }, SCHEMA_OPTIONS);
 sessionProofSchema.index({ expiresAt: 1 }, TTL);
+sessionProofSchema.index({ accountId: 1 });
 
 const auditSchema = new Schema<AuditDoc>({
   eventId: text,
@@ -279,6 +289,8 @@ const auditSchema = new Schema<AuditDoc>({
   accountId: nullableText,
   clientId: nullableText,
   ip: nullableText,
+  actor: nullableText,
+  userAgent: nullableText,
   detail: json,
 }, SCHEMA_OPTIONS);
 auditSchema.index({ eventId: 1 }, { unique: true });
@@ -315,6 +327,7 @@ export function createModels(connection: Connection) {
     audit: connection.model<AuditDoc>('AuditEvent', auditSchema, 'audit_events'),
     clients: connection.model<ClientDoc>('Client', clientSchema, 'clients'),
     settings: connection.model<SettingDoc>('Setting', settingSchema, 'settings'),
+    ...createLifecycleModels(connection),
   };
 }
 

@@ -23,7 +23,10 @@ export function createOidcModelStore({ oidc }: Models): OidcModelStore {
   }
 
   function indexed(payload: Record<string, unknown>) {
-    return { grantId: stringMember(payload, 'grantId'), uid: stringMember(payload, 'uid'), userCode: stringMember(payload, 'userCode') };
+    return {
+      grantId: stringMember(payload, 'grantId'), uid: stringMember(payload, 'uid'), userCode: stringMember(payload, 'userCode'),
+      accountId: stringMember(payload, 'accountId'),
+    };
   }
 
   async function save(model: string, id: string, payload: Record<string, unknown>, expiresAt: number | null): Promise<void> {
@@ -55,14 +58,22 @@ export function createOidcModelStore({ oidc }: Models): OidcModelStore {
     consume(model, id, now) {
       return consume(model, id, new Date(now));
     },
-    async rotate(model, consumedId, id, payload, expiresAt, now) {
-      // Two documents and no multi-document transaction (a standalone server has none): when the
-      // new token cannot be stored, the consumption is undone, so the client's retry still works.
+    async rotate(model, consumedId, id, payload, expiresAt, now, alongside = []) {
+      // Several documents and no multi-document transaction (a standalone server has none): when a
+      // new record cannot be stored, the consumption is undone and what was stored is removed, so
+      // the client's retry still works.
       const at = new Date(now);
       if (!(await consume(model, consumedId, at))) return false;
+      const stored: string[] = [];
       try {
         await save(model, id, payload, expiresAt);
+        stored.push(docId(model, id));
+        for (const record of alongside) {
+          await save(record.model, record.id, record.payload, record.expiresAt);
+          stored.push(docId(record.model, record.id));
+        }
       } catch (error) {
+        await oidc.deleteMany({ _id: { $in: stored } }).exec().catch(() => undefined);
         await oidc.updateOne({ _id: { $eq: docId(model, consumedId) }, consumedAt: at }, { $set: { consumedAt: null } }).exec().catch(() => undefined);
         throw error;
       }
@@ -74,19 +85,37 @@ export function createOidcModelStore({ oidc }: Models): OidcModelStore {
     async revokeByGrantId(grantId) {
       await oidc.deleteMany({ grantId: { $eq: grantId } }).exec();
     },
+    async revokeByAccount(accountId, options = {}) {
+      const keep = options.exceptSessionUid;
+      const filter = keep === undefined
+        ? { accountId: { $eq: accountId } }
+        : { accountId: { $eq: accountId }, $nor: [{ model: 'Session', uid: { $eq: keep } }] };
+      return (await oidc.deleteMany(filter).exec()).deletedCount;
+    },
     async rewriteAll(transform) {
       let changed = 0;
       for await (const doc of oidc.find({}).lean<OidcDoc>().cursor()) {
         const id = doc._id.slice(doc.model.length + 1);
         const next = transform(doc.model, id, doc.payload);
         if (!next) continue;
-        // _id cannot change in place: insert the record under its new id, then drop the old one.
+        // _id cannot change in place: the record goes under its new id, then the old one goes.
+        // Several processes may run this at once, and a token may be consumed meanwhile (by a
+        // process of this version under the new id, or of the older one under the old id), so
+        // consumedAt is never lowered: $max keeps a later consumption (null sorts before every
+        // Date in BSON order), and an unconsumed record only sets null on insert.
+        const target = docId(doc.model, next.id);
+        const consumption = doc.consumedAt ? { $max: { consumedAt: doc.consumedAt } } : { $setOnInsert: { consumedAt: null } };
         await oidc.updateOne(
-          { _id: docId(doc.model, next.id) },
-          { $set: { model: doc.model, payload: toJsonObject(next.payload), ...indexed(next.payload), expiresAt: doc.expiresAt, consumedAt: doc.consumedAt } },
+          { _id: target },
+          { $set: { model: doc.model, payload: toJsonObject(next.payload), ...indexed(next.payload), expiresAt: doc.expiresAt }, ...consumption },
           { upsert: true },
         ).exec();
-        if (next.id !== id) await oidc.deleteOne({ _id: doc._id }).exec();
+        if (next.id !== id) {
+          // findOneAndDelete returns the old record as it was when deleted: a consumption that
+          // happened after our read is carried over, so the token stays spent.
+          const old = await oidc.findOneAndDelete({ _id: { $eq: doc._id } }).lean<OidcDoc>().exec();
+          if (old?.consumedAt) await oidc.updateOne({ _id: { $eq: target } }, { $max: { consumedAt: old.consumedAt } }).exec();
+        }
         changed += 1;
       }
       return changed;

@@ -2,7 +2,7 @@ import { provenanceFields, type SessionProofRecord, type SessionProofStore } fro
 import { unexpired } from './common.ts';
 import type { Models, SessionProofDoc } from './models.ts';
 
-function toRecord(doc: SessionProofDoc): SessionProofRecord {
+export function toRecord(doc: SessionProofDoc): SessionProofRecord {
   return {
     sessionUid: doc._id,
     accountId: doc.accountId,
@@ -28,6 +28,9 @@ export function createSessionProofStore({ sessionProofs }: Models): SessionProof
     async find(sessionUid, now) {
       const doc = await sessionProofs.findOne({ _id: { $eq: sessionUid }, ...unexpired(now) }).lean<SessionProofDoc>().exec();
       return doc ? toRecord(doc) : undefined;
+    },
+    async removeByAccount(accountId) {
+      await sessionProofs.deleteMany({ accountId: { $eq: accountId } }).exec();
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { ThrottleRecord, ThrottleStore } from '../port.ts';
 import type { Models, ThrottleDoc } from './models.ts';
 
-function toRecord(doc: ThrottleDoc): ThrottleRecord {
+export function toRecord(doc: ThrottleDoc): ThrottleRecord {
   return {
     key: doc._id,
     count: doc.count,

@@ -63,7 +63,7 @@ function toStatus(value: string): AccountStatus {
   return value;
 }
 
-function toRecord(row: Row): AccountRecord {
+export function toRecord(row: Row): AccountRecord {
   return {
     id: row.id,
     username: row.username,
@@ -83,7 +83,7 @@ function toRecord(row: Row): AccountRecord {
   };
 }
 
-const COLUMNS = `id, username, email, email_verified, phone_encrypted, phone_hint, phone_verified,
+export const COLUMNS = `id, username, email, email_verified, phone_encrypted, phone_hint, phone_verified,
   given_name, family_name, locale, status, settings, required_actions, created_at, updated_at`;
 
 export function createAccountStore(db: Database.Database): Synchronous<AccountStore> {

@@ -10,10 +10,12 @@ interface Row {
   account_id: string | null;
   client_id: string | null;
   ip: string | null;
+  actor: string | null;
+  user_agent: string | null;
   detail: string;
 }
 
-function toEvent(row: Row): AuditEvent {
+export function toEvent(row: Row): AuditEvent {
   return {
     id: row.id,
     at: row.at,
@@ -21,16 +23,19 @@ function toEvent(row: Row): AuditEvent {
     accountId: row.account_id,
     clientId: row.client_id,
     ip: row.ip,
+    actor: row.actor,
+    userAgent: row.user_agent,
     detail: parseJsonObject(row.detail),
   };
 }
 
-const COLUMNS = 'id, at, type, account_id, client_id, ip, detail';
+export const COLUMNS = 'id, at, type, account_id, client_id, ip, actor, user_agent, detail';
 const DEFAULT_LIMIT = 100;
 
 export function createAuditStore(db: Database.Database): Synchronous<AuditStore> {
   const append = db.prepare<Row>(
-    `INSERT INTO audit_events (${COLUMNS}) VALUES (@id, @at, @type, @account_id, @client_id, @ip, @detail)`);
+    `INSERT INTO audit_events (${COLUMNS}) VALUES (@id, @at, @type, @account_id, @client_id, @ip, @actor, @user_agent, @detail)`);
+  const pseudonymise = db.prepare<[string, string]>('UPDATE audit_events SET account_id = ? WHERE account_id = ?');
   // One statement per filter combination, so each can use its own index.
   const newestFirst = 'ORDER BY at DESC, seq DESC LIMIT @limit';
   const listAll = db.prepare<{ limit: number }, Row>(`SELECT ${COLUMNS} FROM audit_events ${newestFirst}`);
@@ -56,8 +61,13 @@ export function createAuditStore(db: Database.Database): Synchronous<AuditStore>
         account_id: event.accountId,
         client_id: event.clientId,
         ip: event.ip,
+        actor: event.actor,
+        user_agent: event.userAgent,
         detail: JSON.stringify(event.detail),
       });
+    },
+    pseudonymise(accountId, pseudonym) {
+      return pseudonymise.run(pseudonym, accountId).changes;
     },
     list(filter = {}) {
       const limit = Math.max(0, Math.floor(filter.limit ?? DEFAULT_LIMIT));

@@ -10,7 +10,7 @@ interface Row {
   updated_at: number;
 }
 
-function toRecord(row: Row): ClientRecord {
+export function toRecord(row: Row): ClientRecord {
   return {
     clientId: row.client_id,
     metadata: parseJsonObject(row.metadata),
@@ -28,7 +28,7 @@ function toRow(client: ClientRecord): Row {
   };
 }
 
-const COLUMNS = 'client_id, metadata, created_at, updated_at';
+export const COLUMNS = 'client_id, metadata, created_at, updated_at';
 
 export function createClientStore(db: Database.Database): Synchronous<ClientStore> {
   const put = db.prepare<Row>(`

@@ -14,7 +14,7 @@ interface Row {
   consumed_at: number | null;
 }
 
-function toRecord(row: Row): OneTimeCodeRecord {
+export function toRecord(row: Row): OneTimeCodeRecord {
   return {
     id: row.id,
     accountId: row.account_id,
@@ -28,7 +28,7 @@ function toRecord(row: Row): OneTimeCodeRecord {
   };
 }
 
-const COLUMNS = 'id, account_id, purpose, flow_id, code_hash, attempts, sent_at, expires_at, consumed_at';
+export const COLUMNS = 'id, account_id, purpose, flow_id, code_hash, attempts, sent_at, expires_at, consumed_at';
 
 export function createOneTimeCodeStore(db: Database.Database): Synchronous<OneTimeCodeStore> {
   const removeOthers = db.prepare<[string, string, string]>(

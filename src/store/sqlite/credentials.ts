@@ -12,7 +12,7 @@ interface Row {
   last_used_at: number | null;
 }
 
-function toRecord(row: Row): CredentialRecord {
+export function toRecord(row: Row): CredentialRecord {
   return {
     id: row.id,
     accountId: row.account_id,
@@ -23,7 +23,7 @@ function toRecord(row: Row): CredentialRecord {
   };
 }
 
-const COLUMNS = 'id, account_id, type, data, created_at, last_used_at';
+export const COLUMNS = 'id, account_id, type, data, created_at, last_used_at';
 
 export function createCredentialStore(db: Database.Database): Synchronous<CredentialStore> {
   // `data` is kept as canonical JSON (sorted keys) so compareAndSwap can compare text exactly:

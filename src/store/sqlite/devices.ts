@@ -17,7 +17,7 @@ interface Row {
   last_used_at: number | null;
 }
 
-function toRecord(row: Row): DeviceRecord {
+export function toRecord(row: Row): DeviceRecord {
   return {
     id: row.id,
     accountId: row.account_id,
@@ -33,7 +33,7 @@ function toRecord(row: Row): DeviceRecord {
   };
 }
 
-const COLUMNS = 'id, account_id, secret_hash, factor, strength, amr, acr, label, created_at, expires_at, last_used_at';
+export const COLUMNS = 'id, account_id, secret_hash, factor, strength, amr, acr, label, created_at, expires_at, last_used_at';
 
 export function createDeviceStore(db: Database.Database): Synchronous<DeviceStore> {
   const put = db.prepare<Row>(`

@@ -15,7 +15,7 @@ interface Row {
   expires_at: number;
 }
 
-function toRecord(row: Row): FlowRecord {
+export function toRecord(row: Row): FlowRecord {
   return {
     id: row.id,
     kind: row.kind,
@@ -29,7 +29,7 @@ function toRecord(row: Row): FlowRecord {
   };
 }
 
-const COLUMNS = 'id, kind, interaction_uid, account_id, client_id, state, csrf, created_at, expires_at';
+export const COLUMNS = 'id, kind, interaction_uid, account_id, client_id, state, csrf, created_at, expires_at';
 
 export function createFlowStore(db: Database.Database): Synchronous<FlowStore> {
   const put = db.prepare<Row>(`
@@ -44,6 +44,7 @@ export function createFlowStore(db: Database.Database): Synchronous<FlowStore> {
     SELECT ${COLUMNS} FROM flows WHERE interaction_uid = ? AND expires_at > ?
     ORDER BY created_at DESC, rowid DESC LIMIT 1`);
   const remove = db.prepare<[string]>('DELETE FROM flows WHERE id = ?');
+  const removeByAccount = db.prepare<[string]>('DELETE FROM flows WHERE account_id = ?');
 
   return {
     put(flow) {
@@ -69,6 +70,9 @@ export function createFlowStore(db: Database.Database): Synchronous<FlowStore> {
     },
     remove(id) {
       remove.run(id);
+    },
+    removeByAccount(accountId) {
+      removeByAccount.run(accountId);
     },
   };
 }

@@ -18,10 +18,14 @@ import { createSettingStore } from './settings.ts';
 import { createThrottleStore } from './throttles.ts';
 import { createLockoutStore } from './lockouts.ts';
 import { startCheckpointer } from './checkpointer.ts';
+import { createPasswordProfileStore } from './password-profiles.ts';
+import { createAccountPortalStore } from './account-portals.ts';
 import { asOpenError, checkDatabaseFile, checkIntegrity, checkSchemaVersion } from './preflight.ts';
 import { queued } from './queued.ts';
+import { createTransferStore } from './transfer.ts';
 import { WriteQueue } from './write-queue.ts';
 import { WalSyncer } from './wal-syncer.ts';
+import { BUSY_TIMEOUT_MS, retryWhenBusy, type BusyRetryOptions } from './busy-retry.ts';
 
 export interface SqliteStore extends Store {
   readonly kind: 'sqlite';
@@ -45,9 +49,17 @@ export type SqliteSynchronous = 'FULL' | 'NORMAL' | 'EXTRA';
 
 export interface SqliteOptions {
   synchronous?: SqliteSynchronous;
+  /** How long one statement blocks for another connection's lock (tests shorten it). */
+  busyTimeoutMs?: number;
+  /** Retrying store calls that still got SQLITE_BUSY (busy-retry.ts); `onBusy` feeds the metrics. */
+  busyRetry?: BusyRetryOptions;
 }
 
-const BUSY_TIMEOUT_MS = 5000;
+/**
+ * Opening and migrating block for another process's lock this long: at start nothing else waits,
+ * and two processes starting at once take turns migrating. At run time BUSY_TIMEOUT_MS applies.
+ */
+const OPEN_BUSY_TIMEOUT_MS = 5000;
 /** Pages (4 KiB) returned to the file system per sweep, i.e. per minute: up to 8 MiB. */
 const RECLAIM_PAGES = 2048;
 
@@ -60,7 +72,7 @@ export function openSqliteStore(file: string, options: SqliteOptions = {}): Sqli
   if (onDisk) checkDatabaseFile(file);
   let db: Database.Database | undefined;
   try {
-    db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+    db = new Database(file, { timeout: OPEN_BUSY_TIMEOUT_MS });
     checkSchemaVersion(db, file, SCHEMA_VERSION);
     if (onDisk) checkIntegrity(db, file);
     // WAL lets readers proceed while one writer commits, and survives a crash without a rollback
@@ -72,19 +84,23 @@ export function openSqliteStore(file: string, options: SqliteOptions = {}): Sqli
     const durability = options.synchronous ?? 'FULL';
     // FULL is kept by the WAL syncer, after each group commit (see SqliteSynchronous).
     db.pragma(`synchronous = ${durability === 'FULL' ? 'NORMAL' : durability}`);
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('foreign_keys = ON');
     db.pragma('wal_autocheckpoint = 10000');
+    const foundVersion = Number(db.pragma('user_version', { simple: true }));
     migrate(db);
-    return createStore(db, file, durability);
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? BUSY_TIMEOUT_MS}`);
+    return createStore(db, file, durability, options.busyRetry ?? {}, foundVersion);
   } catch (error) {
     if (db?.open) db.close();
     throw asOpenError(error, file);
   }
 }
 
-function createStore(db: Database.Database, file: string, durability: SqliteSynchronous): SqliteStore {
+function createStore(db: Database.Database, file: string, durability: SqliteSynchronous, busy: BusyRetryOptions, foundVersion: number): SqliteStore {
   const expired = [
+    // Tokens of a grant that ended go with it: their rows keep their own expiry (a later sign-in
+    // may renew the grant, adapter.ts), so they may outlive it, but can never work once it is gone.
+    db.prepare<[number]>("DELETE FROM oidc_models WHERE grant_id IN (SELECT id FROM oidc_models WHERE model = 'Grant' AND expires_at <= ?) AND model <> 'Grant'"),
     db.prepare<[number]>('DELETE FROM oidc_models WHERE expires_at <= ?'),
     db.prepare<[number]>('DELETE FROM flows WHERE expires_at <= ?'),
     db.prepare<[number]>('DELETE FROM one_time_codes WHERE expires_at <= ?'),
@@ -97,23 +113,39 @@ function createStore(db: Database.Database, file: string, durability: SqliteSync
   const checkpointer = onDisk ? startCheckpointer(file) : undefined;
   const syncer = onDisk && durability === 'FULL' ? new WalSyncer(path.resolve(file), path.dirname(path.resolve(file))) : undefined;
   const writes = new WriteQueue(db, syncer);
+  const sync = {
+    oidc: createOidcModelStore(db),
+    accounts: createAccountStore(db),
+    credentials: createCredentialStore(db),
+    flows: createFlowStore(db),
+    codes: createOneTimeCodeStore(db),
+    lockouts: createLockoutStore(db),
+    devices: createDeviceStore(db),
+    sessionProofs: createSessionProofStore(db),
+    audit: createAuditStore(db),
+    clients: createClientStore(db),
+    settings: createSettingStore(db),
+  };
 
   return {
     kind: 'sqlite',
     file,
     writes,
-    oidc: queued(createOidcModelStore(db), writes, ['upsert', 'consume', 'rotate', 'destroy', 'revokeByGrantId', 'rewriteAll']),
-    accounts: queued(createAccountStore(db), writes, ['create', 'update', 'remove']),
-    credentials: queued(createCredentialStore(db), writes, ['put', 'remove', 'removeByAccount', 'compareAndSwap']),
-    flows: queued(createFlowStore(db), writes, ['put', 'remove']),
-    codes: queued(createOneTimeCodeStore(db), writes, ['replace', 'recordAttempt', 'consume', 'removeByAccount']),
-    throttles: queued(createThrottleStore(db), writes, ['hit', 'reset', 'release']),
-    lockouts: queued(createLockoutStore(db), writes, ['update', 'remove']),
-    devices: queued(createDeviceStore(db), writes, ['put', 'remove', 'removeByAccount']),
-    sessionProofs: queued(createSessionProofStore(db), writes, ['put']),
-    audit: queued(createAuditStore(db), writes, ['append', 'removeBefore']),
-    clients: queued(createClientStore(db), writes, ['put', 'putIfAbsent', 'remove']),
-    settings: queued(createSettingStore(db), writes, ['put', 'putIfAbsent', 'compareAndSet']),
+    oidc: queued(sync.oidc, writes, ['upsert', 'consume', 'rotate', 'destroy', 'revokeByGrantId', 'revokeByAccount', 'rewriteAll'], busy),
+    accounts: queued(sync.accounts, writes, ['create', 'update', 'remove'], busy),
+    credentials: queued(sync.credentials, writes, ['put', 'remove', 'removeByAccount', 'compareAndSwap'], busy),
+    flows: queued(sync.flows, writes, ['put', 'remove', 'removeByAccount'], busy),
+    codes: queued(sync.codes, writes, ['replace', 'recordAttempt', 'consume', 'removeByAccount'], busy),
+    throttles: queued(createThrottleStore(db), writes, ['hit', 'reset', 'release'], busy),
+    lockouts: queued(sync.lockouts, writes, ['update', 'remove'], busy),
+    devices: queued(sync.devices, writes, ['put', 'remove', 'removeByAccount'], busy),
+    sessionProofs: queued(sync.sessionProofs, writes, ['put', 'removeByAccount'], busy),
+    audit: queued(sync.audit, writes, ['append', 'removeBefore', 'pseudonymise'], busy),
+    clients: queued(sync.clients, writes, ['put', 'putIfAbsent', 'remove'], busy),
+    settings: queued(sync.settings, writes, ['put', 'putIfAbsent', 'compareAndSet'], busy),
+    passwordProfiles: queued(createPasswordProfileStore(db), writes, ['put', 'remove'], busy),
+    accountPortals: queued(createAccountPortalStore(db), writes, ['record', 'removeByAccount'], busy),
+    transfer: createTransferStore(db, sync, writes),
     durability() {
       const level = (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[Number(db.pragma('synchronous', { simple: true }))] ?? 'OFF';
       return level === 'NORMAL' && syncer ? 'FULL' : level;
@@ -121,23 +153,33 @@ function createStore(db: Database.Database, file: string, durability: SqliteSync
     durably(work) {
       return writes.durably(work);
     },
+    onFatal(listener) {
+      writes.onFatal(listener);
+    },
     removeExpired(now) {
-      return writes.run(() => {
+      return retryWhenBusy(() => writes.run(() => {
         const removed = expired.reduce((total, statement) => total + statement.run(now).changes, 0);
         // Give up to RECLAIM_PAGES free pages back per sweep: bounded work, steady shrinking.
         db.pragma(`incremental_vacuum(${RECLAIM_PAGES})`);
         return removed;
-      });
+      }), busy);
     },
     async schemaVersion() {
       return { current: Number(db.pragma('user_version', { simple: true })), expected: SCHEMA_VERSION };
     },
+    async migrate() {
+      // Opening migrated the file already (always has: an embedded store has no separate step).
+      return { from: foundVersion, to: Number(db.pragma('user_version', { simple: true })) };
+    },
     async compact() {
       await writes.idle();
-      // Synchronous from here: no queued write can start in between. VACUUM rewrites the file
-      // without free pages (and turns on incremental auto-vacuum for a file that had none).
-      db.pragma('auto_vacuum = INCREMENTAL');
-      db.exec('VACUUM');
+      // VACUUM rewrites the file without free pages (and turns on incremental auto-vacuum for a
+      // file that had none). It runs between batches (a batch begins and commits within one tick,
+      // so no transaction is open here) and waits for another process's write lock without blocking.
+      await retryWhenBusy(async () => {
+        db.pragma('auto_vacuum = INCREMENTAL');
+        db.exec('VACUUM');
+      }, busy);
       db.pragma('wal_checkpoint(TRUNCATE)');
     },
     async close() {

@@ -13,7 +13,7 @@ interface Row {
   expires_at: number | null;
 }
 
-function toRecord(row: Row): LockoutRecord {
+export function toRecord(row: Row): LockoutRecord {
   return {
     key: row.key,
     consecutiveFailures: row.consecutive_failures,
@@ -26,7 +26,7 @@ function toRecord(row: Row): LockoutRecord {
   };
 }
 
-const COLUMNS = 'key, consecutive_failures, failures_since_success, locks, locked_until, hard_locked, updated_at, expires_at';
+export const COLUMNS = 'key, consecutive_failures, failures_since_success, locks, locked_until, hard_locked, updated_at, expires_at';
 
 export function createLockoutStore(db: Database.Database): Synchronous<LockoutStore> {
   const get = db.prepare<[string, number], Row>(

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { OidcModelStore, OidcRecord } from '../port.ts';
+import type { OidcModelStore, OidcRecord, OidcWrite } from '../port.ts';
 import type { Synchronous } from './queued.ts';
 import { parseJsonObject } from '../json.ts';
 
@@ -29,13 +29,13 @@ export function createOidcModelStore(db: Database.Database): Synchronous<OidcMod
   // re-save so a consumed authorization code or refresh token can never become fresh again.
   const upsert = db.prepare<{
     model: string; id: string; payload: string; grantId: string | null; uid: string | null;
-    userCode: string | null; expiresAt: number | null;
+    userCode: string | null; accountId: string | null; expiresAt: number | null;
   }>(`
-    INSERT INTO oidc_models (model, id, payload, grant_id, uid, user_code, expires_at)
-    VALUES (@model, @id, @payload, @grantId, @uid, @userCode, @expiresAt)
+    INSERT INTO oidc_models (model, id, payload, grant_id, uid, user_code, account_id, expires_at)
+    VALUES (@model, @id, @payload, @grantId, @uid, @userCode, @accountId, @expiresAt)
     ON CONFLICT (model, id) DO UPDATE SET
       payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid,
-      user_code = excluded.user_code, expires_at = excluded.expires_at`);
+      user_code = excluded.user_code, account_id = excluded.account_id, expires_at = excluded.expires_at`);
   const find = db.prepare<{ model: string; id: string; now: number }, Row>(
     `SELECT ${COLUMNS} FROM oidc_models WHERE model = @model AND id = @id AND ${LIVE}`);
   const findByUid = db.prepare<{ model: string; uid: string; now: number }, Row>(
@@ -48,15 +48,19 @@ export function createOidcModelStore(db: Database.Database): Synchronous<OidcMod
     'UPDATE oidc_models SET consumed_at = @now WHERE model = @model AND id = @id AND consumed_at IS NULL');
   const destroy = db.prepare<[string, string]>('DELETE FROM oidc_models WHERE model = ? AND id = ?');
   const revokeByGrantId = db.prepare<[string]>('DELETE FROM oidc_models WHERE grant_id = ?');
+  const revokeByAccount = db.prepare<{ accountId: string; keep: string | null }>(
+    "DELETE FROM oidc_models WHERE account_id = @accountId AND NOT (model = 'Session' AND uid IS @keep)");
   const all = db.prepare<[], { model: string; id: string; payload: string }>('SELECT model, id, payload FROM oidc_models');
   const rename = db.prepare<{
     model: string; id: string; newId: string; payload: string; grantId: string | null; uid: string | null; userCode: string | null;
+    accountId: string | null;
   }>(`
-    UPDATE oidc_models SET id = @newId, payload = @payload, grant_id = @grantId, uid = @uid, user_code = @userCode
+    UPDATE oidc_models SET id = @newId, payload = @payload, grant_id = @grantId, uid = @uid, user_code = @userCode, account_id = @accountId
     WHERE model = @model AND id = @id`);
 
   const indexed = (payload: Record<string, unknown>) => ({
     grantId: stringMember(payload, 'grantId'), uid: stringMember(payload, 'uid'), userCode: stringMember(payload, 'userCode'),
+    accountId: stringMember(payload, 'accountId'),
   });
   const save = (model: string, id: string, payload: Record<string, unknown>, expiresAt: number | null) =>
     upsert.run({ model, id, payload: JSON.stringify(payload), expiresAt, ...indexed(payload) });
@@ -65,9 +69,10 @@ export function createOidcModelStore(db: Database.Database): Synchronous<OidcMod
   // Inside the write queue's batch this is a savepoint: the consumption and the new token are
   // stored together or not at all.
   const rotate = db.transaction(
-    (model: string, consumedId: string, id: string, payload: Record<string, unknown>, expiresAt: number | null, now: number) => {
+    (model: string, consumedId: string, id: string, payload: Record<string, unknown>, expiresAt: number | null, now: number, alongside: readonly OidcWrite[]) => {
       if (!consumeOnce(model, consumedId, now)) return false;
       save(model, id, payload, expiresAt);
+      for (const record of alongside) save(record.model, record.id, record.payload, record.expiresAt);
       return true;
     },
   );
@@ -98,14 +103,17 @@ export function createOidcModelStore(db: Database.Database): Synchronous<OidcMod
     consume(model, id, now) {
       return consumeOnce(model, id, now);
     },
-    rotate(model, consumedId, id, payload, expiresAt, now) {
-      return rotate(model, consumedId, id, payload, expiresAt, now);
+    rotate(model, consumedId, id, payload, expiresAt, now, alongside = []) {
+      return rotate(model, consumedId, id, payload, expiresAt, now, alongside);
     },
     destroy(model, id) {
       destroy.run(model, id);
     },
     revokeByGrantId(grantId) {
       revokeByGrantId.run(grantId);
+    },
+    revokeByAccount(accountId, options = {}) {
+      return revokeByAccount.run({ accountId, keep: options.exceptSessionUid ?? null }).changes;
     },
     rewriteAll(transform) {
       return rewriteAll(transform);

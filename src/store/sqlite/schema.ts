@@ -175,6 +175,40 @@ const MIGRATIONS: readonly string[] = [
     amr = json_remove(amr, '$[0]', '$[0]')
   WHERE json_valid(amr) AND json_type(amr) = 'array' AND json_array_length(amr) >= 2 AND json_type(amr, '$[0]') = 'text';
   `,
+  // 7: password profiles, the portals each account signs in to (whose profiles its password must
+  // meet), and who did what in the audit trail.
+  `
+  CREATE TABLE IF NOT EXISTS password_profiles (
+    name        TEXT PRIMARY KEY,
+    min_length  INTEGER NOT NULL,
+    max_length  INTEGER NOT NULL,
+    require     TEXT NOT NULL,
+    specials    TEXT,
+    blocklist   INTEGER NOT NULL,
+    not_names   INTEGER NOT NULL,
+    history     INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE IF NOT EXISTS account_portals (
+    account_id     TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    client_id      TEXT NOT NULL,
+    first_login_at INTEGER NOT NULL,
+    last_login_at  INTEGER NOT NULL,
+    PRIMARY KEY (account_id, client_id)
+  ) STRICT, WITHOUT ROWID;
+
+  ALTER TABLE audit_events ADD COLUMN actor TEXT;
+  ALTER TABLE audit_events ADD COLUMN user_agent TEXT;
+  CREATE INDEX IF NOT EXISTS flows_account ON flows (account_id) WHERE account_id IS NOT NULL;
+  CREATE INDEX IF NOT EXISTS session_proofs_account ON session_proofs (account_id);
+
+  -- Whose sign-in an oidc record is (sessions, grants, codes, tokens), so a password change can
+  -- end them all; filled on every save, and for records written before by the start-up backfill.
+  ALTER TABLE oidc_models ADD COLUMN account_id TEXT;
+  CREATE INDEX IF NOT EXISTS oidc_models_account ON oidc_models (account_id) WHERE account_id IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -24,7 +24,7 @@ function parseProofs(text: string): ProofProvenance[] {
   return value;
 }
 
-function toRecord(row: Row): SessionProofRecord {
+export function toRecord(row: Row): SessionProofRecord {
   const login = row.login_started_at !== null && row.login_completed_at !== null ? { startedAt: row.login_started_at, completedAt: row.login_completed_at } : null;
   return { sessionUid: row.session_uid, accountId: row.account_id, proofs: parseProofs(row.proofs).map(provenanceFields), login, expiresAt: row.expires_at };
 }
@@ -37,6 +37,7 @@ export function createSessionProofStore(db: Database.Database): Synchronous<Sess
       login_started_at = excluded.login_started_at, login_completed_at = excluded.login_completed_at, expires_at = excluded.expires_at`);
   const find = db.prepare<[string, number], Row>(
     'SELECT session_uid, account_id, proofs, login_started_at, login_completed_at, expires_at FROM session_proofs WHERE session_uid = ? AND expires_at > ?');
+  const removeByAccount = db.prepare<[string]>('DELETE FROM session_proofs WHERE account_id = ?');
 
   return {
     put(record) {
@@ -53,6 +54,9 @@ export function createSessionProofStore(db: Database.Database): Synchronous<Sess
     find(sessionUid, now) {
       const row = find.get(sessionUid, now);
       return row && toRecord(row);
+    },
+    removeByAccount(accountId) {
+      removeByAccount.run(accountId);
     },
   };
 }

@@ -10,7 +10,7 @@ interface Row {
   last_hit_at: number;
 }
 
-function toRecord(row: Row): ThrottleRecord {
+export function toRecord(row: Row): ThrottleRecord {
   return {
     key: row.key,
     count: row.count,
@@ -20,7 +20,7 @@ function toRecord(row: Row): ThrottleRecord {
   };
 }
 
-const COLUMNS = 'key, count, window_started_at, window_ends_at, last_hit_at';
+export const COLUMNS = 'key, count, window_started_at, window_ends_at, last_hit_at';
 
 export function createThrottleStore(db: Database.Database): Synchronous<ThrottleStore> {
   // One statement, so concurrent hits from several processes can never lose a count. Every SET

@@ -8,6 +8,13 @@
 // every commit before it: what was acknowledged survives a power cut, as with FULL.
 //
 // A dedicated thread, not libuv's pool: argon2 password hashing occupies that pool during logins.
+//
+// A failed fsync is final. On Linux the kernel reports a writeback error once and may already have
+// dropped the dirty pages it could not write: a later fsync, on this descriptor or a new one, can
+// succeed although earlier frames never reached the disk (PostgreSQL's "fsyncgate", 2018). So the
+// syncer does not retry or reopen: it fails every waiter and every later sync, and the store stops
+// taking writes until the process is restarted (write-queue.ts, serve.ts). The same when the worker
+// dies, when an fsync hangs past SYNC_TIMEOUT_MS (a frozen file system), or after stop().
 import { Worker } from 'node:worker_threads';
 import { StoreUnavailableError } from '../errors.ts';
 
@@ -26,17 +33,20 @@ parentPort.on('message', (id) => {
     fs.fsyncSync(fd);
     parentPort.postMessage({ id });
   } catch (error) {
-    if (fd !== undefined) { try { fs.closeSync(fd); } catch {} fd = undefined; }
+    // No reopening: the parent treats this as final (see the comment in wal-syncer.ts).
     parentPort.postMessage({ id, error: String(error && error.message || error) });
   }
 });
 `;
 
 export interface Syncer {
-  /** Resolves once everything committed before the call is on disk. */
+  /** Resolves once everything committed before the call is on disk; rejects with StoreUnavailableError. */
   sync(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** How long one fsync may take before the file system is taken for frozen. */
+export const SYNC_TIMEOUT_MS = 30_000;
 
 interface Waiter {
   resolve: () => void;
@@ -48,15 +58,23 @@ export class WalSyncer implements Syncer {
   private inFlight: Waiter[] | undefined;
   private next: Waiter[] = [];
   private sequence = 0;
+  private timer: NodeJS.Timeout | undefined;
+  /** Set once for good: after it every sync fails at once with it. */
+  private failure: StoreUnavailableError | undefined;
 
-  constructor(databaseFile: string, dir: string) {
+  constructor(databaseFile: string, dir: string, private readonly timeoutMs = SYNC_TIMEOUT_MS) {
     this.worker = new Worker(SOURCE, { eval: true, workerData: { wal: `${databaseFile}-wal`, dir } });
     this.worker.unref();
-    this.worker.on('message', (message: { id: number; error?: string }) => this.settle(message.error));
-    this.worker.on('error', (error) => this.settle(error.message));
+    this.worker.on('message', (message: { id: number; error?: string }) => {
+      if (message.error === undefined) this.settle();
+      else this.fail('io', `fsync of the SQLite WAL failed: ${message.error}`);
+    });
+    this.worker.on('error', (error) => this.fail('io', `the WAL sync thread failed: ${error.message}`));
+    this.worker.on('exit', (code) => this.fail('unreachable', `the WAL sync thread exited (code ${code})`));
   }
 
   sync(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       // A sync already running may have started before the caller's commit: wait for the next one.
       this.next.push({ resolve, reject });
@@ -73,10 +91,8 @@ export class WalSyncer implements Syncer {
   }
 
   async stop(): Promise<void> {
+    this.fail('unreachable', 'the database is closed');
     await this.worker.terminate();
-    for (const w of [...(this.inFlight ?? []), ...this.next]) w.reject(new StoreUnavailableError('unreachable', { cause: new Error('the database is closed') }));
-    this.inFlight = undefined;
-    this.next = [];
   }
 
   private start(): void {
@@ -85,17 +101,26 @@ export class WalSyncer implements Syncer {
     this.next = [];
     this.sequence += 1;
     this.worker.postMessage(this.sequence);
+    this.timer = setTimeout(() => this.fail('io', `fsync of the SQLite WAL did not return within ${this.timeoutMs} ms`), this.timeoutMs);
   }
 
-  private settle(error: string | undefined): void {
+  private settle(): void {
+    clearTimeout(this.timer);
     const waiters = this.inFlight ?? [];
     this.inFlight = undefined;
-    for (const w of waiters) {
-      if (error === undefined) w.resolve();
-      // A write that is not durable was not done: the same 503 as any other failing disk.
-      else w.reject(new StoreUnavailableError('io', { cause: new Error(`could not make the write durable (fsync of the SQLite WAL failed: ${error})`) }));
-    }
+    for (const w of waiters) w.resolve();
     if (this.next.length) this.start();
     else if (!this.waiting) this.worker.unref();
+  }
+
+  /** Fails every waiter now and every sync from now on: a write that is not durable was not done. */
+  private fail(reason: 'io' | 'unreachable', message: string): void {
+    clearTimeout(this.timer);
+    this.failure ??= new StoreUnavailableError(reason, { cause: new Error(`could not make the write durable (${message})`) });
+    const waiters = [...(this.inFlight ?? []), ...this.next];
+    this.inFlight = undefined;
+    this.next = [];
+    for (const w of waiters) w.reject(this.failure);
+    this.worker.unref();
   }
 }

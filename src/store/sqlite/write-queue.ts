@@ -8,10 +8,16 @@
 // better-sqlite3 is synchronous, so a batch runs without interruption: no read on this connection
 // ever sees half of one, and reads need not wait for the queue. (A read may see a committed write a
 // few milliseconds before that write is acknowledged as durable.)
+//
+// A failed sync is fatal (wal-syncer.ts: after a failed fsync the kernel may report success for
+// writes it lost). From then on the queue refuses every write with StoreUnavailableError (a 503,
+// readiness not ready) and tells its `onFatal` listeners once, so the process can exit and be
+// restarted by its supervisor: SQLite then recovers from what really reached the disk.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type Database from 'better-sqlite3';
 import type { Syncer } from './wal-syncer.ts';
 import { StoreUnavailableError } from '../errors.ts';
+import { sqliteUnavailableReason } from './errors.ts';
 
 interface Job {
   operation: () => unknown;
@@ -44,10 +50,15 @@ export class WriteQueue {
   /** Committed batches; tests read it to see that concurrent writes share a commit. */
   commits = 0;
   private readonly scopes = new AsyncLocalStorage<DurableScope>();
+  /** Set when a sync failed: every write from then on is refused with it. */
+  private failure: StoreUnavailableError | undefined;
+  private readonly fatalListeners: ((error: StoreUnavailableError) => void)[] = [];
+  /** Held by a caller running its own long transaction (an import): batches wait meanwhile. */
+  private held = false;
 
   constructor(
     private readonly db: Database.Database,
-    private readonly syncer?: Syncer,
+    readonly syncer?: Syncer,
   ) {
     // IMMEDIATE takes the write lock up front: a batch never fails half-way on another process's lock.
     this.begin = db.prepare('BEGIN IMMEDIATE');
@@ -82,14 +93,60 @@ export class WriteQueue {
       return await this.scopes.run(scope, work);
     } finally {
       scope.ended = true;
-      if (scope.wrote && this.syncer) await this.syncer.sync();
+      if (scope.wrote && this.syncer) await this.synced();
     }
+  }
+
+  /** The failure that stopped this queue taking writes, if one did. */
+  get failed(): StoreUnavailableError | undefined {
+    return this.failure;
+  }
+
+  /** Called once, when a failed sync makes the store refuse writes until a restart. */
+  onFatal(listener: (error: StoreUnavailableError) => void): void {
+    this.fatalListeners.push(listener);
+  }
+
+  private async synced(): Promise<void> {
+    if (this.failure) throw this.failure;
+    try {
+      await this.syncer!.sync();
+    } catch (error) {
+      throw this.markFailed(error);
+    }
+  }
+
+  private markFailed(error: unknown): StoreUnavailableError {
+    if (this.failure) return this.failure;
+    this.failure = error instanceof StoreUnavailableError ? error : new StoreUnavailableError('io', { cause: error });
+    for (const listener of this.fatalListeners) listener(this.failure);
+    return this.failure;
   }
 
   /** Resolves once every queued write has been committed (and synced) or failed. */
   idle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Takes the connection for one transaction of the caller's own that spans many awaits (an
+   * import of one record type): batches wait until `release`. `sync` makes what the caller
+   * committed durable, as a batch's sync does.
+   */
+  async hold(): Promise<{ sync(): Promise<void>; release(): void }> {
+    if (this.held) throw new Error('the write queue is held already');
+    await this.idle();
+    this.held = true;
+    return {
+      sync: async () => {
+        await this.syncer?.sync();
+      },
+      release: () => {
+        this.held = false;
+        if (this.pending.length) this.schedule();
+      },
+    };
   }
 
   private isIdle(): boolean {
@@ -108,6 +165,7 @@ export class WriteQueue {
 
   private flush(): void {
     this.scheduled = false;
+    if (this.held) return;
     const batch = this.pending.splice(0, MAX_BATCH);
     if (batch.length) this.runBatch(batch);
     if (this.pending.length) this.schedule();
@@ -115,6 +173,10 @@ export class WriteQueue {
   }
 
   private runBatch(batch: Job[]): void {
+    if (this.failure) {
+      for (const job of batch) job.reject(this.failure);
+      return;
+    }
     if (!this.db.open) {
       for (const job of batch) job.reject(new StoreUnavailableError('unreachable', { cause: new Error('the database is closed') }));
       return;
@@ -122,17 +184,26 @@ export class WriteQueue {
     try {
       this.begin.run();
     } catch (error) {
-      for (const job of batch) job.reject(error);
+      // Typically SQLITE_BUSY: another process (or `db vacuum`) held the write lock past the busy
+      // timeout. Nothing was written; the requests get a 503 and may try again.
+      this.abandon(batch, [], error);
       return;
     }
     const done: { job: Job; value: unknown }[] = [];
     const failed: { job: Job; error: unknown }[] = [];
     for (let index = 0; index < batch.length; index += 1) {
       const job = batch[index]!;
-      this.savepoint.run();
+      // Every statement of the queue's own may fail (an I/O error): never out of this callback,
+      // where it would be an uncaught exception that ends the process.
       try {
-        done.push({ job, value: job.operation() });
-        this.release.run();
+        this.savepoint.run();
+      } catch (error) {
+        this.abandon(batch, failed, error);
+        return;
+      }
+      let value: unknown;
+      try {
+        value = job.operation();
       } catch (error) {
         failed.push({ job, error });
         if (!this.db.inTransaction) {
@@ -142,22 +213,28 @@ export class WriteQueue {
           for (const f of failed) f.job.reject(f.error);
           return;
         }
-        this.rollbackToSavepoint.run();
-        this.release.run();
+        try {
+          this.rollbackToSavepoint.run();
+          this.release.run();
+        } catch (rollbackError) {
+          this.abandon(batch, failed, rollbackError);
+          return;
+        }
+        continue;
       }
+      try {
+        this.release.run();
+      } catch (error) {
+        this.abandon(batch, failed, error);
+        return;
+      }
+      done.push({ job, value });
     }
     try {
       this.commit.run();
       this.commits += 1;
     } catch (error) {
-      if (this.db.inTransaction) {
-        try {
-          this.rollback.run();
-        } catch {
-          // The connection is unusable; every job below learns of the original error.
-        }
-      }
-      for (const job of batch) job.reject(error);
+      this.abandon(batch, failed, error);
       return;
     }
     for (const f of failed) f.job.reject(f.error);
@@ -171,12 +248,31 @@ export class WriteQueue {
         for (const d of unscoped) d.job.resolve(d.value);
       },
       (error: unknown) => {
-        // Committed but perhaps not on disk: not acknowledged as saved.
-        for (const d of unscoped) d.job.reject(error);
+        // Committed but perhaps not on disk: not acknowledged as saved, and nothing written after.
+        const failure = this.markFailed(error);
+        for (const d of unscoped) d.job.reject(failure);
       },
     ).finally(() => {
       this.syncing -= 1;
       this.wakeIdleWaiters();
     });
+  }
+
+  /**
+   * The queue's own statement failed (BEGIN, SAVEPOINT, RELEASE, ROLLBACK TO, COMMIT): the batch is given
+   * up as a whole. Nothing of it was acknowledged; a write that failed by itself keeps its error,
+   * the others learn that the store is unavailable.
+   */
+  private abandon(batch: Job[], failed: { job: Job; error: unknown }[], error: unknown): void {
+    if (this.db.inTransaction) {
+      try {
+        this.rollback.run();
+      } catch {
+        // The connection is unusable; every job below learns of the original error.
+      }
+    }
+    const unavailable = error instanceof StoreUnavailableError ? error : new StoreUnavailableError(sqliteUnavailableReason(error) ?? 'io', { cause: error });
+    const own = new Map(failed.map((f) => [f.job, f.error]));
+    for (const job of batch) job.reject(own.has(job) ? own.get(job) : unavailable);
   }
 }

@@ -2,21 +2,17 @@
 // not be removed while a portal the patient signs in to requires MFA (the next login there would
 // force a new one at once, or fail at a portal that accepts only the removed method).
 //
-// "Uses" is read from the audit trail: every login handed to a portal is recorded as
-// `login.completed` with the portal's client id (hooks/audit-hook.ts). The password lifecycle
-// keeps its own list of the portals an account signs in to; once merged, this reads that instead.
-// With audit retention set, a portal not signed in to within it no longer counts as used.
+// "Uses" is the password lifecycle's record of the portals an account completed a login at
+// (`store.accountPortals`, written by the login kind when a login is handed to a portal; the
+// account page itself is not a portal). One source of truth: the password rules of an account read
+// the same list. It is not subject to audit retention, so a portal used once counts until the
+// account is erased.
 import type { Services } from '../../services.ts';
 import { policyFromMetadata } from '../../oidc/client-policy.ts';
-import { ACCOUNT_CLIENT_ID } from '../../oidc/sessions.ts';
-
-const LOOKED_AT = 1000;
 
 /** The name of a portal the account has signed in to that requires MFA, if any. */
 export async function portalRequiringMfa(services: Services, accountId: string): Promise<string | undefined> {
-  const events = await services.store.audit.list({ accountId, type: 'login.completed', limit: LOOKED_AT });
-  const clientIds = new Set(events.map((e) => e.clientId).filter((id): id is string => typeof id === 'string' && id !== ACCOUNT_CLIENT_ID));
-  for (const clientId of clientIds) {
+  for (const { clientId } of await services.store.accountPortals.listByAccount(accountId)) {
     const client = await services.store.clients.find(clientId);
     if (!client) continue;
     const policy = policyFromMetadata(client.metadata);

@@ -1,0 +1,150 @@
+// `poortwachter db export` / `db import` / `db migrate` on SQLite: a practice moved to another
+// database keeps its patients, their factors, its portals and its keys — compared field by field,
+// then proved by a login with the same app and client secret. And the refusals: a database that is
+// not empty, another SECRETS_KEY, a damaged line (named by its number, its type left out whole).
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.ts';
+import { cli, expectSameRecords, loginWithApp, openConfigured, seedSource, type Source } from '../support/transfer.ts';
+
+describe('db export and import (SQLite → SQLite)', { timeout: 180_000 }, () => {
+  let root: string;
+  let source: Source;
+  let dump: string;
+  const dir = (name: string) => ({ DATA_DIR: path.join(root, name) });
+
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'poortwachter-transfer-'));
+    source = await seedSource(dir('source'));
+    const exported = await cli(['db', 'export'], dir('source'));
+    expect(exported.stderr).toMatch(/^Exported \d+ settings \(keys\), 2 clients, 2 accounts, 6 credentials/);
+    expect(exported.code).toBe(0);
+    dump = exported.stdout;
+  });
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  it('writes a versioned header with a key check value, then one record per line', () => {
+    const [header, ...records] = dump.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(header).toMatchObject({ format: 'poortwachter-export', version: 1, source: { store: 'sqlite', schemaVersion: SCHEMA_VERSION }, live: false });
+    expect(header!.secretsKeyCheck).toMatch(/^[0-9a-f]{32}$/);
+    expect(new Set(records.map((r) => r.type))).toEqual(new Set(['setting', 'client', 'account', 'credential', 'device', 'lockout', 'audit']));
+    // Stays sealed as stored: no TOTP key in the clear.
+    expect(dump).not.toContain(source.totpKey);
+    expect(dump).not.toContain(source.clientSecret);
+  });
+
+  it('imports into an empty database: every record equal, field by field; the same app and client secret sign in', async () => {
+    const imported = await cli(['db', 'import', '--json'], dir('target'), dump);
+    expect(imported.stderr).toBe('');
+    expect(imported.code).toBe(0);
+    expect(JSON.parse(imported.stdout)).toMatchObject({ store: 'sqlite', imported: { account: 2, credential: 6, client: 2, device: 1, lockout: 1 }, kept: {} });
+
+    const [from, to] = [await openConfigured(dir('source')), await openConfigured(dir('target'))];
+    try {
+      const compared = await expectSameRecords(from, to, { live: false });
+      // Every kind of record was there to compare: TOTP, recovery codes, SMS and e-mail factors.
+      expect(compared).toMatchObject({ account: 2, credential: 6, client: 2, device: 1, lockout: 1 });
+      expect(compared.setting).toBeGreaterThanOrEqual(2);
+      expect(compared.audit).toBeGreaterThan(3);
+      const types = (await to.credentials.listByAccount((await to.accounts.findByLogin('anna'))!.id)).map((c) => c.type).sort();
+      expect(types).toEqual(['password', 'recovery', 'totp']);
+    } finally {
+      await from.close();
+      await to.close();
+    }
+    await loginWithApp(dir('target'), source);
+  });
+
+  it('refuses a database that is not empty, unless --merge, which keeps what is there and lists it', async () => {
+    const refused = await cli(['db', 'import'], dir('target'), dump);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/import refused: the target database is not empty \(it holds settings \(keys\), clients, accounts, credentials/);
+    expect(refused.stderr).toContain('--merge');
+
+    const merged = await cli(['db', 'import', '--merge', '--json'], dir('target'), dump);
+    expect(merged.code).toBe(0);
+    const report = JSON.parse(merged.stdout) as { imported: Record<string, number>; kept: Record<string, string[]> };
+    expect(report.imported).toMatchObject({ account: 0, credential: 0, client: 0 });
+    expect(report.kept.account).toHaveLength(2);
+    expect(report.kept.credential).toHaveLength(6);
+  });
+
+  it('refuses an export made with another SECRETS_KEY, writing nothing', async () => {
+    const otherKey = Buffer.alloc(32, 7).toString('base64');
+    const refused = await cli(['db', 'import'], { ...dir('other-key'), SECRETS_KEY: otherKey }, dump);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('import refused: this export was made with a different SECRETS_KEY');
+    const store = await openConfigured(dir('other-key'));
+    try {
+      expect(await store.accounts.list()).toEqual([]);
+      expect(await store.settings.get('oidc.signing-keys')).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('stops at a damaged line with its number; that type is imported not at all, and --merge finishes the job after the fix', async () => {
+    const lines = dump.trimEnd().split('\n');
+    const secondAccount = lines.findLastIndex((line) => line.startsWith('{"type":"account"'));
+    const damaged = [...lines];
+    damaged[secondAccount] = damaged[secondAccount]!.slice(0, 40);
+    const stopped = await cli(['db', 'import'], dir('damaged'), `${damaged.join('\n')}\n`);
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toContain(`import stopped: line ${secondAccount + 1}: not a JSON object (a truncated or edited file?); no accounts were imported`);
+    expect(stopped.stderr).toMatch(/Imported before the error \(kept in the database\): \d+ settings \(keys\), 2 clients\./);
+    expect(stopped.stderr).not.toMatch(/^\s+at /m);
+    const store = await openConfigured(dir('damaged'));
+    try {
+      expect(await store.accounts.list()).toEqual([]);
+      expect(await store.clients.list()).toHaveLength(2);
+    } finally {
+      await store.close();
+    }
+
+    const finished = await cli(['db', 'import', '--merge', '--json'], dir('damaged'), dump);
+    expect(finished.code).toBe(0);
+    expect(JSON.parse(finished.stdout)).toMatchObject({ imported: { account: 2, credential: 6, client: 0 } });
+  });
+
+  it('takes back the records of a type already written when a later line of it fails (more than one batch)', async () => {
+    const lines = dump.trimEnd().split('\n');
+    const lastAudit = lines.findLastIndex((line) => line.startsWith('{"type":"audit"'));
+    const extra = Array.from({ length: 700 }, (_, i) => JSON.stringify({
+      type: 'audit', record: { id: `synthetic-${i}`, at: Date.UTC(2026, 0, 1) + i, type: 'test.synthetic', accountId: null, clientId: null, ip: null, detail: {} },
+    }));
+    const damaged = [...lines.slice(0, lastAudit + 1), ...extra, '{"type":"audit","record":{"id":"broken"}}', ...lines.slice(lastAudit + 1)];
+    const stopped = await cli(['db', 'import'], dir('batches'), damaged.join('\n'));
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toContain(`line ${lastAudit + extra.length + 2}: audit: record.at:`);
+    expect(stopped.stderr).toContain('no audit events were imported');
+    const store = await openConfigured(dir('batches'));
+    try {
+      expect(await store.accounts.list()).toHaveLength(2);
+      expect(await store.audit.list({ limit: 10_000 })).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('names a record that does not fit the format by line and field', async () => {
+    const lines = dump.trimEnd().split('\n');
+    const at = lines.findIndex((line) => line.startsWith('{"type":"credential"'));
+    const record = JSON.parse(lines[at]!) as { type: string; record: Record<string, unknown> };
+    record.record.createdAt = 'yesterday';
+    lines[at] = JSON.stringify(record);
+    const stopped = await cli(['db', 'import'], dir('bad-field'), lines.join('\n'));
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toContain(`line ${at + 1}: credential: record.createdAt:`);
+    expect(stopped.stderr).toContain('no credentials were imported');
+  });
+
+  it('db migrate reports the schema version (SQLite migrates as it opens)', async () => {
+    const run = await cli(['db', 'migrate', '--json'], dir('target'));
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ store: 'sqlite', from: SCHEMA_VERSION, to: SCHEMA_VERSION });
+    const fresh = await cli(['db', 'migrate'], dir('fresh'));
+    expect(fresh.stdout).toBe(`Database migrated from schema version 0 to ${SCHEMA_VERSION} (sqlite).\n`);
+  });
+});
