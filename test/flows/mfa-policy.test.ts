@@ -229,6 +229,12 @@ describe('MFA policy across logins', () => {
     expect(kept.status).toBe(409);
     expect(textOf(kept)).toContain('Minddistrict');
     expect((await server.services.store.credentials.listByAccount(record.id, 'totp')).length).toBe(1);
+    // "Uses" is the lifecycle's record of the account's portals, not the audit trail: with every
+    // event past the retention limit (gone), the portal still counts.
+    expect(await server.services.store.audit.removeBefore(Number.MAX_SAFE_INTEGER)).toBeGreaterThan(0);
+    const afterRetention = await agent.submit(await agent.open(`${server.url}/account`), '/account/remove-method', { method: 'totp' });
+    expect(afterRetention.status).toBe(409);
+    expect((await server.services.store.credentials.listByAccount(record.id, 'totp')).length).toBe(1);
     // Without such a portal (its requirement lifted), removing it takes the recovery codes along.
     await server.clients.update(app.clientId, { mfa: 'optional' });
     const account3 = await agent.open(`${server.url}/account`);
