@@ -244,4 +244,88 @@ describe('passkeys on the login and account pages (Chromium, virtual authenticat
     expect(await world.server.services.store.credentials.listByAccount((await world.server.services.accounts.findByLogin('ruud'))!.id, 'passkey')).toHaveLength(1);
     expectClean(tab);
   });
+
+  it('adds a passkey from /account after a step-up, renames and removes it; the portal’s ID tokens after a passwordless and a second-factor sign-in', async () => {
+    const { tab, page, authenticator } = await withAuthenticator();
+    await autofill(page, false);
+    const rp = await portalFor({ name: 'Huisartsportaal', mfa: 'required', mfaMethods: ['sms', 'passkey'] });
+    const account = await userWithFactors(world.server, { username: 'fenna', phoneE164: '+31612340002' }, ['sms']);
+    const smsCode = async () => extractCode((await world.twilio.waitForSms('+31612340002')).body);
+
+    // /account: the regular login (password and SMS code) leads back to it.
+    await page.goto(`${world.server.url}/account`);
+    await typePassword(page, 'fenna');
+    await page.getByLabel('Code uit de sms', { exact: true }).fill(await smsCode());
+    await Promise.all([page.waitForURL(`${world.server.url}/account`), button(page, 'Doorgaan').click()]);
+    await page.goto(`${world.server.url}/account/factor/passkey`);
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).innerText()).toBe(t('passkey.settings.title'));
+    expect(await page.locator('main').innerText()).toContain(t('passkey.settings.none'));
+
+    // Adding a method binds it to the account: with the login older than ten minutes, the patient
+    // proves password and SMS code again first (the step-up), then adds it.
+    world.clock.advance(11 * 60_000);
+    await button(page, t('passkey.add')).click();
+    await expect.poll(() => page.getByLabel(t('password.password_label'), { exact: true }).isVisible()).toBe(true);
+    expect(await world.server.services.store.credentials.listByAccount(account.id, 'passkey')).toEqual([]);
+    await typePassword(page, 'fenna');
+    await page.getByLabel('Code uit de sms', { exact: true }).fill(await smsCode());
+    await Promise.all([page.waitForURL(`${world.server.url}/account`), button(page, 'Doorgaan').click()]);
+    await page.goto(`${world.server.url}/account/factor/passkey`);
+    await button(page, t('passkey.add')).click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).innerText()).toBe(t('passkey.enrol.title'));
+    await page.getByLabel(t('passkey.name.label')).fill('Telefoon van Fenna');
+    await button(page, t('passkey.add')).click();
+    await expect.poll(() => button(page, t('passkey.confirm')).isVisible()).toBe(true);
+    expect(await world.server.services.store.credentials.listByAccount(account.id, 'passkey')).toEqual([]);
+    await button(page, t('passkey.confirm')).click();
+    await expect.poll(async () => (await world.server.services.store.credentials.listByAccount(account.id, 'passkey')).map((c) => c.data.name)).toEqual(['Telefoon van Fenna']);
+    expect((await world.smtp.waitForMail(account.email)).text).toContain('Passkey');
+
+    // Rename it on its settings page. The passkey is now the account's strongest factor: managing
+    // passkeys wants a fresh sign-in with it (the binding rule), so the page steps up first.
+    await page.goto(`${world.server.url}/account/factor/passkey`);
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).innerText()).toBe(t('passkey.second_factor_title'));
+    await Promise.all([page.waitForURL(/\/account/), button(page, t('passkey.sign_in')).click()]);
+    await page.goto(`${world.server.url}/account/factor/passkey`);
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).innerText()).toBe(t('passkey.settings.title'));
+    await page.getByRole('button', { name: t('passkey.settings.rename_named', { name: 'Telefoon van Fenna' }) }).click();
+    expect(await runAxe(page)).toEqual([]);
+    await page.getByLabel(t('passkey.name.label')).fill('Fenna’s Pixel');
+    await button(page, t('passkey.settings.rename_submit')).click();
+    await expect.poll(() => page.locator('.notice').innerText()).toBe(t('passkey.settings.renamed', { name: 'Fenna’s Pixel' }));
+
+    // The portal: passwordless with the new passkey, then password + passkey as the second factor.
+    await forgetSession(tab);
+    let request = await rp.authorize({ redirect_uri: portal.redirectUri });
+    await page.goto(request.url);
+    let callback = await arriveAtPortal(page, () => button(page, t('passkey.sign_in')).click(), portal.redirectUri);
+    let idToken = await claims(rp, callback, request);
+    expect(idToken.sub).toBe(account.id);
+    expect(idToken.amr).toEqual(['hwk', 'user', 'mfa']);
+    expect(idToken.acr).toBe(ACR.phishingResistant);
+    await forgetSession(tab);
+    request = await rp.authorize({ redirect_uri: portal.redirectUri });
+    await page.goto(request.url);
+    await typePassword(page, 'fenna');
+    // SMS came first and stays the default: the passkey is one of the other methods.
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).innerText()).toBe('Vul de code uit de sms in');
+    await page.locator('.other-methods button[value="passkey"]').click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).innerText()).toBe(t('passkey.second_factor_title'));
+    callback = await arriveAtPortal(page, () => button(page, t('passkey.sign_in')).click(), portal.redirectUri);
+    idToken = await claims(rp, callback, request);
+    expect(idToken.amr).toEqual(['pwd', 'hwk', 'user', 'mfa']);
+    expect(idToken.acr).toBe(ACR.phishingResistant);
+
+    // Remove it: SMS stays as the second factor, so the portal's MFA requirement allows it.
+    await page.goto(`${world.server.url}/account/factor/passkey`);
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).innerText()).toBe(t('passkey.settings.title'));
+    await page.getByRole('button', { name: t('passkey.settings.remove_named', { name: 'Fenna’s Pixel' }) }).click();
+    await expect.poll(() => page.locator('.notice').innerText()).toBe(t('passkey.settings.removed', { name: 'Fenna’s Pixel' }));
+    expect(await page.locator('main').innerText()).toContain(t('passkey.settings.none'));
+    expect(await world.server.services.store.credentials.listByAccount(account.id, 'passkey')).toEqual([]);
+    expect(await runAxe(page)).toEqual([]);
+    // The authenticator still holds it; the server no longer knows it.
+    expect(await authenticator.credentials()).toHaveLength(1);
+    expectClean(tab);
+  }, 90_000);
 });
