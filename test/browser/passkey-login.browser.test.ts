@@ -328,4 +328,70 @@ describe('passkeys on the login and account pages (Chromium, virtual authenticat
     expect(await authenticator.credentials()).toHaveLength(1);
     expectClean(tab);
   }, 90_000);
+
+  for (const lang of ['nl', 'en'] as const) {
+    it(`every passkey page passes axe in ${lang === 'nl' ? 'Dutch' : 'English'}: login with passkey, enrolment, confirmation, second factor, a cancelled dialog, /account list and rename`, async () => {
+      const tr = translator(lang);
+      const { tab, page, authenticator } = await withAuthenticator();
+      await autofill(page, false);
+      await tab.context.addCookies([{ name: 'pw_lang', value: lang, url: world.server.url }]);
+      const rp = await portalFor({ name: `Toegankelijk ${lang}`, mfa: 'required', mfaMethods: ['passkey'] });
+      const username = `axe-${lang}`;
+      await world.server.addUser({ username, emailVerified: true });
+      const heading = () => page.getByRole('heading', { level: 1 }).innerText();
+      const axeClean = async (what: string) => {
+        expect(await page.getAttribute('html', 'lang'), what).toBe(lang);
+        expect(await runAxe(page), what).toEqual([]);
+      };
+      const password = async () => {
+        await page.getByLabel(tr('password.login_label'), { exact: true }).fill(username);
+        await page.getByLabel(tr('password.password_label'), { exact: true }).fill(TEST_PASSWORD);
+        await button(page, tr('password.submit')).click();
+      };
+
+      let request = await rp.authorize({ redirect_uri: portal.redirectUri });
+      await page.goto(request.url);
+      await expect.poll(() => button(page, tr('passkey.sign_in')).isVisible()).toBe(true);
+      await axeClean('login page with the passkey button');
+      await password();
+      await page.getByLabel(tr('password.password_label'), { exact: true }).fill(TEST_PASSWORD);
+      await button(page, tr('password.submit')).click();
+      await expect.poll(heading).toBe(tr('passkey.enrol.title'));
+      await axeClean('enrolment');
+      // The name field holds at most 50 characters (maxlength; the server refuses more too).
+      await page.getByLabel(tr('passkey.name.label')).fill('x'.repeat(51));
+      expect(await page.getByLabel(tr('passkey.name.label')).inputValue()).toHaveLength(50);
+      await page.getByLabel(tr('passkey.name.label')).fill(`Laptop ${lang}`);
+      await button(page, tr('passkey.add')).click();
+      await expect.poll(() => button(page, tr('passkey.confirm')).isVisible()).toBe(true);
+      await axeClean('confirmation of the new passkey');
+      await button(page, tr('passkey.confirm')).click();
+      await page.getByLabel(tr('recovery.show.saved_label')).check();
+      await arriveAtPortal(page, () => button(page, tr('recovery.show.confirm')).click(), portal.redirectUri);
+
+      // The second factor, and a cancelled dialog there (the language choice outlives the session).
+      await forgetSession(tab);
+      await tab.context.addCookies([{ name: 'pw_lang', value: lang, url: world.server.url }]);
+      request = await rp.authorize({ redirect_uri: portal.redirectUri });
+      await page.goto(request.url);
+      await password();
+      await expect.poll(heading).toBe(tr('passkey.second_factor_title'));
+      await axeClean('second factor');
+      await authenticator.cancelNext();
+      await button(page, tr('passkey.sign_in')).click();
+      await expect.poll(() => page.getByRole('status').first().innerText()).toBe(tr('passkey.errors.cancelled'));
+      await axeClean('second factor after a cancelled dialog');
+      await authenticator.resume();
+      await arriveAtPortal(page, () => button(page, tr('passkey.sign_in')).click(), portal.redirectUri);
+
+      // /account: the passkeys, and the rename form.
+      await page.goto(`${world.server.url}/account/factor/passkey`);
+      await expect.poll(heading).toBe(tr('passkey.settings.title'));
+      await axeClean('the passkeys on /account');
+      await page.getByRole('button', { name: tr('passkey.settings.rename_named', { name: `Laptop ${lang}` }) }).click();
+      await expect.poll(() => page.getByLabel(tr('passkey.name.label')).isVisible()).toBe(true);
+      await axeClean('renaming a passkey');
+      expectClean(tab);
+    }, 90_000);
+  }
 });
