@@ -23,4 +23,4 @@ docker compose up -d --wait --wait-timeout 120 mongo
 # directConnection: the replica set names its member mongo:27017 (as the IdP containers reach it),
 # a name this machine does not resolve; connecting to the one member directly needs no discovery.
 export MONGODB_URL="mongodb://127.0.0.1:27017/poortwachter?directConnection=true"
-npx vitest run test/store/mongo.test.ts
+npx vitest run test/store/mongo.test.ts test/factors/passkey-store.test.ts

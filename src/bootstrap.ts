@@ -116,7 +116,7 @@ export interface RunningServer {
  * Starts the HTTP server; `port: 0` picks a free one. With `issuerFromAddress` the issuer becomes
  * the address actually bound (tests and the bench, which cannot know the port in advance).
  */
-export async function startServer(services: Services, options: { port?: number; host?: string; issuerFromAddress?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(services: Services, options: { port?: number; host?: string; issuerFromAddress?: boolean; issuerHost?: string } = {}): Promise<RunningServer> {
   const host = options.host ?? services.config.host;
   const server = http.createServer();
   server.keepAliveTimeout = 65_000;
@@ -134,7 +134,9 @@ export async function startServer(services: Services, options: { port?: number; 
     });
   });
   const address = server.address() as AddressInfo;
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+  // `issuerHost`: a name for the bound address (browser tests of passkeys need `localhost`:
+  // WebAuthn refuses an IP address as relying party ID).
+  const url = `http://${options.issuerHost ?? (host === '0.0.0.0' ? '127.0.0.1' : host)}:${address.port}`;
   if (options.issuerFromAddress) services.config.issuer = url;
   let app: App;
   try {

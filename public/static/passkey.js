@@ -81,6 +81,7 @@
     });
   }
 
+  Array.prototype.slice.call(document.querySelectorAll('[data-passkey-section]')).forEach(function (el) { el.hidden = false; });
   forms.forEach(function (form) {
     form.hidden = false;
     if (form.hasAttribute('data-passkey-autofill') && document.querySelector('input[autocomplete$="webauthn"]')) autofill.form = form;

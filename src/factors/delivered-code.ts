@@ -242,7 +242,7 @@ export function deliveredCodeFactor(channel: CodeChannel): Factor {
   return {
     id: channel.id,
     role: 'second',
-    amr: channel.amr,
+    positions: ['second'],
     strength: channel.strength,
     view: channel.view,
     actions: channel.address === 'phone' ? ['verify', 'resend', 'phone', 'change'] : ['verify', 'resend'],

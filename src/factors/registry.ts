@@ -1,12 +1,13 @@
 // The one list of factors. Adding a factor: a folder under factors/, a view, a test file and a
 // line here. Order is the order of "use another method".
-import type { Factor } from './factor.ts';
+import type { Factor, FactorPosition } from './factor.ts';
 import { passwordFactor } from './password/password-factor.ts';
 import { smsFactor } from './sms/sms-factor.ts';
 import { voiceFactor } from './voice/voice-factor.ts';
 import { emailFactor } from './email/email-factor.ts';
 import { totpFactor } from './totp/totp-factor.ts';
 import { recoveryFactor } from './recovery/recovery-factor.ts';
+import { passkeyFactor } from './passkey/passkey-factor.ts';
 
 const FACTORS: readonly Factor[] = [
   passwordFactor,
@@ -15,6 +16,7 @@ const FACTORS: readonly Factor[] = [
   emailFactor,
   totpFactor,
   recoveryFactor,
+  passkeyFactor,
 ];
 
 export function allFactors(): readonly Factor[] {
@@ -25,7 +27,7 @@ export function findFactor(id: string): Factor | undefined {
   return FACTORS.find((f) => f.id === id);
 }
 
-/** The factor that identifies the account (the password). */
-export function firstFactor(): Factor {
-  return FACTORS.find((f) => f.role === 'first')!;
+/** The factors that can fill `position`, in registry order (the first of `first` is the page the login starts on). */
+export function factorsFor(position: FactorPosition): Factor[] {
+  return FACTORS.filter((f) => f.positions.includes(position));
 }

@@ -13,7 +13,7 @@
 import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Clock } from '../clock.ts';
-import type { ProofProvenance, Store } from '../store/port.ts';
+import { provenanceFields, type ProofProvenance, type Store } from '../store/port.ts';
 import type { Acr, Proof } from './assurance.ts';
 import type { PortalPolicy } from './client-policy.ts';
 
@@ -52,11 +52,16 @@ export interface SessionJudgeInput {
 export type SessionJudge = (input: SessionJudgeInput) => Promise<readonly string[]>;
 
 function toProvenance(proof: Proof): ProofProvenance {
-  return { factor: proof.factor, amr: [...proof.amr], strength: proof.strength, at: proof.at, replayed: proof.replayed === true };
+  return provenanceFields({ factor: proof.factor, amr: [...proof.amr], strength: proof.strength, at: proof.at, replayed: proof.replayed === true, multiFactor: proof.multiFactor, phishingResistant: proof.phishingResistant });
 }
 
 function toProof(stored: ProofProvenance): Proof {
-  return { factor: stored.factor, amr: [...stored.amr], strength: stored.strength === 2 ? 2 : 1, at: stored.at, replayed: stored.replayed };
+  return {
+    factor: stored.factor, amr: [...stored.amr], strength: stored.strength === 2 ? 2 : 1, at: stored.at, replayed: stored.replayed,
+    ...(stored.multiFactor === true ? { multiFactor: true } : {}),
+    // A replayed proof is never phishing-resistant (a remembered device is a cookie).
+    ...(stored.phishingResistant === true && !stored.replayed ? { phishingResistant: true } : {}),
+  };
 }
 
 function isProof(value: unknown): value is Proof {

@@ -47,6 +47,9 @@ export interface Policy {
   recoveryCodes: {
     failures: LimitPolicy;
   };
+  passkeys: {
+    failures: LimitPolicy;
+  };
   rememberDevice: {
     choices: RememberChoice[];
     defaultChoice: RememberChoice;
@@ -154,6 +157,12 @@ export const POLICY_DEFAULTS: Policy = {
   },
   recoveryCodes: {
     // Wrong recovery codes per account; there are 6 × 60 bits, so this only limits noise.
+    failures: { max: 10, windowSeconds: 1 * HOUR },
+  },
+  passkeys: {
+    // Failed passkey ceremonies (bad, foreign or replayed responses; not a closed dialog) per
+    // account, or per client address when signing in without a name. A passkey cannot be guessed:
+    // this bounds the noise (audit, CPU of signature checks) one party can make.
     failures: { max: 10, windowSeconds: 1 * HOUR },
   },
   rememberDevice: {

@@ -22,6 +22,7 @@ const overrideSchema = z.strictObject({
   codes: z.strictObject({ ttlSeconds: seconds, attemptsPerCode: count, failuresPerAccount: limit, sends: limit, resendCooldownSeconds: z.number().int().min(0), guessingNoticeWindowSeconds: seconds }).partial(),
   totp: z.strictObject({ failures: limit, enrolFailures: limit }).partial(),
   recoveryCodes: z.strictObject({ failures: limit }).partial(),
+  passkeys: z.strictObject({ failures: limit }).partial(),
   rememberDevice: z.strictObject({ choices: z.array(choice).min(1), defaultChoice: choice, maxSeconds: z.number().int().min(0) }).partial(),
   accountPage: z.strictObject({ reauthenticationSeconds: seconds, emailChangeLinkSeconds: seconds, emailChangeLinks: limit, activityDays: z.number().int().min(1).max(3650) }).partial(),
   flows: z.strictObject({ ttlSeconds: seconds, keptAfterExpirySeconds: z.number().int().min(0) }).partial(),

@@ -14,7 +14,11 @@ import { acceptsMethod, type PortalPolicy } from '../oidc/client-policy.ts';
 export interface FactorFacts {
   id: string;
   role: 'first' | 'second' | 'recovery';
+  /** The positions it can fill in a login (factors/factor.ts FactorPosition). */
+  positions: readonly ('first' | 'second' | 'fallback')[];
   strength: 1 | 2;
+  /** Its proofs reach the phishing-resistant level (a passkey). */
+  phishingResistant?: boolean;
   enrolled: boolean;
   enrollable: boolean;
 }
@@ -39,7 +43,8 @@ export function provesAcceptedSecondFactor(proof: Proof, policy: PortalPolicy, f
 /** Whether proving `factor` on top of `proofs` would reach `requiredAcr` (always, when no level is demanded). */
 export function reachesAcr(proofs: readonly Proof[], factor: FactorFacts, requiredAcr: string | undefined): boolean {
   if (!requiredAcr) return true;
-  return acrRank(deriveAssurance([...proofs, { factor: factor.id, amr: [], strength: factor.strength, at: 0 }]).acr) >= acrRank(requiredAcr);
+  const imagined = { factor: factor.id, amr: [], strength: factor.strength, at: 0, ...(factor.phishingResistant ? { phishingResistant: true } : {}) };
+  return acrRank(deriveAssurance([...proofs, imagined]).acr) >= acrRank(requiredAcr);
 }
 
 /** The strength of the strongest second factor the account has; 0 when it has none. */
@@ -48,16 +53,31 @@ export function strongestStrength(facts: readonly FactorFacts[]): 0 | 1 | 2 {
 }
 
 /**
+ * How strong a second factor is for binding: its strength, and above all strength-2 factors the
+ * phishing-resistant ones (a passkey). 0 for what is not an enrolled second factor.
+ */
+function bindingRank(f: FactorFacts): number {
+  if (f.role !== 'second' || !f.enrolled) return 0;
+  return f.strength * 2 + (f.phishingResistant ? 1 : 0);
+}
+
+function strongestRank(facts: readonly FactorFacts[]): number {
+  return Math.max(0, ...facts.map(bindingRank));
+}
+
+/**
  * The factors that may prove ownership before a new authenticator is bound to the account: its
  * enrolled second factors of its strongest strength, and its recovery codes (they exist for a lost
  * phone or app, so they count as strong). A weaker factor never enrols a stronger one: whoever
- * has the password and the mailbox must not be able to add their own app to an account with SMS.
+ * has the password and the mailbox must not be able to add their own app to an account with SMS,
+ * and whoever has the password and the SMS must not add their own passkey to an account with one
+ * (a passkey is the strongest: phishing-resistant).
  * Empty for an account without a second factor: then the password (entered again) is all there is.
  */
 export function bindingFactors(facts: readonly FactorFacts[]): FactorFacts[] {
-  const strongest = strongestStrength(facts);
+  const strongest = strongestRank(facts);
   if (strongest === 0) return [];
-  return facts.filter((f) => f.enrolled && ((f.role === 'second' && f.strength === strongest) || f.role === 'recovery'));
+  return facts.filter((f) => f.enrolled && ((f.role === 'second' && bindingRank(f) === strongest) || f.role === 'recovery'));
 }
 
 /** Whether `proofs` hold a fresh (typed now, not replayed by a remembered device) proof that may bind a new authenticator. */
@@ -73,8 +93,8 @@ export function provesBinding(proofs: readonly Proof[], facts: readonly FactorFa
  * a recovery code reaches substantial; an e-mail code low-mfa; the password alone low).
  */
 export function bindingAcr(facts: readonly FactorFacts[]): Acr {
-  const strongest = strongestStrength(facts);
-  return strongest === 2 ? ACR.substantial : strongest === 1 ? ACR.lowMfa : ACR.low;
+  const strongest = strongestRank(facts);
+  return strongest >= 5 ? ACR.phishingResistant : strongest >= 4 ? ACR.substantial : strongest >= 2 ? ACR.lowMfa : ACR.low;
 }
 
 /** What a portal (or /account) demands of the proofs behind a session. */

@@ -10,7 +10,15 @@ export type Decision =
    * the other methods that may be set up instead (posted to `/enrol`). Nothing else is offered or
    * accepted.
    */
-  | { kind: 'factor'; factor: string; mode: StepMode; alternatives: string[] }
+  | {
+    kind: 'factor'; factor: string; mode: StepMode; alternatives: string[];
+    /**
+     * Other steps shown on the same page, whose forms the runner accepts as this step's: the
+     * factors that can fill the same position without a choice first (a passkey beside the
+     * password, also in the username field's autofill).
+     */
+    companions?: string[];
+  }
   /** The first factor again, before an account without a second factor binds one (Minddistrict). */
   | { kind: 'reauthenticate'; factor: string }
   /** Which method to set up: one of `methods` (posted to `/enrol`). */

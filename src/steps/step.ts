@@ -54,10 +54,17 @@ export interface StepContext {
   ip: string | null;
   /** Flow id, to bind codes or challenges to this flow. */
   flowId: string;
+  /**
+   * Writes the flow's state (the scratch included) now. The flow store has no compare-and-swap:
+   * a step that spends a single-use value (a passkey challenge) saves it spent before the slow
+   * check, so a second post of the same response finds it spent.
+   */
+  persist(): Promise<void>;
   /** Set when this flow's password must be replaced, and why (the update-password page says so). */
   passwordChange: PasswordChangeReason | undefined;
   /** The browser's session at Poortwachter, when the flow runs in one (the account page): a password change keeps it. */
   sessionUid: string | undefined;
+  /** The browser's User-Agent: the audit keeps it (shortened), a passkey's default name reads it. */
   userAgent: string | null;
 }
 

@@ -281,6 +281,19 @@ export interface ProofProvenance {
   strength: number;
   at: number;
   replayed: boolean;
+  /** A proof that is multi-factor on its own (a user-verifying passkey): a passwordless session stays substantial. */
+  multiFactor?: boolean;
+  /** Bound to our origin by the ceremony (a passkey): the phishing-resistant level reads it. */
+  phishingResistant?: boolean;
+}
+
+/** The fields of a stored proof, and only those (a record never carries more than the port describes). */
+export function provenanceFields(p: ProofProvenance): ProofProvenance {
+  return {
+    factor: p.factor, amr: [...p.amr], strength: p.strength, at: p.at, replayed: p.replayed,
+    ...(p.multiFactor === true ? { multiFactor: true } : {}),
+    ...(p.phishingResistant === true ? { phishingResistant: true } : {}),
+  };
 }
 
 /**

@@ -22,6 +22,8 @@ export class UserFacingError extends Error {
   constructor(
     readonly status: number,
     readonly messageKey: string,
+    /** Values for the message's placeholders (a portal's name). */
+    readonly params: Record<string, string> = {},
   ) {
     super(messageKey);
     this.name = 'UserFacingError';
@@ -41,7 +43,7 @@ export function errorPages(logger: Logger): Middleware {
         return;
       }
       if (error instanceof UserFacingError) {
-        render(ctx, 'errors/message', { messageKey: error.messageKey }, error.status);
+        render(ctx, 'errors/message', { messageKey: error.messageKey, messageParams: error.params, backUrl: error.status === 409 && ctx.path.startsWith('/account') ? '/account' : undefined }, error.status);
         return;
       }
       const unavailable = storeUnavailableCause(error);

@@ -47,6 +47,11 @@ export function pageState(ctx: Context): PageState {
   return ctx.state.page as PageState;
 }
 
+/** `view` as HTML to place inside another page (a companion step's part of it). */
+export function renderPartial(ctx: Context, view: string, locals: Record<string, unknown> = {}): string {
+  return template(view)({ ...pageState(ctx), ...locals });
+}
+
 /** Renders `view` with `locals` as the response body; pages are never cached. */
 export function render(ctx: Context, view: string, locals: Record<string, unknown> = {}, status = 200): void {
   const page = pageState(ctx);

@@ -155,12 +155,13 @@ describe('hosted password login in Chromium', () => {
 
     // From the start, Tab visits everything in reading order.
     const order: string[] = [];
-    for (let i = 0; i < 7; i += 1) {
+    for (let i = 0; i < 8; i += 1) {
       await page.keyboard.press('Tab');
       order.push(await describeFocus(page));
     }
-    // The portal's recovery link comes after the button, before cancelling.
-    expect(order).toEqual([SKIP_LINK, 'a.lang-switch "English"', 'input#login', 'input#password', 'button.button "Inloggen"', 'a "Wachtwoord vergeten?"', CANCEL]);
+    // The portal's recovery link comes after the button, then the passkey button (this Chromium has
+    // WebAuthn), then cancelling.
+    expect(order).toEqual([SKIP_LINK, 'a.lang-switch "English"', 'input#login', 'input#password', 'button.button "Inloggen"', 'a "Wachtwoord vergeten?"', 'button.button "Inloggen met een passkey"', CANCEL]);
 
     // Nothing follows the cancel button: focus leaves the page or starts over at the skip link.
     await page.keyboard.press('Tab');

@@ -43,12 +43,14 @@ describe('what a passkey proves', () => {
     expect(passkeyAmr({ backupEligible: false, userVerified: false })).toEqual(['hwk']);
   });
 
-  it('with user verification, multi-factor on its own: substantial and mfa without a password', () => {
-    expect(deriveAssurance([passkeyProof({ backupEligible: true, userVerified: true, at: 1 })])).toEqual({ acr: ACR.substantial, amr: ['swk', 'user', 'mfa'] });
+  it('with user verification, multi-factor on its own: the phishing-resistant level and mfa without a password', () => {
+    expect(deriveAssurance([passkeyProof({ backupEligible: true, userVerified: true, at: 1 })])).toEqual({ acr: ACR.phishingResistant, amr: ['swk', 'user', 'mfa'] });
     // Without user verification a passkey alone is one factor; after a password it is the strong second one.
     expect(deriveAssurance([passkeyProof({ backupEligible: false, userVerified: false, at: 1 })]).amr).not.toContain('mfa');
     const password = { factor: 'password', amr: ['pwd'], strength: 1 as const, at: 1 };
-    expect(deriveAssurance([password, passkeyProof({ backupEligible: false, userVerified: false, at: 2 })])).toEqual({ acr: ACR.substantial, amr: ['pwd', 'hwk', 'mfa'] });
+    expect(deriveAssurance([password, passkeyProof({ backupEligible: false, userVerified: false, at: 2 })])).toEqual({ acr: ACR.phishingResistant, amr: ['pwd', 'hwk', 'mfa'] });
+    // A passkey that was not proved in this login (replayed) is substantial, never phishing-resistant.
+    expect(deriveAssurance([password, { ...passkeyProof({ backupEligible: false, userVerified: false, at: 2 }), replayed: true }]).acr).toBe(ACR.substantial);
     expect(passkeyProof({ backupEligible: false, userVerified: false, at: 2 })).toMatchObject({ strength: 2, phishingResistant: true });
   });
 });

@@ -222,10 +222,23 @@ describe('MFA policy across logins', () => {
     const forged = await agent.request(form.action, { method: 'POST', body: new URLSearchParams({ ...form.fields, _csrf: 'x', remember: 'none' }).toString() });
     expect(forged.status).toBe(403);
 
-    // Removing the last second factor takes the recovery codes along; the account is password-only.
+    // The last second factor stays while a portal the patient signed in to (Minddistrict) requires MFA.
     const account2 = await agent.open(`${server.url}/account`);
     expect(account2.html).toContain('id="remove-totp"');
-    const removed = await agent.submit(account2, '/account/remove-method', { method: 'totp' });
+    const kept = await agent.submit(account2, '/account/remove-method', { method: 'totp' });
+    expect(kept.status).toBe(409);
+    expect(textOf(kept)).toContain('Minddistrict');
+    expect((await server.services.store.credentials.listByAccount(record.id, 'totp')).length).toBe(1);
+    // "Uses" is the lifecycle's record of the account's portals, not the audit trail: with every
+    // event past the retention limit (gone), the portal still counts.
+    expect(await server.services.store.audit.removeBefore(Number.MAX_SAFE_INTEGER)).toBeGreaterThan(0);
+    const afterRetention = await agent.submit(await agent.open(`${server.url}/account`), '/account/remove-method', { method: 'totp' });
+    expect(afterRetention.status).toBe(409);
+    expect((await server.services.store.credentials.listByAccount(record.id, 'totp')).length).toBe(1);
+    // Without such a portal (its requirement lifted), removing it takes the recovery codes along.
+    await server.clients.update(app.clientId, { mfa: 'optional' });
+    const account3 = await agent.open(`${server.url}/account`);
+    const removed = await agent.submit(account3, '/account/remove-method', { method: 'totp' });
     expect(textOf(removed)).toContain('Authenticator-app is verwijderd.');
     expect((await server.services.store.credentials.listByAccount(record.id)).map((c) => c.type)).toEqual(['password']);
     // Nothing left to remove, and a method without a credential of its own cannot be "removed".

@@ -32,12 +32,13 @@ export interface FactorWorld {
 }
 
 /** Poortwachter with real SMTP delivery and Twilio's real client talking to the fake API. */
-export async function startFactorWorld(options: { now?: number; env?: Record<string, string> } = {}): Promise<FactorWorld> {
+export async function startFactorWorld(options: { now?: number; env?: Record<string, string>; issuerHost?: string } = {}): Promise<FactorWorld> {
   const smtp = await startTestSmtpServer();
   const twilio = await startFakeTwilio();
   const clock = new FakeClock(options.now ?? AMSTERDAM_1150);
   const server = await startTestServer({
     clock,
+    issuerHost: options.issuerHost,
     env: {
       SMTP_URL: smtp.url,
       MAIL_FROM: 'Poortwachter <no-reply@poortwachter.test>',

@@ -24,7 +24,8 @@ export interface TestServer extends RunningServer {
 
 export const TEST_PASSWORD = 'Kastanje-Fietsbel-42';
 
-export async function startTestServer(options: { env?: Record<string, string>; clock?: FakeClock } = {}): Promise<TestServer> {
+/** `issuerHost: 'localhost'` for browser tests of passkeys (WebAuthn needs a host name, not 127.0.0.1). */
+export async function startTestServer(options: { env?: Record<string, string>; clock?: FakeClock; issuerHost?: string } = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'poortwachter-test-'));
   const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'debug', ...options.env });
   let logText = '';
@@ -35,7 +36,7 @@ export async function startTestServer(options: { env?: Record<string, string>; c
     },
   });
   const services = await buildServices(config, { clock: options.clock, logger: createLogger('debug', sink) });
-  const running = await startServer(services, { port: 0, host: '127.0.0.1', issuerFromAddress: true });
+  const running = await startServer(services, { port: 0, host: '127.0.0.1', issuerFromAddress: true, issuerHost: options.issuerHost });
   const clients = new ClientRegistry(services.store, running.app.provider, services.clock, services.box);
   return {
     ...running,

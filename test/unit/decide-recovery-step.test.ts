@@ -7,12 +7,12 @@ import { NO_ACCOUNT_FACTS } from '../../src/steps/facts.ts';
 import type { FactorFacts } from '../../src/policy/proof-rules.ts';
 
 const facts = (enrolled: string[] = []): FactorFacts[] => [
-  { id: 'password', role: 'first', strength: 1, enrolled: true, enrollable: false },
-  { id: 'sms', role: 'second', strength: 2, enrolled: enrolled.includes('sms'), enrollable: true },
-  { id: 'voice', role: 'second', strength: 2, enrolled: enrolled.includes('voice'), enrollable: true },
-  { id: 'email', role: 'second', strength: 1, enrolled: enrolled.includes('email'), enrollable: true },
-  { id: 'totp', role: 'second', strength: 2, enrolled: enrolled.includes('totp'), enrollable: true },
-  { id: 'recovery', role: 'recovery', strength: 2, enrolled: enrolled.includes('recovery'), enrollable: false },
+  { id: 'password', role: 'first', positions: ['first'], strength: 1, enrolled: true, enrollable: false },
+  { id: 'sms', role: 'second', positions: ['second'], strength: 2, enrolled: enrolled.includes('sms'), enrollable: true },
+  { id: 'voice', role: 'second', positions: ['second'], strength: 2, enrolled: enrolled.includes('voice'), enrollable: true },
+  { id: 'email', role: 'second', positions: ['second'], strength: 1, enrolled: enrolled.includes('email'), enrollable: true },
+  { id: 'totp', role: 'second', positions: ['second'], strength: 2, enrolled: enrolled.includes('totp'), enrollable: true },
+  { id: 'recovery', role: 'recovery', positions: ['fallback'], strength: 2, enrolled: enrolled.includes('recovery'), enrollable: false },
 ];
 const proof = (factor: string) => ({ factor, amr: [], strength: 1 as const, at: 0 });
 const IDENTIFIED = proof('recovery-identified');

@@ -5,11 +5,11 @@ import { policyFromMetadata } from '../../src/oidc/client-policy.ts';
 import { ACR, type Proof } from '../../src/oidc/assurance.ts';
 
 const facts = (enrolled: string[] = []): FactorFacts[] => [
-  { id: 'password', role: 'first', strength: 1, enrolled: true, enrollable: false },
-  { id: 'sms', role: 'second', strength: 2, enrolled: enrolled.includes('sms'), enrollable: true },
-  { id: 'email', role: 'second', strength: 1, enrolled: enrolled.includes('email'), enrollable: true },
-  { id: 'totp', role: 'second', strength: 2, enrolled: enrolled.includes('totp'), enrollable: true },
-  { id: 'recovery', role: 'recovery', strength: 2, enrolled: enrolled.includes('recovery'), enrollable: false },
+  { id: 'password', role: 'first', positions: ['first'], strength: 1, enrolled: true, enrollable: false },
+  { id: 'sms', role: 'second', positions: ['second'], strength: 2, enrolled: enrolled.includes('sms'), enrollable: true },
+  { id: 'email', role: 'second', positions: ['second'], strength: 1, enrolled: enrolled.includes('email'), enrollable: true },
+  { id: 'totp', role: 'second', positions: ['second'], strength: 2, enrolled: enrolled.includes('totp'), enrollable: true },
+  { id: 'recovery', role: 'recovery', positions: ['fallback'], strength: 2, enrolled: enrolled.includes('recovery'), enrollable: false },
 ];
 const T = 1_000_000_000;
 const proof = (factor: string, strength: 1 | 2, extra: Partial<Proof> = {}): Proof => ({ factor, amr: [factor], strength, at: T, ...extra });

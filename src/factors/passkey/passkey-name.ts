@@ -43,7 +43,7 @@ const SYSTEMS: ReadonlyArray<[RegExp, string]> = [
 const first = (list: ReadonlyArray<[RegExp, string]>, text: string) => list.find(([pattern]) => pattern.test(text))?.[1];
 
 /** "Safari op iPhone", "Passkey op Windows" or "Passkey", in the page language. */
-export function defaultPasskeyName(userAgent: string | undefined, t: Translate): string {
+export function defaultPasskeyName(userAgent: string | null | undefined, t: Translate): string {
   const ua = (userAgent ?? '').slice(0, 512);
   const browser = first(BROWSERS, ua);
   const system = first(SYSTEMS, ua);

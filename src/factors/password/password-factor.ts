@@ -109,7 +109,7 @@ async function verifyLogin(ctx: FactorContext, form: Form) {
 export const passwordFactor: Factor = {
   id: 'password',
   role: 'first',
-  amr: ['pwd'],
+  positions: ['first'],
   strength: 1,
   view: 'factors/password',
   actions: ['verify'],

@@ -94,7 +94,7 @@ function notifyUsed(services: Services, account: AccountRecord, left: number): v
 export const recoveryFactor: Factor = {
   id: 'recovery',
   role: 'recovery',
-  amr: RECOVERY_AMR,
+  positions: ['fallback'],
   strength: 2,
   view: 'factors/recovery',
   actions: ['verify', 'confirm'],

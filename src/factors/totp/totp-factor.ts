@@ -88,7 +88,7 @@ async function verifyLogin(ctx: FactorContext, form: Form): Promise<FactorOutcom
 export const totpFactor: Factor = {
   id: 'totp',
   role: 'second',
-  amr: ['otp'],
+  positions: ['second'],
   strength: 2,
   view: 'factors/totp',
   actions: ['verify'],

@@ -11,7 +11,9 @@ export async function factorFacts(services: Services, account: AccountRecord | u
   return Promise.all(allFactors().map(async (f) => ({
     id: f.id,
     role: f.role,
+    positions: f.positions,
     strength: f.strength,
+    phishingResistant: f.phishingResistant === true,
     enrollable: f.enrollable,
     enrolled: account ? await f.isEnrolled(services, account) : false,
   })));

@@ -11,7 +11,7 @@ import type { Decision } from '../../steps/decision.ts';
 import type { Form, Step, StepContext, StepMode, StepOutcome } from '../../steps/step.ts';
 import type { Proof } from '../../oidc/assurance.ts';
 import type { AccountRecord } from '../../store/port.ts';
-import { pageState, render } from '../../web/render.ts';
+import { pageState, render, renderPartial } from '../../web/render.ts';
 import { messageLanguage } from '../../web/language.ts';
 import { UserFacingError } from '../../web/errors.ts';
 import { scratchOf, type Flows } from './flow-store.ts';
@@ -58,6 +58,7 @@ export class FlowRunner<R extends FlowRun> {
       messageLang: messageLanguage(run.ctx, run.account?.locale),
       ip: run.ctx.ip || null,
       flowId: run.flow.id,
+      persist: () => this.save(run),
       passwordChange: run.flow.state.passwordChange,
       sessionUid: run.sessionUid,
       userAgent: run.ctx.get('user-agent') || null,
@@ -147,6 +148,19 @@ export class FlowRunner<R extends FlowRun> {
     if (!step || !step.actions.includes(action)) throw new UserFacingError(404, 'errors.not_found');
     const decision = await this.decide(run);
     const expected = stepOf(decision);
+    // A companion (a passkey beside the password) answers for the step it stands beside.
+    const companion = decision.kind === 'factor' && decision.companions?.includes(step.id) === true;
+    if (companion && expected) {
+      const main = this.requireStep(expected.id);
+      const outcome = await step.handle(this.stepContext(run, step), action, form, expected.mode);
+      if (outcome.kind === 'show') {
+        await this.save(run);
+        await this.renderStep(run, main, expected.mode, outcome.locals ?? {}, outcome.status ?? 200);
+        return;
+      }
+      await this.apply(run, decision, step, expected.mode, outcome, form);
+      return;
+    }
     if (expected?.id !== step.id) {
       await this.show(run, !run.flow.state.current);
       // A stale form: show where the flow really is (409), unless that step just finished it.
@@ -255,7 +269,11 @@ export class FlowRunner<R extends FlowRun> {
     const here = stepOf(decision);
     const alternatives = decision.kind === 'factor' && here?.id === step.id && here.mode === mode ? decision.alternatives : [];
     const chrome = this.kind.chrome(run);
+    const scratchBefore = JSON.stringify(run.flow.state.scratch);
     const locals = await step.present(this.stepContext(run, step), mode);
+    const companions = decision.kind === 'factor' && here?.id === step.id ? await this.companionParts(run, decision.companions ?? [], extra) : [];
+    // Presenting may have made something the next post needs (a passkey challenge): keep it.
+    if (JSON.stringify(run.flow.state.scratch) !== scratchBefore) await this.save(run);
     render(run.ctx, step.view, {
       mode,
       csrf: run.flow.csrf,
@@ -265,11 +283,24 @@ export class FlowRunner<R extends FlowRun> {
       account: run.account ? { username: run.account.username } : undefined,
       otherMethods: await this.kind.alternativeLabels(run, alternatives, mode),
       reauthenticate: decision.kind === 'reauthenticate' && decision.factor === step.id,
+      companions,
       errors: {},
       ...chrome.locals,
       ...locals,
       ...extra,
     }, status);
+  }
+
+  /** Each companion step's part of the page, as HTML (`views/<its view>-companion.pug`). */
+  private async companionParts(run: R, ids: readonly string[], extra: Record<string, unknown>): Promise<string[]> {
+    const chrome = this.kind.chrome(run);
+    return Promise.all(ids.map(async (id) => {
+      const step = this.requireStep(id);
+      const locals = await step.present(this.stepContext(run, step), 'challenge');
+      return renderPartial(run.ctx, `${step.view}-companion`, {
+        mode: 'challenge', csrf: run.flow.csrf, action: (name: string) => chrome.stepAction(step.id, name), errors: {}, ...chrome.locals, ...locals, ...extra,
+      });
+    }));
   }
 
   private requireStep(id: string): Step {

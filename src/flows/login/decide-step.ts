@@ -2,14 +2,14 @@
 // policy, the level asked for, what each factor is for the account, the account's state) it
 // decides the next step, and which other methods the patient may pick there ("use another
 // method"). It is a pure function: no I/O, so every rule is testable on its own. It never names a
-// factor or an action: factors by their role, actions through their own rules (the registry).
+// factor or an action: factors by their positions and roles, actions through their own rules.
 //
-// Order: the first factor; then a second factor the account has, when the portal, an enrolled
+// Order: the first position (the password, a passkey beside it); then a second factor the account has, when the portal, an enrolled
 // factor or a demanded level asks for one; then the required actions that are due, in registry
 // order (setting up a missing second factor and its recovery codes among them); then done.
-import { acrRank, deriveAssurance } from '../../oidc/assurance.ts';
+import { acrRank, deriveAssurance, type Proof } from '../../oidc/assurance.ts';
 import { acceptsMethod } from '../../oidc/client-policy.ts';
-import { acceptedSecondFactors, provesAcceptedSecondFactor, reachesAcr, type FactorFacts } from '../../policy/proof-rules.ts';
+import { acceptedSecondFactors, provesAcceptedSecondFactor, reachesAcr } from '../../policy/proof-rules.ts';
 import { challengeAmong, type Decision } from '../../steps/decision.ts';
 import type { FlowFacts } from '../../steps/facts.ts';
 import type { RequiredAction } from '../../actions/action.ts';
@@ -27,11 +27,15 @@ export type LoginStep = Decision;
 /** Where the second factor stands: enough, a challenge to answer, or one the account lacks. */
 type SecondFactor = { kind: 'satisfied' } | { kind: 'missing' } | Extract<Decision, { kind: 'factor' }>;
 
-function secondFactor(input: StepInput, first: FactorFacts): SecondFactor {
+function secondFactor(input: StepInput, identifying: Proof): SecondFactor {
   const facts = input.factors;
-  const enrolledAny = facts.filter((f) => f.role === 'second' && f.enrolled);
+  const proved = new Set(input.proofs.map((p) => p.factor));
+  // A factor proved in this login is not asked again (a passkey that identified the patient).
+  const enrolledAny = facts.filter((f) => f.role === 'second' && f.enrolled && !proved.has(f.id));
   const enrolled = enrolledAny.filter((f) => acceptsMethod(input.policy, f.id));
-  const secondProofs = input.proofs.filter((p) => p.factor !== first.id);
+  // What stands as the second factor: every proof after the identifying one, and the identifying
+  // one itself when it is multi-factor on its own (a passkey that verified the user).
+  const secondProofs = [...(identifying.multiFactor ? [identifying] : []), ...input.proofs.slice(1)];
   const allowedProved = secondProofs.some((p) => provesAcceptedSecondFactor(p, input.policy, facts));
   const acrMet = !input.requiredAcr || acrRank(deriveAssurance(input.proofs).acr) >= acrRank(input.requiredAcr);
   const required = input.policy.mfa === 'required';
@@ -49,12 +53,26 @@ function secondFactor(input: StepInput, first: FactorFacts): SecondFactor {
   return { kind: 'missing' };
 }
 
-export function decideLoginStep(input: StepInput): Decision {
-  const first = input.factors.find((f) => f.role === 'first');
-  if (!first) return { kind: 'unreachable', reason: 'no_allowed_method' };
-  if (!input.proofs.some((p) => p.factor === first.id)) return { kind: 'factor', factor: first.id, mode: 'challenge', alternatives: [] };
+/**
+ * The first position: the page of the first factor that can fill it (the password), with the
+ * others that can (a passkey) beside it as companions where the portal accepts them. The
+ * identifying proof is the flow's first: nothing is proved before the patient is known.
+ */
+function firstPosition(input: StepInput): { identifying: Proof } | Decision {
+  const candidates = input.factors.filter((f) => f.positions.includes('first'));
+  const page = candidates[0];
+  if (!page) return { kind: 'unreachable', reason: 'no_allowed_method' };
+  const identifying = input.proofs[0];
+  if (identifying && candidates.some((f) => f.id === identifying.factor)) return { identifying };
+  const companions = candidates.slice(1).filter((f) => f.role !== 'second' || acceptsMethod(input.policy, f.id)).map((f) => f.id);
+  return { kind: 'factor', factor: page.id, mode: 'challenge', alternatives: [], ...(companions.length ? { companions } : {}) };
+}
 
-  const second = secondFactor(input, first);
+export function decideLoginStep(input: StepInput): Decision {
+  const first = firstPosition(input);
+  if ('kind' in first) return first;
+
+  const second = secondFactor(input, first.identifying);
   if (second.kind === 'factor') return second;
   // After authentication, before the portal gets the login: what is due, in registry order.
   const facts = { ...input, secondFactorMissing: second.kind === 'missing' };

@@ -9,7 +9,7 @@ import { acrRank, deriveAssurance, requiredAcr, type Proof } from '../../oidc/as
 import { acceptsMethod } from '../../oidc/client-policy.ts';
 import type { SessionProofs } from '../../oidc/session-proofs.ts';
 import { ACCOUNT_CLIENT_ID } from '../../oidc/sessions.ts';
-import { findFactor, firstFactor } from '../../factors/registry.ts';
+import { factorsFor, findFactor } from '../../factors/registry.ts';
 import { deviceCookieName } from '../../accounts/remembered-devices.ts';
 import type { Decision } from '../../steps/decision.ts';
 import type { Step, StepMode } from '../../steps/step.ts';
@@ -79,21 +79,24 @@ export class LoginKind implements FlowKind<LoginRun> {
   private async start(interaction: InteractionView): Promise<Flow<LoginState>> {
     const state: LoginState = newKitState();
     let accountId: string | undefined;
-    // Step-up: the session already proved the password; ask only for what is missing. The
-    // password proof keeps its own time (a session without a record: unknown, so never recent).
-    // With max_age, only a password that recent now may be reused: max_age is measured from this
-    // login's start, so an older one would be refused when the login returns (policy/proof-rules.ts)
-    // after the patient typed the code; it is asked again at once instead.
+    // Step-up: the session already identified the patient; ask only for what is missing. The
+    // session's identifying proof (its first: the password, or a passkey used without one) is
+    // seeded with its own time and what it proved — a passkey's multi-factor and phishing-resistant
+    // marks too; a session without a record seeds the first factor's page as proved at an unknown
+    // time, so never recent. With max_age, only an identifying proof that recent now may be reused:
+    // max_age is measured from this login's start, so an older one would be refused when the login
+    // returns (policy/proof-rules.ts) after the patient typed the code; it is asked again at once.
     const stepUpOnly = interaction.reasons.length > 0 && interaction.reasons.every((r) => r === 'acr_too_weak' || r === 'mfa_required');
-    const first = firstFactor();
+    const firsts = factorsFor('first');
     const recorded = stepUpOnly && interaction.sessionUid && interaction.sessionAccountId
       ? await this.sessionProofs.find(interaction.sessionUid, interaction.sessionAccountId) : undefined;
-    const password = recorded?.find((p) => p.factor === first.id);
-    const recentEnough = interaction.maxAgeSeconds === undefined || (password !== undefined && password.at >= this.services.clock.now() - interaction.maxAgeSeconds * 1000);
-    if (stepUpOnly && interaction.sessionAccountId && recentEnough) {
+    const identifying = recorded?.[0] && firsts.some((f) => f.id === recorded[0]!.factor) ? recorded[0] : undefined;
+    const recentEnough = interaction.maxAgeSeconds === undefined || (identifying !== undefined && identifying.at >= this.services.clock.now() - interaction.maxAgeSeconds * 1000);
+    const page = firsts[0];
+    if (stepUpOnly && interaction.sessionAccountId && recentEnough && page) {
       accountId = interaction.sessionAccountId;
       state.stepUp = true;
-      state.proofs.push(password ?? { factor: first.id, amr: [...first.amr], strength: first.strength, at: 0 });
+      state.proofs.push(identifying ?? { factor: page.id, amr: [], strength: page.strength, at: 0 });
     }
     return this.flows.create<LoginState>(LOGIN_KIND, { interactionUid: interaction.uid, clientId: interaction.policy.clientId, accountId, state });
   }
@@ -151,7 +154,10 @@ export class LoginKind implements FlowKind<LoginRun> {
     if (state.deviceChecked || state.stepUp || !run.account || !run.interaction.policy.rememberDevice) return;
     const demanded = requiredAcr(run.interaction.requestedAcr);
     if (demanded && acrRank(deriveAssurance(state.proofs.filter((p) => !p.replayed)).acr) < acrRank(demanded)) return;
-    if (state.proofs.length !== 1 || state.proofs[0]!.factor !== firstFactor().id) return;
+    // Only right after an identifying proof that needs a second factor: a passkey that verified
+    // the patient is multi-factor already, and no device replays over it.
+    const identifying = state.proofs[0];
+    if (state.proofs.length !== 1 || !identifying || identifying.multiFactor || !factorsFor('first').some((f) => f.id === identifying.factor)) return;
     state.deviceChecked = true;
     const found = await this.services.devices.recognise(run.account, run.ctx.cookies.get(deviceCookieName(run.account.id), { signed: false }));
     // Only a second factor this portal accepts, and that the account still has, may be replayed.
@@ -200,7 +206,8 @@ export class LoginKind implements FlowKind<LoginRun> {
     const { ctx, account, flow } = run;
     // Recovery codes are a way back in, not something to remember a device by; a replayed proof
     // does not remember the device anew.
-    const second = [...flow.state.proofs].reverse().find((p: Proof) => findFactor(p.factor)?.role === 'second' && !p.replayed);
+    // Never the identifying proof (a passkey used without a password): a device stands in only for a second factor.
+    const second = [...flow.state.proofs.slice(1)].reverse().find((p: Proof) => findFactor(p.factor)?.role === 'second' && !p.replayed);
     if (!flow.state.rememberDevice || !run.interaction.policy.rememberDevice || !account || !second) return;
     const label = String(ctx.get('user-agent') || 'browser').slice(0, 120);
     const issued = await this.services.devices.remember(account, { factor: second.factor, amr: [...second.amr], strength: second.strength }, acr, label);

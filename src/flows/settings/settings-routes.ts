@@ -35,6 +35,7 @@ import { translator, isLanguage, DEFAULT_LANGUAGE } from '../../i18n/i18n.ts';
 import { noteReturnLink, returnLinkOf } from './return-link.ts';
 import { limitRule } from '../../accounts/limits.ts';
 import { mailSignature } from '../../brand/mail-signature.ts';
+import { portalRequiringMfa } from './portals-requiring-mfa.ts';
 
 const LOGIN_STATE_COOKIE = 'pw_account_login';
 
@@ -216,10 +217,22 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
     await kind.overview(run.ctx, updated, run.flow);
   });
 
+  /**
+   * Removing `factor` would leave no second factor while a portal the patient uses requires MFA:
+   * refused (409) with the portal's name. `portals-requiring-mfa.ts` says how "uses" is known.
+   */
+  async function refuseLastSecondFactor(account: AccountRecord, factor: Factor): Promise<void> {
+    const others = (await enrolledSecondFactors(account)).filter((f) => f.id !== factor.id);
+    if (others.length > 0) return;
+    const portal = await portalRequiringMfa(services, account.id);
+    if (portal) throw new UserFacingError(409, 'settings.errors.last_second_factor', { portal });
+  }
+
   accountForm('/account/remove-method', async (run, form) => {
     const { account } = run;
     const factor = findFactor(form.method ?? '');
     if (!factor || factor.role !== 'second' || (await services.store.credentials.listByAccount(account.id, factor.id)).length === 0) throw new UserFacingError(400, 'errors.bad_request');
+    await refuseLastSecondFactor(account, factor);
     // Convention: a factor's credentials carry its id as type. Remembered devices may stand for
     // the removed factor, so they go too (the revoke hook).
     await services.store.credentials.removeByAccount(account.id, factor.id);
@@ -389,17 +402,35 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
     await kind.overview(ctx, run.account, run.flow);
   });
 
+  // A factor's own page on /account (the passkeys: list, rename, remove), read-only until a form posts.
+  router.get('/account/factor/:factor', async (ctx) => {
+    const signedIn = await requireAccount(ctx);
+    if (!signedIn) return;
+    const factor = findFactor(ctx.params.factor ?? '');
+    if (!factor?.settings) throw new UserFacingError(404, 'errors.not_found');
+    const flow = await kind.create(signedIn.account);
+    const run: SettingsRun = { ctx, flow, account: signedIn.account, sessionUid: signedIn.sessionUid, policy: await accountPolicy(), events: [] };
+    const result = await factor.settings.handle(runner.stepContext(run, factor), 'view', {});
+    if (!result.view) throw new UserFacingError(404, 'errors.not_found');
+    await kind.flows.save(flow);
+    render(ctx, result.view, { csrf: flow.csrf, flowId: flow.id, backUrl: '/account', ...result.locals }, result.status ?? 200);
+  });
+
   accountForm('/account/factor/:factor/:action', async (run, form) => {
     const { account, ctx, flow } = run;
     const factor = findFactor(ctx.params.factor ?? '');
     if (!factor?.settings) throw new UserFacingError(404, 'errors.not_found');
-    const result = await factor.settings.handle(runner.stepContext(run, factor), ctx.params.action ?? '', form);
-    // New recovery codes are announced by mail like any replaced sign-in method (the notify hook).
-    run.events.push({ type: 'factor_setting', factor: factor.id, action: String(ctx.params.action), replaced: result.replaced === true });
+    const action = ctx.params.action ?? '';
+    const stepContext = runner.stepContext(run, factor);
+    if (await factor.settings.removesLast?.(stepContext, action, form)) await refuseLastSecondFactor(account, factor);
+    const result = await factor.settings.handle(stepContext, action, form);
+    // New recovery codes are announced by mail like any replaced sign-in method (the notify hook);
+    // a removed credential too, and remembered devices go with it (the revoke hook).
+    run.events.push(result.removed ? { type: 'factor_removed', factor: factor.id } : { type: 'factor_setting', factor: factor.id, action, replaced: result.replaced === true });
     await runner.dispatch(run);
     if (result.view) {
       await kind.flows.save(flow);
-      return render(ctx, result.view, { csrf: flow.csrf, flowId: flow.id, backUrl: '/account', ...result.locals });
+      return render(ctx, result.view, { csrf: flow.csrf, flowId: flow.id, backUrl: '/account', ...result.locals }, result.status ?? 200);
     }
     flow.state.notice = result.notice;
     await kind.overview(ctx, account, flow);

@@ -1,4 +1,4 @@
-import type { SessionProofRecord, SessionProofStore } from '../port.ts';
+import { provenanceFields, type SessionProofRecord, type SessionProofStore } from '../port.ts';
 import { unexpired } from './common.ts';
 import type { Models, SessionProofDoc } from './models.ts';
 
@@ -6,7 +6,7 @@ export function toRecord(doc: SessionProofDoc): SessionProofRecord {
   return {
     sessionUid: doc._id,
     accountId: doc.accountId,
-    proofs: doc.proofs.map(({ factor, amr, strength, at, replayed }) => ({ factor, amr: [...amr], strength, at, replayed })),
+    proofs: doc.proofs.map(provenanceFields),
     login: doc.login ? { startedAt: doc.login.startedAt, completedAt: doc.login.completedAt } : null,
     expiresAt: doc.expiresAt.getTime(),
   };
@@ -19,7 +19,7 @@ export function createSessionProofStore({ sessionProofs }: Models): SessionProof
         _id: record.sessionUid,
         accountId: record.accountId,
         // Only the known fields: a record must never carry more than the port describes.
-        proofs: record.proofs.map(({ factor, amr, strength, at, replayed }) => ({ factor, amr: [...amr], strength, at, replayed })),
+        proofs: record.proofs.map(provenanceFields),
         login: record.login ? { startedAt: record.login.startedAt, completedAt: record.login.completedAt } : null,
         expiresAt: new Date(record.expiresAt),
       };

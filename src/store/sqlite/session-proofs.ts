@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ProofProvenance, SessionProofRecord, SessionProofStore } from '../port.ts';
+import { provenanceFields, type ProofProvenance, type SessionProofRecord, type SessionProofStore } from '../port.ts';
 import type { Synchronous } from './queued.ts';
 
 interface Row {
@@ -26,7 +26,7 @@ function parseProofs(text: string): ProofProvenance[] {
 
 export function toRecord(row: Row): SessionProofRecord {
   const login = row.login_started_at !== null && row.login_completed_at !== null ? { startedAt: row.login_started_at, completedAt: row.login_completed_at } : null;
-  return { sessionUid: row.session_uid, accountId: row.account_id, proofs: parseProofs(row.proofs), login, expiresAt: row.expires_at };
+  return { sessionUid: row.session_uid, accountId: row.account_id, proofs: parseProofs(row.proofs).map(provenanceFields), login, expiresAt: row.expires_at };
 }
 
 export function createSessionProofStore(db: Database.Database): Synchronous<SessionProofStore> {
@@ -45,7 +45,7 @@ export function createSessionProofStore(db: Database.Database): Synchronous<Sess
         session_uid: record.sessionUid,
         account_id: record.accountId,
         // Only the known fields: a record must never carry more than the port describes.
-        proofs: JSON.stringify(record.proofs.map(({ factor, amr, strength, at, replayed }) => ({ factor, amr, strength, at, replayed }))),
+        proofs: JSON.stringify(record.proofs.map(provenanceFields)),
         login_started_at: record.login?.startedAt ?? null,
         login_completed_at: record.login?.completedAt ?? null,
         expires_at: record.expiresAt,
