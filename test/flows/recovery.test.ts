@@ -214,6 +214,22 @@ describe('recovery never bypasses the second factor', () => {
     expect(textOf(passwordPage), textOf(passwordPage)).toContain('Voer nieuw wachtwoord in');
   });
 
+  it('an account with the app and e-mail codes: the e-mail link (its weaker factor) is not enough, the app code is asked', async () => {
+    const account = await userWithFactors(world.server, { username: 'app.mail' }, ['email']);
+    await giveApp(account);
+    const agent = new UserAgent();
+    const { verify } = await toVerify(agent, 'app.mail');
+    await agent.submit(verify, '/step/recovery-verify/link');
+    const opened = await agent.open(linkFromMail((await world.smtp.waitForMail('app.mail@example.nl')).text!));
+    expect(opened.html).toContain('/step/totp/verify');
+    expect(opened.html).not.toContain('/step/email/');
+    expect(textOf(opened)).not.toContain('Voer nieuw wachtwoord in');
+    // The e-mail code is not offered instead ("use another method").
+    expect(opened.html).not.toContain('/choose');
+    const passwordPage = await agent.submit(opened, '/step/totp/verify', { code: await totpCode(APP_KEY, world.clock.now()) });
+    expect(textOf(passwordPage), textOf(passwordPage)).toContain('Voer nieuw wachtwoord in');
+  });
+
   it('a recovery code stands in for the app', async () => {
     const account = await userWithFactors(world.server, { username: 'codes.user' }, []);
     await giveApp(account);

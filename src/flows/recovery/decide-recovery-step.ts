@@ -6,11 +6,16 @@
 // (reset) → done. An unknown account walks the same pages and never gets past verification.
 //
 // Recovery never bypasses MFA (ASVS 5.0 6.4.3, NIST SP 800-63B-4 §4.2): an account with a second
-// factor proves one of them (or a recovery code) in this flow. The channel counts as that factor
-// when it is one: a code to the registered phone for an SMS or voice account (with the typed full
-// number before it), the e-mail link for an e-mail-code account.
+// factor proves one of its STRONGEST second factors (the binding rule's, policy/proof-rules.ts
+// `bindingFactors`) or a recovery code in this flow. The channel counts as that factor only when
+// it is one of those: a code to the registered phone for an account whose strongest factors
+// include SMS or voice (with the typed full number before it), the e-mail link for an account whose
+// strongest factor is the e-mail code. A weaker factor never stands in for a stronger one: whoever
+// has the mailbox of an account with an app must not reset it with the e-mail link alone, just as
+// the mailbox cannot bind a new app to it (a recovery sets the password, which is as much).
 import { challengeAmong, type Decision } from '../../steps/decision.ts';
 import type { FlowFacts } from '../../steps/facts.ts';
+import { bindingFactors } from '../../policy/proof-rules.ts';
 import { EMAIL_LINK, IDENTIFIED, PHONE_NUMBER, NEW_PASSWORD, IDENTIFY, CHOOSE, VERIFY, type RecoveryReason } from './recovery-state.ts';
 
 export interface RecoveryFacts extends FlowFacts {
@@ -37,10 +42,11 @@ export function decideRecoveryStep(facts: RecoveryFacts): Decision {
   const seconds = facts.factors.filter((f) => f.role === 'second' && f.enrolled);
   const recovery = facts.factors.find((f) => f.role === 'recovery' && f.enrolled);
   if (seconds.length > 0 || recovery) {
-    const has = new Set([...seconds.map((f) => f.id), ...(recovery ? [recovery.id] : [])]);
-    const satisfied = facts.proofs.some((p) => has.has(standsFor(p.factor)));
+    const strongest = bindingFactors(facts.factors).filter((f) => f.role === 'second');
+    const counted = new Set([...strongest.map((f) => f.id), ...(recovery ? [recovery.id] : [])]);
+    const satisfied = facts.proofs.some((p) => counted.has(standsFor(p.factor)));
     if (!satisfied) {
-      const challenge = challengeAmong(seconds, facts);
+      const challenge = challengeAmong(strongest, facts);
       // Only recovery codes left (their factor gone): they are the way back in.
       if (challenge) return challenge;
       if (recovery) return { kind: 'factor', factor: recovery.id, mode: 'challenge', alternatives: [] };
