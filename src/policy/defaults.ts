@@ -86,6 +86,14 @@ export interface RecoveryPolicy {
   /** Codes sent by a recovery per phone number (keyed hash) and per client: SMS and calls cost money. */
   sendsPerPhone: LimitPolicy;
   sendsPerIp: LimitPolicy;
+  /**
+   * Recovery mails (the e-mail link, a temporary password) per flow, per account (an unknown name
+   * counts against a decoy key) and per client: one solved CAPTCHA must not buy unlimited mail.
+   * Past any of them the same answer comes, and nothing is sent.
+   */
+  mailsPerFlow: number;
+  mailsPerAccount: LimitPolicy;
+  mailsPerIp: LimitPolicy;
   /** Life of an e-mailed recovery link (NIST SP 800-63B-4: at most 24 hours). */
   linkTtlSeconds: number;
 }
@@ -192,6 +200,11 @@ export const POLICY_DEFAULTS: Policy = {
     phoneGuesses: { max: 5, windowSeconds: 1 * HOUR },
     sendsPerPhone: { max: 5, windowSeconds: 1 * HOUR },
     sendsPerIp: { max: 20, windowSeconds: 1 * HOUR },
+    // A lost or slow mail may be asked again twice in one flow; a mailbox is not flooded by a script
+    // that solved one CAPTCHA, nor by many flows for one account, nor from one address.
+    mailsPerFlow: 3,
+    mailsPerAccount: { max: 5, windowSeconds: 1 * HOUR },
+    mailsPerIp: { max: 20, windowSeconds: 1 * HOUR },
     // The hour: enough to open the mail, short enough that an old mailbox copy is useless.
     linkTtlSeconds: 1 * HOUR,
   },

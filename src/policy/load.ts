@@ -34,6 +34,9 @@ const overrideSchema = z.strictObject({
     phoneGuesses: limit,
     sendsPerPhone: limit,
     sendsPerIp: limit,
+    mailsPerFlow: count,
+    mailsPerAccount: limit,
+    mailsPerIp: limit,
     linkTtlSeconds: seconds,
   }).partial(),
 }).partial();

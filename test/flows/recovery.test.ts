@@ -36,6 +36,14 @@ async function audit(type: string, accountId?: string): Promise<AuditEvent[]> {
   return world.server.services.store.audit.list({ type, limit: 1000, ...(accountId ? { accountId } : {}) });
 }
 
+/** Waits (on the wall clock: work after the answer, not an expiry) until `check` holds; 5 s at most. */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let waited = 0; !(await check()); waited += 20) {
+    if (waited > 5000) throw new Error('condition not met within 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** An authenticator app set up on the account (the credential the app's enrolment stores). */
 async function giveApp(account: AccountRecord): Promise<void> {
   const { store, box } = world.server.services;
@@ -259,7 +267,7 @@ describe('recovery never bypasses the second factor', () => {
 describe('ZINN: "Wachtwoord opvragen"', () => {
   it('mails a temporary password; the login takes it, forces the change after the SMS code, and reaches the portal', async () => {
     const zinn = await world.portal({ name: 'ZINN cliëntportaal', smsSender: 'ZINNZORG', mailFrom: 'ZINN <no-reply@zinnzorg.nl>', recoveryMethods: ['temp-password'] });
-    await userWithFactors(world.server, { username: 'zinn.patient', phoneE164: '+31612348888' }, ['sms']);
+    const account = await userWithFactors(world.server, { username: 'zinn.patient', phoneE164: '+31612348888' }, ['sms']);
     const agent = new UserAgent();
     const start = await recoveryFromLogin(zinn, agent);
     expect(textOf(start.login)).toContain('Wachtwoord vergeten?');
@@ -271,6 +279,8 @@ describe('ZINN: "Wachtwoord opvragen"', () => {
     const mail = await world.smtp.waitForMail('zinn.patient@example.nl');
     expect(mail.from).toContain('no-reply@zinnzorg.nl');
     const temporary = /Tijdelijk wachtwoord: (\S+)/.exec(mail.text ?? '')![1]!;
+    // The lifecycle mails first and stores the (argon2) hash after: a patient types slower than that.
+    await until(async () => (await audit('password.temporary_issued', account.id)).length > 0);
 
     const request = await zinn.authorize();
     const login = await agent.open(request.url, REDIRECT_URI);
@@ -282,6 +292,101 @@ describe('ZINN: "Wachtwoord opvragen"', () => {
     const done = await agent.submit(change, '/step/update-password/change', { current: temporary, new: NEW_PASSWORD, confirm: NEW_PASSWORD }, REDIRECT_URI);
     expect(done.url.startsWith(REDIRECT_URI), textOf(done)).toBe(true);
     await zinn.callback(done.url, request);
+  });
+});
+
+/** Mails to `address` so far, once a mail asked for after them (to `sentinel`) has arrived. */
+async function mailsTo(address: string, sentinel: string): Promise<number> {
+  await userWithFactors(world.server, { username: sentinel }, []);
+  const agent = new UserAgent();
+  const { verify } = await toVerify(agent, sentinel);
+  await agent.submit(verify, '/step/recovery-verify/link');
+  await world.smtp.waitForMail(`${sentinel}@example.nl`);
+  return world.smtp.messages.filter((m) => m.envelopeTo.includes(address)).length;
+}
+
+describe('recovery mails are limited (one CAPTCHA does not buy unlimited mail)', () => {
+  it('three links per flow; past that the same page, nothing sent, and the last link mailed still works', async () => {
+    await userWithFactors(world.server, { username: 'many.links' }, []);
+    const agent = new UserAgent();
+    const { verify } = await toVerify(agent, 'many.links');
+    const pages: Page[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      pages.push(await agent.submit(verify, '/step/recovery-verify/link'));
+      await world.smtp.waitForMail('many.links@example.nl');
+    }
+    const last = world.smtp.messages.filter((m) => m.envelopeTo.includes('many.links@example.nl')).at(-1)!;
+    const over = await agent.submit(verify, '/step/recovery-verify/link');
+    expect(over.status).toBe(200);
+    expect(textOf(over)).toBe(textOf(pages[0]!));
+    expect(await mailsTo('many.links@example.nl', 'sentinel.links')).toBe(3);
+    expect((await audit('account-recovery.link_requested')).filter((e) => e.detail.outcome === 'limit').length).toBeGreaterThan(0);
+    const opened = await agent.open(linkFromMail(last.text!));
+    expect(textOf(opened)).toContain('Voer nieuw wachtwoord in');
+  });
+
+  it('temporary passwords: at most three per flow and five requests per account an hour; past that no hashing and no live password replaced', async () => {
+    const zinn = await world.portal({ name: 'ZINN limiet', recoveryMethods: ['temp-password'] });
+    const account = await userWithFactors(world.server, { username: 'many.temps' }, []);
+    const issued = async () => (await audit('password.temporary_issued', account.id)).length;
+    const statuses: number[] = [];
+    for (const flow of [0, 1]) {
+      const agent = new UserAgent();
+      const start = await recoveryFromLogin(zinn, agent);
+      const verify = await choose(agent, await identify(agent, start.identify, world.server.url, 'many.temps'), 'reset');
+      for (let i = 0; i < (flow === 0 ? 4 : 3); i += 1) {
+        const sent = await agent.submit(verify, '/step/recovery-verify/temp');
+        statuses.push(sent.status);
+        expect(textOf(sent)).toContain('e-mail met een tijdelijk wachtwoord');
+      }
+    }
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    // Flow 1: 3 of 4 (per flow); flow 2: 1 of 3, as every request counts against the account's 5 an
+    // hour (the refused fourth of flow 1 too: a refusal costs what a mail costs).
+    await until(async () => (await issued()) >= 4);
+    expect(await mailsTo('many.temps@example.nl', 'sentinel.temps')).toBe(4);
+    expect(await issued()).toBe(4);
+    // The last temporary password is the live one: nothing replaced it.
+    const mails = world.smtp.messages.filter((m) => m.envelopeTo.includes('many.temps@example.nl'));
+    const temporary = /Tijdelijk wachtwoord: (\S+)/.exec(mails.at(-1)!.text ?? '')![1]!;
+    const agent = new UserAgent();
+    const login = await agent.open((await zinn.authorize()).url, REDIRECT_URI);
+    const next = await agent.submit(login, '/step/password/verify', { login: 'many.temps', password: temporary }, REDIRECT_URI);
+    expect(next.html, textOf(next)).toContain('/step/update-password/change');
+  });
+});
+
+describe('recovery mails go to verified addresses only', () => {
+  it('no link to an unverified address (the same page); the temporary password only for an account that never signed in (ZINN first login)', async () => {
+    await userWithFactors(world.server, { username: 'unverified.link', emailVerified: false }, []);
+    const agent = new UserAgent();
+    const { verify } = await toVerify(agent, 'unverified.link');
+    const sent = await agent.submit(verify, '/step/recovery-verify/link');
+    expect(sent.status).toBe(200);
+    expect(textOf(sent)).toContain('Als er een account bij deze gebruikers-id hoort');
+    expect(await mailsTo('unverified.link@example.nl', 'sentinel.unverified')).toBe(0);
+    expect((await audit('account-recovery.link_requested')).some((e) => e.detail.outcome === 'unverified_address')).toBe(true);
+
+    const zinn = await world.portal({ name: 'ZINN eerste keer', recoveryMethods: ['temp-password'] });
+    const askTemporary = async (username: string) => {
+      const browser = new UserAgent();
+      const start = await recoveryFromLogin(zinn, browser);
+      const page = await choose(browser, await identify(browser, start.identify, world.server.url, username), 'reset');
+      return browser.submit(page, '/step/recovery-verify/temp');
+    };
+    // Never signed in: the practice's address is all there is; the temporary password goes there.
+    const first = await userWithFactors(world.server, { username: 'first.login', emailVerified: false }, []);
+    expect((await askTemporary('first.login')).status).toBe(200);
+    await world.smtp.waitForMail('first.login@example.nl');
+    // Signed in before and still unverified: nothing is mailed, the page is the same.
+    const known = await userWithFactors(world.server, { username: 'known.unverified', emailVerified: false }, []);
+    await world.server.services.store.accountPortals.record(known.id, flynth.clientId, world.clock.now());
+    const refused = await askTemporary('known.unverified');
+    expect(refused.status).toBe(200);
+    expect(textOf(refused)).toContain('e-mail met een tijdelijk wachtwoord');
+    expect(await mailsTo('known.unverified@example.nl', 'sentinel.known')).toBe(0);
+    expect((await audit('password.temporary_issued', known.id))).toHaveLength(0);
+    expect((await audit('password.temporary_issued', first.id))).toHaveLength(1);
   });
 });
 

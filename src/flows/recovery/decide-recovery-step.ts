@@ -29,6 +29,16 @@ function standsFor(factor: string): string {
   return factor === EMAIL_LINK ? 'email' : factor;
 }
 
+/**
+ * Whether a channel is proved: the e-mail link opened, or the full number typed and its code
+ * entered. Before that the decider reads nothing of the account's factors, and the kind does not
+ * read them either (an unknown name has none to read: the time would tell).
+ */
+export function channelProved(proofs: RecoveryFacts['proofs'], channel: RecoveryFacts['channel']): boolean {
+  const proved = (id: string) => proofs.some((p) => p.factor === id);
+  return proved(EMAIL_LINK) || (proved(PHONE_NUMBER) && channel !== undefined && proved(channel));
+}
+
 export function decideRecoveryStep(facts: RecoveryFacts): Decision {
   const proved = (id: string) => facts.proofs.some((p) => p.factor === id);
   if (!proved(IDENTIFIED)) return { kind: 'action', action: IDENTIFY };
@@ -36,8 +46,7 @@ export function decideRecoveryStep(facts: RecoveryFacts): Decision {
 
   const phoneCode = facts.channel !== undefined && proved(facts.channel);
   if (proved(PHONE_NUMBER) && !phoneCode && facts.channel) return { kind: 'factor', factor: facts.channel, mode: 'challenge', alternatives: [] };
-  const channelProved = proved(EMAIL_LINK) || (proved(PHONE_NUMBER) && phoneCode);
-  if (!channelProved) return { kind: 'action', action: VERIFY };
+  if (!channelProved(facts.proofs, facts.channel)) return { kind: 'action', action: VERIFY };
 
   const seconds = facts.factors.filter((f) => f.role === 'second' && f.enrolled);
   const recovery = facts.factors.find((f) => f.role === 'recovery' && f.enrolled);
