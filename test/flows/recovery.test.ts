@@ -12,6 +12,7 @@ import { backLink, choose, identify, linkFromMail, newPassword, recoveryFromLogi
 import { totpCode } from '../support/totp.ts';
 import type { AccountRecord, AuditEvent } from '../../src/store/port.ts';
 import { generateRecoveryCodes } from '../../src/factors/recovery/recovery-codes.ts';
+import { accountLockKey } from '../../src/accounts/lockout.ts';
 import * as oidc from 'openid-client';
 import { passwordLogin } from '../support/relying-party.ts';
 
@@ -140,6 +141,33 @@ describe('Flynth: unlock by a call', () => {
     const login = await agent.open(backLink(done)!, REDIRECT_URI);
     const next = await agent.submit(login, '/step/password/verify', { login: 'flynth.unlock', password: TEST_PASSWORD }, REDIRECT_URI);
     expect(textOf(next)).not.toContain('onjuist');
+  });
+});
+
+describe('unlock of a hard-locked account', () => {
+  it('is not lifted without a new password: the choice says so, the new-password page says why, the old password stays refused', async () => {
+    const account = await userWithFactors(world.server, { username: 'hard.locked' }, []);
+    // The lockout's 100-guess cap, reached earlier (100 argon2 guesses would only slow the test).
+    await world.server.services.store.lockouts.update(accountLockKey(account.id), world.clock.now(), () => ({
+      next: { key: accountLockKey(account.id), consecutiveFailures: 0, failuresSinceSuccess: 100, locks: 7, lockedUntil: null, hardLocked: true, updatedAt: world.clock.now(), expiresAt: null },
+      result: undefined,
+    }));
+    expect((await world.server.services.lockout.status(account)).state).toBe('hard-locked');
+    const agent = new UserAgent();
+    const start = await recoveryFromLogin(flynth, agent);
+    const chosen = await identify(agent, start.identify, world.server.url, 'hard.locked');
+    expect(textOf(chosen)).toContain('Dan kiest u na de controle ook een nieuw wachtwoord');
+    const verify = await choose(agent, chosen, 'unlock');
+    await agent.submit(verify, '/step/recovery-verify/link');
+    const opened = await agent.open(linkFromMail((await world.smtp.waitForMail('hard.locked@example.nl')).text!));
+    expect(textOf(opened)).toContain('Voer nieuw wachtwoord in');
+    expect(textOf(opened)).toContain('alleen ontgrendeld met een nieuw wachtwoord');
+    expect((await world.server.services.lockout.status(account)).state).toBe('hard-locked');
+    const done = await newPassword(agent, opened, NEW_PASSWORD);
+    expect(textOf(done)).toContain('Uw wachtwoord is opnieuw ingesteld');
+    expect((await world.server.services.lockout.status(account)).state).toBe('open');
+    const old = await loginWorks(new UserAgent(), 'hard.locked', TEST_PASSWORD);
+    expect(old.status).toBe(401);
   });
 });
 

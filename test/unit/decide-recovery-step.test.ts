@@ -32,6 +32,7 @@ function input(overrides: Partial<RecoveryFacts> = {}): RecoveryFacts {
     actionsDone: [],
     reason: 'reset',
     channel: undefined,
+    hardLocked: false,
     ...overrides,
   };
 }
@@ -126,6 +127,14 @@ describe('decideRecoveryStep', () => {
       expect(decideRecoveryStep(input({ factors, proofs: link }))).toEqual({ kind: 'factor', factor: 'new-key', mode: 'challenge', alternatives: [] });
       expect(decideRecoveryStep(input({ factors, proofs: [...link, proof('new-key')] }))).toEqual(NEW_PASSWORD);
     });
+  });
+
+  it('unlock of a hard-locked account sets a new password too (the guesser must not keep the old one)', () => {
+    const verified = [IDENTIFIED, proof('recovery-email-link')];
+    expect(decideRecoveryStep(input({ reason: 'unlock', hardLocked: true, proofs: verified }))).toEqual({ kind: 'action', action: 'recovery-new-password' });
+    expect(decideRecoveryStep(input({ reason: 'unlock', hardLocked: true, proofs: verified, actionsDone: ['recovery-choose', 'recovery-new-password'] }))).toEqual({ kind: 'done' });
+    // The second factor still comes first.
+    expect(decideRecoveryStep(input({ reason: 'unlock', hardLocked: true, factors: facts(['totp']), proofs: verified }))).toMatchObject({ kind: 'factor', factor: 'totp' });
   });
 
   it('unlock ends after verification; reset after the new password', () => {

@@ -22,6 +22,11 @@ export interface RecoveryFacts extends FlowFacts {
   reason: RecoveryReason | undefined;
   /** The phone channel picked with the full number. */
   channel: 'sms' | 'voice' | undefined;
+  /**
+   * The account is hard-locked (the lockout's guess cap, NIST SP 800-63B-4 §3.2.2). Known only once
+   * a channel is proved (false before): telling it earlier would tell who has an account.
+   */
+  hardLocked: boolean;
 }
 
 /** The factor a recovery proof stands for: the e-mail link proves the mailbox, as an e-mail code does. */
@@ -61,6 +66,10 @@ export function decideRecoveryStep(facts: RecoveryFacts): Decision {
       if (recovery) return { kind: 'factor', factor: recovery.id, mode: 'challenge', alternatives: [] };
     }
   }
-  if (facts.reason === 'reset' && !facts.actionsDone.includes(NEW_PASSWORD)) return { kind: 'action', action: NEW_PASSWORD };
+  // A hard lock means the password itself was under attack (100 guesses): lifting it while the
+  // password stays would hand the guesser another 100. So an unlock of a hard-locked account sets a
+  // new password too (review of issue 9, finding 6); a temporary lock is lifted as asked.
+  const needsPassword = facts.reason === 'reset' || facts.hardLocked;
+  if (needsPassword && !facts.actionsDone.includes(NEW_PASSWORD)) return { kind: 'action', action: NEW_PASSWORD };
   return { kind: 'done' };
 }

@@ -24,7 +24,7 @@ import { auditHook, clearLockHook, notifyHook, revokeHook } from '../../hooks/re
 import { LOGIN_KIND } from '../login/login-kind.ts';
 import { channelProved, decideRecoveryStep, type RecoveryFacts } from './decide-recovery-step.ts';
 import { factorFacts } from '../kit/factor-facts.ts';
-import { RECOVERY_KIND, shared, type RecoveryState } from './recovery-state.ts';
+import { NEW_PASSWORD, RECOVERY_KIND, shared, type RecoveryState } from './recovery-state.ts';
 import { identifyStep } from './steps/identify-step.ts';
 import { chooseStep } from './steps/choose-step.ts';
 import { verifyStep } from './steps/verify-step.ts';
@@ -99,8 +99,10 @@ export class RecoveryKind implements FlowKind<RecoveryRun> {
   async facts(run: RecoveryRun): Promise<RecoveryFacts> {
     const bag = scratchOf(run.flow.state.scratch, FLOW_SCRATCH);
     const channel = shared.channel(bag);
-    if (!channelProved(run.flow.state.proofs, channel)) run.factorFacts ??= factorFacts(this.services, undefined);
-    return { ...(await flowFacts(this.services, run, undefined)), reason: shared.reason(bag), channel };
+    const proved = channelProved(run.flow.state.proofs, channel);
+    if (!proved) run.factorFacts ??= factorFacts(this.services, undefined);
+    const hardLocked = proved && run.account ? (await this.services.lockout.status(run.account)).state === 'hard-locked' : false;
+    return { ...(await flowFacts(this.services, run, undefined)), reason: shared.reason(bag), channel, hardLocked };
   }
 
   decide(facts: RecoveryFacts): Decision {
@@ -162,6 +164,8 @@ export class RecoveryKind implements FlowKind<RecoveryRun> {
         actor: 'patient', userAgent: run.ctx.get('user-agent').slice(0, 200) || null, detail: { before: before.state, outcome: 'unlocked' },
       });
     }
+    // A hard-locked account's unlock set a new password (the decider asked it): say that, not "unlocked".
+    const shown = flow.state.actionsDone.includes(NEW_PASSWORD) ? 'reset' : reason;
     const back = await this.returnUrl(flow, run.portal);
     // The login flow it came from starts afresh: nothing proved there before the recovery counts.
     if (flow.state.returnUid) {
@@ -170,6 +174,6 @@ export class RecoveryKind implements FlowKind<RecoveryRun> {
     }
     await this.flows.remove(flow.id);
     run.ctx.cookies.set(browserCookieName(flow.id), null, { path: recoveryBase(flow.id) });
-    render(run.ctx, 'flows/recovery/done', { portal: run.portal, reason, backUrl: back, pageTitle: pageState(run.ctx).t(`forgot.done.${reason}_title`) });
+    render(run.ctx, 'flows/recovery/done', { portal: run.portal, reason: shown, backUrl: back, pageTitle: pageState(run.ctx).t(`forgot.done.${shown}_title`) });
   }
 }
