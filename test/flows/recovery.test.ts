@@ -220,6 +220,23 @@ describe('the e-mail link', () => {
     expect(textOf(again)).toContain('verlopen of al afgerond');
   });
 
+  it('a reset cancels the account\'s other recovery flows: their links no longer work', async () => {
+    await userWithFactors(world.server, { username: 'two.flows' }, []);
+    const first = new UserAgent();
+    const a = await toVerify(first, 'two.flows');
+    await first.submit(a.verify, '/step/recovery-verify/link');
+    const linkA = linkFromMail((await world.smtp.waitForMail('two.flows@example.nl')).text!);
+    const second = new UserAgent();
+    const b = await toVerify(second, 'two.flows');
+    await second.submit(b.verify, '/step/recovery-verify/link');
+    const linkB = linkFromMail((await world.smtp.waitForMail('two.flows@example.nl')).text!);
+    const done = await newPassword(second, await second.open(linkB), NEW_PASSWORD);
+    expect(textOf(done)).toContain('Uw wachtwoord is opnieuw ingesteld');
+    const stale = await first.open(linkA);
+    expect(stale.status).toBe(410);
+    expect(textOf(stale)).not.toContain('Voer nieuw wachtwoord in');
+  });
+
   it('an expired link is refused and a new one can be asked', async () => {
     await userWithFactors(world.server, { username: 'late.link' }, []);
     const agent = new UserAgent();

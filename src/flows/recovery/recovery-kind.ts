@@ -172,6 +172,10 @@ export class RecoveryKind implements FlowKind<RecoveryRun> {
       const login = await this.flows.byInteraction(LOGIN_KIND, flow.state.returnUid);
       if (login) await this.flows.remove(login.id);
     }
+    // A new password cancels every other flow of the account (review of issue 9, finding 5): other
+    // recoveries (a link mailed to another browser's flow must not set a second password), logins
+    // paused after the old password, enrolments on /account. Their codes were bound to them.
+    if (shown === 'reset') await this.services.store.flows.removeByAccount(account.id, flow.id);
     await this.flows.remove(flow.id);
     run.ctx.cookies.set(browserCookieName(flow.id), null, { path: recoveryBase(flow.id) });
     render(run.ctx, 'flows/recovery/done', { portal: run.portal, reason: shown, backUrl: back, pageTitle: pageState(run.ctx).t(`forgot.done.${shown}_title`) });
