@@ -93,6 +93,23 @@ describe('entry from the login page', () => {
   });
 });
 
+describe('which portal a recovery runs for', () => {
+  it('a ?client= in a link picks neither the portal\'s methods nor its brand: the deployment defaults', async () => {
+    const zinn = await world.portal({ name: 'ZINN via link', recoveryMethods: ['temp-password'] });
+    const agent = new UserAgent();
+    const identifyPage = await agent.open(`${world.server.url}/recovery?client=${encodeURIComponent(zinn.clientId)}`);
+    expect(identifyPage.status).toBe(200);
+    expect(textOf(identifyPage)).not.toContain('ZINN via link');
+    const verify = await choose(agent, await identify(agent, identifyPage, world.server.url, 'nobody.via.link'), 'reset');
+    expect(verify.html).toContain('/step/recovery-verify/link');
+    expect(verify.html).not.toContain('/step/recovery-verify/temp');
+    expect(textOf(verify)).not.toContain('ZINN via link');
+    // From that portal's own login it is ZINN's recovery.
+    const fromLogin = await recoveryFromLogin(zinn, new UserAgent());
+    expect(textOf(fromLogin.identify)).toContain('ZINN via link');
+  });
+});
+
 describe('Flynth: reset by SMS', () => {
   it('user id + CAPTCHA → forgot → full number → SMS code → new password → back at the login, which takes the new password', async () => {
     const account = await userWithFactors(world.server, { username: 'flynth.reset', phoneE164: PHONE, familyName: 'Jansen' }, ['sms']);

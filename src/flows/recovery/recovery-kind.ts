@@ -57,10 +57,16 @@ export class RecoveryKind implements FlowKind<RecoveryRun> {
   }
 
   /**
-   * Starts a recovery: from a login page (`interaction`: the portal comes from its flow), for a
-   * named portal (`client`), or on its own. The browser gets a cookie the flow is bound to.
+   * Starts a recovery: from a login page (`interaction`: the portal comes from its flow), or on its
+   * own with the deployment's defaults. The browser gets a cookie the flow is bound to.
+   *
+   * A portal is taken only from a login flow of that portal (review of issue 9, finding 7): a
+   * `?client=<id>` named in a link picked any portal's recovery methods (ZINN's temporary password,
+   * say) and its brand for whoever made the link. Accepting it for accounts that signed in there
+   * would need the account, which is known only after "Wie bent u?", and switching methods or brand
+   * then would tell who has an account there. So a name alone is ignored.
    */
-  async start(ctx: Context, from: { interaction?: string; client?: string }): Promise<Flow<RecoveryState>> {
+  async start(ctx: Context, from: { interaction?: string }): Promise<Flow<RecoveryState>> {
     let clientId: string | undefined;
     let returnUid: string | undefined;
     if (from.interaction) {
@@ -69,8 +75,6 @@ export class RecoveryKind implements FlowKind<RecoveryRun> {
         clientId = login.clientId;
         returnUid = from.interaction;
       }
-    } else if (from.client && (await this.interactions.portal(from.client))) {
-      clientId = from.client;
     }
     const secret = randomId(24);
     const state: RecoveryState = { ...newKitState(), browserHash: hashOf(secret), ...(returnUid ? { returnUid } : {}) };

@@ -1,5 +1,5 @@
 // HTTP routes of the recovery kind, its own flow kind with its own paths (not under /interaction/):
-//   GET  /recovery                    start (`?interaction=<uid>` from a login page, `?client=<id>`)
+//   GET  /recovery                    start (`?interaction=<uid>` from a login page; anything else: the defaults)
 //   GET  /recovery/captcha            a fresh signed CAPTCHA challenge (JSON, for the widget)
 //   GET  /recovery/:flow              the current step
 //   POST /recovery/:flow/step/:step/:action, /choose   the kit's
@@ -26,8 +26,7 @@ export function recoveryRoutes(kind: RecoveryKind, runner: FlowRunner<RecoveryRu
 
   router.get('/recovery', async (ctx) => {
     const interaction = typeof ctx.query.interaction === 'string' && ID.test(ctx.query.interaction) ? ctx.query.interaction : undefined;
-    const client = typeof ctx.query.client === 'string' && ID.test(ctx.query.client) ? ctx.query.client : undefined;
-    const flow = await kind.start(ctx, { interaction, client });
+    const flow = await kind.start(ctx, { interaction });
     ctx.set('Cache-Control', 'no-store');
     ctx.status = 303;
     ctx.redirect(recoveryBase(flow.id));
