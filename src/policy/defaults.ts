@@ -74,6 +74,12 @@ export interface RecoveryPolicy {
     counterMax: number;
     ttlSeconds: number;
   };
+  /**
+   * Recoveries started (each a flow row) and CAPTCHA challenges made (each a PBKDF2 run) per client:
+   * both come before any proof of work, so they are what a flood would use.
+   */
+  startsPerIp: LimitPolicy;
+  challengesPerIp: LimitPolicy;
   /** "Wie bent u?" posts per client with a solved CAPTCHA. */
   identifyPerIp: LimitPolicy;
   /** The same without JavaScript (no CAPTCHA to solve): the stricter budget that replaces the proof of work. */
@@ -190,6 +196,10 @@ export const POLICY_DEFAULTS: Policy = {
       // Long enough to read the page and type the user id; a challenge is spent by its first use.
       ttlSeconds: 10 * MINUTE,
     },
+    // A patient starts once or twice and the widget fetches a challenge per page and per expiry; a
+    // clinic behind one address has room for many, a flood of rows or PBKDF2 runs does not.
+    startsPerIp: { max: 60, windowSeconds: 10 * MINUTE },
+    challengesPerIp: { max: 120, windowSeconds: 10 * MINUTE },
     identifyPerIp: { max: 30, windowSeconds: 1 * HOUR },
     // Without JavaScript there is no proof of work: a clinic's patients without scripts still get
     // in, a script that skips the widget gets 5 names an hour per client.
