@@ -35,6 +35,13 @@ export class Limits {
     return record && record.windowEndsAt > now ? now - record.lastHitAt : undefined;
   }
 
+  /** Whole seconds until `key`'s window ends (at least 1): a 429's Retry-After. */
+  async retryAfterSeconds(key: string): Promise<number> {
+    const now = this.clock.now();
+    const record = await this.store.throttles.get(key, now);
+    return Math.max(1, Math.ceil(((record?.windowEndsAt ?? now) - now) / 1000));
+  }
+
   reset(key: string): Promise<void> {
     return this.store.throttles.reset(key);
   }

@@ -83,6 +83,12 @@ export interface RecoveryPolicy {
     counterMax: number;
     ttlSeconds: number;
   };
+  /**
+   * Recoveries started (each a flow row) and CAPTCHA challenges made (each a PBKDF2 run) per client:
+   * both come before any proof of work, so they are what a flood would use.
+   */
+  startsPerIp: LimitPolicy;
+  challengesPerIp: LimitPolicy;
   /** "Wie bent u?" posts per client with a solved CAPTCHA. */
   identifyPerIp: LimitPolicy;
   /** The same without JavaScript (no CAPTCHA to solve): the stricter budget that replaces the proof of work. */
@@ -95,6 +101,14 @@ export interface RecoveryPolicy {
   /** Codes sent by a recovery per phone number (keyed hash) and per client: SMS and calls cost money. */
   sendsPerPhone: LimitPolicy;
   sendsPerIp: LimitPolicy;
+  /**
+   * Recovery mails (the e-mail link, a temporary password) per flow, per account (an unknown name
+   * counts against a decoy key) and per client: one solved CAPTCHA must not buy unlimited mail.
+   * Past any of them the same answer comes, and nothing is sent.
+   */
+  mailsPerFlow: number;
+  mailsPerAccount: LimitPolicy;
+  mailsPerIp: LimitPolicy;
   /** Life of an e-mailed recovery link (NIST SP 800-63B-4: at most 24 hours). */
   linkTtlSeconds: number;
 }
@@ -206,6 +220,10 @@ export const POLICY_DEFAULTS: Policy = {
       // Long enough to read the page and type the user id; a challenge is spent by its first use.
       ttlSeconds: 10 * MINUTE,
     },
+    // A patient starts once or twice and the widget fetches a challenge per page and per expiry; a
+    // clinic behind one address has room for many, a flood of rows or PBKDF2 runs does not.
+    startsPerIp: { max: 60, windowSeconds: 10 * MINUTE },
+    challengesPerIp: { max: 120, windowSeconds: 10 * MINUTE },
     identifyPerIp: { max: 30, windowSeconds: 1 * HOUR },
     // Without JavaScript there is no proof of work: a clinic's patients without scripts still get
     // in, a script that skips the widget gets 5 names an hour per client.
@@ -216,6 +234,11 @@ export const POLICY_DEFAULTS: Policy = {
     phoneGuesses: { max: 5, windowSeconds: 1 * HOUR },
     sendsPerPhone: { max: 5, windowSeconds: 1 * HOUR },
     sendsPerIp: { max: 20, windowSeconds: 1 * HOUR },
+    // A lost or slow mail may be asked again twice in one flow; a mailbox is not flooded by a script
+    // that solved one CAPTCHA, nor by many flows for one account, nor from one address.
+    mailsPerFlow: 3,
+    mailsPerAccount: { max: 5, windowSeconds: 1 * HOUR },
+    mailsPerIp: { max: 20, windowSeconds: 1 * HOUR },
     // The hour: enough to open the mail, short enough that an old mailbox copy is useless.
     linkTtlSeconds: 1 * HOUR,
   },

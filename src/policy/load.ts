@@ -28,6 +28,8 @@ const overrideSchema = z.strictObject({
   flows: z.strictObject({ ttlSeconds: seconds, keptAfterExpirySeconds: z.number().int().min(0) }).partial(),
   recovery: z.strictObject({
     captcha: z.strictObject({ algorithm: z.enum(['PBKDF2/SHA-256', 'SHA-256']), cost: count, counterMin: count, counterMax: count, ttlSeconds: seconds }).partial(),
+    startsPerIp: limit,
+    challengesPerIp: limit,
     identifyPerIp: limit,
     noScriptPerIp: limit,
     perLoginName: limit,
@@ -35,6 +37,9 @@ const overrideSchema = z.strictObject({
     phoneGuesses: limit,
     sendsPerPhone: limit,
     sendsPerIp: limit,
+    mailsPerFlow: count,
+    mailsPerAccount: limit,
+    mailsPerIp: limit,
     linkTtlSeconds: seconds,
   }).partial(),
 }).partial();

@@ -152,8 +152,11 @@ export interface FlowStore {
   find(id: string, now: number): Promise<FlowRecord | undefined>;
   findByInteraction(interactionUid: string, now: number): Promise<FlowRecord | undefined>;
   remove(id: string): Promise<void>;
-  /** Every flow of the account (erasure). */
-  removeByAccount(accountId: string): Promise<void>;
+  /**
+   * Every flow of the account (erasure), or every one but `exceptId` (a password reset cancels the
+   * account's other flows: pending logins that proved the old password, other recoveries).
+   */
+  removeByAccount(accountId: string, exceptId?: string): Promise<void>;
 }
 
 /** A one-time code sent by e-mail, SMS or voice. Only the salted hash is stored. */

@@ -13,7 +13,7 @@ import type http from 'node:http';
 import type { Context, Middleware } from 'koa';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { currentRequest, runInRequest, type RequestContext } from '../request-context.ts';
+import { currentRequest, runAfterResponse, runInRequest, type RequestContext } from '../request-context.ts';
 
 export type RequestListener = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
 
@@ -57,9 +57,11 @@ export function withRequestLog(listener: RequestListener, options: RequestLogOpt
   const logger = options.logger.child({}, { redact: [] });
   return (req, res) => {
     const start = performance.now();
-    const context: RequestContext = { requestId: requestIdOf(req, options.trustedPeer(req)) };
+    const context: RequestContext = { requestId: requestIdOf(req, options.trustedPeer(req)), afterResponse: [] };
     res.setHeader('X-Request-Id', context.requestId);
     res.once('close', () => {
+      // The answer is out: now the work it must not wait for (a recovery mail).
+      runAfterResponse(context);
       const seconds = (performance.now() - start) / 1000;
       const method = METHODS.has(req.method ?? '') ? req.method! : 'OTHER';
       const route = context.route ?? 'unmatched';

@@ -12,6 +12,7 @@ import { backLink, choose, identify, linkFromMail, newPassword, recoveryFromLogi
 import { totpCode } from '../support/totp.ts';
 import type { AccountRecord, AuditEvent } from '../../src/store/port.ts';
 import { generateRecoveryCodes } from '../../src/factors/recovery/recovery-codes.ts';
+import { accountLockKey } from '../../src/accounts/lockout.ts';
 import * as oidc from 'openid-client';
 import { passwordLogin } from '../support/relying-party.ts';
 
@@ -34,6 +35,14 @@ afterAll(async () => {
 
 async function audit(type: string, accountId?: string): Promise<AuditEvent[]> {
   return world.server.services.store.audit.list({ type, limit: 1000, ...(accountId ? { accountId } : {}) });
+}
+
+/** Waits (on the wall clock: work after the answer, not an expiry) until `check` holds; 5 s at most. */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let waited = 0; !(await check()); waited += 20) {
+    if (waited > 5000) throw new Error('condition not met within 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** An authenticator app set up on the account (the credential the app's enrolment stores). */
@@ -81,6 +90,23 @@ describe('entry from the login page', () => {
     const zinn = await world.portal({ name: 'ZINN' });
     const zinnLogin = await agent.open((await zinn.authorize()).url, REDIRECT_URI);
     expect(textOf(zinnLogin)).toContain('Wachtwoord vergeten?');
+  });
+});
+
+describe('which portal a recovery runs for', () => {
+  it('a ?client= in a link picks neither the portal\'s methods nor its brand: the deployment defaults', async () => {
+    const zinn = await world.portal({ name: 'ZINN via link', recoveryMethods: ['temp-password'] });
+    const agent = new UserAgent();
+    const identifyPage = await agent.open(`${world.server.url}/recovery?client=${encodeURIComponent(zinn.clientId)}`);
+    expect(identifyPage.status).toBe(200);
+    expect(textOf(identifyPage)).not.toContain('ZINN via link');
+    const verify = await choose(agent, await identify(agent, identifyPage, world.server.url, 'nobody.via.link'), 'reset');
+    expect(verify.html).toContain('/step/recovery-verify/link');
+    expect(verify.html).not.toContain('/step/recovery-verify/temp');
+    expect(textOf(verify)).not.toContain('ZINN via link');
+    // From that portal's own login it is ZINN's recovery.
+    const fromLogin = await recoveryFromLogin(zinn, new UserAgent());
+    expect(textOf(fromLogin.identify)).toContain('ZINN via link');
   });
 });
 
@@ -135,6 +161,33 @@ describe('Flynth: unlock by a call', () => {
   });
 });
 
+describe('unlock of a hard-locked account', () => {
+  it('is not lifted without a new password: the choice says so, the new-password page says why, the old password stays refused', async () => {
+    const account = await userWithFactors(world.server, { username: 'hard.locked' }, []);
+    // The lockout's 100-guess cap, reached earlier (100 argon2 guesses would only slow the test).
+    await world.server.services.store.lockouts.update(accountLockKey(account.id), world.clock.now(), () => ({
+      next: { key: accountLockKey(account.id), consecutiveFailures: 0, failuresSinceSuccess: 100, locks: 7, lockedUntil: null, hardLocked: true, updatedAt: world.clock.now(), expiresAt: null },
+      result: undefined,
+    }));
+    expect((await world.server.services.lockout.status(account)).state).toBe('hard-locked');
+    const agent = new UserAgent();
+    const start = await recoveryFromLogin(flynth, agent);
+    const chosen = await identify(agent, start.identify, world.server.url, 'hard.locked');
+    expect(textOf(chosen)).toContain('Dan kiest u na de controle ook een nieuw wachtwoord');
+    const verify = await choose(agent, chosen, 'unlock');
+    await agent.submit(verify, '/step/recovery-verify/link');
+    const opened = await agent.open(linkFromMail((await world.smtp.waitForMail('hard.locked@example.nl')).text!));
+    expect(textOf(opened)).toContain('Voer nieuw wachtwoord in');
+    expect(textOf(opened)).toContain('alleen ontgrendeld met een nieuw wachtwoord');
+    expect((await world.server.services.lockout.status(account)).state).toBe('hard-locked');
+    const done = await newPassword(agent, opened, NEW_PASSWORD);
+    expect(textOf(done)).toContain('Uw wachtwoord is opnieuw ingesteld');
+    expect((await world.server.services.lockout.status(account)).state).toBe('open');
+    const old = await loginWorks(new UserAgent(), 'hard.locked', TEST_PASSWORD);
+    expect(old.status).toBe(401);
+  });
+});
+
 describe('the full phone number', () => {
   it('a wrong number is refused without saying which digits differ, counted as a guess, then limited', async () => {
     const account = await userWithFactors(world.server, { username: 'wrong.number', phoneE164: '+31612349999' }, ['sms']);
@@ -184,6 +237,23 @@ describe('the e-mail link', () => {
     expect(textOf(again)).toContain('verlopen of al afgerond');
   });
 
+  it('a reset cancels the account\'s other recovery flows: their links no longer work', async () => {
+    await userWithFactors(world.server, { username: 'two.flows' }, []);
+    const first = new UserAgent();
+    const a = await toVerify(first, 'two.flows');
+    await first.submit(a.verify, '/step/recovery-verify/link');
+    const linkA = linkFromMail((await world.smtp.waitForMail('two.flows@example.nl')).text!);
+    const second = new UserAgent();
+    const b = await toVerify(second, 'two.flows');
+    await second.submit(b.verify, '/step/recovery-verify/link');
+    const linkB = linkFromMail((await world.smtp.waitForMail('two.flows@example.nl')).text!);
+    const done = await newPassword(second, await second.open(linkB), NEW_PASSWORD);
+    expect(textOf(done)).toContain('Uw wachtwoord is opnieuw ingesteld');
+    const stale = await first.open(linkA);
+    expect(stale.status).toBe(410);
+    expect(textOf(stale)).not.toContain('Voer nieuw wachtwoord in');
+  });
+
   it('an expired link is refused and a new one can be asked', async () => {
     await userWithFactors(world.server, { username: 'late.link' }, []);
     const agent = new UserAgent();
@@ -211,6 +281,22 @@ describe('recovery never bypasses the second factor', () => {
     const wrong = await agent.submit(opened, '/step/totp/verify', { code: '000000' });
     expect(wrong.status).toBe(401);
     const passwordPage = await agent.submit(wrong, '/step/totp/verify', { code: await totpCode(APP_KEY, world.clock.now()) });
+    expect(textOf(passwordPage), textOf(passwordPage)).toContain('Voer nieuw wachtwoord in');
+  });
+
+  it('an account with the app and e-mail codes: the e-mail link (its weaker factor) is not enough, the app code is asked', async () => {
+    const account = await userWithFactors(world.server, { username: 'app.mail' }, ['email']);
+    await giveApp(account);
+    const agent = new UserAgent();
+    const { verify } = await toVerify(agent, 'app.mail');
+    await agent.submit(verify, '/step/recovery-verify/link');
+    const opened = await agent.open(linkFromMail((await world.smtp.waitForMail('app.mail@example.nl')).text!));
+    expect(opened.html).toContain('/step/totp/verify');
+    expect(opened.html).not.toContain('/step/email/');
+    expect(textOf(opened)).not.toContain('Voer nieuw wachtwoord in');
+    // The e-mail code is not offered instead ("use another method").
+    expect(opened.html).not.toContain('/choose');
+    const passwordPage = await agent.submit(opened, '/step/totp/verify', { code: await totpCode(APP_KEY, world.clock.now()) });
     expect(textOf(passwordPage), textOf(passwordPage)).toContain('Voer nieuw wachtwoord in');
   });
 
@@ -243,7 +329,7 @@ describe('recovery never bypasses the second factor', () => {
 describe('ZINN: "Wachtwoord opvragen"', () => {
   it('mails a temporary password; the login takes it, forces the change after the SMS code, and reaches the portal', async () => {
     const zinn = await world.portal({ name: 'ZINN cliëntportaal', smsSender: 'ZINNZORG', mailFrom: 'ZINN <no-reply@zinnzorg.nl>', recoveryMethods: ['temp-password'] });
-    await userWithFactors(world.server, { username: 'zinn.patient', phoneE164: '+31612348888' }, ['sms']);
+    const account = await userWithFactors(world.server, { username: 'zinn.patient', phoneE164: '+31612348888' }, ['sms']);
     const agent = new UserAgent();
     const start = await recoveryFromLogin(zinn, agent);
     expect(textOf(start.login)).toContain('Wachtwoord vergeten?');
@@ -255,6 +341,8 @@ describe('ZINN: "Wachtwoord opvragen"', () => {
     const mail = await world.smtp.waitForMail('zinn.patient@example.nl');
     expect(mail.from).toContain('no-reply@zinnzorg.nl');
     const temporary = /Tijdelijk wachtwoord: (\S+)/.exec(mail.text ?? '')![1]!;
+    // The lifecycle mails first and stores the (argon2) hash after: a patient types slower than that.
+    await until(async () => (await audit('password.temporary_issued', account.id)).length > 0);
 
     const request = await zinn.authorize();
     const login = await agent.open(request.url, REDIRECT_URI);
@@ -266,6 +354,101 @@ describe('ZINN: "Wachtwoord opvragen"', () => {
     const done = await agent.submit(change, '/step/update-password/change', { current: temporary, new: NEW_PASSWORD, confirm: NEW_PASSWORD }, REDIRECT_URI);
     expect(done.url.startsWith(REDIRECT_URI), textOf(done)).toBe(true);
     await zinn.callback(done.url, request);
+  });
+});
+
+/** Mails to `address` so far, once a mail asked for after them (to `sentinel`) has arrived. */
+async function mailsTo(address: string, sentinel: string): Promise<number> {
+  await userWithFactors(world.server, { username: sentinel }, []);
+  const agent = new UserAgent();
+  const { verify } = await toVerify(agent, sentinel);
+  await agent.submit(verify, '/step/recovery-verify/link');
+  await world.smtp.waitForMail(`${sentinel}@example.nl`);
+  return world.smtp.messages.filter((m) => m.envelopeTo.includes(address)).length;
+}
+
+describe('recovery mails are limited (one CAPTCHA does not buy unlimited mail)', () => {
+  it('three links per flow; past that the same page, nothing sent, and the last link mailed still works', async () => {
+    await userWithFactors(world.server, { username: 'many.links' }, []);
+    const agent = new UserAgent();
+    const { verify } = await toVerify(agent, 'many.links');
+    const pages: Page[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      pages.push(await agent.submit(verify, '/step/recovery-verify/link'));
+      await world.smtp.waitForMail('many.links@example.nl');
+    }
+    const last = world.smtp.messages.filter((m) => m.envelopeTo.includes('many.links@example.nl')).at(-1)!;
+    const over = await agent.submit(verify, '/step/recovery-verify/link');
+    expect(over.status).toBe(200);
+    expect(textOf(over)).toBe(textOf(pages[0]!));
+    expect(await mailsTo('many.links@example.nl', 'sentinel.links')).toBe(3);
+    expect((await audit('account-recovery.link_requested')).filter((e) => e.detail.outcome === 'limit').length).toBeGreaterThan(0);
+    const opened = await agent.open(linkFromMail(last.text!));
+    expect(textOf(opened)).toContain('Voer nieuw wachtwoord in');
+  });
+
+  it('temporary passwords: at most three per flow and five requests per account an hour; past that no hashing and no live password replaced', async () => {
+    const zinn = await world.portal({ name: 'ZINN limiet', recoveryMethods: ['temp-password'] });
+    const account = await userWithFactors(world.server, { username: 'many.temps' }, []);
+    const issued = async () => (await audit('password.temporary_issued', account.id)).length;
+    const statuses: number[] = [];
+    for (const flow of [0, 1]) {
+      const agent = new UserAgent();
+      const start = await recoveryFromLogin(zinn, agent);
+      const verify = await choose(agent, await identify(agent, start.identify, world.server.url, 'many.temps'), 'reset');
+      for (let i = 0; i < (flow === 0 ? 4 : 3); i += 1) {
+        const sent = await agent.submit(verify, '/step/recovery-verify/temp');
+        statuses.push(sent.status);
+        expect(textOf(sent)).toContain('e-mail met een tijdelijk wachtwoord');
+      }
+    }
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    // Flow 1: 3 of 4 (per flow); flow 2: 1 of 3, as every request counts against the account's 5 an
+    // hour (the refused fourth of flow 1 too: a refusal costs what a mail costs).
+    await until(async () => (await issued()) >= 4);
+    expect(await mailsTo('many.temps@example.nl', 'sentinel.temps')).toBe(4);
+    expect(await issued()).toBe(4);
+    // The last temporary password is the live one: nothing replaced it.
+    const mails = world.smtp.messages.filter((m) => m.envelopeTo.includes('many.temps@example.nl'));
+    const temporary = /Tijdelijk wachtwoord: (\S+)/.exec(mails.at(-1)!.text ?? '')![1]!;
+    const agent = new UserAgent();
+    const login = await agent.open((await zinn.authorize()).url, REDIRECT_URI);
+    const next = await agent.submit(login, '/step/password/verify', { login: 'many.temps', password: temporary }, REDIRECT_URI);
+    expect(next.html, textOf(next)).toContain('/step/update-password/change');
+  });
+});
+
+describe('recovery mails go to verified addresses only', () => {
+  it('no link to an unverified address (the same page); the temporary password only for an account that never signed in (ZINN first login)', async () => {
+    await userWithFactors(world.server, { username: 'unverified.link', emailVerified: false }, []);
+    const agent = new UserAgent();
+    const { verify } = await toVerify(agent, 'unverified.link');
+    const sent = await agent.submit(verify, '/step/recovery-verify/link');
+    expect(sent.status).toBe(200);
+    expect(textOf(sent)).toContain('Als er een account bij deze gebruikers-id hoort');
+    expect(await mailsTo('unverified.link@example.nl', 'sentinel.unverified')).toBe(0);
+    expect((await audit('account-recovery.link_requested')).some((e) => e.detail.outcome === 'unverified_address')).toBe(true);
+
+    const zinn = await world.portal({ name: 'ZINN eerste keer', recoveryMethods: ['temp-password'] });
+    const askTemporary = async (username: string) => {
+      const browser = new UserAgent();
+      const start = await recoveryFromLogin(zinn, browser);
+      const page = await choose(browser, await identify(browser, start.identify, world.server.url, username), 'reset');
+      return browser.submit(page, '/step/recovery-verify/temp');
+    };
+    // Never signed in: the practice's address is all there is; the temporary password goes there.
+    const first = await userWithFactors(world.server, { username: 'first.login', emailVerified: false }, []);
+    expect((await askTemporary('first.login')).status).toBe(200);
+    await world.smtp.waitForMail('first.login@example.nl');
+    // Signed in before and still unverified: nothing is mailed, the page is the same.
+    const known = await userWithFactors(world.server, { username: 'known.unverified', emailVerified: false }, []);
+    await world.server.services.store.accountPortals.record(known.id, flynth.clientId, world.clock.now());
+    const refused = await askTemporary('known.unverified');
+    expect(refused.status).toBe(200);
+    expect(textOf(refused)).toContain('e-mail met een tijdelijk wachtwoord');
+    expect(await mailsTo('known.unverified@example.nl', 'sentinel.known')).toBe(0);
+    expect((await audit('password.temporary_issued', known.id))).toHaveLength(0);
+    expect((await audit('password.temporary_issued', first.id))).toHaveLength(1);
   });
 });
 

@@ -142,6 +142,17 @@ export function runLifecycleStoreContract(name: string, open: () => Promise<Stor
         expect(await store.sessionProofs.find(`${p}-session-gone`, T0)).toBeUndefined();
         expect(await store.sessionProofs.find(`${p}-session-kept`, T0)).toBeDefined();
       });
+
+      it('flows.removeByAccount with an exception keeps that flow of the account', async () => {
+        const flow = (suffix: string) => ({
+          id: `${p}-except-${suffix}`, kind: 'account-recovery', interactionUid: null, accountId: `${p}-reset`, clientId: null, state: {}, csrf: 'x', createdAt: T0, expiresAt: T0 + HOUR,
+        });
+        await store.flows.put(flow('this'));
+        await store.flows.put(flow('other'));
+        await store.flows.removeByAccount(`${p}-reset`, `${p}-except-this`);
+        expect(await store.flows.find(`${p}-except-this`, T0)).toBeDefined();
+        expect(await store.flows.find(`${p}-except-other`, T0)).toBeUndefined();
+      });
     });
 
     describe('revocation by account', () => {

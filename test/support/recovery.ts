@@ -16,7 +16,7 @@ import { REDIRECT_URI, type RelyingParty } from './relying-party.ts';
 export async function recoveryPolicyFile(extra: Record<string, unknown> = {}): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'poortwachter-policy-'));
   const file = path.join(dir, 'policy.json');
-  await writeFile(file, JSON.stringify({ recovery: { captcha: { cost: 10, counterMin: 20, counterMax: 60 }, identifyPerIp: { max: 1000 }, ...extra } }));
+  await writeFile(file, JSON.stringify({ recovery: { captcha: { cost: 10, counterMin: 20, counterMax: 60 }, identifyPerIp: { max: 1000 }, mailsPerIp: { max: 1000 }, startsPerIp: { max: 1000 }, challengesPerIp: { max: 1000 }, ...extra } }));
   return file;
 }
 

@@ -32,6 +32,7 @@ function input(overrides: Partial<RecoveryFacts> = {}): RecoveryFacts {
     actionsDone: [],
     reason: 'reset',
     channel: undefined,
+    hardLocked: false,
     ...overrides,
   };
 }
@@ -74,6 +75,66 @@ describe('decideRecoveryStep', () => {
 
   it('only recovery codes left: they are asked', () => {
     expect(decideRecoveryStep(input({ factors: facts(['recovery']), proofs: [IDENTIFIED, proof('recovery-email-link')] }))).toEqual({ kind: 'factor', factor: 'recovery', mode: 'challenge', alternatives: [] });
+  });
+
+  describe('several methods: only the strongest second factors (or a recovery code) count', () => {
+    const link = [IDENTIFIED, proof('recovery-email-link')];
+    const phone = (channel: 'sms' | 'voice') => [IDENTIFIED, proof('recovery-phone-number'), proof(channel)];
+    const NEW_PASSWORD = { kind: 'action', action: 'recovery-new-password' };
+
+    it('app + e-mail code: the link (the weaker e-mail factor) is not enough; the app or a recovery code is', () => {
+      const factors = facts(['totp', 'email']);
+      expect(decideRecoveryStep(input({ factors, proofs: link }))).toEqual({ kind: 'factor', factor: 'totp', mode: 'challenge', alternatives: [] });
+      expect(decideRecoveryStep(input({ factors, reason: 'unlock', proofs: link }))).toMatchObject({ kind: 'factor', factor: 'totp' });
+      // A proved e-mail code is no better than the link.
+      expect(decideRecoveryStep(input({ factors, proofs: [...link, proof('email')] }))).toMatchObject({ kind: 'factor', factor: 'totp' });
+      expect(decideRecoveryStep(input({ factors, proofs: [...link, proof('totp')] }))).toEqual(NEW_PASSWORD);
+      const withCodes = facts(['totp', 'email', 'recovery']);
+      expect(decideRecoveryStep(input({ factors: withCodes, proofs: link }))).toEqual({ kind: 'factor', factor: 'totp', mode: 'challenge', alternatives: ['recovery'] });
+      expect(decideRecoveryStep(input({ factors: withCodes, proofs: [...link, proof('recovery')] }))).toEqual(NEW_PASSWORD);
+    });
+
+    it('app + SMS: both are of the strongest strength, so the SMS code to the registered phone counts, as it would bind a new factor', () => {
+      const factors = facts(['totp', 'sms']);
+      expect(decideRecoveryStep(input({ factors, proofs: phone('sms'), channel: 'sms' }))).toEqual(NEW_PASSWORD);
+      expect(decideRecoveryStep(input({ factors, proofs: link }))).toEqual({ kind: 'factor', factor: 'sms', mode: 'challenge', alternatives: ['totp'] });
+      expect(decideRecoveryStep(input({ factors, proofs: [...link, proof('totp')] }))).toEqual(NEW_PASSWORD);
+    });
+
+    it('SMS + e-mail code: the link is not enough, the SMS code is asked; the number and its code suffice', () => {
+      const factors = facts(['sms', 'email']);
+      expect(decideRecoveryStep(input({ factors, proofs: link }))).toEqual({ kind: 'factor', factor: 'sms', mode: 'challenge', alternatives: [] });
+      expect(decideRecoveryStep(input({ factors, proofs: [...link, proof('sms')] }))).toEqual(NEW_PASSWORD);
+      expect(decideRecoveryStep(input({ factors, proofs: phone('sms'), channel: 'sms' }))).toEqual(NEW_PASSWORD);
+      // A call to the registered phone when only SMS is enrolled proves no enrolled factor.
+      expect(decideRecoveryStep(input({ factors, proofs: phone('voice'), channel: 'voice' }))).toMatchObject({ kind: 'factor', factor: 'sms' });
+    });
+
+    it('app only: neither the link nor the number and an SMS code stand in for it', () => {
+      const factors = facts(['totp']);
+      expect(decideRecoveryStep(input({ factors, proofs: link }))).toEqual({ kind: 'factor', factor: 'totp', mode: 'challenge', alternatives: [] });
+      expect(decideRecoveryStep(input({ factors, proofs: phone('sms'), channel: 'sms' }))).toMatchObject({ kind: 'factor', factor: 'totp' });
+    });
+
+    it('SMS only: the number and its code suffice; the link needs the SMS code', () => {
+      const factors = facts(['sms']);
+      expect(decideRecoveryStep(input({ factors, proofs: phone('sms'), channel: 'sms' }))).toEqual(NEW_PASSWORD);
+      expect(decideRecoveryStep(input({ factors, proofs: link }))).toEqual({ kind: 'factor', factor: 'sms', mode: 'challenge', alternatives: [] });
+    });
+
+    it('stays generic: any second factor of the strongest strength counts, whatever its name', () => {
+      const factors = [...facts(['email']), { id: 'new-key', role: 'second' as const, positions: ['second'] as const, strength: 2 as const, enrolled: true, enrollable: true }];
+      expect(decideRecoveryStep(input({ factors, proofs: link }))).toEqual({ kind: 'factor', factor: 'new-key', mode: 'challenge', alternatives: [] });
+      expect(decideRecoveryStep(input({ factors, proofs: [...link, proof('new-key')] }))).toEqual(NEW_PASSWORD);
+    });
+  });
+
+  it('unlock of a hard-locked account sets a new password too (the guesser must not keep the old one)', () => {
+    const verified = [IDENTIFIED, proof('recovery-email-link')];
+    expect(decideRecoveryStep(input({ reason: 'unlock', hardLocked: true, proofs: verified }))).toEqual({ kind: 'action', action: 'recovery-new-password' });
+    expect(decideRecoveryStep(input({ reason: 'unlock', hardLocked: true, proofs: verified, actionsDone: ['recovery-choose', 'recovery-new-password'] }))).toEqual({ kind: 'done' });
+    // The second factor still comes first.
+    expect(decideRecoveryStep(input({ reason: 'unlock', hardLocked: true, factors: facts(['totp']), proofs: verified }))).toMatchObject({ kind: 'factor', factor: 'totp' });
   });
 
   it('unlock ends after verification; reset after the new password', () => {

@@ -49,8 +49,8 @@ export function createFlowStore({ flows }: Models): FlowStore {
     async remove(id) {
       await flows.deleteOne({ _id: { $eq: id } }).exec();
     },
-    async removeByAccount(accountId) {
-      await flows.deleteMany({ accountId: { $eq: accountId } }).exec();
+    async removeByAccount(accountId, exceptId) {
+      await flows.deleteMany({ accountId: { $eq: accountId }, ...(exceptId !== undefined ? { _id: { $ne: exceptId } } : {}) }).exec();
     },
   };
 }

@@ -44,7 +44,7 @@ export function createFlowStore(db: Database.Database): Synchronous<FlowStore> {
     SELECT ${COLUMNS} FROM flows WHERE interaction_uid = ? AND expires_at > ?
     ORDER BY created_at DESC, rowid DESC LIMIT 1`);
   const remove = db.prepare<[string]>('DELETE FROM flows WHERE id = ?');
-  const removeByAccount = db.prepare<[string]>('DELETE FROM flows WHERE account_id = ?');
+  const removeByAccount = db.prepare<[string, string]>('DELETE FROM flows WHERE account_id = ? AND id <> ?');
 
   return {
     put(flow) {
@@ -71,8 +71,9 @@ export function createFlowStore(db: Database.Database): Synchronous<FlowStore> {
     remove(id) {
       remove.run(id);
     },
-    removeByAccount(accountId) {
-      removeByAccount.run(accountId);
+    removeByAccount(accountId, exceptId) {
+      // Flow ids are never empty: '' excepts nothing.
+      removeByAccount.run(accountId, exceptId ?? '');
     },
   };
 }

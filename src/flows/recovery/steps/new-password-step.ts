@@ -4,7 +4,7 @@
 // the kind's hooks revoke what stood in for a sign-in and lift the lock.
 import type { Step } from '../../../steps/step.ts';
 import { passwordFormView } from '../../../accounts/password-form.ts';
-import { NEW_PASSWORD } from '../recovery-state.ts';
+import { NEW_PASSWORD, shared } from '../recovery-state.ts';
 import { resetPassword } from '../reset-password.ts';
 
 export const newPasswordStep: Step = {
@@ -14,7 +14,9 @@ export const newPasswordStep: Step = {
   enter: async () => ({ kind: 'show' }),
   async present(ctx) {
     const rules = ctx.account ? await ctx.services.passwordLifecycle.rulesFor(ctx.account, ctx.policy.clientId || null) : undefined;
-    return { pageTitle: ctx.t('forgot.new_password.title'), ...(rules ? { passwordForm: passwordFormView(rules) } : {}) };
+    // Reached on the unlock path only for a hard-locked account (the decider): say why a new password is needed.
+    const hardLockNotice = shared.reason(ctx.flowScratch) === 'unlock';
+    return { pageTitle: ctx.t('forgot.new_password.title'), hardLockNotice, ...(rules ? { passwordForm: passwordFormView(rules) } : {}) };
   },
   async handle(ctx, _action, form) {
     const account = ctx.account;

@@ -8,11 +8,13 @@
 //   from the typed name, and nothing typed matches it. A match records the proof and picks the
 //   channel; the SMS or voice factor then sends its code (its own page, "Opnieuw proberen").
 // - E-mail link: a random single-use token, stored hashed in this flow, valid
-//   policy.recovery.linkTtlSeconds; mailed only when the account exists with a usable address,
-//   and the page says the same either way. The mail goes out beside the answer (timing).
+//   policy.recovery.linkTtlSeconds; mailed only when the account exists with a verified address,
+//   and the page says the same either way. The mail goes out after the answer (timing).
 // - Temporary password (ZINN "Wachtwoord opvragen"): the password lifecycle's temporary password,
 //   mailed from the portal's sender; the recovery ends there (the page says to sign in with it) and
-//   the login forces the change, after the account's second factor. Issued beside the answer too.
+//   the login forces the change, after the account's second factor. Issued after the answer too.
+// - Mails (link or temporary password) are limited per flow, per account and per client; past a
+//   limit the same page comes and nothing is sent.
 import type { Step, StepContext, StepOutcome, Form } from '../../../steps/step.ts';
 import { limitRule } from '../../../accounts/limits.ts';
 import { clientAddressKey } from '../../../accounts/client-address.ts';
@@ -23,6 +25,7 @@ import type { RecoveryMethod } from '../../../oidc/client-policy.ts';
 import { EMAIL_LINK, PHONE_NUMBER, VERIFY, shared, type RecoveryLink } from '../recovery-state.ts';
 import { recoveryAudit } from '../recovery-audit.ts';
 import { sendRecoveryLink } from '../recovery-mail.ts';
+import { afterResponse } from '../../../request-context.ts';
 
 const MAX_PHONE_INPUT = 32;
 const PHONE_CHANNELS = ['sms', 'voice'] as const;
@@ -79,31 +82,83 @@ async function checkPhone(ctx: StepContext, form: Form): Promise<StepOutcome> {
   return { kind: 'proved', proof: { factor: PHONE_NUMBER, amr: [], strength: 1, at: services.clock.now() } };
 }
 
+/**
+ * Whether one more recovery mail may go (review of issue 9, finding 2: one solved CAPTCHA bought
+ * unlimited mail): at most `mailsPerFlow` in this flow, `mailsPerAccount` per account (an unknown
+ * name counts against a decoy key, so both do the same store work) and `mailsPerIp` per client.
+ * Every request counts against all three, so the answer past a limit costs what any other does.
+ */
+async function mailAllowed(ctx: StepContext): Promise<boolean> {
+  const { limits, config } = ctx.services;
+  const policy = config.policy.recovery;
+  const inFlow = (ctx.flowScratch.get<number>('mails') ?? 0) + 1;
+  ctx.flowScratch.set('mails', inFlow);
+  const accountKey = ctx.account ? `acct:${ctx.account.id}` : `decoy:${shared.loginKey(ctx.flowScratch) ?? ''}`;
+  const perAccount = await limits.hit(`recovery-mail:${accountKey}`, limitRule(policy.mailsPerAccount));
+  const perIp = await limits.hit(`recovery-mail:ip:${clientAddressKey(ctx.ip)}`, limitRule(policy.mailsPerIp));
+  return inFlow <= policy.mailsPerFlow && perAccount >= 0 && perIp >= 0;
+}
+
+/**
+ * The address a recovery may mail, or undefined (review of issue 9, finding 4). The e-mail link
+ * only to a verified address: an unverified one is not known to be the patient's (a practice's
+ * typo, an address changed by an operator and not yet confirmed), and the link proves the mailbox.
+ * The temporary password also to the unverified address an account that never signed in was
+ * registered with: ZINN's first login ("wachtwoord vergeten" → a temporary password) is how such a
+ * patient gets in at all, that address is all the practice gave, and the login still asks the
+ * second factor. Once the account signed in anywhere, only a verified address gets it. The
+ * account's portals are read for every request (a decoy id for an unknown name): the same work.
+ */
+async function recoveryAddress(ctx: StepContext, method: 'email-link' | 'temp-password'): Promise<string | undefined> {
+  const account = ctx.account;
+  if (method === 'email-link') return account && account.email && account.emailVerified ? account.email : undefined;
+  const portals = await ctx.services.store.accountPortals.listByAccount(account?.id ?? `decoy:${shared.loginKey(ctx.flowScratch) ?? ''}`);
+  if (!account || !account.email) return undefined;
+  return account.emailVerified || portals.length === 0 ? account.email : undefined;
+}
+
 async function sendLink(ctx: StepContext): Promise<StepOutcome> {
   const { services } = ctx;
   if (!methodsOf(ctx).includes('email-link')) return show(400, { errors: { link: 'forgot.errors.method_unknown' } });
-  const token = randomId(32);
-  const now = services.clock.now();
-  const link: RecoveryLink = { hash: sha256(token), expiresAt: now + services.config.policy.recovery.linkTtlSeconds * 1000, used: false };
-  // Stored for an unknown account too (never mailed): the same work and writes either way.
-  ctx.flowScratch.set('link', link);
+  const allowed = await mailAllowed(ctx);
   const account = ctx.account;
-  if (account && account.email) sendRecoveryLink(ctx, account, token);
-  await recoveryAudit(ctx, 'account-recovery.link_requested', account, { outcome: account ? 'sent' : 'not_sent' });
+  const address = await recoveryAddress(ctx, 'email-link');
+  let outcome = 'limit';
+  if (allowed) {
+    const token = randomId(32);
+    const now = services.clock.now();
+    const link: RecoveryLink = { hash: sha256(token), expiresAt: now + services.config.policy.recovery.linkTtlSeconds * 1000, used: false };
+    // Stored for an unknown account too (never mailed): the same work and writes either way. Past
+    // the limit the link mailed before stays the one that works.
+    ctx.flowScratch.set('link', link);
+    if (account && address) sendRecoveryLink(ctx, account, token);
+    outcome = !account ? 'not_sent' : address ? 'sent' : 'unverified_address';
+  }
+  await recoveryAudit(ctx, 'account-recovery.link_requested', account, { outcome });
   return show(200, { linkSent: true });
 }
 
 async function sendTemporaryPassword(ctx: StepContext): Promise<StepOutcome> {
   const { services, policy } = ctx;
   if (!methodsOf(ctx).includes('temp-password')) return show(400, { errors: { temp: 'forgot.errors.method_unknown' } });
+  // Counted before anything is issued: past a limit no argon2 runs and no live temporary password is replaced.
+  const allowed = await mailAllowed(ctx);
   const account = ctx.account;
-  if (account && account.email) {
-    const portal = policy.clientId ? { clientId: policy.clientId, name: policy.name, ...(policy.homeUrl ? { loginUrl: policy.homeUrl } : {}), ...(policy.mailFrom ? { mailFrom: policy.mailFrom } : {}) } : undefined;
-    services.passwordLifecycle
-      .issueTemporary(account, portal, { actor: 'patient', ip: ctx.ip, userAgent: ctx.userAgent, clientId: policy.clientId || null })
-      .catch((error: Error) => services.logger.warn({ err: error.message, accountId: account.id }, 'temporary password not sent'));
+  const address = await recoveryAddress(ctx, 'temp-password');
+  let outcome = 'limit';
+  if (allowed) {
+    if (account && address) {
+      const portal = policy.clientId ? { clientId: policy.clientId, name: policy.name, ...(policy.homeUrl ? { loginUrl: policy.homeUrl } : {}), ...(policy.mailFrom ? { mailFrom: policy.mailFrom } : {}) } : undefined;
+      const who = { actor: 'patient' as const, ip: ctx.ip, userAgent: ctx.userAgent, clientId: policy.clientId || null };
+      // Hashing (argon2) and mailing after the answer: a real account must not answer slower.
+      afterResponse(() => services.passwordLifecycle.issueTemporary(account, portal, who).then(
+        () => undefined,
+        (error: unknown) => services.logger.warn({ err: error instanceof Error ? error.message : String(error), accountId: account.id }, 'temporary password not sent'),
+      ));
+    }
+    outcome = !account ? 'not_sent' : address ? 'sent' : 'unverified_address';
   }
-  await recoveryAudit(ctx, 'account-recovery.temporary_password_requested', account, { outcome: account ? 'sent' : 'not_sent' });
+  await recoveryAudit(ctx, 'account-recovery.temporary_password_requested', account, { outcome });
   return show(200, { tempSent: true });
 }
 
