@@ -34,6 +34,7 @@ import { renderMail } from '../../delivery/mail-render.ts';
 import { translator, isLanguage, DEFAULT_LANGUAGE } from '../../i18n/i18n.ts';
 import { noteReturnLink, returnLinkOf } from './return-link.ts';
 import { limitRule } from '../../accounts/limits.ts';
+import { PASSWORD_PAGE, PasswordPage } from './password-page.ts';
 
 const LOGIN_STATE_COOKIE = 'pw_account_login';
 
@@ -349,6 +350,16 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
     run.flow.state.enrolment = { sessionUid: run.sessionUid, startedAt: services.clock.now(), factor: factor.id, replacing: true };
     await runner.advance(run);
   });
+
+  // Wachtwoord: the patient's own password change (password-page.ts), on a page of its own.
+  const passwordPage = new PasswordPage(services, kind, runner);
+  router.get(PASSWORD_PAGE, async (ctx) => {
+    const signedIn = await requireAccount(ctx);
+    if (!signedIn) return;
+    const flow = await kind.create(signedIn.account);
+    await passwordPage.show(await loadRun(ctx, signedIn, flow.id));
+  });
+  accountForm(PASSWORD_PAGE, (run, form) => passwordPage.change(run, form));
 
   accountForm('/account/devices/forget', async (run, form) => {
     const { t } = pageState(run.ctx);
