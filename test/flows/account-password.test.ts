@@ -11,7 +11,7 @@ import * as oidc from 'openid-client';
 import type { AccountRecord } from '../../src/store/port.ts';
 import { TEST_PASSWORD } from '../support/server.ts';
 import { UserAgent, findForm, textOf, type Page } from '../support/user-agent.ts';
-import { REDIRECT_URI, type RelyingParty } from '../support/relying-party.ts';
+import type { RelyingParty } from '../support/relying-party.ts';
 import { extractCode, finishAtPortal, loginUntilSecondFactor, startFactorWorld, submitStep, userWithFactors, type FactorWorld } from '../support/factor-login.ts';
 import { startLogoutReceiver, type LogoutReceiver } from '../support/logout-receiver.ts';
 
