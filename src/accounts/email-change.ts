@@ -79,6 +79,15 @@ export class EmailChanges {
     return pending;
   }
 
+  /** Voids a waiting address and its link, as a new request does; returns the account without it. */
+  async cancel(account: AccountRecord): Promise<AccountRecord> {
+    await this.store.codes.removeByAccount(account.id, EMAIL_CHANGE_PURPOSE);
+    if (account.settings.pendingEmail === undefined) return account;
+    const next: AccountRecord = { ...this.withoutPending(account), updatedAt: this.clock.now() };
+    await this.store.accounts.update(next);
+    return next;
+  }
+
   /** The account without a waiting address (after the change, or when it was refused). */
   withoutPending(account: AccountRecord): AccountRecord {
     const { pendingEmail: _dropped, ...settings } = account.settings;

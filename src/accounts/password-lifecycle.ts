@@ -174,8 +174,9 @@ export class PasswordLifecycle {
     await passwords.set(account, request.next, { rules, keepHistory: await passwordProfiles.historyToKeep() });
     // Whoever knew the old password may be signed in somewhere: every other sign-in ends (the
     // session the patient is in stays); remembered devices went with the old hash (passwords.ts).
-    const revoked = await this.services.signIns.revokeSignIns(account.id, request.keepSessionUid ?? undefined);
-    await this.audit(account, request, 'password.changed', { via: request.via, outcome: 'changed', profiles: rules.profiles, revoked });
+    // Portals with a back-channel logout endpoint are told (oidc/account-revocation.ts).
+    const { records, logoutTokens } = await this.services.signIns.revokeSignIns(account.id, request.keepSessionUid ?? undefined);
+    await this.audit(account, request, 'password.changed', { via: request.via, outcome: 'changed', profiles: rules.profiles, revoked: records, backchannel: logoutTokens });
     // The notice mail is the flow's notify hook's (every change happens in a flow: event password_changed).
     return { ok: true, rules };
   }

@@ -125,6 +125,33 @@ export class AccountSessions {
     return sent;
   }
 
+  /**
+   * Before a password change revokes the account's sign-ins (account-revocation.ts): every portal
+   * the account is signed in at is told by back-channel logout, in every session — the one kept
+   * (`keepSessionUid`, the browser on the account page) too, whose portal entries go, as their
+   * grants go with the revocation. So no portal is left holding a sign-in whose tokens are dead,
+   * and the kept session stays signed in at the account page only. Returns the tokens delivered.
+   * The records themselves are removed by the revocation right after, so nothing issued
+   * meanwhile survives.
+   */
+  async tellPortalsOfRevocation(accountId: string, keepSessionUid?: string): Promise<number> {
+    let sent = 0;
+    for (const stored of await this.sessions(accountId)) {
+      const kept = stored.uid === keepSessionUid ? await this.provider.Session.findByUid(stored.uid) : undefined;
+      let trimmed = false;
+      for (const [clientId, authorization] of Object.entries(stored.authorizations)) {
+        if (clientId === ACCOUNT_CLIENT_ID) continue;
+        if (await this.backchannelLogout(accountId, clientId, authorization.sid)) sent += 1;
+        if (kept?.authorizations?.[clientId]) {
+          delete kept.authorizations[clientId];
+          trimmed = true;
+        }
+      }
+      if (kept && trimmed && kept.accountId === accountId) await kept.persist();
+    }
+    return sent;
+  }
+
   /** Signs out of the portal everywhere and revokes every grant it holds (refresh tokens included). */
   async revokeAccess(accountId: string, clientId: string): Promise<number> {
     const sent = await this.signOutOf(accountId, clientId);

@@ -118,7 +118,10 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const recovery = recoveryRoutes(recoveryKind, new FlowRunner(services, recoveryKind, recoveryKind.flows));
   provider.use(under('/recovery', recovery.routes()));
   provider.use(under('/recovery', recovery.allowedMethods()));
-  provider.use(under('/account', settingsRoutes(services, new Sessions(provider), sessionProofs, new AccountSessions(provider, store, modelSecrets, clock, services.logger)).routes()));
+  const accountSessions = new AccountSessions(provider, store, modelSecrets, clock, services.logger);
+  // A password change tells the account's portals by back-channel logout (oidc/account-revocation.ts).
+  services.signIns.tellPortalsThrough(accountSessions);
+  provider.use(under('/account', settingsRoutes(services, new Sessions(provider), sessionProofs, accountSessions).routes()));
   const probeStore = createHealthProbe(store, () => clock.now(), (error) => {
     services.logger.error({ err: { message: (error as Error).message, stack: (error as Error).stack } }, 'readiness probe failed');
   });

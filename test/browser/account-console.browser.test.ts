@@ -12,7 +12,7 @@ import * as oidc from 'openid-client';
 import { TEST_PASSWORD } from '../support/server.ts';
 import { REDIRECT_URI, relyingParty, type RelyingParty } from '../support/relying-party.ts';
 import { UserAgent } from '../support/user-agent.ts';
-import { extractCode, startFactorWorld, type FactorWorld } from '../support/factor-login.ts';
+import { extractCode, giveCredential, startFactorWorld, type FactorWorld } from '../support/factor-login.ts';
 import { enrolWithApp, STEP_MS, totpCode } from '../support/totp.ts';
 import { arriveAtPortal, runAxe, startPortal, useBrowser, type BrowserPage, type Page, type StubPortal } from '../support/browser.ts';
 import { startLogoutReceiver, type LogoutReceiver } from '../support/logout-receiver.ts';
@@ -102,12 +102,16 @@ describe('the account console (/account) in Chromium', { timeout: 90_000 }, () =
     await signInToAccount(page, 'menu', key, `?client_id=${zinn.clientId}&return_to=${encodeURIComponent(stub.redirectUri)}`);
 
     const menu = page.getByRole('navigation', { name: 'Op deze pagina' });
-    expect(await menu.getByRole('link').allInnerTexts()).toEqual(['Mijn gegevens', 'Wachtwoord', 'Tweestapsverificatie', 'Apparaten', 'Portalen en sessies', 'Recente activiteit']);
+    expect(await menu.getByRole('link').allInnerTexts()).toEqual(['Mijn gegevens', 'Wachtwoord', 'Tweestapsverificatie', 'Passkeys', 'Apparaten', 'Portalen en sessies', 'Recente activiteit']);
     for (const heading of ['Mijn gegevens', 'Wachtwoord', 'Tweestapsverificatie', 'Apparaten', 'Portalen en sessies', 'Recente activiteit']) {
       expect(await section(page, heading).count()).toBe(1);
     }
     expect(await page.getByRole('link', { name: 'Terug naar ZINN', exact: true }).getAttribute('href')).toBe(stub.redirectUri);
     expect(await page.getByRole('link', { name: 'Wachtwoord wijzigen', exact: true }).getAttribute('href')).toBe('/account/password');
+    // The Passkeys entry leads to the passkeys page (issue 10), not to nothing.
+    const passkeysHref = await menu.getByRole('link', { name: 'Passkeys', exact: true }).getAttribute('href');
+    expect(passkeysHref).toBe('/account/factor/passkey');
+    expect((await page.request.get(`${world.server.url}${passkeysHref}`)).status()).toBe(200);
     // An address the portal did not register never becomes the way back (no open redirect).
     await page.goto(`${world.server.url}/account?client_id=${zinn.clientId}&return_to=${encodeURIComponent(`${stub.origin}/elders`)}`);
     expect(await page.getByRole('link', { name: 'Terug naar ZINN', exact: true }).getAttribute('href')).toBe(stub.redirectUri);
@@ -116,7 +120,7 @@ describe('the account console (/account) in Chromium', { timeout: 90_000 }, () =
 
     await page.getByRole('link', { name: 'English', exact: true }).click();
     await expect.poll(() => page.title()).toBe('My account – Poortwachter');
-    expect(await page.getByRole('navigation', { name: 'On this page' }).getByRole('link').allInnerTexts()).toEqual(['My details', 'Password', 'Two-step verification', 'Devices', 'Portals and sessions', 'Recent activity']);
+    expect(await page.getByRole('navigation', { name: 'On this page' }).getByRole('link').allInnerTexts()).toEqual(['My details', 'Password', 'Two-step verification', 'Passkeys', 'Devices', 'Portals and sessions', 'Recent activity']);
     expect(await page.getByRole('link', { name: 'Back to ZINN', exact: true }).count()).toBe(1);
     expect(await runAxe(page)).toEqual([]);
     expectClean(tab);
@@ -277,7 +281,10 @@ describe('the account console (/account) in Chromium', { timeout: 90_000 }, () =
   });
 
   it('changes the phone number with an SMS code to the new number; the old number stays until then; English pages axe-clean', async () => {
-    const { account, key } = await patientWithApp('telefoonwissel', { phoneE164: '+31612345601' });
+    // The app and SMS: only an account with a phone factor changes its number here (the app stays the default).
+    const { account: withApp, key } = await patientWithApp('telefoonwissel', { phoneE164: '+31612345601' });
+    await giveCredential(world.server, withApp, 'sms');
+    const account = await world.server.services.accounts.update(withApp, { settings: { ...withApp.settings, defaultFactor: 'totp' } });
     const tab = await chromium.newPage();
     const { page } = tab;
     await signInToAccount(page, 'telefoonwissel', key);
@@ -308,6 +315,55 @@ describe('the account console (/account) in Chromium', { timeout: 90_000 }, () =
     await page.goto(`${world.server.url}/account?lang=en`);
     await expect.poll(() => page.title()).toBe('My account – Poortwachter');
     expect(await runAxe(page)).toEqual([]);
+    expectClean(tab);
+  });
+
+  it('changes the password from the console\'s Wachtwoord section: rules before typing, a wrong current password named in the error summary, this browser stays signed in; axe-clean in Dutch and English', async () => {
+    const { account, key } = await patientWithApp('wachtwoordwissel');
+    const tab = await chromium.newPage();
+    const { page } = tab;
+    await signInToAccount(page, 'wachtwoordwissel', key);
+
+    await Promise.all([page.waitForURL(/\/account\/password$/), section(page, 'Wachtwoord').getByRole('link', { name: 'Wachtwoord wijzigen', exact: true }).click()]);
+    await expect.poll(() => page.title()).toBe('Wachtwoord wijzigen – Poortwachter');
+    expect(await page.locator('#password-rules').innerText()).toMatch(/Minstens \d+ tekens/);
+    expect(await runAxe(page)).toEqual([]);
+
+    // A wrong current password: named in the error summary, linked to its field; nothing changed.
+    await page.getByLabel('Huidig wachtwoord', { exact: true }).fill('Niet-Mijn-Wachtwoord-1');
+    await page.getByLabel('Nieuw wachtwoord', { exact: true }).fill('Zonnebloem-Kapstok-77');
+    await page.getByLabel('Bevestig nieuw wachtwoord', { exact: true }).fill('Zonnebloem-Kapstok-77');
+    const [refused] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/account/password') && r.request().method() === 'POST'), page.getByRole('button', { name: 'Wachtwoord wijzigen', exact: true }).click()]);
+    expect(refused.status()).toBe(401);
+    const summary = page.getByRole('alert');
+    expect(await summary.innerText()).toContain('Uw huidige wachtwoord is onjuist.');
+    expect(await summary.getByRole('link', { name: 'Uw huidige wachtwoord is onjuist.', exact: true }).getAttribute('href')).toBe('#current');
+    expect(await runAxe(page)).toEqual([]);
+
+    // In English, the same page and its error, then the change.
+    await page.getByRole('link', { name: 'English', exact: true }).click();
+    await expect.poll(() => page.title()).toBe('Change password – Poortwachter');
+    expect(await runAxe(page)).toEqual([]);
+    await page.getByLabel('Current password', { exact: true }).fill(TEST_PASSWORD);
+    await page.getByLabel('New password', { exact: true }).fill('Zonnebloem-Kapstok-77');
+    await page.getByLabel('Confirm new password', { exact: true }).fill('Zonnebloem-Kapstok-78');
+    await Promise.all([page.waitForResponse((r) => r.url().endsWith('/account/password') && r.request().method() === 'POST'), page.getByRole('button', { name: 'Change password', exact: true }).click()]);
+    expect(await page.getByRole('alert').innerText()).toContain('The confirmation does not match the new password.');
+    expect(await runAxe(page)).toEqual([]);
+    await page.getByLabel('Current password', { exact: true }).fill(TEST_PASSWORD);
+    await page.getByLabel('New password', { exact: true }).fill('Zonnebloem-Kapstok-77');
+    await page.getByLabel('Confirm new password', { exact: true }).fill('Zonnebloem-Kapstok-77');
+    await page.getByRole('button', { name: 'Change password', exact: true }).click();
+    await expect.poll(() => page.title()).toBe('My account – Poortwachter');
+    expect(await notice(page)).toBe('Your password has been changed. You have been signed out on other devices and at every portal.');
+    expect(await runAxe(page)).toEqual([]);
+    const changed = (await world.server.services.accounts.findById(account.id))!;
+    expect(await world.server.services.passwords.match(changed, 'Zonnebloem-Kapstok-77')).toBe('password');
+
+    // Still signed in here; the Dutch overview says so too.
+    await page.goto(`${world.server.url}/account?lang=nl`);
+    await expect.poll(() => page.title()).toBe('Mijn account – Poortwachter');
+    expect(await section(page, 'Recente activiteit').innerText()).toContain('Wachtwoord gewijzigd.');
     expectClean(tab);
   });
 

@@ -21,7 +21,6 @@ import { auditHook, notifyHook, revokeHook } from '../../hooks/registry.ts';
 import { decideSettingsStep } from './decide-settings-step.ts';
 import type { AccountSessions } from '../../oidc/account-sessions.ts';
 import { describeUserAgent } from '../../accounts/device-description.ts';
-import { pendingEmailOf } from '../../accounts/email-change.ts';
 import { maskPhone } from '../../log.ts';
 import { activityLines } from './activity.ts';
 import { consoleSections } from './sections.ts';
@@ -171,8 +170,10 @@ export class SettingsKind implements FlowKind<SettingsRun> {
       names.set(clientId, typeof client?.metadata.client_name === 'string' ? client.metadata.client_name : clientId);
     }
     const activity = activityLines(events, now - accountPage.activityDays * 24 * 3600_000, portalName, t).map((line) => ({ ...line, when: when.format(line.at) }));
-    const pending = pendingEmailOf(account, now);
-    const phoneFactor = allFactors().find((f) => f.address === 'phone');
+    // The number is changed by setting a phone factor up again (settings-routes.ts): only where one
+    // is set up. Elsewhere the patient adds SMS as a method, knowingly, under Tweestapsverificatie.
+    const phoneFactors = new Set(allFactors().filter((f) => f.address === 'phone').map((f) => f.id));
+    const phoneMethodEnrolled = methods.some((m) => m.enrolled && phoneFactors.has(m.id));
     render(ctx, 'flows/settings', {
       account: {
         username: account.username,
@@ -180,8 +181,10 @@ export class SettingsKind implements FlowKind<SettingsRun> {
         name: [account.givenName, account.familyName].filter(Boolean).join(' '),
         phone: account.phoneHint ? maskPhone(account.phoneHint) : undefined,
       },
-      pendingEmail: pending?.address,
-      canChangePhone: phoneFactor !== undefined,
+      // Named only on the answer to a request (settings-routes.ts), for a taken address too.
+      pendingEmail: undefined,
+      canChangePhone: phoneMethodEnrolled,
+      canAddPhoneMethod: !phoneMethodEnrolled && phoneFactors.size > 0,
       csrf: flow.csrf,
       flowId: flow.id,
       notice,

@@ -36,6 +36,7 @@ import { noteReturnLink, returnLinkOf } from './return-link.ts';
 import { limitRule } from '../../accounts/limits.ts';
 import { mailSignature } from '../../brand/mail-signature.ts';
 import { portalRequiringMfa } from './portals-requiring-mfa.ts';
+import { PASSWORD_PAGE, PasswordPage } from './password-page.ts';
 
 const LOGIN_STATE_COOKIE = 'pw_account_login';
 
@@ -254,23 +255,41 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
     const address = normaliseAddress(form.email);
     if (!address) return refuse(run, { email: 'settings.email.errors.invalid' }, { email: (form.email ?? '').slice(0, 254) });
     if (address.toLowerCase() === account.email.toLowerCase()) return refuse(run, { email: 'settings.email.errors.same' }, { email: address });
-    // An address another account uses gets the same answer, and no mail: the page does not say
-    // whose addresses exist, and the link could never be used anyway.
+    // An address another account signs in with gets the same answer, and no mail: the page does
+    // not say whose addresses exist, and the link could never be used anyway.
     // Counted before anything is sent, taken addresses too (their answer must look the same).
     if ((await services.limits.hit(`email-change:${account.id}`, limitRule(services.config.policy.accountPage.emailChangeLinks))) < 0) {
       return refuse(run, { email: 'settings.email.errors.too_many' }, { email: address }, 429);
     }
-    const holder = await services.store.accounts.findByLogin(address);
-    const taken = holder !== undefined && holder.id !== account.id && holder.email.toLowerCase() === address.toLowerCase();
-    if (!taken) {
+    const taken = await usedByAnother(account, address);
+    if (taken) {
+      // As a new request does: the previous link stops working (else it would tell the two apart).
+      run.account = await emailChanges.cancel(account);
+    } else {
       const started = await emailChanges.start(account, address);
-      await mailEmailChangeLink(started.account, address, started.secret);
+      // Beside the answer, as the recovery mails go: a taken address sends nothing, so waiting for
+      // the mail server here would tell the two apart by time, or by a failing server's error.
+      mailEmailChangeLink(started.account, address, started.secret).catch((error: unknown) => {
+        services.logger.warn({ accountId: account.id, to: maskMail(address), error: error instanceof Error ? error.name : 'unknown' }, 'e-mail change link not sent');
+      });
       run.account = started.account;
     }
     await auditSetting(run, 'settings.email_change_requested', { to: maskMail(address), sent: !taken });
     run.flow.state.notice = t('settings.email.link_sent', { address });
-    await kind.overview(ctx, run.account, run.flow);
+    // The same page for both: the address waits (or seems to), named on this answer only; later
+    // visits name no waiting address (for either), or a reload would tell them apart.
+    await kind.overview(ctx, run.account, run.flow, 200, { pendingEmail: address });
   });
+
+  /**
+   * Whether another account answers to the address at login, as username or as e-mail address
+   * (the login looks usernames up first: an e-mail equal to another account's username would be
+   * shadowed by it, or shadow it).
+   */
+  async function usedByAnother(account: AccountRecord, address: string): Promise<boolean> {
+    const holder = await services.store.accounts.findByLogin(address);
+    return holder !== undefined && holder.id !== account.id;
+  }
 
   async function mailEmailChangeLink(account: AccountRecord, address: string, secret: string): Promise<void> {
     const lang = isLanguage(account.locale) ? account.locale : DEFAULT_LANGUAGE;
@@ -313,6 +332,12 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
     if (!link || !account || !pending) return deadLink(ctx);
     const previous = account.email;
     let changed: AccountRecord;
+    // Taken since the link was sent (an operator's `user add`, another patient's change).
+    if (await usedByAnother(account, pending.address)) {
+      await services.accounts.update(emailChanges.withoutPending(account), {});
+      render(ctx, 'flows/email-link', { state: 'taken' }, 409);
+      return;
+    }
     try {
       changed = await services.accounts.update(emailChanges.withoutPending(account), { email: pending.address, emailVerified: true });
     } catch (error) {
@@ -328,20 +353,32 @@ export function settingsRoutes(services: Services, sessions: Sessions, sessionPr
     render(ctx, 'flows/email-link', { state: 'done', address: pending.address });
   });
 
-  // A new phone number is a new authenticator (NIST SP 800-63B-4): the phone factor is set up
-  // again from a new number, proved by a code sent there, before it replaces the old one; the
-  // old channels are told (the notify hook), remembered devices go (the revoke hook).
+  // A new phone number is a new authenticator (NIST SP 800-63B-4): the enrolled phone factor is
+  // set up again from a new number, proved by a code sent there, before it replaces the old one;
+  // the old channels are told (the notify hook), remembered devices go (the revoke hook). Only
+  // for an account that has a phone factor: setting one up from here would quietly add SMS as a
+  // sign-in method (an app-only account ending with ['totp', 'sms']). Without one the patient
+  // adds SMS knowingly, under Tweestapsverificatie, which asks for the number and proves it.
   accountForm('/account/phone', async (run) => {
     const phoneFactors = allFactors().filter((f) => f.address === 'phone' && f.enrollable);
-    const enrolled = (await Promise.all(phoneFactors.map(async (f) => ((await f.isEnrolled(services, run.account)) ? f : undefined)))).find((f) => f !== undefined);
-    const factor = enrolled ?? phoneFactors[0];
-    if (!factor) throw new UserFacingError(404, 'errors.not_found');
+    const factor = (await Promise.all(phoneFactors.map(async (f) => ((await f.isEnrolled(services, run.account)) ? f : undefined)))).find((f) => f !== undefined);
+    if (!factor) return refuse(run, { tweestaps: 'settings.phone.errors.no_phone_method' }, {}, 409);
     kind.reset(run.flow);
     run.flow.state.enrolling = factor.id;
     run.flow.state.scratch[factor.id] = { [NEW_ADDRESS_HINT]: true };
-    run.flow.state.enrolment = { sessionUid: run.sessionUid, startedAt: services.clock.now(), factor: factor.id, replacing: enrolled !== undefined };
+    run.flow.state.enrolment = { sessionUid: run.sessionUid, startedAt: services.clock.now(), factor: factor.id, replacing: true };
     await runner.advance(run);
   });
+
+  // Wachtwoord: the patient's own password change (password-page.ts), on a page of its own.
+  const passwordPage = new PasswordPage(services, kind, runner);
+  router.get(PASSWORD_PAGE, async (ctx) => {
+    const signedIn = await requireAccount(ctx);
+    if (!signedIn) return;
+    const flow = await kind.create(signedIn.account);
+    await passwordPage.show(await loadRun(ctx, signedIn, flow.id));
+  });
+  accountForm(PASSWORD_PAGE, (run, form) => passwordPage.change(run, form));
 
   accountForm('/account/devices/forget', async (run, form) => {
     const { t } = pageState(run.ctx);
