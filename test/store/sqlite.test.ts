@@ -8,6 +8,7 @@ import { openSqliteStore } from '../../src/store/sqlite/index.ts';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.ts';
 import { runStoreContract } from './contract.ts';
 import { runLifecycleStoreContract } from './lifecycle-contract.ts';
+import { runAdminStoreContract } from './admin-contract.ts';
 import { DuplicateError, type AccountRecord } from '../../src/store/port.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'poortwachter-store-'));
@@ -20,6 +21,7 @@ afterAll(() => {
 
 runStoreContract('sqlite', async () => openSqliteStore(file));
 runLifecycleStoreContract('sqlite', async () => openSqliteStore(file));
+runAdminStoreContract('sqlite', async () => openSqliteStore(file));
 
 describe('sqlite store file', () => {
   it('creates the file and its parent directory, in WAL mode at the current schema version', async () => {
