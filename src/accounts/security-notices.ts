@@ -16,7 +16,7 @@ import { maskMail } from '../delivery/index.ts';
 import { assertSingleMailAddress } from '../delivery/message.ts';
 import { maskPhone } from '../log.ts';
 
-export type NoticeKind = 'method_added' | 'method_replaced' | 'method_removed' | 'phone_changed' | 'email_changed' | 'code_guessing' | 'password_changed';
+export type NoticeKind = 'method_added' | 'method_replaced' | 'method_removed' | 'phone_changed' | 'email_changed' | 'code_guessing' | 'password_changed' | 'second_factors_reset';
 
 export interface SecurityNotice {
   kind: NoticeKind;

@@ -44,7 +44,9 @@ class ClientAdapter implements Adapter {
     const hit = this.cache.get(id);
     if (hit && hit.until > now) return { ...hit.payload };
     const client = await providerSafe(() => this.store.clients.find(id));
-    if (!client) {
+    // A disabled portal (admin operations) is unknown to oidc-provider: no login, no token, no
+    // refresh, no introspection, until it is enabled again; its metadata stays as it was.
+    if (!client || client.metadata.disabled === true) {
       this.cache.delete(id);
       return undefined;
     }

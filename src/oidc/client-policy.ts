@@ -32,6 +32,12 @@ export const POLICY_PROPERTIES = [
 ] as const;
 
 /**
+ * Properties only the admin operations write (never a registration request): a disabled switch
+ * and the secret a rotation replaced, with the end of its grace (client-secrets.ts, secret-grace.ts).
+ */
+export const ADMIN_PROPERTIES = ['disabled', 'previous_client_secret', 'previous_client_secret_expires_at'] as const;
+
+/**
  * What a patient who lost a method can still reach, per accepted method: SMS and voice go to one
  * phone number (which survives a lost phone: a new SIM keeps it), e-mail codes to the mailbox, the
  * app lives on one phone. A passkey is not counted until it is a registered factor.
@@ -134,6 +140,12 @@ export function validatePolicyProperty(key: string, value: unknown, metadata: Me
       return typeof value === 'string' && /^[a-z0-9][a-z0-9-]{0,39}$/.test(value) ? undefined : 'password_profile must name a password profile (lower-case letters, digits, -)';
     case 'mail_from':
       return typeof value === 'string' && isMailSender(value) ? undefined : 'mail_from must be one e-mail address, optionally with a name: Name <no-reply@example.nl>';
+    case 'disabled':
+      return typeof value === 'boolean' ? undefined : 'disabled must be a boolean';
+    case 'previous_client_secret':
+      return typeof value === 'string' && value.length >= 32 ? undefined : 'previous_client_secret must be a secret';
+    case 'previous_client_secret_expires_at':
+      return Number.isInteger(value) ? undefined : 'previous_client_secret_expires_at must be epoch seconds';
     default:
       return validateBrandProperty(key, value);
   }

@@ -10,7 +10,8 @@ import type { ModelSecrets } from './model-secrets.ts';
 import { adapterFactory } from './adapter.ts';
 import { grantLifetime, refreshTokenLifetime, renewGrant, type Lifetimes } from './lifetimes.ts';
 import { ACR_VALUES, requiredAcr } from './assurance.ts';
-import { POLICY_PROPERTIES, validatePolicyProperty, policyFromMetadata } from './client-policy.ts';
+import { ADMIN_PROPERTIES, POLICY_PROPERTIES, validatePolicyProperty, policyFromMetadata } from './client-policy.ts';
+import { acceptPreviousSecretDuringGrace } from './secret-grace.ts';
 import { loginStartOfResult, proofsOfResult, recordProofsOnResume, type SessionJudge, type SessionProofs } from './session-proofs.ts';
 import { claimsOfScope, findAccountClaims } from './claims.ts';
 import { requestedAcrValues } from './requested-acr.ts';
@@ -158,7 +159,7 @@ export function createProvider(options: ProviderOptions): Provider {
       id_token_signed_response_alg: 'RS256',
     },
     extraClientMetadata: {
-      properties: [...POLICY_PROPERTIES],
+      properties: [...POLICY_PROPERTIES, ...ADMIN_PROPERTIES],
       validator(_ctx, key, value, metadata) {
         const problem = validatePolicyProperty(key, value, metadata as Record<string, unknown>);
         if (problem) throw new errors.InvalidClientMetadata(problem);
@@ -240,6 +241,7 @@ export function createProvider(options: ProviderOptions): Provider {
   };
 
   const provider = new Provider(options.issuer, configuration);
+  acceptPreviousSecretDuringGrace(provider, options.clock);
   provider.use(recordProofsOnResume(options.sessionProofs));
   provider.on('server_error', (ctx, error) => {
     // The route pattern, not the path (it may carry an interaction uid); the request id links the rest.
