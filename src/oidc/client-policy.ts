@@ -35,7 +35,7 @@ export const POLICY_PROPERTIES = [
  * Properties only the admin operations write (never a registration request): a disabled switch
  * and the secret a rotation replaced, with the end of its grace (client-secrets.ts, secret-grace.ts).
  */
-export const ADMIN_PROPERTIES = ['disabled', 'previous_client_secret', 'previous_client_secret_expires_at'] as const;
+export const ADMIN_PROPERTIES = ['disabled', 'previous_client_secret', 'previous_client_secret_expires_at', 'admin_scopes'] as const;
 
 /**
  * What a patient who lost a method can still reach, per accepted method: SMS and voice go to one
@@ -142,6 +142,10 @@ export function validatePolicyProperty(key: string, value: unknown, metadata: Me
       return typeof value === 'string' && isMailSender(value) ? undefined : 'mail_from must be one e-mail address, optionally with a name: Name <no-reply@example.nl>';
     case 'disabled':
       return typeof value === 'boolean' ? undefined : 'disabled must be a boolean';
+    case 'admin_scopes':
+      return Array.isArray(value) && value.length > 0 && value.every((v) => ['admin:clients', 'admin:accounts', 'admin:audit'].includes(v as string))
+        ? undefined
+        : 'admin_scopes must list admin:clients, admin:accounts, admin:audit';
     case 'previous_client_secret':
       return typeof value === 'string' && value.length >= 32 ? undefined : 'previous_client_secret must be a secret';
     case 'previous_client_secret_expires_at':

@@ -12,6 +12,8 @@ import { grantLifetime, refreshTokenLifetime, renewGrant, type Lifetimes } from 
 import { ACR_VALUES, requiredAcr } from './assurance.ts';
 import { ADMIN_PROPERTIES, POLICY_PROPERTIES, validatePolicyProperty, policyFromMetadata } from './client-policy.ts';
 import { acceptPreviousSecretDuringGrace } from './secret-grace.ts';
+import { registrationFeatures } from './registration.ts';
+import { adminResourceIndicators } from './admin-resource.ts';
 import { loginStartOfResult, proofsOfResult, recordProofsOnResume, type SessionJudge, type SessionProofs } from './session-proofs.ts';
 import { claimsOfScope, findAccountClaims } from './claims.ts';
 import { requestedAcrValues } from './requested-acr.ts';
@@ -177,6 +179,9 @@ export function createProvider(options: ProviderOptions): Provider {
       },
       revocation: { enabled: true },
       userinfo: { enabled: true },
+      // Admin API tokens (client_credentials) for the resource `<issuer>/admin/api` only.
+      resourceIndicators: adminResourceIndicators(options.issuer, options.ttl.accessToken),
+      ...registrationFeatures(),
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,

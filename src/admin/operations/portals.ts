@@ -109,7 +109,7 @@ export class PortalOperations {
     await requireOrganisationsExist(this.deps, organisations);
 
     const metadata = metadataOf(input);
-    if (service) Object.assign(metadata, { grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: input.scopes?.join(' ') });
+    if (service) Object.assign(metadata, { grant_types: ['client_credentials'], response_types: [], redirect_uris: [], admin_scopes: input.scopes });
     const registryInput: ClientInput = {
       name: input.client_name,
       redirectUris: input.redirect_uris ?? [],
@@ -134,9 +134,14 @@ export class PortalOperations {
     checkIfMatch(ifMatch, etagOf(view(record, organisations)));
     const changes: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(input)) {
-      if (key === 'organisations' || value === undefined) continue;
+      if (key === 'organisations' || key === 'client_credentials' || value === undefined) continue;
       changes[key] = value === null ? undefined : metadataOf({ [key]: value })[key];
       if (key === 'backchannel_logout_uri') changes.backchannel_logout_session_required = value === null ? undefined : true;
+    }
+    if (input.client_credentials !== undefined && input.client_credentials !== null) {
+      if (input.client_credentials && record.metadata.token_endpoint_auth_method === 'none') throw new OperationError('invalid_input', 'a public portal cannot use client_credentials', [{ field: 'client_credentials', message: 'public portal' }]);
+      const grants = Array.isArray(record.metadata.grant_types) ? record.metadata.grant_types.filter((g) => g !== 'client_credentials') : ['authorization_code', 'refresh_token'];
+      changes.grant_types = input.client_credentials ? [...grants, 'client_credentials'] : grants;
     }
     const changed = Object.keys(input).filter((key) => input[key as keyof typeof input] !== undefined);
     if (!changed.length) throw new OperationError('invalid_input', 'nothing to change');

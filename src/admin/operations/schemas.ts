@@ -12,7 +12,7 @@ const text = (max: number) => z.string().trim().min(1).max(max);
 const url = z.string().max(500).refine((value) => URL.canParse(value), 'must be an absolute URL');
 const identifier = z.string().regex(/^[a-z0-9][a-z0-9._-]{2,63}$/, '3-64 lower-case letters, digits, . _ -');
 const organisationId = z.string().regex(/^[a-z0-9][a-z0-9-]{1,63}$/, '2-64 lower-case letters, digits and -');
-const acr = z.enum(ACR_VALUES.map((value) => value.replace('urn:poortwachter:acr:', '')) as [string, ...string[]]);
+const acr = z.enum([...ACR_VALUES.map((value) => value.replace('urn:poortwachter:acr:', '')), ...ACR_VALUES] as [string, ...string[]]);
 
 /** Sign-in policy and brand of a portal: what `client add|update` sets besides the protocol fields. */
 const portalSettings = {
@@ -66,12 +66,12 @@ export const PortalUpdate = z.strictObject(
 ).meta({ id: 'PortalUpdate' });
 export type PortalUpdate = z.infer<typeof PortalUpdate>;
 
-const phone = z.string().trim().min(6).max(30).describe('Mobile number, e.g. 06 12345678 or +31612345678.');
+const phone = z.string().trim().max(30).describe('Mobile number, e.g. 06 12345678 or +31612345678.');
 const name = z.string().trim().max(100);
 
 export const AccountCreate = z.strictObject({
   username: z.string().trim().regex(/^[\p{L}\p{N}._@+-]{3,64}$/u, '3-64 letters, digits or . _ @ + -'),
-  email: z.email().max(254),
+  email: z.email({ error: 'not a valid e-mail address' }).max(254),
   phone: phone.optional(),
   given_name: name.optional(),
   family_name: name.optional(),
@@ -81,7 +81,7 @@ export const AccountCreate = z.strictObject({
 export type AccountCreate = z.infer<typeof AccountCreate>;
 
 export const AccountUpdate = z.strictObject({
-  email: z.email().max(254).optional(),
+  email: z.email({ error: 'not a valid e-mail address' }).max(254).optional(),
   phone: phone.nullable().optional(),
   given_name: name.nullable().optional(),
   family_name: name.nullable().optional(),
