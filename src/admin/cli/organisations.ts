@@ -87,3 +87,27 @@ const list: Command = {
 
 export const organisationCommands: Command[] = [orgAdd, orgList, orgRemove];
 export const adminCommands: Command[] = [grant, revoke, list];
+
+const dcrToken: Command = {
+  group: 'dcr',
+  name: 'token',
+  summary: 'Mints an initial access token with which a portal may register itself (RFC 7591, POST /reg).',
+  options: { expires: { type: 'string', value: 'DURATION', description: 'how long it works: 3600s, 90m, 12h or 7d (default 7d, at most 90d)' } },
+  details: [
+    'A self-registered portal gets standard metadata only: its sign-in policy and brand are set by an operator',
+    'afterwards (client update, the admin API or the console). The token is shown only this once.',
+  ],
+  async run(ctx, args) {
+    const text = args.string('expires') ?? '7d';
+    const match = /^(\d+)([smhd])$/.exec(text);
+    if (!match) throw args.usage(`--expires must be a number with s, m, h or d (got "${text}")`);
+    const seconds = Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[match[2] as 's' | 'm' | 'h' | 'd'];
+    const minted = await (await ctx.operations()).registration.mintInitialAccessToken(ctx.actor, { expires_in: seconds });
+    ctx.out.result(
+      [`initial_access_token: ${minted.token}`, `expires:              ${new Date(minted.expiresAt).toISOString()}`],
+      { initial_access_token: minted.token, expires_at: new Date(minted.expiresAt).toISOString() },
+    );
+  },
+};
+
+export const registrationCommands: Command[] = [dcrToken];
