@@ -110,6 +110,10 @@ export const envSchema = z.object({
     .describe('On SIGTERM/SIGINT, how long requests in flight may take before their connections are cut (exit 1).'),
   AUDIT_RETENTION_DAYS: z.union([z.literal('keep'), z.coerce.number().int().min(1)]).default('keep')
     .describe('`keep` (default: NEN 7513 practice keeps access logging for years) or the number of days after which audit events are deleted by the periodic sweep. Export first: `poortwachter audit export --until DATE`.'),
+  ADMIN_SECRET_GRACE_SECONDS: z.coerce.number().int().min(0).max(30 * 86400).default(86400)
+    .describe('After a portal\'s secret is rotated (admin API or console), how long the old secret still works at the token endpoint, so the portal can switch without downtime (default 86400: 24 hours; 0 ends it at once).'),
+  ADMIN_API_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(65_536)
+    .describe('Largest JSON body the admin API accepts (bytes); larger ones are refused with 413 before they are parsed.'),
   METRICS_TOKEN: z
     .string()
     .regex(/^[\x21-\x7e]{32,}$/, 'must be at least 32 printable characters without spaces (openssl rand -hex 32)')
@@ -165,6 +169,8 @@ export interface Config {
   auditRetentionDays: number | null;
   /** Who may read /metrics: the bearer token and/or the addresses (both apply when both are set). */
   metrics: { token?: string; allow: string[] };
+  /** The admin operations and API: grace of a rotated portal secret, largest API body. */
+  admin: { secretGraceSeconds: number; maxBodyBytes: number };
 }
 
 /** The WebAuthn relying party: credentials are bound to `rpId`, ceremonies to one of `origins`. */
@@ -336,6 +342,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     keysRefreshSeconds: e.KEYS_REFRESH_SECONDS,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS === 'keep' ? null : e.AUDIT_RETENTION_DAYS,
     metrics: { token: e.METRICS_TOKEN, allow: metricsAllow },
+    admin: { secretGraceSeconds: e.ADMIN_SECRET_GRACE_SECONDS, maxBodyBytes: e.ADMIN_API_MAX_BODY_BYTES },
   };
 }
 

@@ -34,6 +34,8 @@ export async function eraseAccount(services: Services, account: AccountRecord, w
   await store.flows.removeByAccount(account.id);
   await store.sessionProofs.removeByAccount(account.id);
   await store.accountPortals.removeByAccount(account.id);
+  await store.organisations.setMemberships('account', account.id, []);
+  await store.adminGrants.remove(account.id);
   const pseudonym = auditPseudonym(services.config.secretsKey, account.id);
   const auditEvents = await store.audit.pseudonymise(account.id, pseudonym);
   await services.audit.record({ type: 'admin.user.removed', accountId: pseudonym, actor: who.actor, detail: { outcome: 'erased', auditEvents } });

@@ -17,7 +17,7 @@ import { assertSingleMailAddress } from '../delivery/message.ts';
 import { maskPhone } from '../log.ts';
 import { mailSignature } from '../brand/mail-signature.ts';
 
-export type NoticeKind = 'method_added' | 'method_replaced' | 'method_removed' | 'phone_changed' | 'email_changed' | 'code_guessing' | 'password_changed';
+export type NoticeKind = 'method_added' | 'method_replaced' | 'method_removed' | 'phone_changed' | 'email_changed' | 'code_guessing' | 'password_changed' | 'second_factors_reset';
 
 export interface SecurityNotice {
   kind: NoticeKind;

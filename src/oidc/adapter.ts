@@ -7,7 +7,7 @@ import { providerSafe } from './unavailable.ts';
 import type { Clock } from '../clock.ts';
 import type { SecretBox } from '../accounts/secret-box.ts';
 import type { ModelSecrets } from './model-secrets.ts';
-import { openClientSecret } from './client-secrets.ts';
+import { openClientSecret, sealClientSecret } from './client-secrets.ts';
 
 // Clients are read on every token, introspection and authorization request; a few seconds of
 // caching saves a store read each time. Unknown ids are not cached, so a new client works at once;
@@ -36,6 +36,7 @@ class ClientAdapter implements Adapter {
   constructor(
     private readonly store: Store,
     private readonly box: SecretBox,
+    private readonly clock: Clock,
   ) {
     this.cache = cacheFor(store);
   }
@@ -44,7 +45,9 @@ class ClientAdapter implements Adapter {
     const hit = this.cache.get(id);
     if (hit && hit.until > now) return { ...hit.payload };
     const client = await providerSafe(() => this.store.clients.find(id));
-    if (!client) {
+    // A disabled portal (admin operations) is unknown to oidc-provider: no login, no token, no
+    // refresh, no introspection, until it is enabled again; its metadata stays as it was.
+    if (!client || client.metadata.disabled === true) {
       this.cache.delete(id);
       return undefined;
     }
@@ -52,12 +55,22 @@ class ClientAdapter implements Adapter {
     this.cache.set(id, { until: now + CLIENT_CACHE_MS, payload });
     return { ...payload };
   }
-  // Clients are written only through the admin interface, never by oidc-provider.
-  async upsert(): Promise<void> {}
+  // oidc-provider writes clients only for dynamic registration (registration.ts): stored sealed,
+  // like every client; the admin operations write through ClientRegistry.
+  async upsert(id: string, payload: AdapterPayload): Promise<void> {
+    const existing = await providerSafe(() => this.store.clients.find(id));
+    const now = this.clock.now();
+    const metadata = sealClientSecret(this.box, { ...(payload as Record<string, unknown>), client_id: id, self_registered: true });
+    await providerSafe(() => this.store.clients.put({ clientId: id, metadata, createdAt: existing?.createdAt ?? now, updatedAt: now }));
+    this.cache.delete(id);
+  }
   async findByUid(): Promise<undefined> { return undefined; }
   async findByUserCode(): Promise<undefined> { return undefined; }
   async consume(): Promise<void> {}
-  async destroy(): Promise<void> {}
+  async destroy(id: string): Promise<void> {
+    await providerSafe(() => this.store.clients.remove(id));
+    this.cache.delete(id);
+  }
   async revokeByGrantId(): Promise<void> {}
 }
 
@@ -171,6 +184,6 @@ class ModelAdapter implements Adapter {
 }
 
 export function adapterFactory(store: Store, clock: Clock, box: SecretBox, secrets: ModelSecrets): (model: string) => Adapter {
-  const clients = new ClientAdapter(store, box);
+  const clients = new ClientAdapter(store, box, clock);
   return (model) => (model === 'Client' ? clients : new ModelAdapter(store, model, clock, secrets));
 }

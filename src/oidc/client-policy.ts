@@ -43,6 +43,12 @@ export const POLICY_PROPERTIES = [
 ] as const;
 
 /**
+ * Properties only the admin operations write (never a registration request): a disabled switch
+ * and the secret a rotation replaced, with the end of its grace (client-secrets.ts, secret-grace.ts).
+ */
+export const ADMIN_PROPERTIES = ['disabled', 'previous_client_secret', 'previous_client_secret_expires_at', 'admin_scopes'] as const;
+
+/**
  * What a patient who lost a method can still reach, per accepted method: SMS and voice go to one
  * phone number (which survives a lost phone: a new SIM keeps it), e-mail codes to the mailbox, the
  * app lives on one phone. A passkey is not counted until it is a registered factor.
@@ -159,6 +165,16 @@ export function validatePolicyProperty(key: string, value: unknown, metadata: Me
       return Array.isArray(value) && value.length > 0 && value.every((m) => RECOVERY_METHODS.includes(m as RecoveryMethod))
         ? undefined
         : `recovery_methods must be a non-empty list of ${RECOVERY_METHODS.join(', ')}`;
+    case 'disabled':
+      return typeof value === 'boolean' ? undefined : 'disabled must be a boolean';
+    case 'admin_scopes':
+      return Array.isArray(value) && value.length > 0 && value.every((v) => ['admin:clients', 'admin:accounts', 'admin:audit'].includes(v as string))
+        ? undefined
+        : 'admin_scopes must list admin:clients, admin:accounts, admin:audit';
+    case 'previous_client_secret':
+      return typeof value === 'string' && value.length >= 32 ? undefined : 'previous_client_secret must be a secret';
+    case 'previous_client_secret_expires_at':
+      return Number.isInteger(value) ? undefined : 'previous_client_secret_expires_at must be epoch seconds';
     default:
       return validateBrandProperty(key, value);
   }

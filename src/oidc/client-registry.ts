@@ -122,6 +122,13 @@ export class ClientRegistry {
     return next;
   }
 
+  /** The current secret in the clear (a rotation keeps it as the previous one); undefined for public clients. */
+  async secretOf(clientId: string): Promise<string | undefined> {
+    const existing = await this.store.clients.find(clientId);
+    const secret = existing ? openClientSecret(this.box, existing.metadata).client_secret : undefined;
+    return typeof secret === 'string' ? secret : undefined;
+  }
+
   list(): Promise<ClientRecord[]> {
     return this.store.clients.list();
   }

@@ -8,18 +8,34 @@ import { SecretBox } from '../accounts/secret-box.ts';
 
 const CONTEXT = 'client-secret';
 
-/** Metadata as stored: `client_secret` sealed. Sealed metadata passes through unchanged. */
+/**
+ * The secret a rotation replaced, still accepted until `previous_client_secret_expires_at`
+ * (epoch seconds; see oidc/secret-grace.ts). Sealed like the secret itself, under its own context.
+ */
+export const PREVIOUS_SECRET = 'previous_client_secret';
+export const PREVIOUS_SECRET_EXPIRES_AT = 'previous_client_secret_expires_at';
+const SEALED_MEMBERS = [['client_secret', CONTEXT], [PREVIOUS_SECRET, `${CONTEXT}-previous`]] as const;
+
+/** Metadata as stored: `client_secret` (and a previous one) sealed. Sealed metadata passes through unchanged. */
 export function sealClientSecret(box: SecretBox, metadata: Record<string, unknown>): Record<string, unknown> {
-  const secret = metadata.client_secret;
-  if (typeof secret !== 'string' || SecretBox.isSealed(secret)) return metadata;
-  return { ...metadata, client_secret: box.seal(secret, `${CONTEXT}:${String(metadata.client_id)}`) };
+  let sealed = metadata;
+  for (const [member, context] of SEALED_MEMBERS) {
+    const secret = sealed[member];
+    if (typeof secret !== 'string' || SecretBox.isSealed(secret)) continue;
+    sealed = { ...sealed, [member]: box.seal(secret, `${context}:${String(metadata.client_id)}`) };
+  }
+  return sealed;
 }
 
-/** Metadata as oidc-provider needs it: `client_secret` in the clear. */
+/** Metadata as oidc-provider needs it: `client_secret` (and a previous one) in the clear. */
 export function openClientSecret(box: SecretBox, metadata: Record<string, unknown>): Record<string, unknown> {
-  const secret = metadata.client_secret;
-  if (typeof secret !== 'string' || !SecretBox.isSealed(secret)) return metadata;
-  return { ...metadata, client_secret: box.open(secret, `${CONTEXT}:${String(metadata.client_id)}`) };
+  let opened = metadata;
+  for (const [member, context] of SEALED_MEMBERS) {
+    const secret = opened[member];
+    if (typeof secret !== 'string' || !SecretBox.isSealed(secret)) continue;
+    opened = { ...opened, [member]: box.open(secret, `${context}:${String(metadata.client_id)}`) };
+  }
+  return opened;
 }
 
 /** Whether the stored metadata still holds a secret in the clear (written before sealing existed). */

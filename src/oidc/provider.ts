@@ -10,7 +10,10 @@ import type { ModelSecrets } from './model-secrets.ts';
 import { adapterFactory } from './adapter.ts';
 import { grantLifetime, refreshTokenLifetime, renewGrant, type Lifetimes } from './lifetimes.ts';
 import { ACR_VALUES, requiredAcr } from './assurance.ts';
-import { POLICY_PROPERTIES, validatePolicyProperty, policyFromMetadata } from './client-policy.ts';
+import { ADMIN_PROPERTIES, POLICY_PROPERTIES, validatePolicyProperty, policyFromMetadata } from './client-policy.ts';
+import { acceptPreviousSecretDuringGrace } from './secret-grace.ts';
+import { registrationFeatures } from './registration.ts';
+import { adminResourceIndicators } from './admin-resource.ts';
 import { loginStartOfResult, proofsOfResult, recordProofsOnResume, type SessionJudge, type SessionProofs } from './session-proofs.ts';
 import { claimsOfScope, findAccountClaims } from './claims.ts';
 import { requestedAcrValues } from './requested-acr.ts';
@@ -158,7 +161,7 @@ export function createProvider(options: ProviderOptions): Provider {
       id_token_signed_response_alg: 'RS256',
     },
     extraClientMetadata: {
-      properties: [...POLICY_PROPERTIES],
+      properties: [...POLICY_PROPERTIES, ...ADMIN_PROPERTIES],
       validator(_ctx, key, value, metadata) {
         const problem = validatePolicyProperty(key, value, metadata as Record<string, unknown>);
         if (problem) throw new errors.InvalidClientMetadata(problem);
@@ -176,6 +179,9 @@ export function createProvider(options: ProviderOptions): Provider {
       },
       revocation: { enabled: true },
       userinfo: { enabled: true },
+      // Admin API tokens (client_credentials) for the resource `<issuer>/admin/api` only.
+      resourceIndicators: adminResourceIndicators(options.issuer, options.ttl.accessToken),
+      ...registrationFeatures(),
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
@@ -240,6 +246,7 @@ export function createProvider(options: ProviderOptions): Provider {
   };
 
   const provider = new Provider(options.issuer, configuration);
+  acceptPreviousSecretDuringGrace(provider, options.clock);
   provider.use(recordProofsOnResume(options.sessionProofs));
   provider.on('server_error', (ctx, error) => {
     // The route pattern, not the path (it may carry an interaction uid); the request id links the rest.

@@ -108,6 +108,20 @@ export interface AccountStore {
   findByLogin(login: string): Promise<AccountRecord | undefined>;
   list(options?: { limit?: number; offset?: number }): Promise<AccountRecord[]>;
   remove(id: string): Promise<void>;
+  /**
+   * Admin search, ordered by (case-folded username, id): `text` matches a part of the username,
+   * e-mail address, given or family name (case-insensitive); `organisations`, when given, keeps
+   * the accounts that belong to at least one of them (an empty list matches none); `after`
+   * continues after the last account of the previous page.
+   */
+  search(filter: AccountSearch): Promise<AccountRecord[]>;
+}
+
+export interface AccountSearch {
+  text?: string;
+  organisations?: readonly string[];
+  after?: { username: string; id: string };
+  limit: number;
 }
 
 /** A credential of one factor for one account; `data` is owned by the factor. */
@@ -358,6 +372,23 @@ export interface AuditStore {
   listOldestFirst(page: { until?: number; after?: { at: number; id: string }; limit: number }): Promise<AuditEvent[]>;
   /** Deletes the events before `at` (the retention limit); returns how many. */
   removeBefore(at: number): Promise<number>;
+  /**
+   * Newest first by (at, id), every given filter applied (exact matches; `from` inclusive, `until`
+   * exclusive), continuing after `before` (the last event of the previous page): the admin audit
+   * log's cursor paging.
+   */
+  search(filter: AuditSearch): Promise<AuditEvent[]>;
+}
+
+export interface AuditSearch {
+  accountId?: string;
+  actor?: string;
+  type?: string;
+  clientId?: string;
+  from?: number;
+  until?: number;
+  before?: { at: number; id: string };
+  limit: number;
 }
 
 /** A registered relying party: oidc-provider client metadata plus our own properties. */
@@ -417,6 +448,57 @@ export interface AccountPortalStore {
   /** The account's portals, first used first. */
   listByAccount(accountId: string): Promise<AccountPortalRecord[]>;
   removeByAccount(accountId: string): Promise<void>;
+}
+
+/** An organisation (a practice): accounts and portals belong to one or more. */
+export interface OrganisationRecord {
+  /** Chosen by the operator: lower-case letters, digits and `-`. */
+  id: string;
+  name: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What belongs to organisations: patient accounts and portals (clients). */
+export type MemberKind = 'account' | 'client';
+
+export interface OrganisationStore {
+  /** Throws DuplicateError('id') when the id is taken. */
+  create(organisation: OrganisationRecord): Promise<void>;
+  find(id: string): Promise<OrganisationRecord | undefined>;
+  /** By id. */
+  list(): Promise<OrganisationRecord[]>;
+  /** Removes the organisation and every membership in it; false when there was none. */
+  remove(id: string): Promise<boolean>;
+  /** Replaces the organisations an account or portal belongs to (an empty list: none). */
+  setMemberships(kind: MemberKind, memberId: string, organisationIds: readonly string[]): Promise<void>;
+  /** The organisations an account or portal belongs to, by id. */
+  memberships(kind: MemberKind, memberId: string): Promise<string[]>;
+  /** The members of one kind in any of `organisationIds`. */
+  members(kind: MemberKind, organisationIds: readonly string[]): Promise<string[]>;
+}
+
+export type AdminRole = 'operator' | 'practice' | 'auditor';
+
+/** An account's admin role: who may use the console (and what the console may show them). */
+export interface AdminGrantRecord {
+  accountId: string;
+  role: AdminRole;
+  /** The organisations a `practice` admin acts for; empty for the other roles. */
+  organisations: string[];
+  grantedAt: number;
+  /** The audit actor who granted it. */
+  grantedBy: string;
+}
+
+export interface AdminGrantStore {
+  /** Grants the role, replacing the account's previous grant. */
+  put(grant: AdminGrantRecord): Promise<void>;
+  find(accountId: string): Promise<AdminGrantRecord | undefined>;
+  /** Oldest grant first. */
+  list(): Promise<AdminGrantRecord[]>;
+  /** False when the account had no grant. */
+  remove(accountId: string): Promise<boolean>;
 }
 
 /**
@@ -511,6 +593,8 @@ export interface Store {
   settings: SettingStore;
   passwordProfiles: PasswordProfileStore;
   accountPortals: AccountPortalStore;
+  organisations: OrganisationStore;
+  adminGrants: AdminGrantStore;
   transfer: TransferStore;
   /** Deletes expired rows of every kind; returns how many. Run periodically by main.ts. */
   removeExpired(now: number): Promise<number>;

@@ -36,6 +36,11 @@ import { deploymentBrand } from '../brand/brand.ts';
 import { Logos } from '../brand/logos.ts';
 import { brandRoutes } from './brand-routes.ts';
 import { setDeploymentBrand } from './render.ts';
+import { ClientRegistry } from '../oidc/client-registry.ts';
+import { adminTokenVerifier } from '../oidc/admin-resource.ts';
+import { providerRegistrationTokens } from '../oidc/registration.ts';
+import { adminDeps, createAdminOperations } from '../admin/operations/index.ts';
+import { adminApi } from '../admin/api/router.ts';
 
 const PUBLIC_DIR = fileURLToPath(new URL('../../public', import.meta.url));
 
@@ -46,6 +51,8 @@ function under<C extends { path: string }>(prefix: string, middleware: (ctx: C, 
 
 export interface App {
   provider: Provider;
+  /** The admin operations this process serves (the API; the console builds on them). */
+  operations: ReturnType<typeof createAdminOperations>;
   /** The provider's signing keys, reloaded from the store when `keys rotate` changed them (startServer polls). */
   signingKeys: LiveSigningKeys;
   /** The request listener: oidc-provider's Koa app inside the request log (request-log.ts). */
@@ -122,6 +129,10 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   // A password change tells the account's portals by back-channel logout (oidc/account-revocation.ts).
   services.signIns.tellPortalsThrough(accountSessions);
   provider.use(under('/account', settingsRoutes(services, new Sessions(provider), sessionProofs, accountSessions).routes()));
+  // The admin REST API: the same admin operations as the CLI and the console (admin/operations).
+  const registry = new ClientRegistry(store, provider, clock, services.box);
+  const operations = createAdminOperations(adminDeps(services, async () => registry, { registrationTokens: providerRegistrationTokens(provider, clock) }));
+  provider.use(under('/admin/api', adminApi({ services, operations, verifyToken: adminTokenVerifier(provider, config.issuer) })));
   const probeStore = createHealthProbe(store, () => clock.now(), (error) => {
     services.logger.error({ err: { message: (error as Error).message, stack: (error as Error).stack } }, 'readiness probe failed');
   });
@@ -141,5 +152,5 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     // Asks the socket for its peer (a system call) only when TRUST_PROXY is on.
     trustedPeer: (req: { socket: { remoteAddress?: string } }) => config.trustProxy && isTrustedProxy(true, proxies, req.socket.remoteAddress),
   };
-  return { provider, signingKeys: liveKeys, callback: () => withRequestLog(provider.callback(), requestLog) };
+  return { provider, operations, signingKeys: liveKeys, callback: () => withRequestLog(provider.callback(), requestLog) };
 }

@@ -169,7 +169,7 @@ describe('poortwachter CLI', { timeout: 120_000 }, () => {
     expect(human.stdout).toMatch(/client_id:\s+apotheek-[0-9a-f]{8}/);
     expect(human.stdout).not.toContain('client_secret');
     expect(invalid.code).toBe(1);
-    expect(invalid.stderr).toContain('client rejected: redirect_uris');
+    expect(invalid.stderr).toContain('redirect_uris');
     noStackTrace(invalid);
   });
 
@@ -192,7 +192,7 @@ describe('poortwachter CLI', { timeout: 120_000 }, () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--mfa must be one of: required, optional');
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain('no client bestaat-niet');
+    expect(unknown.stderr).toContain('no portal bestaat-niet');
 
     // Back to optional for the sign-in at the end, and min_acr removed again.
     const reverted = await json<ClientJson>(['client', 'update', clientId, '--mfa', 'optional', '--min-acr', 'none']);
@@ -204,7 +204,7 @@ describe('poortwachter CLI', { timeout: 120_000 }, () => {
     expect((await cli(['client', 'remove', extra.client_id])).code).toBe(0);
     const again = await cli(['client', 'remove', extra.client_id]);
     expect(again.code).toBe(1);
-    expect(again.stderr).toContain(`no client ${extra.client_id}`);
+    expect(again.stderr).toContain(`no portal ${extra.client_id}`);
   });
 
   it('user add takes the password from stdin and applies the password policy', async () => {
@@ -265,6 +265,8 @@ describe('poortwachter CLI', { timeout: 120_000 }, () => {
     const after = await openStore({ kind: 'sqlite', file: path.join(dataDir, 'poortwachter.sqlite') });
     expect((await after.credentials.listByAccount(account.id)).map((c) => c.type)).toEqual(['password']);
     expect(await after.devices.listByAccount(account.id, now)).toEqual([]);
+    // The next login sets up a second factor (the enrol-second-factor action stored on the account).
+    expect((await after.accounts.findById(account.id))?.requiredActions).toEqual(['enrol-second-factor']);
     await after.close();
   });
 
@@ -309,7 +311,10 @@ describe('poortwachter CLI', { timeout: 120_000 }, () => {
     const server = await startServer(services, { port: 0, host: '127.0.0.1', issuerFromAddress: true });
     try {
       const rp = await relyingParty(server.url, clientId, clientSecret);
-      const tokens = await passwordLogin(rp, new UserAgent(), 'jdevries', PASSWORD);
+      // jdevries has to set up a second factor since reset-mfa; a patient with only a password signs in.
+      const patient = await services.accounts.create({ username: 'mbakker', email: 'm.bakker@example.nl' });
+      await services.passwords.set(patient, PASSWORD);
+      const tokens = await passwordLogin(rp, new UserAgent(), 'mbakker', PASSWORD);
       expect(tokens.claims()).toMatchObject({ acr: 'urn:poortwachter:acr:low' });
       const header = JSON.parse(Buffer.from(tokens.id_token!.split('.')[0]!, 'base64url').toString()) as { kid: string };
       expect(keys.current.map((k) => k.kid)).toContain(header.kid);

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openMongoStore } from '../../src/store/mongo/index.ts';
 import { runStoreContract } from './contract.ts';
 import { runLifecycleStoreContract } from './lifecycle-contract.ts';
+import { runAdminStoreContract } from './admin-contract.ts';
 import { cli, expectSameRecords, loginWithApp, openConfigured, seedSource } from '../support/transfer.ts';
 
 const url = process.env.MONGODB_URL ?? '';
@@ -41,6 +42,7 @@ describe.skipIf(!url)('mongo', () => {
 
   runStoreContract('mongo', () => openMongoStore(url, { dbName }));
   runLifecycleStoreContract('mongo', () => openMongoStore(url, { dbName }));
+  runAdminStoreContract('mongo', () => openMongoStore(url, { dbName }));
 });
 
 describe.skipIf(!url)('db export (SQLite) and db import (MongoDB)', { timeout: 180_000 }, () => {

@@ -8,6 +8,7 @@ import { openSqliteStore } from '../../src/store/sqlite/index.ts';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.ts';
 import { runStoreContract } from './contract.ts';
 import { runLifecycleStoreContract } from './lifecycle-contract.ts';
+import { runAdminStoreContract } from './admin-contract.ts';
 import { DuplicateError, type AccountRecord } from '../../src/store/port.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'poortwachter-store-'));
@@ -20,6 +21,7 @@ afterAll(() => {
 
 runStoreContract('sqlite', async () => openSqliteStore(file));
 runLifecycleStoreContract('sqlite', async () => openSqliteStore(file));
+runAdminStoreContract('sqlite', async () => openSqliteStore(file));
 
 describe('sqlite store file', () => {
   it('creates the file and its parent directory, in WAL mode at the current schema version', async () => {
@@ -59,6 +61,7 @@ describe('sqlite store file', () => {
       DROP TABLE password_profiles;
       DROP TABLE account_portals;
       DROP INDEX flows_account;
+      DROP INDEX audit_events_actor;
       ALTER TABLE audit_events DROP COLUMN actor;
       ALTER TABLE audit_events DROP COLUMN user_agent;
       DROP INDEX oidc_models_account;
@@ -103,6 +106,7 @@ describe('sqlite store file', () => {
       DROP TABLE account_portals;
       DROP INDEX flows_account;
       DROP INDEX session_proofs_account;
+      DROP INDEX audit_events_actor;
       ALTER TABLE audit_events DROP COLUMN actor;
       ALTER TABLE audit_events DROP COLUMN user_agent;
       DROP INDEX oidc_models_account;
@@ -136,6 +140,7 @@ describe('sqlite store file', () => {
       DROP TABLE account_portals;
       DROP INDEX flows_account;
       DROP INDEX session_proofs_account;
+      DROP INDEX audit_events_actor;
       ALTER TABLE audit_events DROP COLUMN actor;
       ALTER TABLE audit_events DROP COLUMN user_agent;
       DROP INDEX oidc_models_account;

@@ -2,7 +2,6 @@
 // has oidc-provider validate it, so a client accepted here is a client the server will load.
 import { ACR_VALUES, type Acr } from '../../oidc/assurance.ts';
 import { RECOVERY_LABELS, RECOVERY_METHODS, SECOND_FACTORS, policyFromMetadata, type RecoveryMethod, type SecondFactorId } from '../../oidc/client-policy.ts';
-import type { ClientInput } from '../../oidc/client-registry.ts';
 import { ACCOUNT_CLIENT_ID } from '../../oidc/sessions.ts';
 import type { ClientRecord } from '../../store/port.ts';
 import type { Args, Command, OptionSpec } from './command.ts';
@@ -96,59 +95,85 @@ const POLICY_OPTIONS: Record<string, OptionSpec> = {
   'recovery-methods': { type: 'string', value: 'LIST', description: `how patients prove their account when recovering: ${RECOVERY_METHODS.join(',')} (default email-link)` },
 };
 
+/** Brand and switch changes as an admin operation's body: a removed setting (`none`) is null. */
+function bodyOf(changes: Record<string, unknown>, nullForRemoved: boolean): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(changes)) {
+    if (key === 'backchannel_logout_session_required') continue;
+    if (value === undefined) {
+      if (nullForRemoved) body[key] = null;
+    } else body[key] = value;
+  }
+  return body;
+}
+
 const add: Command = {
   group: 'client',
   name: 'add',
-  summary: 'Registers a portal (relying party); prints its client_id and, only this once, its secret.',
+  summary: 'Registers a portal (relying party) or an admin API client; prints its client_id and, only this once, its secret.',
   options: {
     name: { type: 'string', value: 'NAME', description: 'portal name shown to patients', required: true },
-    'redirect-uri': { type: 'string', multiple: true, value: 'URI', description: 'exact callback URL of the portal', required: true },
+    'redirect-uri': { type: 'string', multiple: true, value: 'URI', description: 'exact callback URL of the portal (required, except with --service)' },
     public: { type: 'boolean', description: 'no secret (single-page or mobile app); PKCE is then required' },
     'first-party': { type: 'boolean', description: 'our own portal: skip the consent screen' },
     'client-credentials': { type: 'boolean', description: 'also allow the client_credentials grant (confidential clients only)' },
+    service: { type: 'boolean', description: 'a machine client of the admin API: client_credentials only, with --scopes' },
+    scopes: { type: 'string', value: 'SCOPES', description: 'admin API scopes of a --service client, space-separated: admin:clients admin:accounts admin:audit' },
+    organisation: { type: 'string', multiple: true, value: 'ID', description: 'an organisation the portal belongs to (an API client with organisations is confined to them)' },
     'client-id': { type: 'string', value: 'ID', description: 'choose the client_id (default: derived from the name plus random digits)' },
     ...POLICY_OPTIONS,
   },
-  details: ['Example:', '  poortwachter client add --name "ZINN cliëntportaal" --redirect-uri https://portaal.zinn.nl/callback --mfa required --mfa-methods sms,totp,passkey'],
+  details: [
+    'Examples:',
+    '  poortwachter client add --name "ZINN cliëntportaal" --redirect-uri https://portaal.zinn.nl/callback --mfa required --mfa-methods sms,totp,passkey',
+    '  poortwachter client add --name "Koppeling EPD" --service --scopes "admin:clients admin:accounts"',
+  ],
   async run(ctx, args) {
     if (args.flag('public') && args.flag('client-credentials')) throw args.usage('--client-credentials needs a confidential client (not --public)');
+    if (args.flag('service') && (args.flag('public') || args.has('redirect-uri'))) throw args.usage('--service is a machine client: no --public, no --redirect-uri');
+    if (!args.flag('service') && args.has('scopes')) throw args.usage('--scopes is for --service clients');
+    if (args.flag('service') && !args.has('scopes')) throw args.usage('--service needs --scopes, e.g. --scopes "admin:clients admin:accounts"');
+    if (!args.flag('service') && !args.has('redirect-uri')) throw args.usage('--redirect-uri is required');
     const minAcr = args.string('min-acr');
     const methods = args.string('mfa-methods');
     const recoveryMethods = args.string('recovery-methods');
-    const input: ClientInput = {
-      name: args.requiredString('name'),
-      redirectUris: args.strings('redirect-uri'),
-      public: args.flag('public'),
-      firstParty: args.flag('first-party'),
-      clientCredentials: args.flag('client-credentials'),
-      postLogoutRedirectUris: args.strings('post-logout-redirect-uri'),
-      backchannelLogoutUri: args.string('backchannel-logout-uri'),
-      mfa: args.choice('mfa', ['required', 'optional'] as const),
-      mfaMethods: methods === undefined ? undefined : parseMethods(args, methods),
-      rememberDevice: args.onOff('remember-device'),
-      minAcr: minAcr === undefined ? undefined : parseAcr(args, 'min-acr', minAcr),
-      smsSender: args.string('sms-sender'),
-      passwordProfile: args.string('password-profile'),
-      mailFrom: args.string('mail-from'),
-      recoveryLabel: args.choice('recovery-label', RECOVERY_LABELS),
-      recoveryMethods: recoveryMethods === undefined ? undefined : parseRecoveryMethods(args, recoveryMethods),
-      clientId: args.string('client-id'),
-    };
     const brand = await brandChanges(args);
-    input.metadata = brand.changes;
-    const registry = await ctx.clients();
-    const created = await withLogo(ctx, brand.logo, undefined, () => registry.add(input));
-    await ctx.audit({ type: 'admin.client.added', clientId: created.clientId });
+    const body: Record<string, unknown> = {
+      client_name: args.requiredString('name'),
+      type: args.flag('service') ? 'service' : args.flag('public') ? 'public' : 'confidential',
+      ...(args.has('redirect-uri') ? { redirect_uris: args.strings('redirect-uri') } : {}),
+      ...(args.has('scopes') ? { scopes: args.requiredString('scopes').split(/[\s,]+/).filter(Boolean) } : {}),
+      ...(args.flag('first-party') ? { first_party: true } : {}),
+      ...(args.flag('client-credentials') ? { client_credentials: true } : {}),
+      ...(args.has('post-logout-redirect-uri') ? { post_logout_redirect_uris: args.strings('post-logout-redirect-uri') } : {}),
+      ...(args.has('backchannel-logout-uri') ? { backchannel_logout_uri: args.string('backchannel-logout-uri') } : {}),
+      ...(args.has('mfa') ? { mfa: args.choice('mfa', ['required', 'optional'] as const) } : {}),
+      ...(methods === undefined ? {} : { mfa_methods: parseMethods(args, methods) }),
+      ...(args.has('remember-device') ? { remember_device: args.onOff('remember-device') } : {}),
+      ...(minAcr === undefined ? {} : { min_acr: parseAcr(args, 'min-acr', minAcr) }),
+      ...(args.has('sms-sender') ? { sms_sender: args.string('sms-sender') } : {}),
+      ...(args.has('password-profile') && args.string('password-profile') !== 'default' ? { password_profile: args.string('password-profile') } : {}),
+      ...(args.has('mail-from') ? { mail_from: args.string('mail-from') } : {}),
+      ...(args.has('recovery-label') ? { recovery_label: args.choice('recovery-label', RECOVERY_LABELS) } : {}),
+      ...(recoveryMethods === undefined ? {} : { recovery_methods: parseRecoveryMethods(args, recoveryMethods) }),
+      ...(args.has('client-id') ? { client_id: args.string('client-id') } : {}),
+      ...(args.has('organisation') ? { organisations: args.strings('organisation') } : {}),
+      ...bodyOf(brand.changes, false),
+    };
+    const ops = await ctx.operations();
+    const created = await withLogo(ctx, brand.logo, undefined, () => ops.portals.register(ctx.actor, body));
+    const { portal, clientSecret } = created;
     ctx.out.result(
       [
-        `Registered portal ${created.clientId}`,
-        `  client_id:           ${created.clientId}`,
-        ...(created.clientSecret ? [`  client_secret:       ${created.clientSecret}`] : []),
-        ...describeClient(created.metadata).slice(1),
+        `Registered ${body.type === 'service' ? 'admin API client' : 'portal'} ${portal.client_id}`,
+        `  client_id:           ${portal.client_id}`,
+        ...(clientSecret ? [`  client_secret:       ${clientSecret}`] : []),
+        ...(portal.organisations.length ? [`  organisations:       ${portal.organisations.join(', ')}`] : []),
+        ...(body.type === 'service' ? [`  scopes:              ${Array.isArray(portal.metadata.admin_scopes) ? portal.metadata.admin_scopes.join(' ') : ''}`] : describeClient(portal.metadata).slice(1)),
       ],
-      { client_id: created.clientId, ...(created.clientSecret ? { client_secret: created.clientSecret } : {}), metadata: publicMetadata(created.metadata) },
+      { client_id: portal.client_id, ...(clientSecret ? { client_secret: clientSecret } : {}), organisations: portal.organisations, metadata: portal.metadata },
     );
-    if (created.clientSecret && !ctx.out.json) {
+    if (clientSecret && !ctx.out.json) {
       ctx.out.note('The secret is shown only this once (it cannot be retrieved later): put it in the portal\'s secret store now.');
     }
   },
@@ -164,6 +189,7 @@ const update: Command = {
     'redirect-uri': { type: 'string', multiple: true, value: 'URI', description: 'replaces all callback URLs' },
     'first-party': { type: 'string', value: 'on|off', description: 'skip the consent screen' },
     'client-credentials': { type: 'string', value: 'on|off', description: 'allow the client_credentials grant' },
+    organisation: { type: 'string', multiple: true, value: 'ID', description: 'replaces the organisations the portal belongs to (`none`: none)' },
     ...POLICY_OPTIONS,
   },
   details: [
@@ -178,9 +204,8 @@ const update: Command = {
   async run(ctx, args) {
     const [clientId] = args.positionals as [string];
     refuseInternal(clientId);
-    const registry = await ctx.clients();
-    const existing = (await registry.list()).find((c) => c.clientId === clientId);
-    if (!existing) throw new CliError(`no client ${clientId} (see: poortwachter client list)`);
+    const ops = await ctx.operations();
+    const existing = { metadata: (await ops.portals.get(ctx.actor, clientId)).portal.metadata };
 
     // Metadata property → new value; `undefined` removes the property (ClientRegistry.update).
     const changes: Record<string, unknown> = {};
@@ -204,11 +229,6 @@ const update: Command = {
     const firstParty = args.onOff('first-party');
     if (firstParty !== undefined) changes.first_party = firstParty;
     const clientCredentials = args.onOff('client-credentials');
-    if (clientCredentials !== undefined) {
-      if (clientCredentials && existing.metadata.token_endpoint_auth_method === 'none') throw new CliError('a public client cannot use client_credentials');
-      const grants = Array.isArray(existing.metadata.grant_types) ? existing.metadata.grant_types.filter((g) => g !== 'client_credentials') : ['authorization_code', 'refresh_token'];
-      changes.grant_types = clientCredentials ? [...grants, 'client_credentials'] : grants;
-    }
     const mfa = args.choice('mfa', ['required', 'optional'] as const);
     if (mfa) changes.mfa = mfa;
     const methods = args.string('mfa-methods');
@@ -228,11 +248,15 @@ const update: Command = {
     const brand = await brandChanges(args, existing.metadata);
     Object.assign(changes, brand.changes);
 
-    if (!Object.keys(changes).length) throw args.usage('nothing to change: give at least one option');
-    const updated = await withLogo(ctx, brand.logo, 'brand_logo' in changes ? existing.metadata.brand_logo : undefined, () => registry.update(clientId, changes));
-    const changed = Object.keys(changes).filter((key) => key !== 'backchannel_logout_session_required');
-    await ctx.audit({ type: 'admin.client.updated', clientId, detail: { changed } });
-    ctx.out.result([`Updated portal ${clientId} (${changed.join(', ')})`, ...describeClient(updated.metadata)], clientJson(updated));
+    const body = bodyOf(changes, true);
+    if (clientCredentials !== undefined) body.client_credentials = clientCredentials;
+    if (args.has('organisation')) body.organisations = args.strings('organisation').filter((o) => o !== 'none');
+    if (!Object.keys(body).length) throw args.usage('nothing to change: give at least one option');
+    const updated = await withLogo(ctx, brand.logo, 'brand_logo' in changes ? existing.metadata.brand_logo : undefined, () => ops.portals.update(ctx.actor, clientId, body));
+    ctx.out.result(
+      [`Updated portal ${clientId} (${updated.changed.join(', ')})`, ...describeClient(updated.portal.metadata)],
+      { client_id: clientId, created_at: updated.portal.created_at, updated_at: updated.portal.updated_at, organisations: updated.portal.organisations, metadata: updated.portal.metadata },
+    );
   },
 };
 
@@ -288,8 +312,7 @@ const remove: Command = {
   async run(ctx, args) {
     const [clientId] = args.positionals as [string];
     refuseInternal(clientId);
-    if (!(await (await ctx.services()).store.clients.remove(clientId))) throw new CliError(`no client ${clientId} (see: poortwachter client list)`);
-    await ctx.audit({ type: 'admin.client.removed', clientId });
+    await (await ctx.operations()).portals.remove(ctx.actor, clientId);
     ctx.out.result(`Removed portal ${clientId}`, { client_id: clientId, removed: true });
   },
 };

@@ -11,6 +11,8 @@ import { ClientRegistry } from '../../oidc/client-registry.ts';
 import type { AuditInput } from '../../accounts/audit.ts';
 import type { Services } from '../../services.ts';
 import type { Output } from './output.ts';
+import { adminDeps, createAdminOperations, type Actor, type AdminOperations } from '../operations/index.ts';
+import { providerRegistrationTokens } from '../../oidc/registration.ts';
 
 export interface CliContext {
   out: Output;
@@ -28,6 +30,10 @@ export interface CliContext {
   clients(): Promise<ClientRegistry>;
   /** Audit trail entry for an administrative change, marked as done from the CLI by whom. */
   audit(event: AuditInput): Promise<void>;
+  /** The admin operations (admin/operations), the same the console and the API call. */
+  operations(): Promise<AdminOperations>;
+  /** The CLI's actor: an operator (the machine's access control decided), named by OS user. */
+  readonly actor: Actor;
 }
 
 /** The audit trail's actor for what an operator does from the CLI. */
@@ -47,6 +53,8 @@ function operator(): string | null {
 export class CliSession implements CliContext {
   private built: Promise<Services> | undefined;
   private registry: Promise<ClientRegistry> | undefined;
+  private app: ReturnType<typeof createApp> | undefined;
+  readonly actor: Actor = { kind: 'cli', operator: operator() ?? 'unknown' };
 
   constructor(
     readonly out: Output,
@@ -69,13 +77,24 @@ export class CliSession implements CliContext {
     return this.built;
   }
 
+  private provider() {
+    this.app ??= this.services().then((services) => createApp(services));
+    return this.app.then((app) => app.provider);
+  }
+
   clients(): Promise<ClientRegistry> {
     this.registry ??= (async () => {
       const services = await this.services();
-      const app = await createApp(services);
-      return new ClientRegistry(services.store, app.provider, services.clock, services.box);
+      return new ClientRegistry(services.store, await this.provider(), services.clock, services.box);
     })();
     return this.registry;
+  }
+
+  async operations(): Promise<AdminOperations> {
+    const services = await this.services();
+    return createAdminOperations(adminDeps(services, () => this.clients(), {
+      registrationTokens: { mint: async (seconds) => providerRegistrationTokens(await this.provider(), services.clock).mint(seconds) },
+    }));
   }
 
   async audit(event: AuditInput): Promise<void> {

@@ -2,6 +2,7 @@
 // Operators read these messages, scripts read the exit code: 2 when the command could not start
 // (bad invocation or configuration), 1 when it ran and refused or failed. Never a stack trace:
 // it says nothing to an operator and may carry data from the store.
+import { OperationError } from '../operations/errors.ts';
 import { ConfigError } from '../../config.ts';
 import { ClientValidationError } from '../../oidc/client-registry.ts';
 import { PasswordProblemsError } from '../../accounts/passwords.ts';
@@ -68,6 +69,9 @@ export function describeError(error: unknown, passwordPolicy = { minLength: 8, m
   if (error instanceof UsageError) return { message: error.message, details: [], ...(error.hint ? { hint: error.hint } : {}), exitCode: EXIT_USAGE };
   if (error instanceof ConfigError) return { message: 'invalid configuration', details: error.problems, exitCode: EXIT_USAGE };
   if (error instanceof CliError) return { message: error.message, details: error.details, exitCode: EXIT_FAILURE };
+  if (error instanceof OperationError) {
+    return { message: error.message, details: error.problems.length > 1 ? error.problems.map((p) => `${p.field}: ${p.message}`) : [], exitCode: EXIT_FAILURE };
+  }
   if (error instanceof ClientValidationError) return { message: `client rejected: ${error.message}`, details: [], exitCode: EXIT_FAILURE };
   if (error instanceof PasswordProblemsError) {
     return { message: 'password rejected:', details: error.problems.map((p) => describePasswordProblem(p, passwordPolicy)), exitCode: EXIT_FAILURE };

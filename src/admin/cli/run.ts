@@ -6,16 +6,20 @@ import { keyCommands } from './keys.ts';
 import { passwordProfileCommands } from './password-profiles.ts';
 import { maintenanceCommands } from './maintenance.ts';
 import { databaseCommands } from './database.ts';
+import { adminCommands, organisationCommands, registrationCommands } from './organisations.ts';
 import { commandHelp, commandPath, parseCommandArgs, type Command } from './command.ts';
 import type { CliContext } from './context.ts';
 import { describeError, EXIT_USAGE, formatError, formatErrorJson, UsageError } from './errors.ts';
 import { createOutput } from './output.ts';
 
-export const COMMANDS: Command[] = [...clientCommands, ...userCommands, ...passwordProfileCommands, ...keyCommands, ...maintenanceCommands, ...databaseCommands];
+export const COMMANDS: Command[] = [...clientCommands, ...userCommands, ...organisationCommands, ...adminCommands, ...registrationCommands, ...passwordProfileCommands, ...keyCommands, ...maintenanceCommands, ...databaseCommands];
 
 const GROUPS: Record<string, string> = {
   client: 'portals (relying parties) that may sign patients in',
   user: 'patient accounts',
+  org: 'organisations (practices) that accounts and portals belong to',
+  admin: 'admin roles for the console (operator, practice, auditor)',
+  dcr: 'dynamic client registration: initial access tokens',
   'password-profile': 'password rules portals can ask for (length, character classes, history)',
   keys: 'ID token signing keys',
   db: 'the database: schema, maintenance, export and import',

@@ -1,15 +1,12 @@
 // `poortwachter user show|update|temp-password|remove`: the operator side of the account lifecycle
 // (issue 8). Every change is audited with the operator; nothing here prints or stores a password,
 // and no command sets one the operator chooses (see `user --help`).
-import { validateNewAccount } from '../../accounts/accounts.ts';
 import { eraseAccount } from '../../accounts/erasure.ts';
 import type { PortalSender } from '../../accounts/temporary-password-mail.ts';
-import { deliverSecurityNotice, type SecurityNotice } from '../../accounts/security-notices.ts';
-import { maskMail, normalisePhone } from '../../delivery/index.ts';
+import { maskMail } from '../../delivery/index.ts';
 import { allFactors } from '../../factors/registry.ts';
 import { maskPhone } from '../../log.ts';
 import { policyFromMetadata } from '../../oidc/client-policy.ts';
-import type { AccountRecord } from '../../store/port.ts';
 import type { Command } from './command.ts';
 import type { CliContext } from './context.ts';
 import { CliError, UsageError } from './errors.ts';
@@ -90,7 +87,7 @@ export const show: Command = {
 export const update: Command = {
   group: 'user',
   name: 'update',
-  summary: 'Changes a user\'s e-mail address, phone number, names or language.',
+  summary: 'Changes a user\'s e-mail address, phone number, names, language or organisations.',
   args: ['USERNAME'],
   options: {
     email: { type: 'string', value: 'EMAIL', description: 'new e-mail address (no longer verified; the old address is told)' },
@@ -98,6 +95,7 @@ export const update: Command = {
     'given-name': { type: 'string', value: 'NAME', description: 'given name (`none` removes it)' },
     'family-name': { type: 'string', value: 'NAME', description: 'family name (`none` removes it)' },
     locale: { type: 'string', value: 'nl|en', description: 'language of pages and messages' },
+    organisation: { type: 'string', multiple: true, value: 'ID', description: 'replaces the organisations the account belongs to (`none`: none)' },
   },
   details: [
     'A changed e-mail address or phone number must be verified again, and a notice goes to the address the',
@@ -105,68 +103,35 @@ export const update: Command = {
   ],
   async run(ctx, args) {
     const [username] = args.positionals as [string];
-    const services = await ctx.services();
-    const before = await findUser(ctx, username);
-    const changes: Partial<AccountRecord> = {};
-    const email = args.string('email')?.trim();
-    if (email !== undefined && email !== before.email) {
-      if (validateNewAccount({ username: before.username, email }).includes('email_invalid')) throw new CliError('--email is not a valid e-mail address');
-      const holder = await services.accounts.findByLogin(email);
-      if (holder && holder.id !== before.id) throw new CliError(`e-mail address ${email} is taken`);
-      Object.assign(changes, { email, emailVerified: false });
-    }
-    const phoneInput = args.string('phone');
-    let phoneChanged = false;
-    if (phoneInput !== undefined) {
-      const phone = phoneInput === 'none' ? null : normalisePhone(phoneInput);
-      if (phone === undefined) throw new CliError('--phone is not a valid phone number (e.g. 06 12345678, or +32 470 12 34 56 for other countries)');
-      if (phone && !phone.isMobile) ctx.out.note('note: this is not a mobile number, so SMS codes cannot be sent to it (voice calls can).');
-      const current = services.accounts.phoneOf(before);
-      if ((phone?.e164 ?? null) !== current) {
-        Object.assign(changes, services.accounts.sealedPhone(phone?.e164 ?? null, false));
-        phoneChanged = true;
-      }
-    }
-    for (const [flag, field] of [['given-name', 'givenName'], ['family-name', 'familyName']] as const) {
-      const value = args.string(flag);
-      if (value === undefined) continue;
-      const next = value === 'none' ? null : value.normalize('NFC').trim() || null;
-      if (next !== null && [...next].length > 100) throw new CliError(`--${flag} is longer than 100 characters`);
-      if (next !== before[field]) changes[field] = next;
-    }
-    const locale = args.choice('locale', LOCALES);
-    if (locale && locale !== before.locale) changes.locale = locale;
-    const changed = Object.keys(changes).filter((key) => !['emailVerified', 'phoneHint', 'phoneVerified'].includes(key)).map((key) => (key === 'phoneEncrypted' ? 'phone' : key));
-    if (!args.has('email') && !args.has('phone') && !args.has('given-name') && !args.has('family-name') && !args.has('locale')) {
+    if (!['email', 'phone', 'given-name', 'family-name', 'locale', 'organisation'].some((flag) => args.has(flag))) {
       throw args.usage('nothing to change: give at least one option');
     }
-    if (!changed.length) {
-      ctx.out.result(`User ${before.username} already has these details`, { ...userJson(before), changed: [] });
+    const nullable = (flag: string) => {
+      const value = args.string(flag);
+      return value === undefined ? undefined : value === 'none' ? null : value;
+    };
+    const organisations = args.strings('organisation');
+    const body = {
+      email: args.string('email')?.trim(),
+      phone: nullable('phone'),
+      given_name: nullable('given-name'),
+      family_name: nullable('family-name'),
+      locale: args.choice('locale', LOCALES),
+      organisations: args.has('organisation') ? organisations.filter((o) => o !== 'none') : undefined,
+    };
+    const ops = await ctx.operations();
+    const id = await ops.accounts.idOf(ctx.actor, username);
+    const { account: before } = await ops.accounts.get(ctx.actor, id);
+    const result = await ops.accounts.update(ctx.actor, id, body);
+    if (!result.changed.length) {
+      ctx.out.result(`User ${before.username} already has these details`, { ...result.account, changed: [] });
       return;
     }
-    const after = await services.accounts.update(before, changes);
-    await ctx.audit({ type: 'admin.user.updated', accountId: after.id, detail: { changed, outcome: 'updated' } });
-    // Told on the channel the patient had: the old address for a new address, and for a new phone
-    // too (a new address is not verified yet). Awaited here: the CLI ends when the command does.
-    const notices: SecurityNotice[] = [
-      ...(changes.email !== undefined ? [{ kind: 'email_changed', previousEmail: before.email, byOperator: true } as const] : []),
-      ...(phoneChanged ? [{ kind: 'phone_changed', byOperator: true } as const] : []),
-    ];
-    const told: string[] = [];
-    for (const notice of notices) {
-      const detail = { kind: notice.kind, to: maskMail(before.email) };
-      try {
-        await deliverSecurityNotice(services, { ...after, email: before.email }, notice);
-        await services.audit.record({ type: 'notice.sent', accountId: after.id, detail });
-        told.push(notice.kind);
-      } catch {
-        await services.audit.record({ type: 'notice.failed', accountId: after.id, detail });
-        ctx.out.note(`warning: the ${notice.kind.replace('_', ' ')} notice to ${maskMail(before.email)} could not be sent`);
-      }
-    }
+    const notices = result.changed.filter((c) => c === 'email' || c === 'phone').length;
+    if (notices > result.noticesSent.length) ctx.out.note(`warning: a notice to ${maskMail(before.email)} could not be sent`);
     ctx.out.result(
-      [`Updated user ${after.username} (${changed.join(', ')})`, ...(told.length ? [`A notice went to ${maskMail(before.email)}.`] : [])],
-      { ...userJson(after), changed, notices_sent: told },
+      [`Updated user ${result.account.username} (${result.changed.join(', ')})`, ...(result.noticesSent.length ? [`A notice went to ${maskMail(before.email)}.`] : [])],
+      { ...result.account, changed: result.changed, notices_sent: result.noticesSent },
     );
   },
 };
@@ -187,20 +152,15 @@ export const temporaryPassword: Command = {
   ],
   async run(ctx, args) {
     const [username] = args.positionals as [string];
-    const services = await ctx.services();
+    const ops = await ctx.operations();
     const account = await findUser(ctx, username);
     if (!account.email) throw new CliError(`user ${account.username} has no e-mail address (set one with: poortwachter user update ${account.username} --email ...)`);
     const clientId = args.string('client');
     const portal = clientId === undefined ? undefined : await portalSender(ctx, clientId);
-    let issued: { expiresAt: number };
-    try {
-      issued = await services.passwordLifecycle.issueTemporary(account, portal, { actor: operatorActor(), clientId: clientId ?? null });
-    } catch (error) {
-      throw new CliError(`the mail to ${maskMail(account.email)} could not be sent; no temporary password was set`, [error instanceof Error ? error.message : String(error)]);
-    }
+    const issued = await ops.accountSecurity.temporaryPassword(ctx.actor, account.id, clientId === undefined ? {} : { client_id: clientId });
     ctx.out.result(
-      `Mailed a temporary password to ${maskMail(account.email)}${portal ? ` for ${portal.name}` : ''}; it works until ${formatTime(issued.expiresAt)}`,
-      { ...userJson(account), temporary_password: { sent_to: maskMail(account.email), client_id: clientId ?? null, expires_at: new Date(issued.expiresAt).toISOString() } },
+      `Mailed a temporary password to ${issued.sentTo}${portal ? ` for ${portal.name}` : ''}; it works until ${formatTime(issued.expiresAt)}`,
+      { ...userJson(account), temporary_password: { sent_to: issued.sentTo, client_id: clientId ?? null, expires_at: new Date(issued.expiresAt).toISOString() } },
     );
   },
 };

@@ -7,9 +7,8 @@ import type { CliContext } from './context.ts';
 import type { Command } from './command.ts';
 import { CliError, describePasswordProblem } from './errors.ts';
 import { formatTime, table } from './output.ts';
-import { allFactors } from '../../factors/registry.ts';
 import { remove, requireAction, show, temporaryPassword, update } from './user-lifecycle.ts';
-import { findUser, lockJson, lockText, userJson } from './user-format.ts';
+import { lockJson, lockText, userJson } from './user-format.ts';
 
 const LOCALES = ['nl', 'en'] as const;
 const MAX_PASSWORD_INPUT = 4096;
@@ -168,42 +167,33 @@ function statusCommand(name: 'disable' | 'enable'): Command {
     options: {},
     async run(ctx, args) {
       const [username] = args.positionals as [string];
-      const services = await ctx.services();
-      const account = await findUser(ctx, username);
-      if (account.status === status) {
-        ctx.out.result(`User ${account.username} is already ${status}`, userJson(account));
-        return;
-      }
-      const updated = await services.accounts.setStatus(account, status);
-      await ctx.audit({ type: `admin.user.${name}d`, accountId: account.id });
-      ctx.out.result(`User ${account.username} is now ${status}`, userJson(updated));
+      const ops = await ctx.operations();
+      const id = await ops.accounts.idOf(ctx.actor, username);
+      const { outcome } = await ops.accountSecurity.setStatus(ctx.actor, id, status);
+      const account = (await ops.accounts.get(ctx.actor, id)).account;
+      ctx.out.result(outcome === 'unchanged' ? `User ${account.username} is already ${status}` : `User ${account.username} is now ${status}`, account);
     },
   };
 }
 
 // Minddistrict: "a practitioner can reset 2FA when the recovery codes are gone". Every second
-// factor and recovery code goes, and so does every remembered device; the next login at a portal
-// that requires MFA enrols a factor again (after the password, as on a first login).
+// factor and recovery code goes, and so does every remembered device and sign-in; the next login
+// sets up a factor again (after the password, as on a first login); the patient is told by mail.
 const resetMfa: Command = {
   group: 'user',
   name: 'reset-mfa',
-  summary: 'Removes all second factors, recovery codes and remembered devices of a user.',
+  summary: 'Removes all second factors, recovery codes and remembered devices of a user; the next login sets one up.',
   details: ['Use after checking the patient\'s identity (e.g. at the practice): whoever knows the password can then enrol a new factor.'],
   args: ['USERNAME'],
   options: {},
   async run(ctx, args) {
     const [username] = args.positionals as [string];
-    const services = await ctx.services();
-    const account = await findUser(ctx, username);
-    const removed: string[] = [];
-    for (const factor of allFactors().filter((f) => f.role !== 'first')) {
-      if (await factor.isEnrolled(services, account)) removed.push(factor.id);
-      await services.store.credentials.removeByAccount(account.id, factor.id);
-    }
-    await services.store.codes.removeByAccount(account.id);
-    await services.devices.forgetAll(account.id);
-    await ctx.audit({ type: 'admin.user.mfa_reset', accountId: account.id, detail: { removed } });
-    ctx.out.result(`Reset two-step verification of ${account.username}${removed.length ? ` (removed: ${removed.join(', ')})` : ' (nothing was set up)'}`, { ...userJson(account), removed });
+    const ops = await ctx.operations();
+    const id = await ops.accounts.idOf(ctx.actor, username);
+    const { removed, noticeSent } = await ops.accountSecurity.resetSecondFactors(ctx.actor, id);
+    const account = (await ops.accounts.get(ctx.actor, id)).account;
+    if (!noticeSent) ctx.out.note('warning: the notice to the patient could not be sent');
+    ctx.out.result(`Reset two-step verification of ${account.username}${removed.length ? ` (removed: ${removed.join(', ')})` : ' (nothing was set up)'}; the next login sets up a second factor`, { ...account, removed, notice_sent: noticeSent });
   },
 };
 
@@ -218,15 +208,14 @@ const unlock: Command = {
   options: {},
   async run(ctx, args) {
     const [username] = args.positionals as [string];
-    const services = await ctx.services();
-    const account = await findUser(ctx, username);
-    const before = await services.lockout.unlock(account);
-    const after = await services.lockout.status(account);
-    const wasLocked = before.state !== 'open';
-    await ctx.audit({ type: 'admin.user.unlocked', accountId: account.id, detail: { was: before.state, failures: before.failures, outcome: wasLocked ? 'unlocked' : 'not_locked' } });
+    const ops = await ctx.operations();
+    const id = await ops.accounts.idOf(ctx.actor, username);
+    const result = await ops.accountSecurity.unlock(ctx.actor, id);
+    const account = (await ops.accounts.get(ctx.actor, id)).account;
+    const was = result.was.state === 'locked' && result.was.locked_until ? `locked until ${formatTime(Date.parse(result.was.locked_until))}` : result.was.state;
     ctx.out.result(
-      wasLocked ? `Unlocked ${account.username} (was ${lockText(before)} after ${before.failures} failed attempts)` : `User ${account.username} was not locked; failure count reset`,
-      { ...userJson(account), was: lockJson(before), lock: lockJson(after) },
+      result.outcome === 'unlocked' ? `Unlocked ${account.username} (was ${was} after ${result.was.failures} failed attempts)` : `User ${account.username} was not locked; failure count reset`,
+      { ...account, was: result.was, lock: result.lock },
     );
   },
 };

@@ -45,7 +45,9 @@ export function toRecord(doc: AccountDoc): AccountRecord {
   };
 }
 
-export function createAccountStore({ accounts, credentials, codes, devices, accountPortals }: Models): AccountStore {
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+export function createAccountStore({ accounts, credentials, codes, devices, accountPortals, organisationMembers, adminGrants }: Models): AccountStore {
   // Lookups by login must name the collation of the unique indexes, or they neither use those
   // indexes nor match case-insensitively. `$gt: ''` repeats the e-mail index's partial filter, so
   // the planner can see that index covers the query.
@@ -87,6 +89,28 @@ export function createAccountStore({ accounts, credentials, codes, devices, acco
       if (limit !== undefined) query.limit(limit);
       return (await query.lean<AccountDoc[]>().exec()).map(toRecord);
     },
+    async search(filter) {
+      const limit = Math.max(0, Math.floor(filter.limit));
+      if (limit === 0) return [];
+      const conditions: Record<string, unknown>[] = [];
+      if (filter.text) {
+        const pattern = { $regex: escapeRegex(filter.text.normalize('NFC')), $options: 'i' };
+        conditions.push({ $or: [{ username: pattern }, { email: pattern }, { givenName: pattern }, { familyName: pattern }] });
+      }
+      if (filter.organisations) {
+        const ids = filter.organisations.length
+          ? await organisationMembers.distinct('memberId', { kind: 'account', organisationId: { $in: [...filter.organisations] } }).exec()
+          : [];
+        conditions.push({ _id: { $in: ids.map(String) } });
+      }
+      if (filter.after) {
+        conditions.push({ $or: [{ username: { $gt: filter.after.username } }, { username: { $eq: filter.after.username }, _id: { $gt: filter.after.id } }] });
+      }
+      // Ordered and compared under the unique index's collation, as SQLite orders by the folded name.
+      const docs = await accounts.find(conditions.length ? { $and: conditions } : {}).collation(CASE_INSENSITIVE)
+        .sort({ username: 1, _id: 1 }).limit(limit).lean<AccountDoc[]>().exec();
+      return docs.map(toRecord);
+    },
     async remove(id) {
       // MongoDB has no cascading deletes; this mirrors SQLite's ON DELETE CASCADE. The account goes
       // first and the rest is removed regardless, so a retry after a crash finishes the job.
@@ -96,6 +120,8 @@ export function createAccountStore({ accounts, credentials, codes, devices, acco
         codes.deleteMany({ accountId: { $eq: id } }).exec(),
         devices.deleteMany({ accountId: { $eq: id } }).exec(),
         accountPortals.deleteMany({ accountId: { $eq: id } }).exec(),
+        adminGrants.deleteOne({ _id: { $eq: id } }).exec(),
+        organisationMembers.deleteMany({ kind: 'account', memberId: { $eq: id } }).exec(),
       ]);
     },
   };

@@ -59,6 +59,24 @@ export function createAuditStore({ audit }: Models): AuditStore {
       const docs = await audit.find(conditions.length ? { $and: conditions } : {}).sort({ at: 1, eventId: 1 }).limit(limit).lean<AuditDoc[]>().exec();
       return docs.map(toEvent);
     },
+    async search(filter) {
+      const limit = Math.max(0, Math.floor(filter.limit));
+      if (limit === 0) return [];
+      const conditions: Record<string, unknown>[] = [];
+      if (filter.accountId !== undefined) conditions.push({ accountId: { $eq: filter.accountId } });
+      if (filter.actor !== undefined) conditions.push({ actor: { $eq: filter.actor } });
+      if (filter.type !== undefined) conditions.push({ type: { $eq: filter.type } });
+      if (filter.clientId !== undefined) conditions.push({ clientId: { $eq: filter.clientId } });
+      if (filter.from !== undefined) conditions.push({ at: { $gte: new Date(filter.from) } });
+      if (filter.until !== undefined) conditions.push({ at: { $lt: new Date(filter.until) } });
+      if (filter.before) {
+        const at = new Date(filter.before.at);
+        conditions.push({ $or: [{ at: { $lt: at } }, { at, eventId: { $lt: filter.before.id } }] });
+      }
+      const docs = await audit.find(conditions.length ? { $and: conditions } : {}).sort({ at: -1, eventId: -1 }).limit(limit).lean<AuditDoc[]>().exec();
+      return docs.map(toEvent);
+    },
+    // The retention job's delete, the one way an event leaves the trail (docs/architecture.md, "Audit log").
     async removeBefore(at) {
       const result = await audit.deleteMany({ at: { $lt: new Date(at) } }).exec();
       return result.deletedCount;

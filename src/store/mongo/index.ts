@@ -19,6 +19,8 @@ import { createThrottleStore } from './throttles.ts';
 import { createLockoutStore } from './lockouts.ts';
 import { createPasswordProfileStore } from './password-profiles.ts';
 import { createAccountPortalStore } from './account-portals.ts';
+import { createOrganisationStore } from './organisations.ts';
+import { createAdminGrantStore } from './admin-grants.ts';
 import { createTransferStore } from './transfer.ts';
 import { currentVersion, migrate, MONGO_SCHEMA_VERSION } from './migrations.ts';
 
@@ -90,6 +92,8 @@ export async function openMongoStore(url: string, options: MongoStoreOptions = {
       settings: createSettingStore(models),
       passwordProfiles: createPasswordProfileStore(models),
       accountPortals: createAccountPortalStore(models),
+      organisations: createOrganisationStore(models),
+      adminGrants: createAdminGrantStore(models),
     };
 
     return {

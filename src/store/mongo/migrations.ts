@@ -19,6 +19,7 @@ interface Migration {
 const MIGRATIONS: readonly Migration[] = [
   { description: 'collections, indexes and TTL indexes', run: async () => undefined },
   { description: 'remembered devices: factor and strength in fields of their own', run: upgradeLegacyDevices },
+  { description: 'organisations, their members, admin roles; audit indexes for the admin log', run: async () => undefined },
 ];
 
 export const MONGO_SCHEMA_VERSION = MIGRATIONS.length;

@@ -4,6 +4,7 @@ import { Schema, type Connection, type Types } from 'mongoose';
 import type { AccountStatus } from '../port.ts';
 import { CASE_INSENSITIVE, SCHEMA_OPTIONS, TTL } from './common.ts';
 import { createLifecycleModels } from './lifecycle-models.ts';
+import { createAdminModels } from './admin-models.ts';
 
 export interface OidcDoc {
   /** `${model}:${id}`: model names contain no colon, so this is unique and unambiguous. */
@@ -300,6 +301,10 @@ auditSchema.index({ at: -1, _id: -1 });
 auditSchema.index({ at: 1, eventId: 1 });
 auditSchema.index({ accountId: 1, at: -1, _id: -1 });
 auditSchema.index({ type: 1, at: -1, _id: -1 });
+// The admin audit log pages newest first by (at, eventId), filtered by actor or portal.
+auditSchema.index({ at: -1, eventId: -1 });
+auditSchema.index({ actor: 1, at: -1, eventId: -1 });
+auditSchema.index({ clientId: 1, at: -1, eventId: -1 });
 
 const clientSchema = new Schema<ClientDoc>({
   _id: text,
@@ -329,6 +334,7 @@ export function createModels(connection: Connection) {
     clients: connection.model<ClientDoc>('Client', clientSchema, 'clients'),
     settings: connection.model<SettingDoc>('Setting', settingSchema, 'settings'),
     ...createLifecycleModels(connection),
+    ...createAdminModels(connection),
   };
 }
 

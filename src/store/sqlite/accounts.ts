@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { AccountRecord, AccountStatus, AccountStore } from '../port.ts';
+import type { AccountRecord, AccountSearch, AccountStatus, AccountStore } from '../port.ts';
 import type { Synchronous } from './queued.ts';
 import { parseJsonObject, parseJsonStringArray } from '../json.ts';
 import { asDuplicateError } from './errors.ts';
@@ -23,6 +23,14 @@ interface Row {
 }
 
 type Params = Row & { username_key: string; email_key: string | null };
+
+interface SearchParams {
+  text: string;
+  organisations: string;
+  afterKey: string;
+  afterId: string;
+  limit: number;
+}
 
 /**
  * The key that makes usernames and e-mail addresses unique regardless of case. Computed here
@@ -107,6 +115,24 @@ export function createAccountStore(db: Database.Database): Synchronous<AccountSt
   const list = db.prepare<[number, number], Row>(
     `SELECT ${COLUMNS} FROM accounts ORDER BY created_at, id LIMIT ? OFFSET ?`);
   const remove = db.prepare<[string]>('DELETE FROM accounts WHERE id = ?');
+  // SQLite's lower() folds ASCII only; names are matched as loginKey folds them (`Jörg` = `JÖRG`).
+  db.function('pw_fold', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? loginKey(value) : null));
+  const searches = new Map<string, Database.Statement<SearchParams, Row>>();
+  const searchStatement = (filter: AccountSearch) => {
+    const conditions = [
+      ...(filter.text ? ["(instr(username_key, @text) > 0 OR instr(coalesce(email_key, ''), @text) > 0 OR instr(coalesce(pw_fold(given_name), ''), @text) > 0 OR instr(coalesce(pw_fold(family_name), ''), @text) > 0)"] : []),
+      ...(filter.organisations ? ["id IN (SELECT member_id FROM organisation_members WHERE kind = 'account' AND organisation_id IN (SELECT value FROM json_each(@organisations)))"] : []),
+      ...(filter.after ? ['(username_key > @afterKey OR (username_key = @afterKey AND id > @afterId))'] : []),
+    ];
+    const key = conditions.join(' AND ');
+    let statement = searches.get(key);
+    if (!statement) {
+      statement = db.prepare<SearchParams, Row>(
+        `SELECT ${COLUMNS} FROM accounts ${conditions.length ? `WHERE ${key}` : ''} ORDER BY username_key, id LIMIT @limit`);
+      searches.set(key, statement);
+    }
+    return statement;
+  };
 
   return {
     create(account) {
@@ -137,6 +163,16 @@ export function createAccountStore(db: Database.Database): Synchronous<AccountSt
       const limit = options.limit === undefined ? -1 : Math.max(0, Math.floor(options.limit));
       const offset = Math.max(0, Math.floor(options.offset ?? 0));
       return list.all(limit, offset).map(toRecord);
+    },
+    search(filter) {
+      const params: SearchParams = {
+        text: filter.text ? loginKey(filter.text) : '',
+        organisations: JSON.stringify(filter.organisations ?? []),
+        afterKey: filter.after ? loginKey(filter.after.username) : '',
+        afterId: filter.after?.id ?? '',
+        limit: Math.max(0, Math.floor(filter.limit)),
+      };
+      return searchStatement(filter).all(params).map(toRecord);
     },
     remove(id) {
       // Credentials, one-time codes and remembered devices go with it (ON DELETE CASCADE).

@@ -32,6 +32,18 @@ export function toEvent(row: Row): AuditEvent {
 export const COLUMNS = 'id, at, type, account_id, client_id, ip, actor, user_agent, detail';
 const DEFAULT_LIMIT = 100;
 
+interface SearchParams {
+  accountId: string | null;
+  actor: string | null;
+  type: string | null;
+  clientId: string | null;
+  from: number | null;
+  until: number | null;
+  beforeAt: number | null;
+  beforeId: string | null;
+  limit: number;
+}
+
 export function createAuditStore(db: Database.Database): Synchronous<AuditStore> {
   const append = db.prepare<Row>(
     `INSERT INTO audit_events (${COLUMNS}) VALUES (@id, @at, @type, @account_id, @client_id, @ip, @actor, @user_agent, @detail)`);
@@ -50,7 +62,18 @@ export function createAuditStore(db: Database.Database): Synchronous<AuditStore>
     SELECT ${COLUMNS} FROM audit_events
     WHERE at < @until AND (at > @afterAt OR (at = @afterAt AND id > @afterId))
     ORDER BY at, id LIMIT @limit`);
+  // The retention job's delete, the one way an event leaves the trail (docs/architecture.md, "Audit log").
   const removeBefore = db.prepare<[number]>('DELETE FROM audit_events WHERE at < ?');
+  const searches = new Map<string, Database.Statement<SearchParams, Row>>();
+  const FILTERS = [
+    ['accountId', 'account_id = @accountId'],
+    ['actor', 'actor = @actor'],
+    ['type', 'type = @type'],
+    ['clientId', 'client_id = @clientId'],
+    ['from', 'at >= @from'],
+    ['until', 'at < @until'],
+    ['before', '(at < @beforeAt OR (at = @beforeAt AND id < @beforeId))'],
+  ] as const;
 
   return {
     append(event) {
@@ -85,6 +108,27 @@ export function createAuditStore(db: Database.Database): Synchronous<AuditStore>
         afterAt: page.after?.at ?? Number.MIN_SAFE_INTEGER,
         afterId: page.after?.id ?? '',
         limit: Math.max(0, Math.floor(page.limit)),
+      }).map(toEvent);
+    },
+    search(filter) {
+      const conditions = FILTERS.filter(([name]) => filter[name] !== undefined).map(([, sql]) => sql);
+      const key = conditions.join(' AND ');
+      let statement = searches.get(key);
+      if (!statement) {
+        statement = db.prepare<SearchParams, Row>(
+          `SELECT ${COLUMNS} FROM audit_events ${conditions.length ? `WHERE ${key}` : ''} ORDER BY at DESC, id DESC LIMIT @limit`);
+        searches.set(key, statement);
+      }
+      return statement.all({
+        accountId: filter.accountId ?? null,
+        actor: filter.actor ?? null,
+        type: filter.type ?? null,
+        clientId: filter.clientId ?? null,
+        from: filter.from ?? null,
+        until: filter.until ?? null,
+        beforeAt: filter.before?.at ?? null,
+        beforeId: filter.before?.id ?? null,
+        limit: Math.max(0, Math.floor(filter.limit)),
       }).map(toEvent);
     },
     removeBefore(at) {

@@ -20,6 +20,8 @@ import { createLockoutStore } from './lockouts.ts';
 import { startCheckpointer } from './checkpointer.ts';
 import { createPasswordProfileStore } from './password-profiles.ts';
 import { createAccountPortalStore } from './account-portals.ts';
+import { createOrganisationStore } from './organisations.ts';
+import { createAdminGrantStore } from './admin-grants.ts';
 import { asOpenError, checkDatabaseFile, checkIntegrity, checkSchemaVersion } from './preflight.ts';
 import { queued } from './queued.ts';
 import { createTransferStore } from './transfer.ts';
@@ -145,6 +147,8 @@ function createStore(db: Database.Database, file: string, durability: SqliteSync
     settings: queued(sync.settings, writes, ['put', 'putIfAbsent', 'compareAndSet'], busy),
     passwordProfiles: queued(createPasswordProfileStore(db), writes, ['put', 'remove'], busy),
     accountPortals: queued(createAccountPortalStore(db), writes, ['record', 'removeByAccount'], busy),
+    organisations: queued(createOrganisationStore(db), writes, ['create', 'remove', 'setMemberships'], busy),
+    adminGrants: queued(createAdminGrantStore(db), writes, ['put', 'remove'], busy),
     transfer: createTransferStore(db, sync, writes),
     durability() {
       const level = (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[Number(db.pragma('synchronous', { simple: true }))] ?? 'OFF';

@@ -209,6 +209,36 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE oidc_models ADD COLUMN account_id TEXT;
   CREATE INDEX IF NOT EXISTS oidc_models_account ON oidc_models (account_id) WHERE account_id IS NOT NULL;
   `,
+  // 8: organisations (practices) with their accounts and portals, admin roles, and the audit
+  // log's filters (actor, portal) for the admin console and API.
+  `
+  CREATE TABLE IF NOT EXISTS organisations (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE IF NOT EXISTS organisation_members (
+    organisation_id TEXT NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,
+    kind            TEXT NOT NULL,
+    member_id       TEXT NOT NULL,
+    PRIMARY KEY (kind, member_id, organisation_id)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS organisation_members_by_organisation ON organisation_members (organisation_id, kind, member_id);
+
+  CREATE TABLE IF NOT EXISTS admin_grants (
+    account_id    TEXT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+    role          TEXT NOT NULL,
+    organisations TEXT NOT NULL,
+    granted_at    INTEGER NOT NULL,
+    granted_by    TEXT NOT NULL
+  ) STRICT;
+
+  CREATE INDEX IF NOT EXISTS audit_events_actor ON audit_events (actor, at) WHERE actor IS NOT NULL;
+  CREATE INDEX IF NOT EXISTS audit_events_client ON audit_events (client_id, at) WHERE client_id IS NOT NULL;
+  CREATE INDEX IF NOT EXISTS accounts_username_key ON accounts (username_key, id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
