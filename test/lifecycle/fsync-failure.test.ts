@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import { startTestServer, TEST_PASSWORD, type TestServer } from '../support/server.ts';
 import { UserAgent } from '../support/user-agent.ts';
+import { serverWithPortal } from '../support/portal-server.ts';
 import { relyingParty, passwordLogin, REDIRECT_URI, type RelyingParty } from '../support/relying-party.ts';
 import type { SqliteStore } from '../../src/store/sqlite/index.ts';
 import type { Syncer } from '../../src/store/sqlite/wal-syncer.ts';
@@ -28,10 +29,7 @@ describe('a failed fsync', () => {
   let rp: RelyingParty;
 
   beforeAll(async () => {
-    server = await startTestServer();
-    const client = await server.addClient({ redirectUris: [REDIRECT_URI] });
-    rp = await relyingParty(server.url, client.clientId, client.clientSecret);
-    await server.addUser({ username: 'visser' });
+    ({ server, rp } = await serverWithPortal('visser'));
   });
 
   afterAll(async () => {

@@ -6,9 +6,10 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
-import { startTestServer, TEST_PASSWORD, type TestServer } from '../support/server.ts';
+import { TEST_PASSWORD, type TestServer } from '../support/server.ts';
 import { UserAgent } from '../support/user-agent.ts';
-import { relyingParty, passwordLogin, REDIRECT_URI, type RelyingParty } from '../support/relying-party.ts';
+import { serverWithPortal } from '../support/portal-server.ts';
+import { passwordLogin, type RelyingParty } from '../support/relying-party.ts';
 import { ModelSecrets } from '../../src/oidc/model-secrets.ts';
 
 describe('sealed oidc payloads are bound to their record', () => {
@@ -16,11 +17,7 @@ describe('sealed oidc payloads are bound to their record', () => {
   let rp: RelyingParty;
 
   beforeAll(async () => {
-    server = await startTestServer();
-    const client = await server.addClient({ redirectUris: [REDIRECT_URI] });
-    rp = await relyingParty(server.url, client.clientId, client.clientSecret);
-    await server.addUser({ username: 'slachtoffer' });
-    await server.addUser({ username: 'aanvaller' });
+    ({ server, rp } = await serverWithPortal('slachtoffer', 'aanvaller'));
   });
 
   afterAll(async () => {

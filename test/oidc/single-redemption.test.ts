@@ -5,19 +5,17 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
-import { startTestServer, TEST_PASSWORD, type TestServer } from '../support/server.ts';
+import { TEST_PASSWORD, type TestServer } from '../support/server.ts';
 import { UserAgent } from '../support/user-agent.ts';
-import { relyingParty, passwordLogin, REDIRECT_URI, type RelyingParty } from '../support/relying-party.ts';
+import { serverWithPortal } from '../support/portal-server.ts';
+import { passwordLogin, REDIRECT_URI, type RelyingParty } from '../support/relying-party.ts';
 
 describe('single redemption', () => {
   let server: TestServer;
   let rp: RelyingParty;
 
   beforeAll(async () => {
-    server = await startTestServer();
-    const client = await server.addClient({ redirectUris: [REDIRECT_URI] });
-    rp = await relyingParty(server.url, client.clientId, client.clientSecret);
-    await server.addUser({ username: 'bakker' });
+    ({ server, rp } = await serverWithPortal('bakker'));
   });
 
   afterAll(async () => {
