@@ -478,6 +478,13 @@ export interface OrganisationStore {
   members(kind: MemberKind, organisationIds: readonly string[]): Promise<string[]>;
 }
 
+/** One account or portal in one organisation (export and import). */
+export interface OrganisationMemberRecord {
+  organisationId: string;
+  kind: MemberKind;
+  memberId: string;
+}
+
 export type AdminRole = 'operator' | 'practice' | 'auditor';
 
 /** An account's admin role: who may use the console (and what the console may show them). */
@@ -533,6 +540,11 @@ export interface TransferRecords {
   credential: CredentialRecord;
   client: ClientRecord;
   setting: SettingRecord;
+  'password-profile': PasswordProfileRecord;
+  organisation: OrganisationRecord;
+  membership: OrganisationMemberRecord;
+  'admin-grant': AdminGrantRecord;
+  'account-portal': AccountPortalRecord;
   device: DeviceRecord;
   lockout: LockoutRecord;
   audit: AuditEvent;

@@ -7,7 +7,10 @@ import type { Store, ThrottleRecord, TransferRecords, TransferType } from './por
  * Every type, in the order an import needs them: accounts before what belongs to an account
  * (SQLite's foreign keys), and the records that belong to live logins last.
  */
-export const TRANSFER_TYPES = ['setting', 'client', 'account', 'credential', 'device', 'lockout', 'audit', 'oidc', 'session-proof', 'flow', 'code', 'throttle'] as const satisfies readonly TransferType[];
+export const TRANSFER_TYPES = [
+  'setting', 'password-profile', 'client', 'organisation', 'account', 'membership', 'admin-grant', 'account-portal',
+  'credential', 'device', 'lockout', 'audit', 'oidc', 'session-proof', 'flow', 'code', 'throttle',
+] as const satisfies readonly TransferType[];
 
 /** Live logins: sessions, grants, tokens, flows in progress, codes sent, counters. Exported only when asked. */
 export const LIVE_TYPES: ReadonlySet<TransferType> = new Set(['oidc', 'session-proof', 'flow', 'code', 'throttle']);
@@ -21,6 +24,17 @@ export function transferKey<K extends TransferType>(type: K, record: TransferRec
     case 'lockout': return (r as TransferRecords['lockout']).key;
     case 'throttle': return (r as TransferRecords['throttle']).key;
     case 'session-proof': return (r as TransferRecords['session-proof']).sessionUid;
+    case 'password-profile': return (r as TransferRecords['password-profile']).name;
+    case 'admin-grant': return (r as TransferRecords['admin-grant']).accountId;
+    // The composite keys are the MongoDB _id of these documents, and SQLite pages by the same text.
+    case 'account-portal': {
+      const a = r as TransferRecords['account-portal'];
+      return `${a.accountId}:${a.clientId}`;
+    }
+    case 'membership': {
+      const m = r as TransferRecords['membership'];
+      return `${m.kind}:${m.memberId}:${m.organisationId}`;
+    }
     case 'oidc': {
       const o = r as TransferRecords['oidc'];
       return `${o.model}:${o.id}`;
@@ -33,7 +47,9 @@ export function transferKey<K extends TransferType>(type: K, record: TransferRec
 export const BEFORE_ALL = Number.MIN_SAFE_INTEGER;
 
 /** The sub-stores an import writes through, plus the one record kind no port method inserts. */
-export type TransferTarget = Pick<Store, 'accounts' | 'credentials' | 'clients' | 'settings' | 'devices' | 'lockouts' | 'audit' | 'oidc' | 'sessionProofs' | 'flows' | 'codes'> & {
+export type TransferTarget = Pick<Store,
+  | 'accounts' | 'credentials' | 'clients' | 'settings' | 'devices' | 'lockouts' | 'audit' | 'oidc' | 'sessionProofs' | 'flows' | 'codes'
+  | 'passwordProfiles' | 'organisations' | 'adminGrants' | 'accountPortals'> & {
   insertThrottle(record: ThrottleRecord): Promise<void>;
 };
 
@@ -51,6 +67,21 @@ export async function insertRecord<K extends TransferType>(target: TransferTarge
       const s = r as TransferRecords['setting'];
       await target.settings.putIfAbsent(s.name, s.value);
       return;
+    }
+    case 'password-profile': return target.passwordProfiles.put(r as TransferRecords['password-profile']);
+    case 'organisation': return target.organisations.create(r as TransferRecords['organisation']);
+    case 'membership': {
+      // setMemberships replaces: the memberships imported before this one are kept beside it.
+      const m = r as TransferRecords['membership'];
+      const current = await target.organisations.memberships(m.kind, m.memberId);
+      return target.organisations.setMemberships(m.kind, m.memberId, [...current, m.organisationId]);
+    }
+    case 'admin-grant': return target.adminGrants.put(r as TransferRecords['admin-grant']);
+    case 'account-portal': {
+      // record() starts a pair at its first time and only moves the last one forward.
+      const a = r as TransferRecords['account-portal'];
+      await target.accountPortals.record(a.accountId, a.clientId, a.firstLoginAt);
+      return target.accountPortals.record(a.accountId, a.clientId, a.lastLoginAt);
     }
     case 'device': return target.devices.put(r as TransferRecords['device']);
     case 'lockout': {

@@ -19,7 +19,7 @@ describe('db export and import (SQLite → SQLite)', { timeout: 180_000 }, () =>
     root = await mkdtemp(path.join(os.tmpdir(), 'poortwachter-transfer-'));
     source = await seedSource(dir('source'));
     const exported = await cli(['db', 'export'], dir('source'));
-    expect(exported.stderr).toMatch(/^Exported \d+ settings \(keys\), 2 clients, 2 accounts, 6 credentials/);
+    expect(exported.stderr).toMatch(/^Exported \d+ settings \(keys\), 1 password profiles, 2 clients, 2 organisations, 2 accounts, 3 organisation memberships, 1 admin roles, 2 portals of accounts, 6 credentials/);
     expect(exported.code).toBe(0);
     dump = exported.stdout;
   });
@@ -27,9 +27,9 @@ describe('db export and import (SQLite → SQLite)', { timeout: 180_000 }, () =>
 
   it('writes a versioned header with a key check value, then one record per line', () => {
     const [header, ...records] = dump.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(header).toMatchObject({ format: 'poortwachter-export', version: 1, source: { store: 'sqlite', schemaVersion: SCHEMA_VERSION }, live: false });
+    expect(header).toMatchObject({ format: 'poortwachter-export', version: 2, source: { store: 'sqlite', schemaVersion: SCHEMA_VERSION }, live: false });
     expect(header!.secretsKeyCheck).toMatch(/^[0-9a-f]{32}$/);
-    expect(new Set(records.map((r) => r.type))).toEqual(new Set(['setting', 'client', 'account', 'credential', 'device', 'lockout', 'audit']));
+    expect(new Set(records.map((r) => r.type))).toEqual(new Set(['setting', 'password-profile', 'client', 'organisation', 'account', 'membership', 'admin-grant', 'account-portal', 'credential', 'device', 'lockout', 'audit']));
     // Stays sealed as stored: no TOTP key in the clear.
     expect(dump).not.toContain(source.totpKey);
     expect(dump).not.toContain(source.clientSecret);
@@ -46,6 +46,12 @@ describe('db export and import (SQLite → SQLite)', { timeout: 180_000 }, () =>
       const compared = await expectSameRecords(from, to, { live: false });
       // Every kind of record was there to compare: TOTP, recovery codes, SMS and e-mail factors.
       expect(compared).toMatchObject({ account: 2, credential: 6, client: 2, device: 1, lockout: 1 });
+      // And the admin side: profiles, organisations with their members, roles, each account's portals.
+      expect(compared).toMatchObject({ 'password-profile': 1, organisation: 2, membership: 3, 'admin-grant': 1 });
+      expect(compared['account-portal']).toBeGreaterThanOrEqual(2);
+      const bram = (await to.accounts.findByLogin('bram'))!;
+      expect(await to.organisations.memberships('account', bram.id)).toEqual(['praktijk-noord', 'praktijk-zuid']);
+      expect((await to.adminGrants.find(bram.id))?.role).toBe('practice');
       expect(compared.setting).toBeGreaterThanOrEqual(2);
       expect(compared.audit).toBeGreaterThan(3);
       const types = (await to.credentials.listByAccount((await to.accounts.findByLogin('anna'))!.id)).map((c) => c.type).sort();
@@ -60,7 +66,7 @@ describe('db export and import (SQLite → SQLite)', { timeout: 180_000 }, () =>
   it('refuses a database that is not empty, unless --merge, which keeps what is there and lists it', async () => {
     const refused = await cli(['db', 'import'], dir('target'), dump);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/import refused: the target database is not empty \(it holds settings \(keys\), clients, accounts, credentials/);
+    expect(refused.stderr).toMatch(/import refused: the target database is not empty \(it holds settings \(keys\), password profiles, clients, organisations, accounts, organisation memberships, admin roles, portals of accounts, credentials/);
     expect(refused.stderr).toContain('--merge');
 
     const merged = await cli(['db', 'import', '--merge', '--json'], dir('target'), dump);
@@ -93,7 +99,7 @@ describe('db export and import (SQLite → SQLite)', { timeout: 180_000 }, () =>
     const stopped = await cli(['db', 'import'], dir('damaged'), `${damaged.join('\n')}\n`);
     expect(stopped.code).toBe(1);
     expect(stopped.stderr).toContain(`import stopped: line ${secondAccount + 1}: not a JSON object (a truncated or edited file?); no accounts were imported`);
-    expect(stopped.stderr).toMatch(/Imported before the error \(kept in the database\): \d+ settings \(keys\), 2 clients\./);
+    expect(stopped.stderr).toMatch(/Imported before the error \(kept in the database\): \d+ settings \(keys\), 1 password profiles, 2 clients, 2 organisations\./);
     expect(stopped.stderr).not.toMatch(/^\s+at /m);
     const store = await openConfigured(dir('damaged'));
     try {

@@ -1239,6 +1239,24 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         await store.settings.put(`${p}:after`, 1);
         expect(await store.settings.get(`${p}:after`)).toBe(1);
       });
+
+      it('imports organisation memberships one by one beside those there, and each account\'s portals with both times', async () => {
+        const owner = await createAccount('member');
+        const organisations = await store.transfer.begin('organisation');
+        await organisations.add(['a', 'b'].map((n) => ({ id: `${p}-org-${n}`, name: `Org ${n}`, createdAt: T0, updatedAt: T0 })));
+        await organisations.commit();
+        const members = await store.transfer.begin('membership');
+        expect(await members.add(['a', 'b'].map((n) => ({ organisationId: `${p}-org-${n}`, kind: 'account' as const, memberId: owner.id })))).toEqual({ kept: [] });
+        await members.commit();
+        expect(await store.organisations.memberships('account', owner.id)).toEqual([`${p}-org-a`, `${p}-org-b`]);
+        expect((await allOf('membership')).filter((m) => m.memberId === owner.id)).toHaveLength(2);
+
+        const portals = await store.transfer.begin('account-portal');
+        await portals.add([{ accountId: owner.id, clientId: `${p}-portal`, firstLoginAt: T0 - HOUR, lastLoginAt: T0 }]);
+        await portals.commit();
+        expect(await store.accountPortals.listByAccount(owner.id)).toEqual([{ accountId: owner.id, clientId: `${p}-portal`, firstLoginAt: T0 - HOUR, lastLoginAt: T0 }]);
+        expect((await allOf('account-portal')).filter((a) => a.accountId === owner.id)).toHaveLength(1);
+      });
     });
 
     describe('persistence', () => {

@@ -69,6 +69,15 @@ export async function seedSource(env: Record<string, string>): Promise<Source> {
       next: { key: `account:${bram.id}`, consecutiveFailures: 3, failuresSinceSuccess: 7, locks: 1, lockedUntil: now + 60_000, hardLocked: false, updatedAt: now, expiresAt: null },
       result: undefined,
     }));
+    // What the admin side adds: a password profile, an organisation with a patient and the portal, a practice admin.
+    await store.passwordProfiles.put({ name: 'flynth', minLength: 8, maxLength: 64, require: ['upper', 'digit'], specials: null, blocklist: true, notNames: true, history: 5, createdAt: now, updatedAt: now });
+    await store.organisations.create({ id: 'praktijk-noord', name: 'Praktijk Noord', createdAt: now, updatedAt: now });
+    await store.organisations.create({ id: 'praktijk-zuid', name: 'Praktijk Zuid', createdAt: now, updatedAt: now });
+    await store.organisations.setMemberships('account', bram.id, ['praktijk-noord', 'praktijk-zuid']);
+    await store.organisations.setMemberships('client', client.clientId, ['praktijk-noord']);
+    await store.adminGrants.put({ accountId: bram.id, role: 'practice', organisations: ['praktijk-noord'], grantedAt: now, grantedBy: 'cli:test' });
+    await store.accountPortals.record(bram.id, client.clientId, now - 86_400_000);
+    await store.accountPortals.record(bram.id, client.clientId, now);
     clock.advance(5 * STEP_MS);
     return { clientId: client.clientId, clientSecret: client.clientSecret!, totpKey: enrolment.key, recoveryCodes: enrolment.recoveryCodes, clock };
   } finally {

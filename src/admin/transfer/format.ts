@@ -9,7 +9,8 @@ import { z } from 'zod';
 import type { TransferRecords, TransferType } from '../../store/port.ts';
 
 export const FORMAT = 'poortwachter-export';
-export const FORMAT_VERSION = 1;
+// 2: password profiles, organisations and their members, admin grants, the portals of each account.
+export const FORMAT_VERSION = 2;
 
 export interface ExportHeader {
   format: typeof FORMAT;
@@ -48,6 +49,16 @@ const schemas: { [K in TransferType]: z.ZodType<TransferRecords[K]> } = {
   credential: z.strictObject({ id: text, accountId: text, type: text, data: object, createdAt: time, lastUsedAt: nullableTime }),
   client: z.strictObject({ clientId: text, metadata: object, createdAt: time, updatedAt: time }),
   setting: z.strictObject({ name: text, value: z.unknown().refine((v) => v !== undefined, 'missing') }) as z.ZodType<TransferRecords['setting']>,
+  'password-profile': z.strictObject({
+    name: text, minLength: time, maxLength: time, require: z.array(text), specials: nullableText, blocklist: z.boolean(), notNames: z.boolean(),
+    history: time, createdAt: time, updatedAt: time,
+  }),
+  organisation: z.strictObject({ id: text, name: text, createdAt: time, updatedAt: time }),
+  membership: z.strictObject({ organisationId: text, kind: z.enum(['account', 'client']), memberId: text }),
+  'admin-grant': z.strictObject({
+    accountId: text, role: z.enum(['operator', 'practice', 'auditor']), organisations: z.array(text), grantedAt: time, grantedBy: text,
+  }),
+  'account-portal': z.strictObject({ accountId: text, clientId: text, firstLoginAt: time, lastLoginAt: time }),
   device: z.strictObject({
     id: text, accountId: text, secretHash: text, factor: text, strength: z.union([z.literal(1), z.literal(2)]), amr: z.array(text),
     acr: text, label: text, createdAt: time, expiresAt: time, lastUsedAt: nullableTime,

@@ -36,6 +36,8 @@ export class ImportFailedError extends Error {
 
 const PLURAL: Record<TransferType, string> = {
   account: 'accounts', credential: 'credentials', client: 'clients', setting: 'settings (keys)', device: 'remembered devices',
+  'password-profile': 'password profiles', organisation: 'organisations', membership: 'organisation memberships',
+  'admin-grant': 'admin roles', 'account-portal': 'portals of accounts',
   lockout: 'lockouts', audit: 'audit events', oidc: 'sessions and tokens', 'session-proof': 'session proofs', flow: 'flows',
   code: 'one-time codes', throttle: 'rate-limit counters',
 };

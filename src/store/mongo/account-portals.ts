@@ -1,6 +1,10 @@
-import type { AccountPortalStore } from '../port.ts';
+import type { AccountPortalRecord, AccountPortalStore } from '../port.ts';
 import type { AccountPortalDoc } from './lifecycle-models.ts';
 import type { Models } from './models.ts';
+
+export const toRecord = (doc: AccountPortalDoc): AccountPortalRecord => ({
+  accountId: doc.accountId, clientId: doc.clientId, firstLoginAt: doc.firstLoginAt.getTime(), lastLoginAt: doc.lastLoginAt.getTime(),
+});
 
 export function createAccountPortalStore({ accountPortals, accounts }: Models): AccountPortalStore {
   return {
@@ -16,7 +20,7 @@ export function createAccountPortalStore({ accountPortals, accounts }: Models): 
     },
     async listByAccount(accountId) {
       const docs = await accountPortals.find({ accountId: { $eq: accountId } }).sort({ firstLoginAt: 1, clientId: 1 }).lean<AccountPortalDoc[]>().exec();
-      return docs.map((doc) => ({ accountId: doc.accountId, clientId: doc.clientId, firstLoginAt: doc.firstLoginAt.getTime(), lastLoginAt: doc.lastLoginAt.getTime() }));
+      return docs.map(toRecord);
     },
     async removeByAccount(accountId) {
       await accountPortals.deleteMany({ accountId: { $eq: accountId } }).exec();

@@ -4,7 +4,7 @@ import type { Models } from './models.ts';
 
 const ROLES: readonly AdminRole[] = ['operator', 'practice', 'auditor'];
 
-function toRecord(doc: AdminGrantDoc): AdminGrantRecord {
+export function toRecord(doc: AdminGrantDoc): AdminGrantRecord {
   const role = ROLES.find((r) => r === doc.role);
   if (!role) throw new TypeError(`unknown admin role ${doc.role}`);
   return { accountId: doc._id, role, organisations: [...doc.organisations], grantedAt: doc.grantedAt.getTime(), grantedBy: doc.grantedBy };

@@ -3,7 +3,7 @@ import type { OrganisationDoc } from './admin-models.ts';
 import type { Models } from './models.ts';
 import { asDuplicateError } from './common.ts';
 
-const toRecord = (doc: OrganisationDoc): OrganisationRecord => ({ id: doc._id, name: doc.name, createdAt: doc.createdAt.getTime(), updatedAt: doc.updatedAt.getTime() });
+export const toRecord = (doc: OrganisationDoc): OrganisationRecord => ({ id: doc._id, name: doc.name, createdAt: doc.createdAt.getTime(), updatedAt: doc.updatedAt.getTime() });
 
 export function createOrganisationStore({ organisations, organisationMembers }: Models): OrganisationStore {
   return {

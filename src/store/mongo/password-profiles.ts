@@ -17,7 +17,7 @@ function toDoc(p: PasswordProfileRecord): PasswordProfileDoc {
   };
 }
 
-function toRecord(doc: PasswordProfileDoc): PasswordProfileRecord {
+export function toRecord(doc: PasswordProfileDoc): PasswordProfileRecord {
   return {
     name: doc._id,
     minLength: doc.minLength,

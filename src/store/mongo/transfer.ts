@@ -19,6 +19,11 @@ import { toRecord as sessionProofRecord } from './session-proofs.ts';
 import { toRecord as flowRecord } from './flows.ts';
 import { toRecord as codeRecord } from './codes.ts';
 import { toRecord as throttleRecord } from './throttles.ts';
+import { toRecord as profileRecord } from './password-profiles.ts';
+import { toRecord as organisationRecord } from './organisations.ts';
+import { toRecord as grantRecord } from './admin-grants.ts';
+import { toRecord as accountPortalRecord } from './account-portals.ts';
+import type { OrganisationMemberDoc } from './admin-models.ts';
 import { toMs } from './common.ts';
 
 /** Deletes of an aborted import go in chunks: `$in` lists stay well below the 16 MB command limit. */
@@ -57,6 +62,11 @@ export function createTransferStore(models: Models, target: Omit<TransferTarget,
     credential: byId(models.credentials, credentialRecord),
     client: byId(models.clients, clientRecord),
     setting: byId(models.settings, (doc: SettingDoc) => ({ name: doc._id, value: doc.value })),
+    'password-profile': byId(models.passwordProfiles, profileRecord),
+    organisation: byId(models.organisations, organisationRecord),
+    membership: byId(models.organisationMembers, (doc: OrganisationMemberDoc) => ({ organisationId: doc.organisationId, kind: doc.kind, memberId: doc.memberId })),
+    'admin-grant': byId(models.adminGrants, grantRecord),
+    'account-portal': byId(models.accountPortals, accountPortalRecord),
     device: byId(models.devices, deviceRecord),
     lockout: byId(models.lockouts, lockoutRecord),
     // The oidc key (`model:id`) is that collection's _id, as every other type's key is.

@@ -9,7 +9,7 @@ interface Row {
   last_login_at: number;
 }
 
-const toRecord = (row: Row): AccountPortalRecord => ({
+export const toRecord = (row: Row): AccountPortalRecord => ({
   accountId: row.account_id,
   clientId: row.client_id,
   firstLoginAt: row.first_login_at,

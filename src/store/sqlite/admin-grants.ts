@@ -19,7 +19,7 @@ function toRole(value: string): AdminRole {
   return role;
 }
 
-const toRecord = (row: Row): AdminGrantRecord => ({
+export const toRecord = (row: Row): AdminGrantRecord => ({
   accountId: row.account_id,
   role: toRole(row.role),
   organisations: parseJsonStringArray(row.organisations),
@@ -27,7 +27,7 @@ const toRecord = (row: Row): AdminGrantRecord => ({
   grantedBy: row.granted_by,
 });
 
-const COLUMNS = 'account_id, role, organisations, granted_at, granted_by';
+export const COLUMNS = 'account_id, role, organisations, granted_at, granted_by';
 
 export function createAdminGrantStore(db: Database.Database): Synchronous<AdminGrantStore> {
   const put = db.prepare<Row>(`

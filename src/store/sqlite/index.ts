@@ -127,6 +127,10 @@ function createStore(db: Database.Database, file: string, durability: SqliteSync
     audit: createAuditStore(db),
     clients: createClientStore(db),
     settings: createSettingStore(db),
+    passwordProfiles: createPasswordProfileStore(db),
+    accountPortals: createAccountPortalStore(db),
+    organisations: createOrganisationStore(db),
+    adminGrants: createAdminGrantStore(db),
   };
 
   return {
@@ -145,10 +149,10 @@ function createStore(db: Database.Database, file: string, durability: SqliteSync
     audit: queued(sync.audit, writes, ['append', 'removeBefore', 'pseudonymise'], busy),
     clients: queued(sync.clients, writes, ['put', 'putIfAbsent', 'remove'], busy),
     settings: queued(sync.settings, writes, ['put', 'putIfAbsent', 'compareAndSet'], busy),
-    passwordProfiles: queued(createPasswordProfileStore(db), writes, ['put', 'remove'], busy),
-    accountPortals: queued(createAccountPortalStore(db), writes, ['record', 'removeByAccount'], busy),
-    organisations: queued(createOrganisationStore(db), writes, ['create', 'remove', 'setMemberships'], busy),
-    adminGrants: queued(createAdminGrantStore(db), writes, ['put', 'remove'], busy),
+    passwordProfiles: queued(sync.passwordProfiles, writes, ['put', 'remove'], busy),
+    accountPortals: queued(sync.accountPortals, writes, ['record', 'removeByAccount'], busy),
+    organisations: queued(sync.organisations, writes, ['create', 'remove', 'setMemberships'], busy),
+    adminGrants: queued(sync.adminGrants, writes, ['put', 'remove'], busy),
     transfer: createTransferStore(db, sync, writes),
     durability() {
       const level = (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[Number(db.pragma('synchronous', { simple: true }))] ?? 'OFF';

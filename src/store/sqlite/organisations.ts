@@ -10,7 +10,7 @@ interface Row {
   updated_at: number;
 }
 
-const toRecord = (row: Row): OrganisationRecord => ({ id: row.id, name: row.name, createdAt: row.created_at, updatedAt: row.updated_at });
+export const toRecord = (row: Row): OrganisationRecord => ({ id: row.id, name: row.name, createdAt: row.created_at, updatedAt: row.updated_at });
 
 export function createOrganisationStore(db: Database.Database): Synchronous<OrganisationStore> {
   const insert = db.prepare<Row>('INSERT INTO organisations (id, name, created_at, updated_at) VALUES (@id, @name, @created_at, @updated_at)');

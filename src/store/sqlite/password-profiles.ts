@@ -31,7 +31,7 @@ function toRow(p: PasswordProfileRecord): Row {
   };
 }
 
-function toRecord(row: Row): PasswordProfileRecord {
+export function toRecord(row: Row): PasswordProfileRecord {
   return {
     name: row.name,
     minLength: row.min_length,
@@ -46,7 +46,7 @@ function toRecord(row: Row): PasswordProfileRecord {
   };
 }
 
-const COLUMNS = 'name, min_length, max_length, require, specials, blocklist, not_names, history, created_at, updated_at';
+export const COLUMNS = 'name, min_length, max_length, require, specials, blocklist, not_names, history, created_at, updated_at';
 
 export function createPasswordProfileStore(db: Database.Database): Synchronous<PasswordProfileStore> {
   const put = db.prepare<Row>(`

@@ -16,6 +16,11 @@ import { COLUMNS as FLOW_COLUMNS, toRecord as flowRecord } from './flows.ts';
 import { COLUMNS as CODE_COLUMNS, toRecord as codeRecord } from './codes.ts';
 import { COLUMNS as THROTTLE_COLUMNS, toRecord as throttleRecord } from './throttles.ts';
 import { toRecord as sessionProofRecord } from './session-proofs.ts';
+import { COLUMNS as PROFILE_COLUMNS, toRecord as profileRecord } from './password-profiles.ts';
+import { toRecord as organisationRecord } from './organisations.ts';
+import { COLUMNS as GRANT_COLUMNS, toRecord as grantRecord } from './admin-grants.ts';
+import { toRecord as accountPortalRecord } from './account-portals.ts';
+import type { MemberKind } from '../port.ts';
 import { parseJsonObject } from '../json.ts';
 
 type SyncStores = { [K in keyof Omit<TransferTarget, 'insertThrottle'>]: Synchronous<TransferTarget[K]> };
@@ -50,6 +55,13 @@ export function createTransferStore(db: Database.Database, stores: SyncStores, w
     credential: keyed(db, 'credentials', 'id', CREDENTIAL_COLUMNS, credentialRecord),
     client: keyed(db, 'clients', 'client_id', CLIENT_COLUMNS, clientRecord),
     setting: keyed(db, 'settings', 'name', 'name, value', (row: { name: string; value: string }) => ({ name: row.name, value: JSON.parse(row.value) as unknown })),
+    'password-profile': keyed(db, 'password_profiles', 'name', PROFILE_COLUMNS, profileRecord),
+    organisation: keyed(db, 'organisations', 'id', 'id, name, created_at, updated_at', organisationRecord),
+    // Composite keys as text, the same text as transferKey and MongoDB's _id (store/transfer.ts).
+    membership: keyed(db, 'organisation_members', "kind || ':' || member_id || ':' || organisation_id", 'organisation_id, kind, member_id',
+      (row: { organisation_id: string; kind: MemberKind; member_id: string }) => ({ organisationId: row.organisation_id, kind: row.kind, memberId: row.member_id })),
+    'admin-grant': keyed(db, 'admin_grants', 'account_id', GRANT_COLUMNS, grantRecord),
+    'account-portal': keyed(db, 'account_portals', "account_id || ':' || client_id", 'account_id, client_id, first_login_at, last_login_at', accountPortalRecord),
     device: keyed(db, 'devices', 'id', DEVICE_COLUMNS, deviceRecord),
     lockout: keyed(db, 'lockouts', 'key', LOCKOUT_COLUMNS, lockoutRecord),
     'session-proof': keyed(db, 'session_proofs', 'session_uid', 'session_uid, account_id, proofs, login_started_at, login_completed_at, expires_at', sessionProofRecord),
@@ -76,6 +88,10 @@ export function createTransferStore(db: Database.Database, stores: SyncStores, w
     sessionProofs: direct(stores.sessionProofs),
     flows: direct(stores.flows),
     codes: direct(stores.codes),
+    passwordProfiles: direct(stores.passwordProfiles),
+    organisations: direct(stores.organisations),
+    adminGrants: direct(stores.adminGrants),
+    accountPortals: direct(stores.accountPortals),
     async insertThrottle(t) {
       insertThrottle.run(t.key, t.count, t.windowStartedAt, t.windowEndsAt, t.lastHitAt);
     },
