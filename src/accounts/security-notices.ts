@@ -1,8 +1,11 @@
 // Security notices: whenever something that can sign in as the patient is added, changed or
 // removed — a new, replaced or removed second factor, a new phone number, a new e-mail address —,
 // and when many wrong codes locked a method (code-guessing-notice.ts), the patient hears of it on
-// a channel they already had (the account's e-mail address; when the address itself
-// changes, the previous one), in the account's language, naming the method and where it happened.
+// the channels they already had — the account's e-mail address (when the address itself changes,
+// the previous one) and, for what lets someone else sign in, a short SMS to the phone number the
+// account had verified before the change (issue 6, finding 1: whoever added an app with the
+// mailbox could read and delete a mail, not a text on the patient's phone; a new number is never
+// told, it may be the attacker's) —, in the account's language, naming the method and where it happened.
 // A changed password is told the same way. A notice never holds a secret, a code or a full phone
 // number. Later kinds add an entry to NoticeKind and their texts to locales/*/notices.json.
 //
@@ -29,6 +32,20 @@ export interface SecurityNotice {
   previousEmail?: string;
   /** An operator made the change (the CLI), not the patient on a page. */
   byOperator?: boolean;
+  /**
+   * The verified phone number (E.164) the account had before the change, which gets the SMS;
+   * null: none. Left out: the account's verified number now (the change did not touch it).
+   */
+  phoneBefore?: string | null;
+}
+
+/** What a patient also hears of by SMS: what lets someone else sign in as them (not code guessing: no SMS an attacker can set off). */
+const SMS_KINDS: ReadonlySet<NoticeKind> = new Set(['method_added', 'method_replaced', 'method_removed', 'phone_changed', 'email_changed', 'password_changed']);
+
+function noticePhone(services: Services, account: AccountRecord, notice: SecurityNotice): string | null {
+  if (!SMS_KINDS.has(notice.kind)) return null;
+  if (notice.phoneBefore !== undefined) return notice.phoneBefore;
+  return account.phoneVerified ? services.accounts.phoneOf(account) : null;
 }
 
 const TIME_ZONE = 'Europe/Amsterdam';
@@ -70,11 +87,15 @@ export async function deliverSecurityNotice(services: Services, account: Account
   await services.delivery.sendMail({ to, subject, text, html });
 }
 
-/** Sends the notice beside the flow that caused it: failures are logged masked and audited, never thrown. */
-export function sendSecurityNotice(services: Services, account: AccountRecord, notice: SecurityNotice): void {
-  const to = notice.kind === 'email_changed' ? notice.previousEmail ?? '' : account.email;
-  const detail = { kind: notice.kind, to: maskMail(to) };
-  deliverSecurityNotice(services, account, notice).then(
+/** The short SMS form of a notice, signed by the portal (or the deployment) so the patient knows who writes. */
+export async function deliverSecuritySms(services: Services, account: AccountRecord, notice: SecurityNotice, to: string): Promise<void> {
+  const t = translator(isLanguage(account.locale) ? account.locale : DEFAULT_LANGUAGE);
+  await services.delivery.sendSms({ to, body: t(`notices.sms.${notice.kind}`, { sender: notice.portal ?? services.config.brand.name }) });
+}
+
+/** Delivers beside the flow: the outcome audited with the masked address, a failure logged masked, nothing thrown. */
+function beside(services: Services, account: AccountRecord, detail: Record<string, string>, send: () => Promise<void>): void {
+  send().then(
     () => services.audit.record({ type: 'notice.sent', accountId: account.id, detail }),
     async (error: unknown) => {
       services.logger.warn({ accountId: account.id, ...detail, error: error instanceof Error ? error.name : 'unknown' }, 'security notice not sent');
@@ -83,4 +104,12 @@ export function sendSecurityNotice(services: Services, account: AccountRecord, n
   ).catch((error: unknown) => {
     services.logger.warn({ accountId: account.id, error: error instanceof Error ? error.name : 'unknown' }, 'security notice not audited');
   });
+}
+
+/** Sends the notice beside the flow that caused it: failures are logged masked and audited, never thrown. */
+export function sendSecurityNotice(services: Services, account: AccountRecord, notice: SecurityNotice): void {
+  const to = notice.kind === 'email_changed' ? notice.previousEmail ?? '' : account.email;
+  beside(services, account, { kind: notice.kind, to: maskMail(to) }, () => deliverSecurityNotice(services, account, notice));
+  const phone = noticePhone(services, account, notice);
+  if (phone) beside(services, account, { kind: notice.kind, channel: 'sms', to: maskPhone(phone) }, () => deliverSecuritySms(services, account, notice, phone));
 }

@@ -22,13 +22,15 @@ function describe(services: Services, account: AccountRecord, factorId: string):
 
 function notifyBinding(services: Services, after: AccountRecord, event: Bound, portal: string | undefined): void {
   const { before } = event;
-  if (after.email !== before.email) sendSecurityNotice(services, after, { kind: 'email_changed', previousEmail: before.email, portal });
+  // The SMS goes to the number the patient had proved before this binding, never to one it brought.
+  const verifiedBefore = before.phoneVerified ? services.accounts.phoneOf(before) : null;
+  if (after.email !== before.email) sendSecurityNotice(services, after, { kind: 'email_changed', previousEmail: before.email, portal, phoneBefore: verifiedBefore });
   const phoneBefore = services.accounts.phoneOf(before);
   if (phoneBefore !== null && services.accounts.phoneOf(after) !== phoneBefore) {
-    sendSecurityNotice(services, after, { kind: 'phone_changed', portal });
+    sendSecurityNotice(services, after, { kind: 'phone_changed', portal, phoneBefore: verifiedBefore });
     return;
   }
-  sendSecurityNotice(services, after, { kind: event.replaced ? 'method_replaced' : 'method_added', method: describe(services, after, event.factor), portal });
+  sendSecurityNotice(services, after, { kind: event.replaced ? 'method_replaced' : 'method_added', method: describe(services, after, event.factor), portal, phoneBefore: verifiedBefore });
 }
 
 export const notifyHook: AfterHook = {

@@ -16,6 +16,7 @@ import { extractCode, giveCredential, startFactorWorld, type FactorWorld } from 
 import { enrolWithApp, STEP_MS, totpCode } from '../support/totp.ts';
 import { arriveAtPortal, runAxe, startPortal, useBrowser, type BrowserPage, type Page, type StubPortal } from '../support/browser.ts';
 import { startLogoutReceiver, type LogoutReceiver } from '../support/logout-receiver.ts';
+import { isSecurityNotice } from '../support/fake-twilio.ts';
 
 const FIREFOX_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const SAFARI_IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
@@ -292,8 +293,8 @@ describe('the account console (/account) in Chromium', { timeout: 90_000 }, () =
 
     await page.getByRole('button', { name: 'Telefoonnummer wijzigen', exact: true }).click();
     await expect.poll(() => page.title()).toBe('Vul uw mobiele telefoonnummer in – Poortwachter');
-    // Nothing went to the old number.
-    expect(world.twilio.messages.filter((m) => m.to === '+31612345601')).toEqual([]);
+    // No code went to the old number (only the notice that the app was set up, issue 6).
+    expect(world.twilio.messages.filter((m) => m.to === '+31612345601' && !isSecurityNotice(m))).toEqual([]);
     expect(await runAxe(page)).toEqual([]);
     await page.getByLabel('Mobiel telefoonnummer', { exact: true }).fill('06 12345602');
     await page.getByRole('button', { name: 'Code versturen', exact: true }).click();
@@ -309,8 +310,12 @@ describe('the account console (/account) in Chromium', { timeout: 90_000 }, () =
     expect(world.server.services.accounts.phoneOf(after)).toBe('+31612345602');
     expect(after.phoneVerified).toBe(true);
     expect(await section(page, 'Mijn gegevens').innerText()).toContain('*****02');
-    // The old channels are told (the account's e-mail address).
+    // The old channels are told: the account's e-mail address, and the old number by SMS; the new number is not.
     expect((await world.smtp.waitForMail(account.email)).subject).toBe('Het telefoonnummer van uw account is gewijzigd');
+    await world.twilio.waitForNotice('+31612345601');
+    const changed = await world.twilio.waitForNotice('+31612345601');
+    expect(changed.body).toBe('Poortwachter: het telefoonnummer van uw account is gewijzigd; codes gaan niet meer naar dit nummer. Was u dit niet? Neem direct contact op met uw zorgverlener.');
+    expect(world.twilio.messages.filter((m) => m.to === '+31612345602' && isSecurityNotice(m))).toEqual([]);
 
     await page.goto(`${world.server.url}/account?lang=en`);
     await expect.poll(() => page.title()).toBe('My account – Poortwachter');

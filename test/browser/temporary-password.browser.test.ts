@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { relyingParty, type RelyingParty } from '../support/relying-party.ts';
 import { extractCode, startFactorWorld, userWithFactors, type FactorWorld } from '../support/factor-login.ts';
 import { arriveAtPortal, describeFocus, runAxe, startPortal, useBrowser, type BrowserPage, type StubPortal } from '../support/browser.ts';
+import { isSecurityNotice } from '../support/fake-twilio.ts';
 
 const ZINN_SPECIALS = '-@#$%^&`[+=](.{)';
 
@@ -106,8 +107,9 @@ describe('a temporary password at ZINN in Chromium', () => {
     expect(claims.amr).toEqual(['pwd', 'sms', 'mfa']);
     expect(await world.server.services.passwords.verify(account, 'Zonnebloem#Kapstok77')).toBe(true);
     expect(await world.server.services.passwords.temporary(account)).toBeUndefined();
-    // One SMS: no second login.
-    expect(world.twilio.messages.filter((m) => m.to === phone)).toHaveLength(1);
+    // One code SMS: no second login. And the notice that the password changed, on the phone too.
+    expect(world.twilio.messages.filter((m) => m.to === phone && !isSecurityNotice(m))).toHaveLength(1);
+    expect((await world.twilio.waitForNotice(phone)).body).toMatch(lang === 'nl' ? /^ZINN cliëntportaal: het wachtwoord van uw account is gewijzigd/ : /^ZINN cliëntportaal: the password of your account was changed/);
     expectClean(tab);
   }
 

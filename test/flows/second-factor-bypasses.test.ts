@@ -11,6 +11,7 @@ import { TEST_PASSWORD } from '../support/server.ts';
 import { UserAgent, findForm, textOf, type Page } from '../support/user-agent.ts';
 import { REDIRECT_URI, passwordLogin, type RelyingParty } from '../support/relying-party.ts';
 import { extractCode, loginUntilSecondFactor, startFactorWorld, submitStep, userWithFactors, type FactorWorld } from '../support/factor-login.ts';
+import { isSecurityNotice } from '../support/fake-twilio.ts';
 import { STEP_MS, enrolWithApp, keyFromPage, recoveryCodesFromPage, stepAlignedTime, totpCode } from '../support/totp.ts';
 
 describe('second-factor bypasses (issue 6)', () => {
@@ -79,7 +80,7 @@ describe('second-factor bypasses (issue 6)', () => {
       expect(await world.server.services.store.credentials.listByAccount(account.id, 'totp')).toHaveLength(0);
     });
 
-    it('lets the patient with the phone set up the app, and tells them by e-mail', async () => {
+    it('lets the patient with the phone set up the app, and tells them by e-mail and by SMS (a mailbox reader cannot delete that one)', async () => {
       const number = phone();
       const account = await userWithFactors(world.server, { username: 'f1-patient', phoneE164: number }, ['sms', 'email']);
       const patient = new UserAgent();
@@ -101,6 +102,10 @@ describe('second-factor bypasses (issue 6)', () => {
       expect(mail.text).toContain(`${world.server.url}/account`);
       expect(mail.html).toContain('Was u dit niet?');
       expect(mail.raw).not.toContain(key);
+      const notice = await world.twilio.waitForNotice(number);
+      expect(notice.body).toBe('Minddistrict: er is een nieuwe inlogmethode toegevoegd aan uw account. Was u dit niet? Neem direct contact op met uw zorgverlener.');
+      await expect.poll(async () => (await world.server.services.store.audit.list({ accountId: account.id, type: 'notice.sent' })).map((e) => e.detail))
+        .toContainEqual({ kind: 'method_added', channel: 'sms', to: `*****${number.slice(-2)}` });
     });
   });
 
@@ -266,7 +271,7 @@ describe('second-factor bypasses (issue 6)', () => {
   });
 
   describe('security notices', () => {
-    it('mails the patient, in their language, when the phone number is replaced on /account; never the full number', async () => {
+    it('tells the patient, in their language, when the phone number is replaced on /account: a mail, and an SMS to the old number only; never the full number', async () => {
       const number = phone();
       const replacement = phone();
       const account = await userWithFactors(world.server, { username: 'notice-nummer', phoneE164: number, locale: 'en' }, ['sms']);
@@ -294,6 +299,10 @@ describe('second-factor bypasses (issue 6)', () => {
       expect(mail.text).toContain('Was this not you?');
       for (const full of [number, replacement, replacement.slice(3), `0${replacement.slice(3)}`]) expect(mail.raw).not.toContain(full);
       expect(mail.raw).not.toContain(code);
+      // The old number hears of it (the number may be in a thief's hands now, the old one is the patient's).
+      expect((await world.twilio.waitForNotice(number)).body).toBe('Poortwachter: the phone number of your account was changed; codes no longer go to this number. Was this not you? Contact your care provider at once.');
+      await expect.poll(async () => (await world.server.services.store.audit.list({ accountId: account.id, type: 'notice.sent' })).length).toBeGreaterThanOrEqual(2);
+      expect(world.twilio.messages.filter((m) => m.to === replacement && isSecurityNotice(m))).toEqual([]);
     });
 
     it('does not let a failing mail server break the login that set up a factor: logged masked, audited', async () => {

@@ -27,13 +27,24 @@ export interface FakeTwilio {
   authToken: string;
   messages: FakeSms[];
   calls: FakeCall[];
-  /** Oldest SMS to `to` not returned before; resolves at once if it already arrived. */
+  /**
+   * Oldest SMS to `to` not returned before that is not a security notice (what a patient types a
+   * code from); resolves at once if it already arrived. Notices arrive beside the flow, at a moment
+   * of their own: `waitForNotice` takes those.
+   */
   waitForSms(to: string, opts?: { timeoutMs?: number }): Promise<FakeSms>;
+  /** Oldest security notice (accounts/security-notices.ts) to `to` not returned before. */
+  waitForNotice(to: string, opts?: { timeoutMs?: number }): Promise<FakeSms>;
   /** Oldest call to `to` not returned before; resolves at once if it already arrived. */
   waitForCall(to: string, opts?: { timeoutMs?: number }): Promise<FakeCall>;
   /** The next authenticated API request fails with this HTTP status and Twilio error code. */
   failNext(status: number, code: number, message: string): void;
   close(): Promise<void>;
+}
+
+/** A security notice SMS: each ends by asking whether it was the patient (locales/<lang>/notices.json, sms). */
+export function isSecurityNotice(sms: FakeSms): boolean {
+  return /Was u dit niet\?|Was this not you\?/.test(sms.body);
 }
 
 const sid = (prefix: string) => prefix + randomBytes(16).toString('hex');
@@ -151,10 +162,10 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
     for (const wake of waiters) wake();
   }
 
-  function waitFor<T extends { to: string }>(list: T[], kind: string, to: string, timeoutMs = 5_000): Promise<T> {
+  function waitFor<T extends { to: string }>(list: T[], kind: string, to: string, timeoutMs = 5_000, wanted: (item: T) => boolean = () => true): Promise<T> {
     return new Promise((resolve, reject) => {
       const wake = () => {
-        const item = list.find((x) => x.to === to && !claimed.has(x));
+        const item = list.find((x) => x.to === to && !claimed.has(x) && wanted(x));
         if (!item) return;
         claimed.add(item);
         clearTimeout(timer);
@@ -180,7 +191,8 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
     authToken,
     messages,
     calls,
-    waitForSms: (to, opts) => waitFor(messages, 'SMS', to, opts?.timeoutMs),
+    waitForSms: (to, opts) => waitFor(messages, 'SMS', to, opts?.timeoutMs, (sms) => !isSecurityNotice(sms)),
+    waitForNotice: (to, opts) => waitFor(messages, 'notice SMS', to, opts?.timeoutMs, isSecurityNotice),
     waitForCall: (to, opts) => waitFor(calls, 'call', to, opts?.timeoutMs),
     failNext(status, code, message) {
       failures.push({ status, code, message });
