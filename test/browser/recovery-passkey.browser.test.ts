@@ -98,7 +98,7 @@ describe('recovery of a passkey account (Chromium, virtual authenticator, altcha
    * the widget in the browser; without JavaScript the page lets a few through per address), "forgot
    * my password", the e-mail link asked and opened in this browser.
    */
-  async function recoverUntilLink(tab: BrowserPage, lang: Lang, account: AccountRecord, script = true): Promise<void> {
+  async function recoverUntilLink(tab: BrowserPage, lang: Lang, account: AccountRecord, script = true): Promise<string> {
     const { page } = tab;
     const t = translator(lang);
     // Signed out of Poortwachter (the authenticator keeps its passkey); the language choice stays.
@@ -120,7 +120,9 @@ describe('recovery of a passkey account (Chromium, virtual authenticator, altcha
     await expect.poll(() => page.title(), SLOW).toBe(`${t('forgot.verify.title')} – ${PORTAL}`);
     await button(page, t('forgot.verify.link_send')).click();
     await expect.poll(() => page.locator('.notice').first().innerText(), SLOW).toBe(t('forgot.verify.link_sent', { minutes: 60 }));
-    await page.goto(await recoveryLink(account.email));
+    const link = await recoveryLink(account.email);
+    await page.goto(link);
+    return link;
   }
 
   /** The next recovery link mailed to `address`, past the notices before it (a new passkey, a new password). */
@@ -164,8 +166,10 @@ describe('recovery of a passkey account (Chromium, virtual authenticator, altcha
       const username = `sleutel-${lang}`;
       const account = await world.server.addUser({ username, emailVerified: true, locale: lang });
       await enrolPasskey(page, t, username);
+      const passkeyEvents = async (type: string) => (await world.server.services.store.audit.list({ type, accountId: account.id, limit: 100 })).filter((e) => e.clientId === rp.clientId);
+      const signInsBefore = (await passkeyEvents('login.passkey.ok')).length;
 
-      await recoverUntilLink(tab, lang, account);
+      const link = await recoverUntilLink(tab, lang, account);
       await expectPasskeyAsked(page, t, lang);
 
       // A cancelled dialog: a 400 with the explanation on the same page, nothing proved, retry works.
@@ -181,6 +185,13 @@ describe('recovery of a passkey account (Chromium, virtual authenticator, altcha
       const newPassword = `Zeilboot-Haven-2026-${lang}`;
       await chooseNewPassword(page, t, newPassword);
       expect(await world.server.services.passwords.verify(account, TEST_PASSWORD)).toBe(false);
+      // The recovery's passkey sign-in is audited for the portal; the closed dialog was no failed attempt.
+      expect(await passkeyEvents('login.passkey.ok')).toHaveLength(signInsBefore + 1);
+      expect(await passkeyEvents('login.passkey.failed')).toEqual([]);
+      // Neither the link's token nor the new password reaches the log.
+      const token = link.split('/').at(-1)!;
+      expect(world.server.logs()).not.toContain(token);
+      expect(world.server.logs()).not.toContain(newPassword);
 
       // Back at the portal's login: the new password, then the passkey as the second factor.
       const request = await rp.authorize({ redirect_uri: portal.redirectUri });
