@@ -13,7 +13,7 @@ import { translator, type Translate } from '../../src/i18n/i18n.ts';
 import type { AccountRecord } from '../../src/store/port.ts';
 import { TEST_PASSWORD } from '../support/server.ts';
 import { relyingParty, type RelyingParty } from '../support/relying-party.ts';
-import { startFactorWorld, type FactorWorld } from '../support/factor-login.ts';
+import { startFactorWorld, type AuthorizationRequest, type FactorWorld } from '../support/factor-login.ts';
 import { arriveAtPortal, runAxe, startPortal, useBrowser, type BrowserPage, type Page, type StubPortal } from '../support/browser.ts';
 import { addVirtualAuthenticator, type VirtualAuthenticator } from '../support/virtual-authenticator.ts';
 import { linkFromMail, recoveryPolicyFile } from '../support/recovery.ts';
@@ -98,7 +98,7 @@ describe('recovery of a passkey account (Chromium, virtual authenticator, altcha
    * the widget in the browser; without JavaScript the page lets a few through per address), "forgot
    * my password", the e-mail link asked and opened in this browser.
    */
-  async function recoverUntilLink(tab: BrowserPage, lang: Lang, account: AccountRecord, script = true): Promise<string> {
+  async function recoverUntilLink(tab: BrowserPage, lang: Lang, account: AccountRecord, script = true): Promise<{ link: string; request: AuthorizationRequest }> {
     const { page } = tab;
     const t = translator(lang);
     // Signed out of Poortwachter (the authenticator keeps its passkey); the language choice stays.
@@ -119,10 +119,10 @@ describe('recovery of a passkey account (Chromium, virtual authenticator, altcha
     await button(page, t('forgot.next')).click();
     await expect.poll(() => page.title(), SLOW).toBe(`${t('forgot.verify.title')} – ${PORTAL}`);
     await button(page, t('forgot.verify.link_send')).click();
-    await expect.poll(() => page.locator('.notice').first().innerText(), SLOW).toBe(t('forgot.verify.link_sent', { minutes: 60 }));
+    await expect.poll(() => page.locator('.notice').first().innerText(), SLOW).toBe(t('forgot.verify.link_sent', { minutes: Math.round(world.server.services.config.policy.recovery.linkTtlSeconds / 60) }));
     const link = await recoveryLink(account.email);
     await page.goto(link);
-    return link;
+    return { link, request };
   }
 
   /** The next recovery link mailed to `address`, past the notices before it (a new passkey, a new password). */
@@ -169,7 +169,7 @@ describe('recovery of a passkey account (Chromium, virtual authenticator, altcha
       const passkeyEvents = async (type: string) => (await world.server.services.store.audit.list({ type, accountId: account.id, limit: 100 })).filter((e) => e.clientId === rp.clientId);
       const signInsBefore = (await passkeyEvents('login.passkey.ok')).length;
 
-      const link = await recoverUntilLink(tab, lang, account);
+      const { link, request } = await recoverUntilLink(tab, lang, account);
       await expectPasskeyAsked(page, t, lang);
 
       // A cancelled dialog: a 400 with the explanation on the same page, nothing proved, retry works.
@@ -193,9 +193,7 @@ describe('recovery of a passkey account (Chromium, virtual authenticator, altcha
       expect(world.server.logs()).not.toContain(token);
       expect(world.server.logs()).not.toContain(newPassword);
 
-      // Back at the portal's login: the new password, then the passkey as the second factor.
-      const request = await rp.authorize({ redirect_uri: portal.redirectUri });
-      await page.goto(request.url);
+      // Back at the portal's login (the sign-in the recovery started from): the new password, then the passkey.
       await signInWithPassword(page, t, username, newPassword);
       await expect.poll(heading(page), SLOW).toBe(t('passkey.second_factor_title'));
       const callback = await arriveAtPortal(page, () => button(page, t('passkey.sign_in')).click(), portal.redirectUri);
