@@ -122,6 +122,16 @@ describe('decideRecoveryStep', () => {
       expect(decideRecoveryStep(input({ factors, proofs: link }))).toEqual({ kind: 'factor', factor: 'sms', mode: 'challenge', alternatives: [] });
     });
 
+    it('passkey (± recovery codes, ± e-mail code): the link alone is not enough; the passkey or a recovery code is', () => {
+      const passkey = { id: 'passkey', role: 'second' as const, positions: ['first', 'second'] as const, strength: 2 as const, phishingResistant: true, enrolled: true, enrollable: true };
+      for (const factors of [[...facts(['recovery']), passkey], [...facts(['recovery', 'email']), passkey]]) {
+        expect(decideRecoveryStep(input({ factors, proofs: link }))).toEqual({ kind: 'factor', factor: 'passkey', mode: 'challenge', alternatives: ['recovery'] });
+        expect(decideRecoveryStep(input({ factors, proofs: [...link, proof('email')] }))).toMatchObject({ kind: 'factor', factor: 'passkey' });
+        expect(decideRecoveryStep(input({ factors, proofs: [...link, proof('passkey')] }))).toEqual(NEW_PASSWORD);
+        expect(decideRecoveryStep(input({ factors, proofs: [...link, proof('recovery')] }))).toEqual(NEW_PASSWORD);
+      }
+    });
+
     it('stays generic: any second factor of the strongest strength counts, whatever its name', () => {
       const factors = [...facts(['email']), { id: 'new-key', role: 'second' as const, positions: ['second'] as const, strength: 2 as const, enrolled: true, enrollable: true }];
       expect(decideRecoveryStep(input({ factors, proofs: link }))).toEqual({ kind: 'factor', factor: 'new-key', mode: 'challenge', alternatives: [] });
