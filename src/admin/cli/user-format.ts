@@ -1,26 +1,18 @@
 // How a user is shown to operators, and how a command finds one: shared by the user commands.
 import type { AccountRecord } from '../../store/port.ts';
 import type { LockStatus } from '../../accounts/lockout.ts';
-import { maskPhone } from '../../log.ts';
+import { accountView } from '../operations/accounts.ts';
 import type { CliContext } from './context.ts';
 import { CliError } from './errors.ts';
 import { formatTime } from './output.ts';
 
-/** The account as it may be shown: the phone number only as `*****16`. */
+/**
+ * The account as it may be shown (the phone number only as `*****16`): the admin operations' view
+ * (one masking rule for CLI, API and console), without what the user table has no column for.
+ */
 export function userJson(account: AccountRecord) {
-  return {
-    id: account.id,
-    username: account.username,
-    email: account.email,
-    email_verified: account.emailVerified,
-    phone: account.phoneHint ? maskPhone(account.phoneHint) : null,
-    phone_verified: account.phoneVerified,
-    given_name: account.givenName,
-    family_name: account.familyName,
-    locale: account.locale,
-    status: account.status,
-    created_at: new Date(account.createdAt).toISOString(),
-  };
+  const { required_actions: _actions, organisations: _organisations, updated_at: _updated, ...shown } = accountView(account, []);
+  return shown;
 }
 
 export function lockJson(lock: LockStatus) {
