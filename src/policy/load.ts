@@ -42,6 +42,7 @@ const overrideSchema = z.strictObject({
     mailsPerIp: limit,
     linkTtlSeconds: seconds,
   }).partial(),
+  activation: z.strictObject({ linkTtlSeconds: seconds }).partial(),
 }).partial();
 
 /** Reads and checks a policy file; problems are returned, named by file and key. */
