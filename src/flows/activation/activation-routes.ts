@@ -13,6 +13,9 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { formBody, readForm } from '../../web/form.ts';
 import { render } from '../../web/render.ts';
+import { languageChosen, setLanguage } from '../../web/language.ts';
+import { isLanguage } from '../../i18n/i18n.ts';
+import type { AccountRecord } from '../../store/port.ts';
 import type { LinkState } from '../../accounts/invitations.ts';
 import type { FlowRunner } from '../kit/runner.ts';
 import { flowRoutes, requireCsrf } from '../kit/routes.ts';
@@ -24,9 +27,15 @@ export function activationRoutes(kind: ActivationKind, runner: FlowRunner<Activa
   const router = new Router();
   const { invitations } = kind.services;
 
+  /** The account's language until the patient picks one on the page (issue 9: "texts in the account's language"). */
+  function speak(ctx: Context, account: AccountRecord | undefined): void {
+    if (account && isLanguage(account.locale) && !languageChosen(ctx)) setLanguage(ctx, account.locale);
+  }
+
   async function load(ctx: Context): Promise<ActivationRun> {
     const run = await kind.load(ctx);
     ctx.state.getUrl = activationBase(run.flow.id);
+    speak(ctx, run.account);
     return run;
   }
 
@@ -44,6 +53,7 @@ export function activationRoutes(kind: ActivationKind, runner: FlowRunner<Activa
     const state = TOKEN.test(token) ? await invitations.check(token) : { ok: false as const, reason: 'invalid' as const };
     if (!state.ok) return unusable(ctx, state);
     const portal = await invitations.portal(state.clientId).catch(() => undefined);
+    speak(ctx, state.account);
     ctx.set('Cache-Control', 'no-store');
     // The token is in the page's own URL only; the page tells no other site where it came from.
     ctx.set('Referrer-Policy', 'no-referrer');
