@@ -44,6 +44,8 @@ export function activationRoutes(kind: ActivationKind, runner: FlowRunner<Activa
   /** The link does not work (any more): the same page for every reason but its first line, and the way to a new one. */
   async function unusable(ctx: Context, state: Extract<LinkState, { ok: false }>): Promise<void> {
     const portal = state.clientId ? await invitations.portal(state.clientId).catch(() => undefined) : undefined;
+    // A used or expired link names its account (the link proved it): its language.
+    if (state.accountId) speak(ctx, await kind.services.accounts.findById(state.accountId));
     ctx.set('Cache-Control', 'no-store');
     render(ctx, 'flows/activation/link-unusable', { portal, reason: state.reason, recoveryUrl: '/recovery' }, state.reason === 'invalid' ? 404 : 410);
   }
