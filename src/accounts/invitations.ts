@@ -63,6 +63,20 @@ export type LinkState =
   | { ok: true; account: AccountRecord; clientId: string | null; credential: CredentialRecord }
   | { ok: false; reason: 'invalid' | 'expired' | 'used'; accountId?: string; clientId?: string | null };
 
+/** The settings key holding SHA-256 of the address the last invitation went to. */
+const INVITED_ADDRESS = 'invitedAddress';
+
+const addressHash = (email: string) => sha256(`invited:${email.trim().toLowerCase()}`);
+
+/**
+ * Whether the account's address is the one an invitation was mailed to (the recovery may then mail
+ * its link there before the address is verified). Pure: read from the account record.
+ */
+export function invitedAddress(account: AccountRecord): boolean {
+  const stored = account.settings[INVITED_ADDRESS];
+  return typeof stored === 'string' && account.email !== '' && safeEqual(stored, addressHash(account.email));
+}
+
 function dataOf(credential: CredentialRecord): InvitationData | undefined {
   const d = credential.data;
   if (typeof d.hash !== 'string' || typeof d.expiresAt !== 'number') return undefined;
@@ -150,6 +164,9 @@ export class Invitations {
     const data: InvitationData = { hash: sha256(secret), expiresAt, clientId: portal?.clientId ?? null, usedAt: null };
     await services.store.credentials.removeByAccount(account.id, INVITATION);
     await services.store.credentials.put({ id, accountId: account.id, type: INVITATION, data, createdAt: now, lastUsedAt: null });
+    if (account.settings[INVITED_ADDRESS] !== addressHash(account.email)) {
+      await services.accounts.update(account, { settings: { ...account.settings, [INVITED_ADDRESS]: addressHash(account.email) } });
+    }
     await this.audit(account, data.clientId, who, `invitation.${outcome}`, { outcome, expires_at: new Date(expiresAt).toISOString() });
     return { expiresAt };
   }

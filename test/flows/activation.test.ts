@@ -13,6 +13,7 @@ import { keyFromPage, totpCode, STEP_MS } from '../support/totp.ts';
 import { storeBytes, leaked } from '../support/store-files.ts';
 import type { AuditEvent } from '../../src/store/port.ts';
 import { InvitationError } from '../../src/accounts/invitations.ts';
+import { recoveryPolicyFile, identify, choose, newPassword, linkFromMail as recoveryLinkFromMail } from '../support/recovery.ts';
 
 const PHONE = '+31612341361';
 const PASSWORD = 'Zeilboot-Tulp-2026';
@@ -24,7 +25,7 @@ let mtd: RelyingParty;
 let mtdEmail: RelyingParty;
 
 beforeAll(async () => {
-  world = await startFactorWorld();
+  world = await startFactorWorld({ env: { POLICY_FILE: await recoveryPolicyFile() } });
   mtd = await world.portal({
     name: 'Mijn Therapie Dossier',
     mfa: 'required',
@@ -151,6 +152,24 @@ describe('the link', () => {
     const third = linkFromMail((await world.smtp.waitForMail('late.patient@example.nl')).text ?? '');
     expect((await new UserAgent().open(fresh)).status).toBe(404);
     expect((await new UserAgent().open(third)).status).toBe(200);
+  });
+
+  it('"Stuur mij een nieuwe link" on an expired invitation: the recovery mails a link to the invited address, and a password is set', async () => {
+    const { link, account } = await invite('expired.then.recovered');
+    world.clock.advance(72 * HOUR + 1000);
+    const agent = new UserAgent();
+    const expired = await agent.open(link);
+    expect(expired.status).toBe(410);
+    const start = await agent.open(new URL(/href="(\/recovery)"/.exec(expired.html)![1]!, world.server.url).href);
+    expect(textOf(start)).toContain('Wie bent u?');
+    const verify = await choose(agent, await identify(agent, start, world.server.url, 'expired.then.recovered'), 'reset');
+    const sent = await agent.submit(verify, '/step/recovery-verify/link');
+    expect(sent.status).toBe(200);
+    const mail = await world.smtp.waitForMail('expired.then.recovered@example.nl');
+    const passwordPage = await agent.open(recoveryLinkFromMail(mail.text ?? ''));
+    const done = await newPassword(agent, passwordPage, PASSWORD);
+    expect(textOf(done)).toContain('Uw wachtwoord is opnieuw ingesteld');
+    expect(await world.server.services.passwords.verify((await world.server.services.accounts.findById(account.id))!, PASSWORD)).toBe(true);
   });
 
   it('a tampered or malformed token gets a 4xx page and changes nothing', async () => {
