@@ -186,6 +186,25 @@ describe('the link', () => {
     expect((await new UserAgent().open(link)).status).toBe(200);
   });
 
+  it('"Stoppen" ends the activation (back to the portal) and nothing was set', async () => {
+    const { link, account } = await invite('stops.halfway', { clientId: mtdEmail.clientId });
+    const agent = new UserAgent();
+    const passwordPage = await openAndContinue(agent, link);
+    const form = /<form[^>]*action="([^"]*\/abort)"/.exec(passwordPage.html);
+    expect(form).not.toBeNull();
+    const stopped = await agent.submit(passwordPage, '/abort', {}, 'https://mtd-email.example');
+    expect(stopped.url.startsWith('https://mtd-email.example')).toBe(true);
+    expect((await agent.open(passwordPage.url)).status).toBe(410);
+    expect(await world.server.services.passwords.has(account)).toBe(false);
+    // A form posted without the flow's CSRF token changes nothing either.
+    await world.server.services.invitations.resend(account.id, { actor: 'operator:test' });
+    const again = new UserAgent();
+    const other = await openAndContinue(again, linkFromMail((await world.smtp.waitForMail('stops.halfway@example.nl')).text ?? ''));
+    const forged = await again.request(`${other.url}/step/update-password/change`, { method: 'POST', body: `new=${PASSWORD}&confirm=${PASSWORD}` });
+    expect(forged.status).toBe(403);
+    expect(await world.server.services.passwords.has(account)).toBe(false);
+  });
+
   it('the activation continues only in the browser that used the link', async () => {
     const { link } = await invite('own.browser', { clientId: mtdEmail.clientId });
     const agent = new UserAgent();
