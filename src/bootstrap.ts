@@ -17,6 +17,7 @@ import { Lockout } from './accounts/lockout.ts';
 import { LoginNameKeys } from './accounts/login-name-key.ts';
 import { hkdfSync } from 'node:crypto';
 import { Captcha } from './accounts/captcha.ts';
+import { Invitations } from './accounts/invitations.ts';
 import { KeyedHash } from './accounts/keyed-hash.ts';
 import { createDelivery, DevOutbox } from './delivery/index.ts';
 import type { Services } from './services.ts';
@@ -74,6 +75,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     passwordProfiles: new PasswordProfiles(store, clock, policy.passwords),
     // It works on the whole bundle (notices, audit, lockout), which it reads when used.
     passwordLifecycle: new PasswordLifecycle(() => services),
+    invitations: new Invitations(() => services),
     passwordChange: lifecyclePasswordChange(() => services.passwordLifecycle),
     modelSecrets,
     signIns: new AccountRevocation(store, modelSecrets),

@@ -22,6 +22,7 @@ import type { KeyedHash } from './accounts/keyed-hash.ts';
 import type { PasswordChange } from './actions/update-password/password-change.ts';
 import type { ModelSecrets } from './oidc/model-secrets.ts';
 import type { AccountRevocation } from './oidc/account-revocation.ts';
+import type { Invitations } from './accounts/invitations.ts';
 
 export interface Services {
   config: Config;
@@ -52,4 +53,6 @@ export interface Services {
   captcha: Captcha;
   /** Keyed hashes of typed names and numbers (accounts/keyed-hash.ts). */
   keyedHash: KeyedHash;
+  /** Invitations to activate an account (accounts/invitations.ts; the activation flow accepts them). */
+  invitations: Invitations;
 }

@@ -51,8 +51,8 @@ export interface ChangeRequest extends LifecycleActor {
   current: string;
   next: string;
   confirm: string;
-  /** Why: a required action at login, the account page, or (next issue) a recovery flow. */
-  via: 'forced' | 'account' | 'reset';
+  /** Why: a required action at login, the account page, a recovery flow, or the first password of an activation. */
+  via: 'forced' | 'account' | 'reset' | 'initial';
   /** The session the patient is in: it stays, every other session of the account ends. */
   keepSessionUid?: string | null;
 }
@@ -135,11 +135,11 @@ export class PasswordLifecycle {
    * A new password without the current one, for a flow that proved the patient otherwise (the
    * recovery flow of the next issue: e-mail link or SMS code, plus the second factor).
    */
-  async reset(account: AccountRecord, request: Omit<ChangeRequest, 'current' | 'via'>): Promise<ChangeResult> {
-    const full: ChangeRequest = { ...request, current: '', via: 'reset' };
+  async reset(account: AccountRecord, request: Omit<ChangeRequest, 'current' | 'via'> & { via?: 'reset' | 'initial' }): Promise<ChangeResult> {
+    const full: ChangeRequest = { ...request, current: '', via: request.via ?? 'reset' };
     const rules = await this.rulesFor(account, request.clientId);
     const fail = async (status: 400 | 401 | 413 | 429, problems: FieldProblem[], results: RuleResult[] = []): Promise<ChangeResult> => {
-      await this.audit(account, full, 'password.change_refused', { via: 'reset', outcome: 'refused', problems: problems.map((p) => `${p.field}:${p.problem}`) });
+      await this.audit(account, full, 'password.change_refused', { via: full.via, outcome: 'refused', problems: problems.map((p) => `${p.field}:${p.problem}`) });
       return { ok: false, status, problems, rules, results };
     };
     const shape: FieldProblem[] = [];

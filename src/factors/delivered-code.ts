@@ -197,6 +197,11 @@ export function deliveredCodeFactor(channel: CodeChannel): Factor {
     return { kind: 'proved', proof: { factor: channel.id, amr: channel.amr, strength: channel.strength, at: clock.now() } };
   }
 
+  /** Whether the account's own address of this channel is marked verified. */
+  function addressVerified(account: AccountRecord): boolean {
+    return channel.address === 'email' ? account.emailVerified : account.phoneVerified && account.phoneEncrypted !== null;
+  }
+
   async function finishEnrolment(ctx: FactorContext, account: AccountRecord, to: string): Promise<void> {
     const { accounts, store, clock } = ctx.services;
     if (channel.address === 'phone') await accounts.setPhone(account, to, true);
@@ -284,6 +289,13 @@ export function deliveredCodeFactor(channel: CodeChannel): Factor {
       }
       const to = destinationOf(ctx, account, mode);
       if (!to) return { kind: 'fail', status: 409, messageKey: key('errors.no_destination') };
+      // The account's own address, proved in this very flow (an activation's invitation link, its
+      // phone check): a second code to it would prove nothing new (Mijn Therapie Dossier: "je
+      // e-mailadres is reeds geverifieerd", choosing e-mail finishes at once).
+      if (mode === 'enrol' && ctx.provedAddresses?.includes(channel.address) && addressVerified(account)) {
+        await finishEnrolment(ctx, account, to);
+        return { kind: 'proved', proof: { factor: channel.id, amr: channel.amr, strength: channel.strength, at: ctx.services.clock.now() } };
+      }
       return (await sendCode(ctx, account, mode, to, { field: 'resend', entering: true })).outcome;
     },
 

@@ -40,6 +40,7 @@ export const POLICY_PROPERTIES = [
   ...BRAND_PROPERTIES,
   'recovery_label',
   'recovery_methods',
+  'verify_phone',
 ] as const;
 
 /**
@@ -94,6 +95,10 @@ export interface PortalPolicy {
   recoveryLabel: RecoveryLabel;
   /** How its patients may prove their account in the recovery flow, in the order offered. */
   recoveryMethods: RecoveryMethod[];
+  /** An activation verifies the account's phone number by an SMS code first (Mijn Therapie Dossier). */
+  verifyPhone: boolean;
+  /** OIDC third-party initiated login (`initiate_login_uri`): where an activation hands the patient over. */
+  initiateLoginUri?: string;
 }
 
 type Metadata = Record<string, unknown>;
@@ -123,6 +128,8 @@ export function policyFromMetadata(metadata: Metadata): PortalPolicy {
     brand: brandFromMetadata(metadata, name, metadata.client_id !== ACCOUNT_CLIENT_ID),
     reauthBeforeEnrolment: metadata.reauth_before_enrolment !== false,
     recoveryCodes: metadata.recovery_codes !== false,
+    verifyPhone: metadata.verify_phone === true,
+    initiateLoginUri: typeof metadata.initiate_login_uri === 'string' ? metadata.initiate_login_uri : undefined,
   };
 }
 
@@ -140,6 +147,7 @@ export function validatePolicyProperty(key: string, value: unknown, metadata: Me
       return `recovery codes can be switched off only when the portal accepts methods on two channels (phone number: sms/voice; mailbox: email; authenticator app: totp), so a patient who loses one still has another; this portal accepts ${channels.join(', ') || 'none'}`;
     }
     case 'first_party':
+    case 'verify_phone':
     case 'reauth_before_enrolment':
     case 'remember_device':
       return typeof value === 'boolean' ? undefined : `${key} must be a boolean`;

@@ -69,6 +69,11 @@ export interface Policy {
     keptAfterExpirySeconds: number;
   };
   recovery: RecoveryPolicy;
+  /** Invitations and activation (flows/activation/, accounts/invitations.ts). */
+  activation: {
+    /** Life of an invitation link (Mijn Therapie Dossier: "de link is beperkt geldig"). */
+    linkTtlSeconds: number;
+  };
 }
 
 /** Self-service recovery and unlock (flows/recovery/): the CAPTCHA, its throttles, the e-mail link. */
@@ -241,5 +246,10 @@ export const POLICY_DEFAULTS: Policy = {
     mailsPerIp: { max: 20, windowSeconds: 1 * HOUR },
     // The hour: enough to open the mail, short enough that an old mailbox copy is useless.
     linkTtlSeconds: 1 * HOUR,
+  },
+  activation: {
+    // Three days: a patient invited on a Friday can still activate on Monday. The link only opens
+    // the activation (the patient still sets a password and a second factor), and is single use.
+    linkTtlSeconds: 3 * DAY,
   },
 };

@@ -42,6 +42,7 @@ const overrideSchema = z.strictObject({
     mailsPerIp: limit,
     linkTtlSeconds: seconds,
   }).partial(),
+  activation: z.strictObject({ linkTtlSeconds: seconds }).partial(),
 }).partial();
 
 /** Reads and checks a policy file; problems are returned, named by file and key. */
@@ -87,6 +88,8 @@ export function policyProblems(policy: Policy): string[] {
   if (lockout.stepsSeconds.some((step) => step < 1 || step > 24 * 3600)) problems.push('lockout.stepsSeconds (LOCKOUT_STEPS_SECONDS): each step must be 1 second to 24 hours');
   const { recovery } = policy;
   if (recovery.linkTtlSeconds > 24 * 3600) problems.push('recovery.linkTtlSeconds: at most 24 hours (NIST SP 800-63B-4)');
+  // An invitation link opens an account that has no password yet: a mailbox copy must not do so for weeks.
+  if (policy.activation.linkTtlSeconds > 14 * 24 * 3600) problems.push('activation.linkTtlSeconds: at most 14 days');
   if (recovery.captcha.counterMin > recovery.captcha.counterMax) problems.push('recovery.captcha.counterMin: larger than counterMax');
   if (recovery.captcha.counterMax > 0xffffffff) problems.push('recovery.captcha.counterMax: at most 2^32 - 1');
   if (!rememberDevice.choices.includes(rememberDevice.defaultChoice)) problems.push(`rememberDevice.defaultChoice: "${rememberDevice.defaultChoice}" is not one of the offered choices (${rememberDevice.choices.join(', ')})`);

@@ -11,9 +11,10 @@ import type { FlowEvent } from './events.ts';
 /**
  * Why the password just typed must be replaced before the flow completes: it was a temporary
  * password, or it no longer meets the portal's password profile. Told by the first factor with its
- * proof; a stored `update-password` (an operator's) is the account's own fact.
+ * proof; a stored `update-password` (an operator's) is the account's own fact. `initial`: the
+ * account has none yet (an activation sets the first one; no current password is asked).
  */
-export type PasswordChangeReason = 'temporary' | 'portal_profile';
+export type PasswordChangeReason = 'temporary' | 'portal_profile' | 'initial';
 
 /** A factor proves (challenge) or is set up (enrol); an action's page ignores the mode. */
 export type StepMode = 'challenge' | 'enrol';
@@ -66,6 +67,12 @@ export interface StepContext {
   sessionUid: string | undefined;
   /** The browser's User-Agent: the audit keeps it (shortened), a passkey's default name reads it. */
   userAgent: string | null;
+  /**
+   * The account's own addresses this very flow proved (an activation: the mailbox by the
+   * invitation link, the phone by verify-phone). Setting up a code factor to such an address needs
+   * no second code to it.
+   */
+  provedAddresses?: readonly ('email' | 'phone')[];
 }
 
 export type StepOutcome =

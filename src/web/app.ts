@@ -25,6 +25,9 @@ import { oidcClientId } from '../oidc/request-client.ts';
 import { parseProxyAddresses } from '../config.ts';
 import { RecoveryKind } from '../flows/recovery/recovery-kind.ts';
 import { recoveryRoutes } from '../flows/recovery/recovery-routes.ts';
+import { ActivationKind } from '../flows/activation/activation-kind.ts';
+import { activationRoutes } from '../flows/activation/activation-routes.ts';
+import { invitationsForAdmin } from '../admin/invitations-adapter.ts';
 import { settingsRoutes } from '../flows/settings/settings-routes.ts';
 import { AccountSessions } from '../oidc/account-sessions.ts';
 import { Sessions } from '../oidc/sessions.ts';
@@ -125,13 +128,17 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const recovery = recoveryRoutes(recoveryKind, new FlowRunner(services, recoveryKind, recoveryKind.flows));
   provider.use(under('/recovery', recovery.routes()));
   provider.use(under('/recovery', recovery.allowedMethods()));
+  const activationKind = new ActivationKind(services, interactions);
+  const activation = activationRoutes(activationKind, new FlowRunner(services, activationKind, activationKind.flows));
+  provider.use(under('/activat', activation.routes()));
+  provider.use(under('/activat', activation.allowedMethods()));
   const accountSessions = new AccountSessions(provider, store, modelSecrets, clock, services.logger);
   // A password change tells the account's portals by back-channel logout (oidc/account-revocation.ts).
   services.signIns.tellPortalsThrough(accountSessions);
   provider.use(under('/account', settingsRoutes(services, new Sessions(provider), sessionProofs, accountSessions).routes()));
   // The admin REST API: the same admin operations as the CLI and the console (admin/operations).
   const registry = new ClientRegistry(store, provider, clock, services.box);
-  const operations = createAdminOperations(adminDeps(services, async () => registry, { registrationTokens: providerRegistrationTokens(provider, clock) }));
+  const operations = createAdminOperations(adminDeps(services, async () => registry, { registrationTokens: providerRegistrationTokens(provider, clock), invitations: invitationsForAdmin(services.invitations) }));
   provider.use(under('/admin/api', adminApi({ services, operations, verifyToken: adminTokenVerifier(provider, config.issuer) })));
   const probeStore = createHealthProbe(store, () => clock.now(), (error) => {
     services.logger.error({ err: { message: (error as Error).message, stack: (error as Error).stack } }, 'readiness probe failed');

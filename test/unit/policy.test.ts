@@ -57,6 +57,12 @@ describe('policy', () => {
     expect(problemsOf({ POLICY_FILE: await policyFile({ passwords: { temporaryTtlSeconds: 15 * 24 * 3600 } }) })).toEqual([expect.stringContaining('passwords.temporaryTtlSeconds')]);
   });
 
+  it('lets an invitation link work 72 hours unless the file says otherwise, at most 14 days', async () => {
+    expect(loadConfig({}).policy.activation.linkTtlSeconds).toBe(72 * 3600);
+    expect(loadConfig({ POLICY_FILE: await policyFile({ activation: { linkTtlSeconds: 86400 } }) }).policy.activation.linkTtlSeconds).toBe(86400);
+    expect(problemsOf({ POLICY_FILE: await policyFile({ activation: { linkTtlSeconds: 15 * 24 * 3600 } }) })).toEqual([expect.stringContaining('activation.linkTtlSeconds')]);
+  });
+
   it('refuses unknown keys, wrong types and unreadable files, naming the file and the key', async () => {
     const unknown = await policyFile({ lockout: { treshold: 3 } });
     expect(problemsOf({ POLICY_FILE: unknown })).toEqual([expect.stringMatching(new RegExp(`^POLICY_FILE ${unknown}: lockout: Unrecognized key: "treshold"`))]);

@@ -12,14 +12,17 @@ export type PasswordChangeResult = { ok: true } | { ok: false; status: number; f
 
 export interface PasswordChangeRequest {
   account: AccountRecord;
-  /** The password the patient has now (a temporary one, too). */
+  /** The password the patient has now (a temporary one, too); none for the first one (`initial`). */
   current: string;
   next: string;
   confirm: string;
   /** The portal the patient is at (its profile applies, its name is in the audit trail). */
   policy: PortalPolicy;
-  /** A required action at login, or the account page. */
-  via: 'forced' | 'account';
+  /**
+   * A required action at login, the account page, or the first password of an account that has
+   * none (the activation flow, which proved the mailbox by the invitation link instead).
+   */
+  via: 'forced' | 'account' | 'initial';
   ip: string | null;
   userAgent: string | null;
   /** The browser session the patient is in: it stays when every other sign-in ends. */
@@ -40,12 +43,10 @@ export function lifecyclePasswordChange(lifecycle: () => PasswordLifecycle): Pas
       return passwordFormView(await lifecycle().rulesFor(account, policy.clientId));
     },
     async change({ account, current, next, confirm, policy, via, ip, userAgent, keepSessionUid }) {
-      const result = await lifecycle().change(account, {
-        current, next, confirm, via, ip, userAgent, keepSessionUid,
-        actor: 'patient',
-        clientId: policy.clientId,
-        portalName: policy.name,
-      });
+      const who = { ip, userAgent, keepSessionUid, actor: 'patient', clientId: policy.clientId || null, portalName: policy.name };
+      const result = via === 'initial'
+        ? await lifecycle().reset(account, { ...who, next, confirm, via })
+        : await lifecycle().change(account, { ...who, current, next, confirm, via });
       if (result.ok) return { ok: true };
       return { ok: false, status: result.status, form: passwordFormView(result.rules, result) };
     },

@@ -12,8 +12,16 @@ import type { StepContext } from '../../steps/step.ts';
 
 const ID = 'update-password';
 
+/** What the activation's password page shows of the profile ("profile shown"): the account's names. */
+function profileOf(ctx: StepContext): { username: string; email: string; name: string } | undefined {
+  const account = ctx.account;
+  if (!account) return undefined;
+  return { username: account.username, email: account.email, name: [account.givenName, account.familyName].filter(Boolean).join(' ') };
+}
+
 /** Why the page asks: the first factor's reason, else an operator's stored action. */
 function reasonKey(ctx: StepContext): string {
+  if (ctx.passwordChange === 'initial') return 'password_change.initial_reason';
   if (ctx.passwordChange === 'temporary') return 'password_change.forced_temporary';
   if (ctx.passwordChange === 'portal_profile') return 'password_change.forced_portal_profile';
   return 'password_change.forced_required';
@@ -32,7 +40,8 @@ export const updatePasswordAction: RequiredAction = {
     enter: async () => ({ kind: 'show' }),
     async present(ctx) {
       const form = ctx.account ? await ctx.services.passwordChange.form(ctx.account, ctx.policy) : undefined;
-      return { form, reasonKey: reasonKey(ctx), temporary: ctx.passwordChange === 'temporary' };
+      const initial = ctx.passwordChange === 'initial';
+      return { form, reasonKey: reasonKey(ctx), temporary: ctx.passwordChange === 'temporary', initial, ...(initial ? { pageTitle: ctx.t('password_change.initial_title'), profile: profileOf(ctx) } : {}) };
     },
     async handle(ctx, action, form) {
       const { account } = ctx;
@@ -43,7 +52,8 @@ export const updatePasswordAction: RequiredAction = {
         next: form.new ?? '',
         confirm: form.confirm ?? '',
         policy: ctx.policy,
-        via: 'forced',
+        // The first password of an activation: there is no current one to ask.
+        via: ctx.passwordChange === 'initial' ? 'initial' : 'forced',
         ip: ctx.ip,
         userAgent: ctx.userAgent,
       });

@@ -154,7 +154,7 @@ export const ROUTES: RouteDef[] = [
       return { etag, body: { ...account, changed, notices_sent: noticesSent } };
     },
   },
-  accountAction('invitation', 'inviteAccount', 'Sends (again) the activation invitation; 501 invitation_unavailable until the activation flow is wired.', S.PortalChoice,
+  accountAction('invitation', 'inviteAccount', 'Sends (again) the activation invitation: a single-use link to /activate/<token> (default 72 h) from the portal\'s sender; the previous link stops working. 409 when the account has a password.', S.PortalChoice,
     async ({ ops, actor, body }, id) => {
       const sent = await ops.accountSecurity.invite(actor, id, body);
       return { outcome: 'sent', detail: { sent_to: sent.sentTo, expires_at: new Date(sent.expiresAt).toISOString() } };

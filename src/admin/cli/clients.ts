@@ -75,6 +75,7 @@ function describeClient(metadata: Record<string, unknown>): string[] {
     `  password profile:    ${policy.passwordProfile ?? 'default'}`,
     ...describeBrand(metadata),
     `  recovery:            ${policy.recoveryMethods.join(', ')} (link: ${policy.recoveryLabel})`,
+    `  activation:          phone ${policy.verifyPhone ? 'verified by SMS' : 'not verified'}, ends at ${policy.initiateLoginUri ?? '"U bent klaar"'}`,
   ];
 }
 
@@ -90,6 +91,8 @@ const POLICY_OPTIONS: Record<string, OptionSpec> = {
   'sms-sender': { type: 'string', value: 'NAME', description: 'alphanumeric SMS sender, 1-11 characters, e.g. ZINNZORG' },
   'password-profile': { type: 'string', value: 'NAME', description: 'password rules for this portal\'s patients (see: poortwachter password-profile list; default: default)' },
   'mail-from': { type: 'string', value: 'SENDER', description: 'sender of mails for this portal, e.g. "Mijn Therapie Dossier <no-reply@mijntherapiedossier.nl>" (default MAIL_FROM)' },
+  'verify-phone': { type: 'string', value: 'on|off', description: 'an activation verifies the patient\'s phone number by SMS first (default off)' },
+  'initiate-login-uri': { type: 'string', value: 'URL', description: 'the portal\'s third-party login URL (https): an activation ends there (default: a "U bent klaar" page)' },
   ...BRAND_OPTIONS,
   'recovery-label': { type: 'string', value: RECOVERY_LABELS.join('|'), description: 'wording of the login page\'s recovery link (default forgot: "Wachtwoord vergeten?")' },
   'recovery-methods': { type: 'string', value: 'LIST', description: `how patients prove their account when recovering: ${RECOVERY_METHODS.join(',')} (default email-link)` },
@@ -154,6 +157,8 @@ const add: Command = {
       ...(args.has('sms-sender') ? { sms_sender: args.string('sms-sender') } : {}),
       ...(args.has('password-profile') && args.string('password-profile') !== 'default' ? { password_profile: args.string('password-profile') } : {}),
       ...(args.has('mail-from') ? { mail_from: args.string('mail-from') } : {}),
+      ...(args.has('verify-phone') ? { verify_phone: args.onOff('verify-phone') } : {}),
+      ...(args.has('initiate-login-uri') ? { initiate_login_uri: args.string('initiate-login-uri') } : {}),
       ...(args.has('recovery-label') ? { recovery_label: args.choice('recovery-label', RECOVERY_LABELS) } : {}),
       ...(recoveryMethods === undefined ? {} : { recovery_methods: parseRecoveryMethods(args, recoveryMethods) }),
       ...(args.has('client-id') ? { client_id: args.string('client-id') } : {}),
@@ -238,6 +243,9 @@ const update: Command = {
     removable('min-acr', (value) => (changes.min_acr = parseAcr(args, 'min-acr', value)), () => (changes.min_acr = undefined));
     removable('sms-sender', (value) => (changes.sms_sender = value), () => (changes.sms_sender = undefined));
     removable('mail-from', (value) => (changes.mail_from = value), () => (changes.mail_from = undefined));
+    removable('initiate-login-uri', (value) => (changes.initiate_login_uri = value), () => (changes.initiate_login_uri = undefined));
+    const verifyPhone = args.onOff('verify-phone');
+    if (verifyPhone !== undefined) changes.verify_phone = verifyPhone;
     const profile = args.string('password-profile');
     if (profile !== undefined) changes.password_profile = profile === 'default' || profile === 'none' ? undefined : profile;
     const recoveryLabel = args.choice('recovery-label', RECOVERY_LABELS);

@@ -13,6 +13,7 @@ import type { Services } from '../../services.ts';
 import type { Output } from './output.ts';
 import { adminDeps, createAdminOperations, type Actor, type AdminOperations } from '../operations/index.ts';
 import { providerRegistrationTokens } from '../../oidc/registration.ts';
+import { invitationsForAdmin } from '../invitations-adapter.ts';
 
 export interface CliContext {
   out: Output;
@@ -93,6 +94,7 @@ export class CliSession implements CliContext {
   async operations(): Promise<AdminOperations> {
     const services = await this.services();
     return createAdminOperations(adminDeps(services, () => this.clients(), {
+      invitations: invitationsForAdmin(services.invitations),
       registrationTokens: { mint: async (seconds) => providerRegistrationTokens(await this.provider(), services.clock).mint(seconds) },
     }));
   }

@@ -9,6 +9,7 @@ import { CliError, describePasswordProblem } from './errors.ts';
 import { formatTime, table } from './output.ts';
 import { remove, requireAction, show, temporaryPassword, update } from './user-lifecycle.ts';
 import { lockJson, lockText, userJson } from './user-format.ts';
+import { invite, resendInvite } from './user-invite.ts';
 
 const LOCALES = ['nl', 'en'] as const;
 const MAX_PASSWORD_INPUT = 4096;
@@ -220,4 +221,4 @@ const unlock: Command = {
   },
 };
 
-export const userCommands: Command[] = [add, list, show, update, statusCommand('disable'), statusCommand('enable'), unlock, resetMfa, temporaryPassword, requireAction, remove];
+export const userCommands: Command[] = [add, invite, resendInvite, list, show, update, statusCommand('disable'), statusCommand('enable'), unlock, resetMfa, temporaryPassword, requireAction, remove];

@@ -1,5 +1,5 @@
 // What an admin does to an account's security: a temporary password, disable/enable, unlock,
-// reset the second factors, end every sign-in, and (once the activation flow exists) invite.
+// reset the second factors, end every sign-in, and invite (the activation flow).
 import type { PortalSender } from '../../accounts/temporary-password-mail.ts';
 import type { LockStatus } from '../../accounts/lockout.ts';
 import { maskMail } from '../../delivery/index.ts';
@@ -56,8 +56,9 @@ export class AccountSecurityOperations {
   }
 
   /**
-   * Sends (or sends again) the activation invitation. The activation flow is built on another
-   * branch: without an `Invitations` service this answers `invitation_unavailable` (501).
+   * Sends (or sends again) the activation invitation (accounts/invitations.ts through
+   * admin/invitations-adapter.ts; the link opens flows/activation/). A process built without an
+   * `Invitations` service answers `invitation_unavailable` (501).
    */
   async invite(actor: Actor, accountId: string, body: unknown = {}): Promise<{ sentTo: string; expiresAt: number }> {
     requirePermission(actor, 'accounts:write');

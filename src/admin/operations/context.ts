@@ -12,7 +12,8 @@ import { auditActor, onBehalfOf, type Actor } from './actor.ts';
 
 /**
  * The activation flow's invitation: a mail with a limited-time link to set up the account
- * (Mijn Therapie Dossier). Built on another branch; until it is wired, `invite` answers 501.
+ * (Mijn Therapie Dossier). Provided by admin/invitations-adapter.ts (the server and the CLI);
+ * without one, `invite` answers 501.
  */
 export interface Invitations {
   invite(account: AccountRecord, portal: PortalSender | undefined, who: LifecycleActor): Promise<{ expiresAt: number }>;

@@ -33,6 +33,8 @@ const portalSettings = {
   mail_from: text(200),
   recovery_label: z.enum(RECOVERY_LABELS).describe('Wording of the login page\'s recovery link.'),
   recovery_methods: z.array(z.enum(RECOVERY_METHODS)).min(1).describe('How patients prove their account when recovering, in the order offered.'),
+  verify_phone: z.boolean().describe('An activation verifies the account\'s phone number by an SMS code first.'),
+  initiate_login_uri: url.describe('OIDC third-party initiated login (https): where an activation hands the patient over to the portal.'),
   brand_color: z.string().regex(/^#[0-9a-fA-F]{6}$/, '#rrggbb'),
   brand_logo: z.string().regex(/^[0-9a-f]{64}\.(png|jpg|webp)$/, 'a stored logo: <sha256>.png|jpg|webp'),
   support_text: z.strictObject({ nl: text(300).optional(), en: text(300).optional() }),

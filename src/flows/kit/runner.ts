@@ -62,6 +62,7 @@ export class FlowRunner<R extends FlowRun> {
       passwordChange: run.flow.state.passwordChange,
       sessionUid: run.sessionUid,
       userAgent: run.ctx.get('user-agent') || null,
+      ...(run.flow.state.provedAddresses ? { provedAddresses: run.flow.state.provedAddresses } : {}),
     };
   }
 

@@ -22,6 +22,8 @@ export interface KitState {
   actionsDone: string[];
   /** The typed password must be replaced before the flow completes (a temporary one, one failing the portal's profile). */
   passwordChange?: PasswordChangeReason;
+  /** The account's own addresses proved in this flow (steps/step.ts `provedAddresses`). */
+  provedAddresses?: Array<'email' | 'phone'>;
 }
 
 export function newKitState(): KitState {

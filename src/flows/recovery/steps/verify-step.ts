@@ -26,6 +26,7 @@ import { EMAIL_LINK, PHONE_NUMBER, VERIFY, shared, type RecoveryLink } from '../
 import { recoveryAudit } from '../recovery-audit.ts';
 import { sendRecoveryLink } from '../recovery-mail.ts';
 import { afterResponse } from '../../../request-context.ts';
+import { invitedAddress } from '../../../accounts/invitations.ts';
 
 const MAX_PHONE_INPUT = 32;
 const PHONE_CHANNELS = ['sms', 'voice'] as const;
@@ -101,8 +102,9 @@ async function mailAllowed(ctx: StepContext): Promise<boolean> {
 
 /**
  * The address a recovery may mail, or undefined (review of issue 9, finding 4). The e-mail link
- * only to a verified address: an unverified one is not known to be the patient's (a practice's
- * typo, an address changed by an operator and not yet confirmed), and the link proves the mailbox.
+ * only to a verified address (or the one an invitation went to, below): an unverified one is not
+ * known to be the patient's (a practice's typo, an address changed by an operator and not yet
+ * confirmed), and the link proves the mailbox.
  * The temporary password also to the unverified address an account that never signed in was
  * registered with: ZINN's first login ("wachtwoord vergeten" → a temporary password) is how such a
  * patient gets in at all, that address is all the practice gave, and the login still asks the
@@ -111,7 +113,13 @@ async function mailAllowed(ctx: StepContext): Promise<boolean> {
  */
 async function recoveryAddress(ctx: StepContext, method: 'email-link' | 'temp-password'): Promise<string | undefined> {
   const account = ctx.account;
-  if (method === 'email-link') return account && account.email && account.emailVerified ? account.email : undefined;
+  if (method === 'email-link') {
+    // Also to the unverified address an invitation went to: the practice mailed that very address
+    // a link, and "Stuur mij een nieuwe link" on an expired invitation leads here (Mijn Therapie
+    // Dossier: "Link niet ontvangen/verlopen"). Read from the account record itself: no credential
+    // is read before a channel is proved (timing).
+    return account && account.email && (account.emailVerified || invitedAddress(account)) ? account.email : undefined;
+  }
   const portals = await ctx.services.store.accountPortals.listByAccount(account?.id ?? `decoy:${shared.loginKey(ctx.flowScratch) ?? ''}`);
   if (!account || !account.email) return undefined;
   return account.emailVerified || portals.length === 0 ? account.email : undefined;
