@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { ClientValidationError, type ClientInput } from '../../oidc/client-registry.ts';
 import { ACCOUNT_CLIENT_ID } from '../../oidc/sessions.ts';
+import { ADMIN_CLIENT_ID } from '../../oidc/admin-client.ts';
 import { ACR_VALUES } from '../../oidc/assurance.ts';
 import { PREVIOUS_SECRET, PREVIOUS_SECRET_EXPIRES_AT } from '../../oidc/client-secrets.ts';
 import type { ClientRecord } from '../../store/port.ts';
@@ -17,6 +18,9 @@ import { requireOrganisationsExist } from './organisations.ts';
 
 /** Never shown after registration: the secret and the one a rotation replaced. */
 const HIDDEN = new Set(['client_secret', PREVIOUS_SECRET, PREVIOUS_SECRET_EXPIRES_AT]);
+
+/** Our own pages' clients (account pages, admin console): kept in step at start, never administered. */
+const INTERNAL_CLIENTS = new Set([ACCOUNT_CLIENT_ID, ADMIN_CLIENT_ID]);
 
 export interface PortalView {
   client_id: string;
@@ -68,7 +72,7 @@ export class PortalOperations {
 
   /** The portal as the actor may see it, with its organisations; absent when out of reach. */
   private async load(actor: Actor, clientId: string): Promise<{ record: ClientRecord; organisations: string[] }> {
-    const record = clientId === ACCOUNT_CLIENT_ID ? undefined : await this.store.clients.find(clientId);
+    const record = INTERNAL_CLIENTS.has(clientId) ? undefined : await this.store.clients.find(clientId);
     if (!record) throw notFound(`portal ${clientId}`);
     const organisations = await this.store.organisations.memberships('client', clientId);
     requireReach(actor, organisations, `portal ${clientId}`);
@@ -79,7 +83,7 @@ export class PortalOperations {
     requirePermission(actor, 'portals:read');
     const views: PortalView[] = [];
     for (const record of await this.store.clients.list()) {
-      if (record.clientId === ACCOUNT_CLIENT_ID) continue;
+      if (INTERNAL_CLIENTS.has(record.clientId)) continue;
       const organisations = await this.store.organisations.memberships('client', record.clientId);
       if (withinReach(actor, organisations)) views.push(view(record, organisations));
     }
