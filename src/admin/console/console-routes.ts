@@ -27,6 +27,8 @@ import { auditPages } from './audit-pages.ts';
 
 const SESSION_COOKIE = 'pw_admin';
 const LOGIN_STATE_COOKIE = 'pw_admin_login';
+/** The console page asked for before the sign-in, opened after it. */
+const RETURN_COOKIE = 'pw_admin_return';
 /** The login behind a console session is at most this old when the session starts. */
 const FRESH_LOGIN_SECONDS = 300;
 
@@ -58,6 +60,7 @@ export function adminConsole(options: ConsoleOptions): Router {
     // The code is never redeemed (the console reads the session the login made), as on /account.
     const challenge = createHash('sha256').update(randomId(32)).digest('base64url');
     ctx.cookies.set(LOGIN_STATE_COOKIE, state, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, path: '/admin', maxAge: 3600_000, signed: false });
+    ctx.cookies.set(RETURN_COOKIE, encodeURIComponent(ctx.url), { httpOnly: true, sameSite: 'lax', secure: ctx.secure, path: '/admin', maxAge: 3600_000, signed: false });
     const url = new URL('/auth', issuer());
     const params = {
       client_id: ADMIN_CLIENT_ID, response_type: 'code', scope: 'openid', redirect_uri: `${issuer()}/admin/callback`, state,
@@ -120,8 +123,21 @@ export function adminConsole(options: ConsoleOptions): Router {
     setSessionCookie(ctx, token);
     await services.audit.record({ type: 'admin.console.signed_in', accountId: account.id, clientId: ADMIN_CLIENT_ID, actor: `admin:${account.id}`, ip: ctx.ip || null, detail: { outcome: 'signed_in', role: grant.role } });
     ctx.status = 303;
-    ctx.redirect('/admin');
+    ctx.redirect(returnPath(ctx));
   });
+
+  /** The page asked for before signing in: only a console page of this site, never another host. */
+  function returnPath(ctx: Context): string {
+    const raw = ctx.cookies.get(RETURN_COOKIE, { signed: false });
+    ctx.cookies.set(RETURN_COOKIE, '', { path: '/admin', maxAge: 0, signed: false });
+    let path = '';
+    try {
+      path = raw ? decodeURIComponent(raw) : '';
+    } catch {
+      path = '';
+    }
+    return /^\/admin(\/[\w.\-/]*)?(\?[^\\\s]*)?$/.test(path) && !path.startsWith('/admin/callback') ? path : '/admin';
+  }
 
   const pages = new ConsolePages(router, gate);
 
