@@ -130,7 +130,7 @@ export function adminConsole(options: ConsoleOptions): Router {
   function returnPath(ctx: Context): string {
     const raw = ctx.cookies.get(RETURN_COOKIE, { signed: false });
     ctx.cookies.set(RETURN_COOKIE, '', { path: '/admin', maxAge: 0, signed: false });
-    let path = '';
+    let path: string;
     try {
       path = raw ? decodeURIComponent(raw) : '';
     } catch {
