@@ -2,8 +2,7 @@
 // read, change (If-Match), rotate the secret with a grace period, disable, enable, delete.
 import { randomBytes } from 'node:crypto';
 import { ClientValidationError, type ClientInput } from '../../oidc/client-registry.ts';
-import { ACCOUNT_CLIENT_ID } from '../../oidc/sessions.ts';
-import { ADMIN_CLIENT_ID } from '../../oidc/admin-client.ts';
+import { isInternalClient } from '../../oidc/internal-clients.ts';
 import { ACR_VALUES } from '../../oidc/assurance.ts';
 import { PREVIOUS_SECRET, PREVIOUS_SECRET_EXPIRES_AT } from '../../oidc/client-secrets.ts';
 import type { ClientRecord } from '../../store/port.ts';
@@ -18,9 +17,6 @@ import { requireOrganisationsExist } from './organisations.ts';
 
 /** Never shown after registration: the secret and the one a rotation replaced. */
 const HIDDEN = new Set(['client_secret', PREVIOUS_SECRET, PREVIOUS_SECRET_EXPIRES_AT]);
-
-/** Our own pages' clients (account pages, admin console): kept in step at start, never administered. */
-const INTERNAL_CLIENTS = new Set([ACCOUNT_CLIENT_ID, ADMIN_CLIENT_ID]);
 
 export interface PortalView {
   client_id: string;
@@ -72,7 +68,7 @@ export class PortalOperations {
 
   /** The portal as the actor may see it, with its organisations; absent when out of reach. */
   private async load(actor: Actor, clientId: string): Promise<{ record: ClientRecord; organisations: string[] }> {
-    const record = INTERNAL_CLIENTS.has(clientId) ? undefined : await this.store.clients.find(clientId);
+    const record = isInternalClient(clientId) ? undefined : await this.store.clients.find(clientId);
     if (!record) throw notFound(`portal ${clientId}`);
     const organisations = await this.store.organisations.memberships('client', clientId);
     requireReach(actor, organisations, `portal ${clientId}`);
@@ -83,7 +79,7 @@ export class PortalOperations {
     requirePermission(actor, 'portals:read');
     const views: PortalView[] = [];
     for (const record of await this.store.clients.list()) {
-      if (INTERNAL_CLIENTS.has(record.clientId)) continue;
+      if (isInternalClient(record.clientId)) continue;
       const organisations = await this.store.organisations.memberships('client', record.clientId);
       if (withinReach(actor, organisations)) views.push(view(record, organisations));
     }
