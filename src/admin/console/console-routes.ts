@@ -20,7 +20,7 @@ import { formBody } from '../../web/form.ts';
 import { adminActor } from '../operations/actor.ts';
 import type { AdminOperations } from '../operations/index.ts';
 import { AdminSessions } from './admin-sessions.ts';
-import { abilities, ConsolePages, show, type SignedInAdmin } from './console-kit.ts';
+import { ConsolePages, show, type SignedInAdmin } from './console-kit.ts';
 import { portalPages } from './portal-pages.ts';
 import { accountPages } from './account-pages.ts';
 import { auditPages } from './audit-pages.ts';
@@ -142,8 +142,7 @@ export function adminConsole(options: ConsoleOptions): Router {
   const pages = new ConsolePages(router, gate);
 
   pages.page('/admin', async (ctx, admin) => {
-    const can = abilities(admin.actor);
-    show(ctx, admin, 'home', { can });
+    show(ctx, admin, 'home');
   });
 
   // Sign-out ends the console session here, then oidc-provider's session (its own confirmation
