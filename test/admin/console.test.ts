@@ -97,6 +97,27 @@ describe('the /admin console', () => {
       expect(new URL(later.location!).pathname).toBe('/auth');
     });
 
+    it('ends even a busy session 8 hours after the sign-in', async () => {
+      await adminAccount(world.server, 'beheer-lang', 'auditor');
+      const { agent } = await signInToConsole(world.server, world.clock, 'beheer-lang');
+      for (let minutes = 10; minutes < 8 * 60; minutes += 10) {
+        world.clock.advance(10 * 60_000);
+        expect((await agent.request(`${world.server.url}/admin`)).status).toBe(200);
+      }
+      world.clock.advance(10 * 60_000);
+      expect((await agent.request(`${world.server.url}/admin`)).status).toBe(303);
+    });
+
+    it('ends access at once when the role is revoked', async () => {
+      await adminAccount(world.server, 'beheer-ingetrokken', 'operator');
+      const { agent } = await signInToConsole(world.server, world.clock, 'beheer-ingetrokken');
+      await world.server.app.operations.admins.revoke(CLI, 'beheer-ingetrokken');
+      const refused = await agent.request(`${world.server.url}/admin/portals`);
+      expect(refused.status).toBe(403);
+      expect(textOf(refused)).toContain('Geen toegang tot beheer');
+      expect(agent.hasCookie('pw_admin')).toBe(false);
+    });
+
     it('signs out: the session is gone and the provider\'s logout follows', async () => {
       await adminAccount(world.server, 'beheer-uit', 'operator');
       const { agent, page } = await signInToConsole(world.server, world.clock, 'beheer-uit');
@@ -179,6 +200,21 @@ describe('the /admin console', () => {
       expect(textOf(invited)).toContain('Uitnodigingen zijn in deze versie nog niet beschikbaar');
     });
 
+    it('lets a practice register a portal only for its own organisation, and no API client', async () => {
+      const { agent, page } = await signInToConsole(world.server, world.clock, 'praktijk-admin', undefined, '/admin/portals/new');
+      expect(page.html).not.toContain('value="service"');
+      const csrf = csrfOf(page);
+      const other = await postForm(agent, world.server, '/admin/portals', { _csrf: csrf, client_name: 'Zuid portaal', client_id: 'zuid-portaal', redirect_uris: 'https://zuid.example/cb', organisations: 'praktijk-zuid' });
+      expect(other.status).toBe(403);
+      const service = await postForm(agent, world.server, '/admin/portals', { _csrf: csrf, client_name: 'Robot', client_id: 'robot-client', type: 'service', scopes: 'admin:accounts' });
+      expect(service.status).toBe(403);
+      expect(await world.server.services.store.clients.find('zuid-portaal')).toBeUndefined();
+      expect(await world.server.services.store.clients.find('robot-client')).toBeUndefined();
+      const own = await postForm(agent, world.server, '/admin/portals', { _csrf: csrf, client_name: 'Noord portaal', client_id: 'noord-portaal', redirect_uris: 'https://noord.example/cb' });
+      expect(own.status).toBe(200);
+      expect(await world.server.services.store.organisations.memberships('client', 'noord-portaal')).toEqual(['praktijk-noord']);
+    });
+
     it('gives an auditor the audit log only: no forms, posts refused, nothing changed', async () => {
       const { agent, page } = await signInToConsole(world.server, world.clock, 'auditor-admin', undefined, '/admin/audit');
       expect(page.status).toBe(200);
@@ -210,6 +246,9 @@ describe('the /admin console', () => {
       for (const row of rows.slice(1)) expect(row.split(',')[1]).toBe('admin.user.mfa_reset');
       const bad = await agent.request(`${world.server.url}/admin/audit.csv?from=gisteren`);
       expect(bad.status).toBe(400);
+      expect(textOf(bad)).toContain('Een of meer gegevens kloppen niet');
+      const tampered = await agent.request(`${world.server.url}/admin/audit?cursor=${'A'.repeat(40)}`);
+      expect(tampered.status).toBe(400);
     });
   });
 

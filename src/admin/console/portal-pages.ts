@@ -14,7 +14,10 @@ export function portalPages(pages: ConsolePages, operations: AdminOperations, se
   async function showForm(ctx: Context, admin: SignedInAdmin, values: FormValues, errors: Record<string, string> = {}, status = 200): Promise<void> {
     const organisations = await operations.organisations.list(admin.actor);
     const profiles = (await services.passwordProfiles.list()).map((profile) => profile.name);
-    show(ctx, admin, 'portal-new', { values, errors, choices: { ...PORTAL_CHOICES, organisations, profiles } }, status);
+    // Only an operator may register an API (service) client (the operation refuses the others).
+    const operator = admin.actor.role === 'operator';
+    const types = operator ? PORTAL_CHOICES.types : PORTAL_CHOICES.types.filter((type) => type !== 'service');
+    show(ctx, admin, 'portal-new', { values, errors, choices: { ...PORTAL_CHOICES, types, scopes: operator ? PORTAL_CHOICES.scopes : [], organisations, profiles } }, status);
   }
 
   pages.page('/admin/portals', async (ctx, admin) => {
