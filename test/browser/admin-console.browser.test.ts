@@ -171,6 +171,12 @@ describe('the /admin console in Chromium', { timeout: 90_000 }, () => {
     expect(rows).toHaveLength(2);
     expect(rows[1]).toContain('admin.client.added');
     expect(rows[1]).toContain('audit-portaal');
+
+    // What the role may not open is a clear page of its own, in both languages.
+    const refused = await page.goto(`${world.server.url}/admin/accounts`);
+    expect(refused!.status()).toBe(403);
+    expect(await page.locator('h1').innerText()).toBe('Dit kan niet');
+    await axeInBothLanguages(page, 'This is not possible – Poortwachter');
     expectClean(tab);
   });
 });
