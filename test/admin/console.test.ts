@@ -288,6 +288,7 @@ describe('the /admin console', () => {
 
       const disabled = await agent.submit(rotated.html.includes('/disable') ? rotated : await agent.request(`${world.server.url}/admin/portals/zinn-portaal`), '/admin/portals/zinn-portaal/disable');
       expect(disabled.status).toBe(200);
+      expect(textOf(disabled)).toContain('Het portaal is uitgeschakeld');
       expect((await world.server.services.store.clients.find('zinn-portaal'))!.metadata.disabled).toBe(true);
 
       const confirm = await agent.request(`${world.server.url}/admin/portals/zinn-portaal/delete`);

@@ -52,7 +52,7 @@ export function portalPages(pages: ConsolePages, operations: AdminOperations, se
   for (const action of ['disable', 'enable'] as const) {
     pages.action(`/admin/portals/:id/${action}`, async (ctx, admin) => {
       const { portal } = await operations.portals.setDisabled(admin.actor, ctx.params.id ?? '', action === 'disable');
-      show(ctx, admin, 'portal', { portal, notice: `admin.portal.${action}d` });
+      show(ctx, admin, 'portal', { portal, notice: `admin.portal.done.${action}d` });
     });
   }
 
