@@ -19,7 +19,8 @@ describe('db export and import (SQLite → SQLite)', { timeout: 180_000 }, () =>
     root = await mkdtemp(path.join(os.tmpdir(), 'poortwachter-transfer-'));
     source = await seedSource(dir('source'));
     const exported = await cli(['db', 'export'], dir('source'));
-    expect(exported.stderr).toMatch(/^Exported \d+ settings \(keys\), 2 clients, 2 accounts, 6 credentials/);
+    // Three clients: the portal and the server's two internal ones (account pages, admin console).
+    expect(exported.stderr).toMatch(/^Exported \d+ settings \(keys\), 3 clients, 2 accounts, 6 credentials/);
     expect(exported.code).toBe(0);
     dump = exported.stdout;
   });
@@ -39,13 +40,13 @@ describe('db export and import (SQLite → SQLite)', { timeout: 180_000 }, () =>
     const imported = await cli(['db', 'import', '--json'], dir('target'), dump);
     expect(imported.stderr).toBe('');
     expect(imported.code).toBe(0);
-    expect(JSON.parse(imported.stdout)).toMatchObject({ store: 'sqlite', imported: { account: 2, credential: 6, client: 2, device: 1, lockout: 1 }, kept: {} });
+    expect(JSON.parse(imported.stdout)).toMatchObject({ store: 'sqlite', imported: { account: 2, credential: 6, client: 3, device: 1, lockout: 1 }, kept: {} });
 
     const [from, to] = [await openConfigured(dir('source')), await openConfigured(dir('target'))];
     try {
       const compared = await expectSameRecords(from, to, { live: false });
       // Every kind of record was there to compare: TOTP, recovery codes, SMS and e-mail factors.
-      expect(compared).toMatchObject({ account: 2, credential: 6, client: 2, device: 1, lockout: 1 });
+      expect(compared).toMatchObject({ account: 2, credential: 6, client: 3, device: 1, lockout: 1 });
       expect(compared.setting).toBeGreaterThanOrEqual(2);
       expect(compared.audit).toBeGreaterThan(3);
       const types = (await to.credentials.listByAccount((await to.accounts.findByLogin('anna'))!.id)).map((c) => c.type).sort();
@@ -93,12 +94,12 @@ describe('db export and import (SQLite → SQLite)', { timeout: 180_000 }, () =>
     const stopped = await cli(['db', 'import'], dir('damaged'), `${damaged.join('\n')}\n`);
     expect(stopped.code).toBe(1);
     expect(stopped.stderr).toContain(`import stopped: line ${secondAccount + 1}: not a JSON object (a truncated or edited file?); no accounts were imported`);
-    expect(stopped.stderr).toMatch(/Imported before the error \(kept in the database\): \d+ settings \(keys\), 2 clients\./);
+    expect(stopped.stderr).toMatch(/Imported before the error \(kept in the database\): \d+ settings \(keys\), 3 clients\./);
     expect(stopped.stderr).not.toMatch(/^\s+at /m);
     const store = await openConfigured(dir('damaged'));
     try {
       expect(await store.accounts.list()).toEqual([]);
-      expect(await store.clients.list()).toHaveLength(2);
+      expect(await store.clients.list()).toHaveLength(3);
     } finally {
       await store.close();
     }
