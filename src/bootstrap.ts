@@ -26,6 +26,7 @@ import { ModelSecrets } from './oidc/model-secrets.ts';
 import { AccountRevocation } from './oidc/account-revocation.ts';
 import { createApp, type App } from './web/app.ts';
 import { ensureAccountClient } from './oidc/sessions.ts';
+import { ensureAdminClient } from './oidc/admin-client.ts';
 import { PasswordProfiles } from './accounts/password-profiles.ts';
 import { PasswordLifecycle } from './accounts/password-lifecycle.ts';
 import { trackForShutdown, type ShutdownOutcome } from './http-shutdown.ts';
@@ -145,6 +146,7 @@ export async function startServer(services: Services, options: { port?: number; 
     // Only a serving process writes the internal account client: a CLI run with another ISSUER
     // must not rewrite a running server's redirect URIs.
     await ensureAccountClient(services.store, services.config.issuer, services.clock.now(), services.config.brand);
+    await ensureAdminClient(services.store, services.config.issuer, services.clock.now());
     app = await createApp(services, { draining: shutdown.draining });
   } catch (error) {
     await shutdown.close(0);

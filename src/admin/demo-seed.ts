@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Services } from '../services.ts';
 import { ClientValidationError, type ClientRegistry, type ClientInput } from '../oidc/client-registry.ts';
 import type { NewAccount } from '../accounts/accounts.ts';
-import { ACCOUNT_CLIENT_ID } from '../oidc/sessions.ts';
+import { isInternalClient } from '../oidc/internal-clients.ts';
 
 export const DEMO_CLIENT_ID = 'demo-portal';
 export const DEMO_RP_PORT = 3001;
@@ -43,7 +43,7 @@ export interface DemoCredentials {
 
 export async function seedDemo(services: Services, clients: ClientRegistry, rpBase = `http://localhost:${DEMO_RP_PORT}`): Promise<DemoCredentials | undefined> {
   if (services.config.env === 'production') return undefined;
-  const anyClient = (await clients.list()).find((c) => c.clientId !== ACCOUNT_CLIENT_ID);
+  const anyClient = (await clients.list()).find((c) => !isInternalClient(c.clientId));
   const [anyAccount] = await services.accounts.list();
   if (anyClient || anyAccount) return undefined;
   const redirectUri = `${rpBase}/callback`;

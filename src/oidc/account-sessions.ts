@@ -15,7 +15,7 @@ import type { Store } from '../store/port.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { ModelSecrets } from './model-secrets.ts';
-import { ACCOUNT_CLIENT_ID } from './sessions.ts';
+import { isInternalClient } from './internal-clients.ts';
 
 export interface PortalConnection {
   clientId: string;
@@ -73,7 +73,7 @@ export class AccountSessions {
     };
     for (const session of sessions) {
       for (const clientId of Object.keys(session.authorizations)) {
-        if (clientId === ACCOUNT_CLIENT_ID) continue;
+        if (isInternalClient(clientId)) continue;
         const portal = entry(clientId);
         portal.sessions += 1;
         const at = typeof session.loginTs === 'number' ? session.loginTs * 1000 : null;
@@ -81,7 +81,7 @@ export class AccountSessions {
       }
     }
     for (const grant of grants) {
-      if (grant.clientId === ACCOUNT_CLIENT_ID) continue;
+      if (isInternalClient(grant.clientId)) continue;
       const portal = entry(grant.clientId);
       if (grant.scope.split(' ').includes('offline_access')) portal.lastingAccess = true;
     }
@@ -140,7 +140,7 @@ export class AccountSessions {
       const kept = stored.uid === keepSessionUid ? await this.provider.Session.findByUid(stored.uid) : undefined;
       let trimmed = false;
       for (const [clientId, authorization] of Object.entries(stored.authorizations)) {
-        if (clientId === ACCOUNT_CLIENT_ID) continue;
+        if (isInternalClient(clientId)) continue;
         if (await this.backchannelLogout(accountId, clientId, authorization.sid)) sent += 1;
         if (kept?.authorizations?.[clientId]) {
           delete kept.authorizations[clientId];

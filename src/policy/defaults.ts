@@ -64,6 +64,13 @@ export interface Policy {
     /** How far back "Recente activiteit" reaches. */
     activityDays: number;
   };
+  /** The /admin console's session (admin/console/admin-sessions.ts). */
+  adminConsole: {
+    /** Signed out after this long without a request. */
+    idleSeconds: number;
+    /** Signed out this long after the sign-in, however busy. */
+    maxSeconds: number;
+  };
   flows: {
     ttlSeconds: number;
     keptAfterExpirySeconds: number;
@@ -206,6 +213,12 @@ export const POLICY_DEFAULTS: Policy = {
     // Minddistrict's patients look back a few weeks; 90 days covers a quarter without making the
     // page an audit export (the operator has `audit export` for that).
     activityDays: 90,
+  },
+  adminConsole: {
+    // An unattended admin screen in a practice is someone else's admin screen: a short idle time
+    // (OWASP ASVS 5.0 7.3.1 asks for a documented one) and a working day at most (7.3.2).
+    idleSeconds: 15 * MINUTE,
+    maxSeconds: 8 * HOUR,
   },
   flows: {
     // A hosted flow (a login, an enrolment on /account) may take this long; oidc-provider's

@@ -25,6 +25,7 @@ const overrideSchema = z.strictObject({
   passkeys: z.strictObject({ failures: limit }).partial(),
   rememberDevice: z.strictObject({ choices: z.array(choice).min(1), defaultChoice: choice, maxSeconds: z.number().int().min(0) }).partial(),
   accountPage: z.strictObject({ reauthenticationSeconds: seconds, emailChangeLinkSeconds: seconds, emailChangeLinks: limit, activityDays: z.number().int().min(1).max(3650) }).partial(),
+  adminConsole: z.strictObject({ idleSeconds: seconds, maxSeconds: seconds }).partial(),
   flows: z.strictObject({ ttlSeconds: seconds, keptAfterExpirySeconds: z.number().int().min(0) }).partial(),
   recovery: z.strictObject({
     captcha: z.strictObject({ algorithm: z.enum(['PBKDF2/SHA-256', 'SHA-256']), cost: count, counterMin: count, counterMax: count, ttlSeconds: seconds }).partial(),

@@ -44,6 +44,7 @@ import { adminTokenVerifier } from '../oidc/admin-resource.ts';
 import { providerRegistrationTokens } from '../oidc/registration.ts';
 import { adminDeps, createAdminOperations } from '../admin/operations/index.ts';
 import { adminApi } from '../admin/api/router.ts';
+import { adminConsole } from '../admin/console/console-routes.ts';
 
 const PUBLIC_DIR = fileURLToPath(new URL('../../public', import.meta.url));
 
@@ -135,11 +136,14 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const accountSessions = new AccountSessions(provider, store, modelSecrets, clock, services.logger);
   // A password change tells the account's portals by back-channel logout (oidc/account-revocation.ts).
   services.signIns.tellPortalsThrough(accountSessions);
-  provider.use(under('/account', settingsRoutes(services, new Sessions(provider), sessionProofs, accountSessions).routes()));
+  const sessions = new Sessions(provider);
+  provider.use(under('/account', settingsRoutes(services, sessions, sessionProofs, accountSessions).routes()));
   // The admin REST API: the same admin operations as the CLI and the console (admin/operations).
   const registry = new ClientRegistry(store, provider, clock, services.box);
   const operations = createAdminOperations(adminDeps(services, async () => registry, { registrationTokens: providerRegistrationTokens(provider, clock), invitations: invitationsForAdmin(services.invitations) }));
   provider.use(under('/admin/api', adminApi({ services, operations, verifyToken: adminTokenVerifier(provider, config.issuer) })));
+  // The /admin console: the same operations instance, server-rendered pages (admin/console).
+  provider.use(under('/admin', adminConsole({ services, operations, sessions, sessionProofs }).routes()));
   const probeStore = createHealthProbe(store, () => clock.now(), (error) => {
     services.logger.error({ err: { message: (error as Error).message, stack: (error as Error).stack } }, 'readiness probe failed');
   });

@@ -19,7 +19,8 @@ describe('db export and import (SQLite → SQLite)', { timeout: 180_000 }, () =>
     root = await mkdtemp(path.join(os.tmpdir(), 'poortwachter-transfer-'));
     source = await seedSource(dir('source'));
     const exported = await cli(['db', 'export'], dir('source'));
-    expect(exported.stderr).toMatch(/^Exported \d+ settings \(keys\), 1 password profiles, 2 clients, 2 organisations, 2 accounts, 3 organisation memberships, 1 admin roles, 2 portals of accounts, 6 credentials/);
+    // Three clients: the portal and the server's two internal ones (account pages, admin console).
+    expect(exported.stderr).toMatch(/^Exported \d+ settings \(keys\), 1 password profiles, 3 clients, 2 organisations, 2 accounts, 3 organisation memberships, 1 admin roles, 2 portals of accounts, 6 credentials/);
     expect(exported.code).toBe(0);
     dump = exported.stdout;
   });
@@ -39,13 +40,13 @@ describe('db export and import (SQLite → SQLite)', { timeout: 180_000 }, () =>
     const imported = await cli(['db', 'import', '--json'], dir('target'), dump);
     expect(imported.stderr).toBe('');
     expect(imported.code).toBe(0);
-    expect(JSON.parse(imported.stdout)).toMatchObject({ store: 'sqlite', imported: { account: 2, credential: 6, client: 2, device: 1, lockout: 1 }, kept: {} });
+    expect(JSON.parse(imported.stdout)).toMatchObject({ store: 'sqlite', imported: { account: 2, credential: 6, client: 3, device: 1, lockout: 1 }, kept: {} });
 
     const [from, to] = [await openConfigured(dir('source')), await openConfigured(dir('target'))];
     try {
       const compared = await expectSameRecords(from, to, { live: false });
       // Every kind of record was there to compare: TOTP, recovery codes, SMS and e-mail factors.
-      expect(compared).toMatchObject({ account: 2, credential: 6, client: 2, device: 1, lockout: 1 });
+      expect(compared).toMatchObject({ account: 2, credential: 6, client: 3, device: 1, lockout: 1 });
       // And the admin side: profiles, organisations with their members, roles, each account's portals.
       expect(compared).toMatchObject({ 'password-profile': 1, organisation: 2, membership: 3, 'admin-grant': 1 });
       expect(compared['account-portal']).toBeGreaterThanOrEqual(2);
@@ -99,12 +100,12 @@ describe('db export and import (SQLite → SQLite)', { timeout: 180_000 }, () =>
     const stopped = await cli(['db', 'import'], dir('damaged'), `${damaged.join('\n')}\n`);
     expect(stopped.code).toBe(1);
     expect(stopped.stderr).toContain(`import stopped: line ${secondAccount + 1}: not a JSON object (a truncated or edited file?); no accounts were imported`);
-    expect(stopped.stderr).toMatch(/Imported before the error \(kept in the database\): \d+ settings \(keys\), 1 password profiles, 2 clients, 2 organisations\./);
+    expect(stopped.stderr).toMatch(/Imported before the error \(kept in the database\): \d+ settings \(keys\), 1 password profiles, 3 clients, 2 organisations\./);
     expect(stopped.stderr).not.toMatch(/^\s+at /m);
     const store = await openConfigured(dir('damaged'));
     try {
       expect(await store.accounts.list()).toEqual([]);
-      expect(await store.clients.list()).toHaveLength(2);
+      expect(await store.clients.list()).toHaveLength(3);
     } finally {
       await store.close();
     }

@@ -2,7 +2,7 @@
 // has oidc-provider validate it, so a client accepted here is a client the server will load.
 import { ACR_VALUES, type Acr } from '../../oidc/assurance.ts';
 import { RECOVERY_LABELS, RECOVERY_METHODS, SECOND_FACTORS, policyFromMetadata, type RecoveryMethod, type SecondFactorId } from '../../oidc/client-policy.ts';
-import { ACCOUNT_CLIENT_ID } from '../../oidc/sessions.ts';
+import { isInternalClient } from '../../oidc/internal-clients.ts';
 import type { ClientRecord } from '../../store/port.ts';
 import type { Args, Command, OptionSpec } from './command.ts';
 import { CliError } from './errors.ts';
@@ -21,7 +21,7 @@ function parseAcr(args: Args, name: string, value: string): Acr {
 
 /** The account pages' own client is rewritten by the server at every start: changes would not last. */
 function refuseInternal(clientId: string): void {
-  if (clientId === ACCOUNT_CLIENT_ID) throw new CliError(`${clientId} is Poortwachter's own client for the account pages; the server manages it`);
+  if (isInternalClient(clientId)) throw new CliError(`${clientId} is Poortwachter's own client for its account or admin pages; the server manages it`);
 }
 
 function parseMethods(args: Args, value: string): SecondFactorId[] {
@@ -282,7 +282,7 @@ const list: Command = {
       return [
         client.clientId,
         policy.name,
-        client.clientId === ACCOUNT_CLIENT_ID ? 'internal' : `${auth}${policy.firstParty ? ', 1st party' : ''}`,
+        isInternalClient(client.clientId) ? 'internal' : `${auth}${policy.firstParty ? ', 1st party' : ''}`,
         policy.mfa === 'required' ? `required (${policy.mfaMethods.join(',')})` : 'optional',
         shortAcr(policy.minAcr),
         Array.isArray(client.metadata.redirect_uris) ? client.metadata.redirect_uris.join(' ') : '',

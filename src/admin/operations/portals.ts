@@ -2,7 +2,7 @@
 // read, change (If-Match), rotate the secret with a grace period, disable, enable, delete.
 import { randomBytes } from 'node:crypto';
 import { ClientValidationError, type ClientInput } from '../../oidc/client-registry.ts';
-import { ACCOUNT_CLIENT_ID } from '../../oidc/sessions.ts';
+import { isInternalClient } from '../../oidc/internal-clients.ts';
 import { ACR_VALUES } from '../../oidc/assurance.ts';
 import { PREVIOUS_SECRET, PREVIOUS_SECRET_EXPIRES_AT } from '../../oidc/client-secrets.ts';
 import type { ClientRecord } from '../../store/port.ts';
@@ -68,7 +68,7 @@ export class PortalOperations {
 
   /** The portal as the actor may see it, with its organisations; absent when out of reach. */
   private async load(actor: Actor, clientId: string): Promise<{ record: ClientRecord; organisations: string[] }> {
-    const record = clientId === ACCOUNT_CLIENT_ID ? undefined : await this.store.clients.find(clientId);
+    const record = isInternalClient(clientId) ? undefined : await this.store.clients.find(clientId);
     if (!record) throw notFound(`portal ${clientId}`);
     const organisations = await this.store.organisations.memberships('client', clientId);
     requireReach(actor, organisations, `portal ${clientId}`);
@@ -79,7 +79,7 @@ export class PortalOperations {
     requirePermission(actor, 'portals:read');
     const views: PortalView[] = [];
     for (const record of await this.store.clients.list()) {
-      if (record.clientId === ACCOUNT_CLIENT_ID) continue;
+      if (isInternalClient(record.clientId)) continue;
       const organisations = await this.store.organisations.memberships('client', record.clientId);
       if (withinReach(actor, organisations)) views.push(view(record, organisations));
     }

@@ -5,7 +5,7 @@
 // path only, so it survives the login the console sends the patient through first.
 import type { Context } from 'koa';
 import type { Services } from '../../services.ts';
-import { ACCOUNT_CLIENT_ID } from '../../oidc/sessions.ts';
+import { isInternalClient } from '../../oidc/internal-clients.ts';
 
 export interface ReturnLink {
   portal: string;
@@ -17,7 +17,7 @@ const MAX_COOKIE = 2048;
 
 /** The portal's registered name and the address, when the portal registered that address. */
 async function validate(services: Services, clientId: string, href: string): Promise<ReturnLink | undefined> {
-  if (!clientId || !href || clientId === ACCOUNT_CLIENT_ID) return undefined;
+  if (!clientId || !href || isInternalClient(clientId)) return undefined;
   const client = await services.store.clients.find(clientId);
   if (!client) return undefined;
   const { metadata } = client;
