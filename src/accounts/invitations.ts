@@ -10,6 +10,10 @@
 // compare-and-swap, so two tabs or two processes cannot both use one link. A new invitation (a
 // resend) removes the previous one: only the newest link works. An account that has a password is
 // refused: an invitation must never become a way to set someone's password without knowing it.
+// Nor one that has a second factor or recovery codes (a first login with a temporary password may
+// leave one behind): activating it would set the password without that factor, which only a
+// recovery (flows/recovery, which asks for the factor) may do. A link is bound to the address it
+// was mailed to: once an operator corrects the address, the link sent to the old one is worthless.
 import type { Services } from '../services.ts';
 import type { AccountRecord, CredentialRecord } from '../store/port.ts';
 import { policyFromMetadata, type PortalPolicy } from '../oidc/client-policy.ts';
@@ -17,13 +21,14 @@ import { normalisePhone } from '../delivery/phone.ts';
 import { validateNewAccount } from './accounts.ts';
 import { randomId, safeEqual, sha256 } from './random.ts';
 import { mailInvitation } from './invitation-mail.ts';
+import { allFactors } from '../factors/registry.ts';
 
 export const INVITATION = 'invitation';
 const MAX_TOKEN = 200;
 
 export type InvitationProblem =
   | 'username_invalid' | 'email_invalid' | 'phone_invalid' | 'username_taken' | 'email_taken'
-  | 'has_password' | 'no_email' | 'unknown_portal' | 'unknown_account' | 'mail_failed';
+  | 'has_password' | 'has_factors' | 'no_email' | 'unknown_portal' | 'unknown_account' | 'mail_failed';
 
 /** Why an invitation was refused; the message is for operators (CLI, API), never shown to a patient. */
 export class InvitationError extends Error {
@@ -53,6 +58,8 @@ export interface InviteRequest extends InvitationActor {
 
 interface InvitationData extends Record<string, unknown> {
   hash: string;
+  /** addressHash of the address the link was mailed to. */
+  address: string;
   expiresAt: number;
   clientId: string | null;
   usedAt: number | null;
@@ -79,12 +86,27 @@ export function invitedAddress(account: AccountRecord): boolean {
 
 function dataOf(credential: CredentialRecord): InvitationData | undefined {
   const d = credential.data;
-  if (typeof d.hash !== 'string' || typeof d.expiresAt !== 'number') return undefined;
-  return { hash: d.hash, expiresAt: d.expiresAt, clientId: typeof d.clientId === 'string' ? d.clientId : null, usedAt: typeof d.usedAt === 'number' ? d.usedAt : null };
+  if (typeof d.hash !== 'string' || typeof d.expiresAt !== 'number' || typeof d.address !== 'string') return undefined;
+  return { hash: d.hash, address: d.address, expiresAt: d.expiresAt, clientId: typeof d.clientId === 'string' ? d.clientId : null, usedAt: typeof d.usedAt === 'number' ? d.usedAt : null };
+}
+
+/** Whether the account has a second factor or recovery codes: only a recovery may set its password. */
+async function hasSecondFactors(services: Services, account: AccountRecord): Promise<boolean> {
+  for (const factor of allFactors()) {
+    if ((factor.role === 'second' || factor.role === 'recovery') && await factor.isEnrolled(services, account)) return true;
+  }
+  return false;
 }
 
 export class Invitations {
   constructor(private readonly services: () => Services) {}
+
+  /** Refuses an account an invitation must not reach: one with a password or a second factor. */
+  private async refuseSetUp(account: AccountRecord): Promise<void> {
+    const services = this.services();
+    if (await services.passwords.has(account)) throw new InvitationError('has_password', `user ${account.username} already has a password: use a password reset instead`);
+    if (await hasSecondFactors(services, account)) throw new InvitationError('has_factors', `user ${account.username} already has a second factor: use a password reset (recovery), which asks for it`);
+  }
 
   /** The portal's policy, or an InvitationError when the id names none. */
   async portal(clientId: string | null | undefined): Promise<PortalPolicy | undefined> {
@@ -109,7 +131,7 @@ export class Invitations {
     let account: AccountRecord;
     let created = false;
     if (existing && existing.username === username) {
-      if (await services.passwords.has(existing)) throw new InvitationError('has_password', `user ${username} already has a password: use a password reset instead`);
+      await this.refuseSetUp(existing);
       account = existing;
       const changes: Partial<AccountRecord> = {};
       if (email && email !== existing.email) {
@@ -150,7 +172,7 @@ export class Invitations {
   async send(account: AccountRecord, portal: PortalPolicy | undefined, who: InvitationActor, outcome: 'sent' | 'resent'): Promise<{ expiresAt: number }> {
     const services = this.services();
     if (!account.email) throw new InvitationError('no_email', `user ${account.username} has no e-mail address`);
-    if (await services.passwords.has(account)) throw new InvitationError('has_password', `user ${account.username} already has a password: use a password reset instead`);
+    await this.refuseSetUp(account);
     const id = randomId(16);
     const secret = randomId(32);
     const now = services.clock.now();
@@ -161,9 +183,11 @@ export class Invitations {
       await this.audit(account, portal?.clientId ?? null, who, 'invitation.mail_failed', { outcome: 'mail_failed' });
       throw new InvitationError('mail_failed', `the invitation to ${account.username} could not be mailed: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const data: InvitationData = { hash: sha256(secret), expiresAt, clientId: portal?.clientId ?? null, usedAt: null };
+    const data: InvitationData = { hash: sha256(secret), address: addressHash(account.email), expiresAt, clientId: portal?.clientId ?? null, usedAt: null };
     await services.store.credentials.removeByAccount(account.id, INVITATION);
     await services.store.credentials.put({ id, accountId: account.id, type: INVITATION, data, createdAt: now, lastUsedAt: null });
+    // An activation started from an earlier link ends too: only the newest link's flow may set the password.
+    await services.store.flows.removeByAccount(account.id);
     if (account.settings[INVITED_ADDRESS] !== addressHash(account.email)) {
       await services.accounts.update(account, { settings: { ...account.settings, [INVITED_ADDRESS]: addressHash(account.email) } });
     }
@@ -190,6 +214,8 @@ export class Invitations {
     if (data.expiresAt <= services.clock.now()) return { ok: false, reason: 'expired', accountId: credential.accountId, clientId: data.clientId };
     const account = await services.accounts.findById(credential.accountId);
     if (!account || account.status !== 'active') return { ok: false, reason: 'invalid' };
+    // Mailed to another address than the account has now (an operator corrected a typo): worthless.
+    if (!safeEqual(data.address, addressHash(account.email))) return { ok: false, reason: 'invalid' };
     return { ok: true, account, clientId: data.clientId, credential };
   }
 
@@ -211,7 +237,7 @@ export class Invitations {
     const data = dataOf(credential)!;
     const used = await services.store.credentials.compareAndSwap(credential.id, credential.data, { ...data, usedAt: services.clock.now() }, services.clock.now());
     if (!used) return { ok: false, reason: 'used', accountId: account.id, clientId: data.clientId };
-    if (await services.passwords.has(account)) return { ok: false, reason: 'used', accountId: account.id, clientId: data.clientId };
+    if (await services.passwords.has(account) || await hasSecondFactors(services, account)) return { ok: false, reason: 'used', accountId: account.id, clientId: data.clientId };
     const verified = account.emailVerified ? account : await services.accounts.update(account, { emailVerified: true });
     await this.audit(verified, data.clientId, who, 'invitation.accepted', { outcome: 'accepted' });
     return { ok: true, account: verified, clientId: data.clientId, credential };

@@ -309,3 +309,59 @@ describe('the whole activation (Mijn Therapie Dossier)', () => {
     expect(textOf(await new UserAgent().open(link))).toContain('Gebruikersnaam en e-mailadres zijn ingevuld');
   });
 });
+
+// The review of the activation (three ways to take over or reset an account through a link).
+describe('the links an invitation must not honour', () => {
+  it('a link mailed to an address the operator corrected since is worthless: 404, nothing set, the patient can be invited anew', async () => {
+    const { account, link } = await invite('adres.typo');
+    await world.server.services.accounts.update(account, { email: 'adres.echt@example.nl', emailVerified: false });
+    const stranger = new UserAgent();
+    const page = await stranger.open(link);
+    expect(page.status).toBe(404);
+    expect(textOf(page)).toContain('Stuur mij een nieuwe link');
+    const after = (await world.server.services.accounts.findById(account.id))!;
+    expect(after.emailVerified).toBe(false);
+    expect(await world.server.services.passwords.has(after)).toBe(false);
+    // The operator's resend goes to the corrected address and works.
+    await world.server.services.invitations.resend(account.id, { actor: 'operator:test' });
+    const fresh = linkFromMail((await world.smtp.waitForMail('adres.echt@example.nl')).text ?? '');
+    const owner = new UserAgent();
+    expect((await owner.open(fresh)).status).toBe(200);
+  });
+
+  it('an account with a second factor (a first login left unfinished) is not invited: only a recovery, which asks for the factor, sets its password', async () => {
+    const { services } = world.server;
+    const account = await services.accounts.create({ username: 'half.klaar', email: 'half.klaar@example.nl' });
+    await services.store.credentials.put({ id: 'half-klaar-totp', accountId: account.id, type: 'totp', data: { secret: 'sealed' }, createdAt: world.clock.now(), lastUsedAt: null });
+    await expect(services.invitations.invite({ username: 'half.klaar', email: 'ander@attacker.example', actor: 'operator:test' })).rejects.toMatchObject({ problem: 'has_factors' });
+    await expect(services.invitations.resend(account.id, { actor: 'operator:test' })).rejects.toMatchObject({ problem: 'has_factors' });
+    expect((await services.accounts.findById(account.id))!.email).toBe('half.klaar@example.nl');
+    expect(world.smtp.messages.filter((m) => m.envelopeTo.includes('ander@attacker.example'))).toHaveLength(0);
+    // A factor set up after the link was mailed: the link no longer starts an activation.
+    const { account: later, link } = await invite('later.factor');
+    await services.store.credentials.put({ id: 'later-factor-totp', accountId: later.id, type: 'totp', data: { secret: 'sealed' }, createdAt: world.clock.now(), lastUsedAt: null });
+    const page = await new UserAgent().open(link);
+    expect(page.status).toBe(200);
+    const refused = await new UserAgent().submit(page, '/activate/', {});
+    expect(refused.status).toBe(410);
+    expect(await services.passwords.has(later)).toBe(false);
+  });
+
+  it('an activation left open in another browser cannot set the password once the patient activated with a newer link', async () => {
+    const { account, link } = await invite('open.gelaten');
+    const stale = new UserAgent();
+    const stalePage = await openAndContinue(stale, link);
+    await world.server.services.invitations.resend(account.id, { actor: 'operator:test' });
+    const fresh = linkFromMail((await world.smtp.waitForMail('open.gelaten@example.nl')).text ?? '');
+    const patient = new UserAgent();
+    await setPassword(patient, await openAndContinue(patient, fresh));
+    expect(await world.server.services.passwords.verify((await world.server.services.accounts.findById(account.id))!, PASSWORD)).toBe(true);
+
+    const other = 'Andere-Fiets-2027!x';
+    const refused = await stale.submit(stalePage, '/step/update-password/change', { new: other, confirm: other });
+    expect(refused.status).toBe(410);
+    const after = (await world.server.services.accounts.findById(account.id))!;
+    expect(await world.server.services.passwords.verify(after, PASSWORD)).toBe(true);
+    expect(await world.server.services.passwords.verify(after, other)).toBe(false);
+  });
+});

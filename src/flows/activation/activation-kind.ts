@@ -77,6 +77,9 @@ export class ActivationKind implements FlowKind<ActivationRun> {
     const portal = flow.clientId ? await this.interactions.portal(flow.clientId) : undefined;
     const account = flow.accountId ? await this.services.accounts.findById(flow.accountId) : undefined;
     if (!account || account.status !== 'active') throw new UserFacingError(410, 'activation.flow_expired');
+    // The first password may be set only while there is none: an activation left open in another
+    // browser must not replace the password the patient set since (without the current one).
+    if (flow.state.passwordChange === 'initial' && await this.services.passwords.has(account)) throw new UserFacingError(410, 'activation.flow_expired');
     return { ctx, flow, account, policy: portal ?? STANDALONE, portal, events: [] };
   }
 
