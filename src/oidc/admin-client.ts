@@ -11,7 +11,7 @@ export const ADMIN_CLIENT_ID = 'poortwachter-admin';
 /** What every admin login must reach (assurance.ts): password + TOTP, or a passkey. */
 export const ADMIN_ACR = ACR.substantial;
 
-/** The second factors the console accepts, and offers an admin without one at the next login. */
+/** The second factors the console accepts: held before the login (console-routes.ts), never one set up in it. */
 export const ADMIN_METHODS = ['totp', 'passkey'] as const;
 
 /** Registers (or brings in step with the issuer) the console's client; idempotent across processes. */

@@ -7,6 +7,8 @@ import { startFactorWorld, giveCredential, AMSTERDAM_1150, type FactorWorld } fr
 import { adminAccount, CLI, csrfOf, postForm, signInToConsole } from '../support/admin-console.ts';
 import { UserAgent, findForm, textOf } from '../support/user-agent.ts';
 import { sha256 } from '../../src/accounts/random.ts';
+import { TEST_PASSWORD } from '../support/server.ts';
+import { keyFromPage, totpCode } from '../support/totp.ts';
 
 describe('the /admin console', () => {
   let world: FactorWorld;
@@ -75,9 +77,24 @@ describe('the /admin console', () => {
       expect(again.status).toBe(303);
     });
 
-    it('does not let the password alone in: an admin without an app or passkey is asked to set one up', async () => {
+    it('does not let the password alone in: no role for an account without an app or passkey, and none set up in the login counts', async () => {
       await world.server.addUser({ username: 'beheer-zonder-app', emailVerified: true });
-      await world.server.app.operations.admins.grant(CLI, { username: 'beheer-zonder-app', role: 'operator' });
+      await expect(world.server.app.operations.admins.grant(CLI, { username: 'beheer-zonder-app', role: 'operator' })).rejects.toMatchObject({ code: 'conflict' });
+      // An admin who since lost the app: whoever has the password sets one up in the login, and is refused.
+      const lost = await adminAccount(world.server, 'beheer-app-kwijt', 'operator');
+      await world.server.services.store.credentials.removeByAccount(lost.id, 'totp');
+      const intruder = new UserAgent();
+      const start = await intruder.open(`${world.server.url}/admin`);
+      const again = await intruder.submit(start, '/step/password/verify', { login: 'beheer-app-kwijt', password: TEST_PASSWORD });
+      // The password once more before a first second factor is bound (the login's own rule).
+      const choice = await intruder.submit(again, '/step/password/verify', { password: TEST_PASSWORD });
+      const enrol = await intruder.submit(choice, '/enrol', { method: 'totp' });
+      const key = keyFromPage(enrol);
+      const codes = await intruder.submit(enrol, '/step/totp/verify', { code: await totpCode(key, world.clock.now()) });
+      const refused = await intruder.submit(codes, '/step/recovery/confirm', { saved: 'on' });
+      expect(refused.status).toBe(403);
+      expect(intruder.hasCookie('pw_admin')).toBe(false);
+      expect((await world.server.services.store.audit.list({ accountId: lost.id, type: 'admin.console.refused' }))[0]?.detail).toMatchObject({ outcome: 'factor_new' });
       const agent = new UserAgent();
       const login = await agent.open(`${world.server.url}/admin`);
       const next = await agent.submit(login, '/step/password/verify', { login: 'beheer-zonder-app', password: 'Kastanje-Fietsbel-42' });
@@ -115,6 +132,18 @@ describe('the /admin console', () => {
       const refused = await agent.request(`${world.server.url}/admin/portals`);
       expect(refused.status).toBe(403);
       expect(textOf(refused)).toContain('Geen toegang tot beheer');
+      expect(agent.hasCookie('pw_admin')).toBe(false);
+    });
+
+    it('ends with the login it was opened from: "sign out everywhere" and a 2FA reset end the console too', async () => {
+      await adminAccount(world.server, 'beheer-ingetrokken-sessie', 'operator');
+      const { agent } = await signInToConsole(world.server, world.clock, 'beheer-ingetrokken-sessie');
+      expect((await agent.request(`${world.server.url}/admin/portals`)).status).toBe(200);
+      const account = (await world.server.services.accounts.findByLogin('beheer-ingetrokken-sessie'))!;
+      await world.server.app.operations.accountSecurity.revokeSessions(CLI, account.id);
+      const after = await agent.request(`${world.server.url}/admin/portals`);
+      expect(after.status).toBe(303);
+      expect(new URL(after.location!).pathname).toBe('/auth');
       expect(agent.hasCookie('pw_admin')).toBe(false);
     });
 
@@ -177,6 +206,21 @@ describe('the /admin console', () => {
       // Portals and the audit log are not the practice's to browse beyond its own.
       const audit = await agent.request(`${world.server.url}/admin/audit`);
       expect(audit.status).toBe(403);
+    });
+
+    it('lets a practice change no account that holds an admin role, even in its own organisation (no way up)', async () => {
+      const operator = await adminAccount(world.server, 'operator-in-noord', 'operator');
+      await world.server.services.store.organisations.setMemberships('account', operator.id, ['praktijk-noord']);
+      const { agent, page } = await signInToConsole(world.server, world.clock, 'praktijk-admin', undefined, `/admin/accounts/${noord.id}`);
+      for (const action of ['reset-second-factors', 'disable', 'revoke-sessions', 'temporary-password']) {
+        const refused = await postForm(agent, world.server, `/admin/accounts/${operator.id}/${action}`, { _csrf: csrfOf(page) });
+        expect(refused.status, action).toBe(404);
+      }
+      expect(await factorsOf(operator.id)).toContain('totp');
+      expect(await statusOf(operator.id)).toBe('active');
+      // An operator may (the CLI, here).
+      await world.server.app.operations.accountSecurity.setStatus(CLI, operator.id, 'disabled');
+      expect(await statusOf(operator.id)).toBe('disabled');
     });
 
     it('lets a practice reset its patient\'s second factors: removed, enrolment required, the patient told', async () => {

@@ -152,6 +152,10 @@ describe('admin operations', () => {
   });
 
   it('grants, lists and revokes admin roles (operators only), audited', async () => {
+    const anna = (await server.services.accounts.findByLogin('anna'))!;
+    // Only an account with an app or passkey gets a role (the console takes no factor set up in its login).
+    expect((await refused(ops.admins.grant(cli, { username: 'anna', role: 'practice', organisations: ['praktijk-a'] }))).code).toBe('conflict');
+    await server.services.store.credentials.put({ id: 'anna-totp', accountId: anna.id, type: 'totp', data: { secretSealed: 'x' }, createdAt: 1, lastUsedAt: null });
     const granted = await ops.admins.grant(cli, { username: 'anna', role: 'practice', organisations: ['praktijk-a'] });
     expect(granted).toMatchObject({ role: 'practice', organisations: ['praktijk-a'], granted_by: 'operator:tester' });
     expect((await refused(ops.admins.grant(cli, { username: 'anna', role: 'practice' }))).code).toBe('invalid_input');

@@ -44,6 +44,8 @@ describe('poortwachter org, admin, dcr and service clients', () => {
   it('admin grant|list|revoke, audited; a practice needs an organisation', async () => {
     const account = await server.addUser({ username: 'assistent' });
     expect((await cli(['admin', 'grant', 'assistent', '--role', 'practice'])).stderr).toContain('needs at least one organisation');
+    expect((await cli(['admin', 'grant', 'assistent', '--role', 'practice', '--organisation', 'praktijk-zuid'])).stderr).toContain('has no authenticator app or passkey');
+    await server.services.store.credentials.put({ id: 'assistent-totp', accountId: account.id, type: 'totp', data: { secretSealed: 'x' }, createdAt: 1, lastUsedAt: null });
     const granted = await cli(['admin', 'grant', 'assistent', '--role', 'practice', '--organisation', 'praktijk-zuid', '--json']);
     expect(granted.code, granted.stderr).toBe(0);
     expect(JSON.parse(granted.stdout)).toMatchObject({ role: 'practice', organisations: ['praktijk-zuid'] });

@@ -12,6 +12,11 @@ export interface AdminSession {
   /** The store key (the token's hash); the token itself is only in the cookie. */
   id: string;
   accountId: string;
+  /**
+   * The uid of the Poortwachter login session the console was opened from: the console lives only
+   * as long as it does, so "sign out everywhere", a 2FA reset or a password change end it too.
+   */
+  loginSessionUid: string;
   /** The CSRF token every console form carries. */
   csrf: string;
   startedAt: number;
@@ -19,6 +24,7 @@ export interface AdminSession {
 }
 
 interface State {
+  loginSessionUid: string;
   startedAt: number;
   lastSeenAt: number;
   [key: string]: unknown;
@@ -35,13 +41,13 @@ export class AdminSessions {
   ) {}
 
   /** A new session for the account; returns the cookie's token (shown nowhere else). */
-  async start(accountId: string): Promise<{ token: string; session: AdminSession }> {
+  async start(accountId: string, loginSessionUid: string): Promise<{ token: string; session: AdminSession }> {
     const token = randomId(32);
     const now = this.clock.now();
-    const session: AdminSession = { id: sha256(token), accountId, csrf: randomId(24), startedAt: now, lastSeenAt: now };
+    const session: AdminSession = { id: sha256(token), accountId, loginSessionUid, csrf: randomId(24), startedAt: now, lastSeenAt: now };
     await this.store.flows.put({
       id: session.id, kind: ADMIN_SESSION_KIND, interactionUid: null, accountId, clientId: null,
-      state: { startedAt: now, lastSeenAt: now } satisfies State, csrf: session.csrf, createdAt: now,
+      state: { loginSessionUid, startedAt: now, lastSeenAt: now } satisfies State, csrf: session.csrf, createdAt: now,
       expiresAt: now + this.policy.maxSeconds * 1000,
     });
     return { token, session };
@@ -56,12 +62,12 @@ export class AdminSessions {
     const state = record.state as State;
     const idle = now - state.lastSeenAt > this.policy.idleSeconds * 1000;
     const tooOld = now - state.startedAt > this.policy.maxSeconds * 1000;
-    if (idle || tooOld) {
+    if (idle || tooOld || typeof state.loginSessionUid !== 'string') {
       await this.store.flows.remove(record.id);
       return undefined;
     }
     if (now - state.lastSeenAt > TOUCH_GRANULARITY_MS) await this.store.flows.put({ ...record, state: { ...state, lastSeenAt: now } });
-    return { id: record.id, accountId: record.accountId, csrf: record.csrf, startedAt: state.startedAt, lastSeenAt: now };
+    return { id: record.id, accountId: record.accountId, loginSessionUid: state.loginSessionUid, csrf: record.csrf, startedAt: state.startedAt, lastSeenAt: now };
   }
 
   end(session: AdminSession): Promise<void> {

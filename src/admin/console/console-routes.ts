@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Services } from '../../services.ts';
 import type { Sessions } from '../../oidc/sessions.ts';
 import type { SessionProofs } from '../../oidc/session-proofs.ts';
-import { ADMIN_ACR, ADMIN_CLIENT_ID } from '../../oidc/admin-client.ts';
+import { ADMIN_ACR, ADMIN_CLIENT_ID, ADMIN_METHODS } from '../../oidc/admin-client.ts';
 import { policyFromMetadata } from '../../oidc/client-policy.ts';
 import { shortfalls } from '../../policy/proof-rules.ts';
 import { factorFacts } from '../../flows/kit/factor-facts.ts';
@@ -71,11 +71,20 @@ export function adminConsole(options: ConsoleOptions): Router {
     ctx.redirect(url.href);
   }
 
+  /** Whether the account held an app or passkey from before `startedAt` (undefined: no login start known). */
+  async function heldBefore(accountId: string, startedAt: number | undefined): Promise<boolean> {
+    if (startedAt === undefined) return false;
+    const credentials = await services.store.credentials.listByAccount(accountId);
+    return credentials.some((c) => (ADMIN_METHODS as readonly string[]).includes(c.type) && c.createdAt < startedAt);
+  }
+
   /** The admin behind the request, or a redirect to sign in, or a 403 page for an account without a grant. */
   async function gate(ctx: Context): Promise<SignedInAdmin | undefined> {
     const session = await adminSessions.resume(ctx.cookies.get(SESSION_COOKIE, { signed: false }));
     const account = session ? await services.accounts.findById(session.accountId) : undefined;
-    if (!session || !account || account.status !== 'active') {
+    // The login session it was opened from must still be there (review: a revoked sign-in ends the console).
+    const login = session ? await sessions.current(ctx) : undefined;
+    if (!session || !account || account.status !== 'active' || login?.uid !== session.loginSessionUid || login.accountId !== account.id) {
       if (session) await adminSessions.end(session);
       clearSessionCookie(ctx);
       if (ctx.method !== 'GET') throw new UserFacingError(403, 'admin.errors.signed_out');
@@ -111,6 +120,15 @@ export function adminConsole(options: ConsoleOptions): Router {
     const record = await sessionProofs.findRecord(current.uid, account.id);
     const requirement = { policy: policyFromMetadata(client?.metadata ?? { client_id: ADMIN_CLIENT_ID }), requiredAcr: ADMIN_ACR, maxAgeMs: FRESH_LOGIN_SECONDS * 1000 };
     if (!record || shortfalls(record.proofs, await factorFacts(services, account), requirement, services.clock.now(), record.login).length > 0) {
+      await services.audit.record({ type: 'admin.console.refused', accountId: account.id, clientId: ADMIN_CLIENT_ID, ip: ctx.ip || null, userAgent: ctx.get('user-agent') || null, detail: { outcome: 'too_weak' } });
+      throw new UserFacingError(403, 'admin.errors.too_weak');
+    }
+    // An app or passkey set up in this very login proves only what the login's weaker steps proved
+    // (the binding rule lets the strongest existing factor bind a new one: for an admin whose
+    // strongest is e-mail or SMS, that is the mailbox or the SIM). The console wants one the admin
+    // had before this login started (review of the console, finding 1).
+    if (!(await heldBefore(account.id, record.login?.startedAt))) {
+      await services.audit.record({ type: 'admin.console.refused', accountId: account.id, clientId: ADMIN_CLIENT_ID, ip: ctx.ip || null, userAgent: ctx.get('user-agent') || null, detail: { outcome: 'factor_new' } });
       throw new UserFacingError(403, 'admin.errors.too_weak');
     }
     const grant = await services.store.adminGrants.find(account.id);
@@ -119,7 +137,7 @@ export function adminConsole(options: ConsoleOptions): Router {
       render(ctx, 'admin/no-access', {}, 403);
       return;
     }
-    const { token } = await adminSessions.start(account.id);
+    const { token } = await adminSessions.start(account.id, current.uid);
     setSessionCookie(ctx, token);
     await services.audit.record({ type: 'admin.console.signed_in', accountId: account.id, clientId: ADMIN_CLIENT_ID, actor: `admin:${account.id}`, ip: ctx.ip || null, detail: { outcome: 'signed_in', role: grant.role } });
     ctx.status = 303;

@@ -44,7 +44,7 @@ export class AccountSecurityOperations {
   async temporaryPassword(actor: Actor, accountId: string, body: unknown = {}): Promise<{ sentTo: string; expiresAt: number; clientId: string | null }> {
     requirePermission(actor, 'accounts:write');
     const input = parseInput(PortalChoice, body);
-    const { account } = await this.accounts.load(actor, accountId);
+    const { account } = await this.accounts.loadForChange(actor, accountId);
     if (!account.email) throw new OperationError('conflict', 'the account has no e-mail address');
     const portal = await this.portal(actor, input.client_id);
     try {
@@ -63,7 +63,7 @@ export class AccountSecurityOperations {
   async invite(actor: Actor, accountId: string, body: unknown = {}): Promise<{ sentTo: string; expiresAt: number }> {
     requirePermission(actor, 'accounts:write');
     const input = parseInput(PortalChoice, body);
-    const { account } = await this.accounts.load(actor, accountId);
+    const { account } = await this.accounts.loadForChange(actor, accountId);
     const invitations = this.deps.invitations;
     if (!invitations) throw new OperationError('invitation_unavailable', 'invitations are not available in this version: use a temporary password');
     const portal = await this.portal(actor, input.client_id);
@@ -75,7 +75,7 @@ export class AccountSecurityOperations {
   /** Disabled: no sign-in, no userinfo, no refresh (access tokens run out). */
   async setStatus(actor: Actor, accountId: string, status: 'active' | 'disabled'): Promise<{ outcome: 'disabled' | 'enabled' | 'unchanged' }> {
     requirePermission(actor, 'accounts:write');
-    const { account } = await this.accounts.load(actor, accountId);
+    const { account } = await this.accounts.loadForChange(actor, accountId);
     const name = status === 'disabled' ? 'disabled' : 'enabled';
     if (account.status === status) {
       await recordAdminEvent(this.deps, actor, { type: `admin.user.${name}`, outcome: 'unchanged', accountId });
@@ -89,7 +89,7 @@ export class AccountSecurityOperations {
   /** Lifts a temporary or hard lock and starts the failure counts afresh. */
   async unlock(actor: Actor, accountId: string): Promise<{ outcome: 'unlocked' | 'not_locked'; was: ReturnType<typeof lockView>; lock: ReturnType<typeof lockView> }> {
     requirePermission(actor, 'accounts:write');
-    const { account } = await this.accounts.load(actor, accountId);
+    const { account } = await this.accounts.loadForChange(actor, accountId);
     const before = await this.services.lockout.unlock(account);
     const after = await this.services.lockout.status(account);
     const outcome = before.state !== 'open' ? 'unlocked' : 'not_locked';
@@ -104,7 +104,7 @@ export class AccountSecurityOperations {
    */
   async resetSecondFactors(actor: Actor, accountId: string): Promise<{ removed: string[]; noticeSent: boolean; revoked: number }> {
     requirePermission(actor, 'accounts:write');
-    const { account } = await this.accounts.load(actor, accountId);
+    const { account } = await this.accounts.loadForChange(actor, accountId);
     const removed: string[] = [];
     for (const factor of allFactors().filter((f) => f.role !== 'first')) {
       if (await factor.isEnrolled(this.services, account)) removed.push(factor.id);
@@ -124,7 +124,7 @@ export class AccountSecurityOperations {
   /** Ends every sign-in of the account: sessions, grants, codes, access and refresh tokens. */
   async revokeSessions(actor: Actor, accountId: string): Promise<{ revoked: number }> {
     requirePermission(actor, 'accounts:write');
-    const { account } = await this.accounts.load(actor, accountId);
+    const { account } = await this.accounts.loadForChange(actor, accountId);
     const { records: revoked } = await this.services.signIns.revokeSignIns(account.id);
     await this.services.devices.forgetAll(account.id);
     await recordAdminEvent(this.deps, actor, { type: 'admin.user.sessions_revoked', outcome: 'revoked', accountId, detail: { revoked } });

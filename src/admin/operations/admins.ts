@@ -8,6 +8,7 @@ import { OperationError, notFound } from './errors.ts';
 import { requireOrganisationsExist } from './organisations.ts';
 import { AdminGrant } from './schemas.ts';
 import { parseInput } from './validate.ts';
+import { ADMIN_METHODS } from '../../oidc/admin-client.ts';
 
 export interface AdminView {
   account_id: string;
@@ -33,6 +34,13 @@ export class AdminRoleOperations {
       throw new OperationError('invalid_input', `organisations are for practice admins only (an ${input.role} is not confined to any)`, [{ field: 'organisations', message: 'only for practice' }]);
     }
     await requireOrganisationsExist(this.deps, input.organisations);
+    // The console takes only an app or passkey the admin held before the login (console-routes.ts).
+    // An account without one would set it up in a login whose strongest proof is the password, a
+    // mailbox or a SIM: a role goes only to an account that has one already.
+    const credentials = await this.deps.services.store.credentials.listByAccount(account.id);
+    if (!credentials.some((c) => (ADMIN_METHODS as readonly string[]).includes(c.type))) {
+      throw new OperationError('conflict', `user ${input.username} has no authenticator app or passkey: admins sign in with one; let them set it up on /account first`);
+    }
     const before = await this.deps.services.store.adminGrants.find(account.id);
     const grant: AdminGrantRecord = { accountId: account.id, role: input.role, organisations: [...new Set(input.organisations)], grantedAt: this.deps.services.clock.now(), grantedBy: auditActor(actor) };
     await this.deps.services.store.adminGrants.put(grant);
