@@ -258,6 +258,10 @@ describe('the /admin console', () => {
       expect(service.status).toBe(403);
       expect(await world.server.services.store.clients.find('zuid-portaal')).toBeUndefined();
       expect(await world.server.services.store.clients.find('robot-client')).toBeUndefined();
+      // Skipping consent is an operator's promise, not a practice's (review of the console).
+      const firstParty = await postForm(agent, world.server, '/admin/portals', { _csrf: csrf, client_name: 'Eigen portaal', client_id: 'eigen-portaal', redirect_uris: 'https://noord.example/cb', first_party: 'on' });
+      expect(firstParty.status).toBe(403);
+      expect(await world.server.services.store.clients.find('eigen-portaal')).toBeUndefined();
       const own = await postForm(agent, world.server, '/admin/portals', { _csrf: csrf, client_name: 'Noord portaal', client_id: 'noord-portaal', redirect_uris: 'https://noord.example/cb' });
       expect(own.status).toBe(200);
       expect(await world.server.services.store.organisations.memberships('client', 'noord-portaal')).toEqual(['praktijk-noord']);

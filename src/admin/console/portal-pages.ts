@@ -17,7 +17,8 @@ export function portalPages(pages: ConsolePages, operations: AdminOperations, se
     // Only an operator may register an API (service) client (the operation refuses the others).
     const operator = admin.actor.role === 'operator';
     const types = operator ? PORTAL_CHOICES.types : PORTAL_CHOICES.types.filter((type) => type !== 'service');
-    show(ctx, admin, 'portal-new', { values, errors, choices: { ...PORTAL_CHOICES, types, scopes: operator ? PORTAL_CHOICES.scopes : [], organisations, profiles } }, status);
+    // Likewise a first-party portal (no consent screen): the field is an operator's only.
+    show(ctx, admin, 'portal-new', { values, errors, firstPartyChoice: operator, choices: { ...PORTAL_CHOICES, types, scopes: operator ? PORTAL_CHOICES.scopes : [], organisations, profiles } }, status);
   }
 
   pages.page('/admin/portals', async (ctx, admin) => {
@@ -25,7 +26,8 @@ export function portalPages(pages: ConsolePages, operations: AdminOperations, se
   });
 
   pages.page('/admin/portals/new', async (ctx, admin) => {
-    await showForm(ctx, admin, PORTAL_DEFAULTS);
+    const { first_party: _firstParty, ...forPractice } = PORTAL_DEFAULTS;
+    await showForm(ctx, admin, admin.actor.role === 'operator' ? PORTAL_DEFAULTS : forPractice);
   });
 
   pages.action('/admin/portals', async (ctx, admin, form) => {

@@ -6,7 +6,7 @@ import { isInternalClient } from '../../oidc/internal-clients.ts';
 import { ACR_VALUES } from '../../oidc/assurance.ts';
 import { PREVIOUS_SECRET, PREVIOUS_SECRET_EXPIRES_AT } from '../../oidc/client-secrets.ts';
 import type { ClientRecord } from '../../store/port.ts';
-import type { Actor } from './actor.ts';
+import { confinement, type Actor } from './actor.ts';
 import { ForbiddenError, organisationsAfterChange, organisationsForNew, requirePermission, requireReach, withinReach } from './access.ts';
 import { recordAdminEvent, type AdminDeps } from './context.ts';
 import { OperationError, notFound } from './errors.ts';
@@ -99,9 +99,12 @@ export class PortalOperations {
     const input = parseInput(PortalCreate, body);
     const service = input.type === 'service';
     // A machine client of this API holds admin powers: only operators hand those out.
-    if (service && !(actor.kind === 'cli' || (actor.kind === 'admin' && actor.role === 'operator'))) {
+    if (service && !isOperator(actor)) {
       throw new ForbiddenError('only an operator may register an API (service) client');
     }
+    // No consent screen is a promise that the portal is the deployment's own: not for a practice to
+    // make about a portal it names and brands itself (review of the console, finding 7).
+    if (input.first_party === true && confinement(actor) !== 'all') throw new ForbiddenError('only an operator may mark a portal first-party (no consent screen)');
     if (service && !input.scopes?.length) throw new OperationError('invalid_input', 'a service client needs scopes', [{ field: 'scopes', message: 'required' }]);
     if (!service && input.scopes) throw new OperationError('invalid_input', 'scopes are for service clients only', [{ field: 'scopes', message: 'not allowed' }]);
     if (!service && !input.redirect_uris?.length) throw new OperationError('invalid_input', 'a portal needs at least one redirect URI', [{ field: 'redirect_uris', message: 'required' }]);
@@ -131,6 +134,7 @@ export class PortalOperations {
     requirePermission(actor, 'portals:write');
     const input = parseInput(PortalUpdate, body);
     const { record, organisations } = await this.load(actor, clientId);
+    if (input.first_party === true && confinement(actor) !== 'all') throw new ForbiddenError('only an operator may mark a portal first-party (no consent screen)');
     checkIfMatch(ifMatch, etagOf(view(record, organisations)));
     const changes: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(input)) {
@@ -200,4 +204,9 @@ export class PortalOperations {
     await this.store.organisations.setMemberships('client', clientId, []);
     await recordAdminEvent(this.deps, actor, { type: 'admin.client.removed', outcome: 'removed', clientId });
   }
+}
+
+/** The CLI, or an operator in the console or API: who may hand out admin powers or skip consent. */
+function isOperator(actor: Actor): boolean {
+  return actor.kind === 'cli' || (actor.kind === 'admin' && actor.role === 'operator');
 }
