@@ -108,19 +108,25 @@ describe('activation in Chromium (Mijn Therapie Dossier)', { timeout: 120_000 },
     const toPortal = page.getByRole('link', { name: 'Naar Mijn Therapie Dossier', exact: true });
     expect(await toPortal.getAttribute('href')).toBe(portal.origin);
 
-    // Stap 6: regulier inloggen bij het portaal.
-    world.clock.advance(STEP_MS);
+    // "Na stap 4 ingelogd": the portal starts its login, which takes what the activation proved.
     const request = await rp.authorize({ redirect_uri: portal.redirectUri, login_hint: username });
-    await page.goto(request.url);
+    const callback = await arriveAtPortal(page, () => page.goto(request.url), portal.redirectUri);
+    const claims = (await rp.callback(callback, request)).claims()!;
+    const account = await world.server.services.accounts.findByLogin(username);
+    expect(claims.sub).toBe(account!.id);
+    expect(claims.amr).toEqual(expect.arrayContaining(['pwd', 'otp']));
+
+    // Stap 6: regulier inloggen bij het portaal (a fresh login: the password and the app's code).
+    world.clock.advance(STEP_MS);
+    const regular = await rp.authorize({ redirect_uri: portal.redirectUri, login_hint: username, prompt: 'login' });
+    await page.goto(regular.url);
     await page.getByLabel('Gebruikersnaam of e-mailadres', { exact: true }).fill(username);
     await page.getByLabel('Wachtwoord', { exact: true }).fill(PASSWORD);
     await page.getByRole('button', { name: 'Inloggen', exact: true }).click();
     await expect.poll(() => page.title()).toBe('Code uit uw authenticator-app – Mijn Therapie Dossier');
     await page.locator('#code').fill(await totpCode(key, world.clock.now()));
-    const callback = await arriveAtPortal(page, () => page.locator('#code').press('Enter'), portal.redirectUri);
-    const claims = (await rp.callback(callback, request)).claims()!;
-    const account = await world.server.services.accounts.findByLogin(username);
-    expect(claims.sub).toBe(account!.id);
+    const again = await arriveAtPortal(page, () => page.locator('#code').press('Enter'), portal.redirectUri);
+    expect((await rp.callback(again, regular)).claims()!.sub).toBe(account!.id);
     expectClean(tab);
   }
 

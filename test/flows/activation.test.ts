@@ -247,15 +247,22 @@ describe('the whole activation (Mijn Therapie Dossier)', () => {
     expect(after?.phoneVerified).toBe(true);
     expect(after?.emailVerified).toBe(true);
 
-    // No session was made: the portal's login asks the password and the app's code.
-    world.clock.advance(STEP_MS);
+    // The portal's login in this browser takes what the activation proved: the patient is signed
+    // in at once ("na stap 4 ingelogd"), with the password and the app just set up.
     const request = await mtd.authorize({ login_hint: 'mtd.app' });
-    const login = await agent.open(request.url, REDIRECT_URI);
-    expect(textOf(login)).toContain('Wachtwoord');
-    const second = await agent.submit(login, '/step/password/verify', { login: 'mtd.app', password: PASSWORD }, REDIRECT_URI);
-    const done = await agent.submit(second, '/step/totp/verify', { code: await totpCode(key, world.clock.now()) }, REDIRECT_URI);
+    const done = await agent.open(request.url, REDIRECT_URI);
     const { claims } = await finishAtPortal(mtd, done, request);
     expect(claims.sub).toBe(account.id);
+    expect(claims.amr).toEqual(expect.arrayContaining(['pwd', 'otp']));
+    // Once: the next login (another portal request, same browser, session ended) asks as always.
+    const elsewhere = new UserAgent();
+    const other = await mtd.authorize({ login_hint: 'mtd.app' });
+    const login = await elsewhere.open(other.url, REDIRECT_URI);
+    expect(textOf(login)).toContain('Wachtwoord');
+    world.clock.advance(STEP_MS);
+    const second = await elsewhere.submit(login, '/step/password/verify', { login: 'mtd.app', password: PASSWORD }, REDIRECT_URI);
+    const again = await elsewhere.submit(second, '/step/totp/verify', { code: await totpCode(key, world.clock.now()) }, REDIRECT_URI);
+    expect((await finishAtPortal(mtd, again, other)).claims.sub).toBe(account.id);
 
     expect((await audit('invitation.accepted', account.id)).length).toBe(1);
     expect((await audit('activation.completed', account.id)).length).toBe(1);
@@ -276,8 +283,12 @@ describe('the whole activation (Mijn Therapie Dossier)', () => {
     expect(done.html).toContain('href="https://mtd-email.example"');
     expect(world.smtp.messages.filter((m) => m.envelopeTo.includes('mtd.email@example.nl')).length).toBe(1);
 
-    // The next login: password, then a code by e-mail.
-    const request = await mtdEmail.authorize();
+    // The portal's login right after, in this browser: signed in with what the activation proved.
+    const first = await mtdEmail.authorize();
+    const handed = await finishAtPortal(mtdEmail, await agent.open(first.url, REDIRECT_URI), first);
+    expect(handed.claims.sub).toBe(account.id);
+    // A later login that asks for a fresh one (prompt=login): password, then a code by e-mail.
+    const request = await mtdEmail.authorize({ prompt: 'login' });
     const login = await agent.open(request.url, REDIRECT_URI);
     const codePage = await agent.submit(login, '/step/password/verify', { login: 'mtd.email', password: PASSWORD }, REDIRECT_URI);
     const code = extractCode((await world.smtp.waitForMail('mtd.email@example.nl')).text ?? '');

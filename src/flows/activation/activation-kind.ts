@@ -25,6 +25,11 @@ import { newKitState } from '../kit/state.ts';
 import { flowFacts } from '../kit/facts.ts';
 import { auditHook } from '../../hooks/registry.ts';
 import { decideActivationStep, type ActivationFacts } from './decide-activation-step.ts';
+import { offerHandoff } from './activation-handoff.ts';
+import type { Proof } from '../../oidc/assurance.ts';
+
+/** The first factor's id (factors/password): the password set in the activation stands for it. */
+const PASSWORD_FACTOR = 'password';
 import { ACTIVATION_KIND, UPDATE_PASSWORD, VERIFY_PHONE, type ActivationState } from './activation-state.ts';
 
 export interface ActivationRun extends FlowRun<ActivationState> {
@@ -124,6 +129,7 @@ export class ActivationKind implements FlowKind<ActivationRun> {
     if (step.id === UPDATE_PASSWORD) {
       state.reauthenticated = true;
       state.passwordChange = undefined;
+      state.passwordSetAt = this.services.clock.now();
     }
     if (step.id === VERIFY_PHONE) state.provedAddresses = [...new Set([...(state.provedAddresses ?? []), 'phone' as const])];
   }
@@ -147,6 +153,11 @@ export class ActivationKind implements FlowKind<ActivationRun> {
     const { flow, account, portal } = run;
     await this.flows.remove(flow.id);
     run.ctx.cookies.set(browserCookieName(flow.id), null, { path: activationBase(flow.id) });
+    // The portal's next login in this browser takes the new password and the factor just set up.
+    if (portal && account && flow.state.passwordSetAt !== undefined) {
+      const password: Proof = { factor: PASSWORD_FACTOR, amr: ['pwd'], strength: 1, at: flow.state.passwordSetAt };
+      await offerHandoff(this.services, run.ctx, { accountId: account.id, clientId: portal.clientId, proofs: [password, ...flow.state.proofs] });
+    }
     if (portal?.initiateLoginUri) {
       const url = new URL(portal.initiateLoginUri);
       url.searchParams.set('iss', this.services.config.issuer);

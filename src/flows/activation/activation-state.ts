@@ -12,4 +12,6 @@ export const SHOW_RECOVERY_CODES = 'show-recovery-codes';
 export interface ActivationState extends KitState {
   /** SHA-256 of the random value in this browser's flow cookie: the flow continues only there. */
   browserHash: string;
+  /** When the first password was set in this flow: the hand-off's password proof (activation-handoff.ts). */
+  passwordSetAt?: number;
 }

@@ -3,6 +3,7 @@
 // completion hands oidc-provider the login — only when the decider says `done`, so a password
 // alone never creates a session when a second factor is due.
 import type { Context } from 'koa';
+import { takeHandoff } from '../activation/activation-handoff.ts';
 import type { Services } from '../../services.ts';
 import { InteractionNotFound, type Interactions, type InteractionView } from '../../oidc/interactions.ts';
 import { acrRank, deriveAssurance, requiredAcr, type Proof } from '../../oidc/assurance.ts';
@@ -71,12 +72,12 @@ export class LoginKind implements FlowKind<LoginRun> {
       throw error;
     }
     let flow = await this.flows.byInteraction<LoginState>(LOGIN_KIND, interaction.uid);
-    if (!flow) flow = await this.start(interaction);
+    if (!flow) flow = await this.start(interaction, ctx);
     const account = flow.accountId ? await this.services.accounts.findById(flow.accountId) : undefined;
     return { ctx, interaction, flow, account, policy: interaction.policy, events: [] };
   }
 
-  private async start(interaction: InteractionView): Promise<Flow<LoginState>> {
+  private async start(interaction: InteractionView, ctx: Context): Promise<Flow<LoginState>> {
     const state: LoginState = newKitState();
     let accountId: string | undefined;
     // Step-up: the session already identified the patient; ask only for what is missing. The
@@ -97,6 +98,17 @@ export class LoginKind implements FlowKind<LoginRun> {
       accountId = interaction.sessionAccountId;
       state.stepUp = true;
       state.proofs.push(identifying ?? { factor: page.id, amr: [], strength: page.strength, at: 0 });
+    }
+    // Just activated in this browser (flows/activation/activation-handoff.ts): what the activation
+    // proved stands, unless the portal wants a fresh login or the browser has a session already.
+    if (!accountId && !interaction.sessionAccountId && !interaction.reasons.includes('login_prompt')) {
+      const handoff = await takeHandoff(this.services, ctx, interaction.policy.clientId);
+      const maxAge = interaction.maxAgeSeconds;
+      const fresh = handoff && (maxAge === undefined || handoff.proofs.every((p) => p.at >= this.services.clock.now() - maxAge * 1000));
+      if (handoff && fresh) {
+        accountId = handoff.accountId;
+        state.proofs.push(...handoff.proofs);
+      }
     }
     return this.flows.create<LoginState>(LOGIN_KIND, { interactionUid: interaction.uid, clientId: interaction.policy.clientId, accountId, state });
   }
