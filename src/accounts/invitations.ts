@@ -22,6 +22,7 @@ import { validateNewAccount } from './accounts.ts';
 import { randomId, safeEqual, sha256 } from './random.ts';
 import { mailInvitation } from './invitation-mail.ts';
 import { allFactors } from '../factors/registry.ts';
+import { isInternalClient } from '../oidc/internal-clients.ts';
 
 export const INVITATION = 'invitation';
 const MAX_TOKEN = 200;
@@ -111,6 +112,8 @@ export class Invitations {
   /** The portal's policy, or an InvitationError when the id names none. */
   async portal(clientId: string | null | undefined): Promise<PortalPolicy | undefined> {
     if (!clientId) return undefined;
+    // The account pages and the console are no portal to be invited to (their logins hold more).
+    if (isInternalClient(clientId)) throw new InvitationError('unknown_portal', `no portal ${clientId}`);
     const client = await this.services().store.clients.find(clientId);
     if (!client) throw new InvitationError('unknown_portal', `no portal ${clientId}`);
     return policyFromMetadata(client.metadata);

@@ -111,5 +111,17 @@ export function sendSecurityNotice(services: Services, account: AccountRecord, n
   const to = notice.kind === 'email_changed' ? notice.previousEmail ?? '' : account.email;
   beside(services, account, { kind: notice.kind, to: maskMail(to) }, () => deliverSecurityNotice(services, account, notice));
   const phone = noticePhone(services, account, notice);
-  if (phone) beside(services, account, { kind: notice.kind, channel: 'sms', to: maskPhone(phone) }, () => deliverSecuritySms(services, account, notice, phone));
+  if (phone) beside(services, account, { kind: notice.kind, channel: 'sms', to: maskPhone(phone) }, async () => {
+    // SMS costs money: a patient adding and removing methods again and again gets the mails, and
+    // a few texts a day.
+    if (await services.limits.hit(`notice-sms:${account.id}`, NOTICE_SMS_PER_DAY) < 0) throw new NoticeCapped();
+    await deliverSecuritySms(services, account, notice, phone);
+  });
+}
+
+/** How many notice texts one account gets in a day; the mails are not capped. */
+const NOTICE_SMS_PER_DAY = { max: 5, windowMs: 86_400_000 };
+
+class NoticeCapped extends Error {
+  override name = 'NoticeCapped';
 }

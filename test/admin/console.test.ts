@@ -83,6 +83,7 @@ describe('the /admin console', () => {
       // An admin who since lost the app: whoever has the password sets one up in the login, and is refused.
       const lost = await adminAccount(world.server, 'beheer-app-kwijt', 'operator');
       await world.server.services.store.credentials.removeByAccount(lost.id, 'totp');
+      world.clock.advance(86_400_000);
       const intruder = new UserAgent();
       const start = await intruder.open(`${world.server.url}/admin`);
       const again = await intruder.submit(start, '/step/password/verify', { login: 'beheer-app-kwijt', password: TEST_PASSWORD });
@@ -95,6 +96,15 @@ describe('the /admin console', () => {
       expect(refused.status).toBe(403);
       expect(intruder.hasCookie('pw_admin')).toBe(false);
       expect((await world.server.services.store.audit.list({ accountId: lost.id, type: 'admin.console.refused' }))[0]?.detail).toMatchObject({ outcome: 'factor_new' });
+      // Nor in the next login with that app: it is younger than the role (a new app needs a new grant).
+      world.clock.advance(60_000);
+      const retry = new UserAgent();
+      const retryLogin = await retry.open(`${world.server.url}/admin`);
+      const retryCode = await retry.submit(retryLogin, '/step/password/verify', { login: 'beheer-app-kwijt', password: TEST_PASSWORD });
+      world.clock.advance(30_000);
+      const retried = await retry.submit(retryCode, '/step/totp/verify', { code: await totpCode(key, world.clock.now()) });
+      expect(retried.status, textOf(retried).slice(0, 300)).toBe(403);
+      expect(retry.hasCookie('pw_admin')).toBe(false);
       const agent = new UserAgent();
       const login = await agent.open(`${world.server.url}/admin`);
       const next = await agent.submit(login, '/step/password/verify', { login: 'beheer-zonder-app', password: 'Kastanje-Fietsbel-42' });

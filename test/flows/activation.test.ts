@@ -376,3 +376,37 @@ describe('the links an invitation must not honour', () => {
     expect(await world.server.services.passwords.verify(after, other)).toBe(false);
   });
 });
+
+describe('the hand-off to the portal\'s login (review)', () => {
+  /** Activates by the e-mail route at the MTD e-mail portal; returns the browser that did it. */
+  async function activated(username: string): Promise<{ agent: UserAgent; accountId: string }> {
+    const { link, account } = await invite(username, { clientId: mtdEmail.clientId });
+    const agent = new UserAgent();
+    const choose = await setPassword(agent, await openAndContinue(agent, link));
+    const done = await agent.submit(choose, '/enrol', { method: 'email' });
+    expect(textOf(done)).toContain('U bent klaar');
+    return { agent, accountId: account.id };
+  }
+
+  it('is not taken by a login for someone else (the portal\'s login_hint names another)', async () => {
+    const { agent } = await activated('hint.eigen');
+    const request = await mtdEmail.authorize({ login_hint: 'iemand.anders' });
+    const login = await agent.open(request.url, REDIRECT_URI);
+    expect(login.url.startsWith(REDIRECT_URI)).toBe(false);
+    expect(textOf(login)).toContain('Wachtwoord');
+  });
+
+  it('ends with "sign out everywhere" by an operator', async () => {
+    const { agent, accountId } = await activated('uit.overal');
+    await world.server.app.operations.accountSecurity.revokeSessions({ kind: 'cli', operator: 'test' }, accountId);
+    const request = await mtdEmail.authorize();
+    const login = await agent.open(request.url, REDIRECT_URI);
+    expect(login.url.startsWith(REDIRECT_URI)).toBe(false);
+    expect(textOf(login)).toContain('Wachtwoord');
+  });
+
+  it('is never to the account pages or the console: an invitation to an internal client is refused', async () => {
+    await expect(world.server.services.invitations.invite({ username: 'intern.portaal', email: 'intern.portaal@example.nl', clientId: 'poortwachter-admin', actor: 'operator:test' }))
+      .rejects.toMatchObject({ problem: 'unknown_portal' });
+  });
+});

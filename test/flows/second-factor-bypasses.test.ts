@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACR } from '../../src/oidc/assurance.ts';
 import { deviceCookieName } from '../../src/accounts/remembered-devices.ts';
 import { generateRecoveryCodes, recoveryCodesLeft } from '../../src/factors/recovery/recovery-factor.ts';
-import { deliverSecurityNotice } from '../../src/accounts/security-notices.ts';
+import { deliverSecurityNotice, sendSecurityNotice } from '../../src/accounts/security-notices.ts';
 import { TEST_PASSWORD } from '../support/server.ts';
 import { UserAgent, findForm, textOf, type Page } from '../support/user-agent.ts';
 import { REDIRECT_URI, passwordLogin, type RelyingParty } from '../support/relying-party.ts';
@@ -303,6 +303,15 @@ describe('second-factor bypasses (issue 6)', () => {
       expect((await world.twilio.waitForNotice(number)).body).toBe('Poortwachter: the phone number of your account was changed; codes no longer go to this number. Was this not you? Contact your care provider at once.');
       await expect.poll(async () => (await world.server.services.store.audit.list({ accountId: account.id, type: 'notice.sent' })).length).toBeGreaterThanOrEqual(2);
       expect(world.twilio.messages.filter((m) => m.to === replacement && isSecurityNotice(m))).toEqual([]);
+    });
+
+    it('sends at most five notice texts a day to one account (SMS costs money); every mail still goes', async () => {
+      const number = phone();
+      const account = await userWithFactors(world.server, { username: 'notice-veel', phoneE164: number }, ['sms']);
+      for (let i = 0; i < 6; i++) sendSecurityNotice(world.server.services, account, { kind: 'method_added', method: async () => 'Authenticator-app' });
+      await expect.poll(async () => (await world.server.services.store.audit.list({ accountId: account.id, type: 'notice.failed' })).length).toBe(1);
+      await expect.poll(async () => (await world.server.services.store.audit.list({ accountId: account.id, type: 'notice.sent' })).length).toBe(11);
+      expect(world.twilio.messages.filter((m) => m.to === number && isSecurityNotice(m))).toHaveLength(5);
     });
 
     it('does not let a failing mail server break the login that set up a factor: logged masked, audited', async () => {

@@ -71,11 +71,16 @@ export function adminConsole(options: ConsoleOptions): Router {
     ctx.redirect(url.href);
   }
 
-  /** Whether the account held an app or passkey from before `startedAt` (undefined: no login start known). */
-  async function heldBefore(accountId: string, startedAt: number | undefined): Promise<boolean> {
+  /**
+   * Whether the account holds an app or passkey it had when the role was granted (and so before
+   * this login). One set up later — in a refused console login, on /account with a weaker factor
+   * (SMS ranks with the app in the binding rule), after a 2FA reset — never opens the console: a
+   * new app needs a new grant from an operator (review of the console, finding 1 and its sequel).
+   */
+  async function heldBefore(accountId: string, startedAt: number | undefined, grantedAt: number): Promise<boolean> {
     if (startedAt === undefined) return false;
     const credentials = await services.store.credentials.listByAccount(accountId);
-    return credentials.some((c) => (ADMIN_METHODS as readonly string[]).includes(c.type) && c.createdAt < startedAt);
+    return credentials.some((c) => (ADMIN_METHODS as readonly string[]).includes(c.type) && c.createdAt < startedAt && c.createdAt <= grantedAt);
   }
 
   /** The admin behind the request, or a redirect to sign in, or a 403 page for an account without a grant. */
@@ -127,11 +132,11 @@ export function adminConsole(options: ConsoleOptions): Router {
     // (the binding rule lets the strongest existing factor bind a new one: for an admin whose
     // strongest is e-mail or SMS, that is the mailbox or the SIM). The console wants one the admin
     // had before this login started (review of the console, finding 1).
-    if (!(await heldBefore(account.id, record.login?.startedAt))) {
+    const grant = await services.store.adminGrants.find(account.id);
+    if (grant && !(await heldBefore(account.id, record.login?.startedAt, grant.grantedAt))) {
       await services.audit.record({ type: 'admin.console.refused', accountId: account.id, clientId: ADMIN_CLIENT_ID, ip: ctx.ip || null, userAgent: ctx.get('user-agent') || null, detail: { outcome: 'factor_new' } });
       throw new UserFacingError(403, 'admin.errors.too_weak');
     }
-    const grant = await services.store.adminGrants.find(account.id);
     if (!grant) {
       await services.audit.record({ type: 'admin.console.refused', accountId: account.id, clientId: ADMIN_CLIENT_ID, ip: ctx.ip || null, detail: { outcome: 'no_grant' } });
       render(ctx, 'admin/no-access', {}, 403);

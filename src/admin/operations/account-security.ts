@@ -82,6 +82,8 @@ export class AccountSecurityOperations {
       return { outcome: 'unchanged' };
     }
     await this.services.accounts.setStatus(account, status);
+    // A disabled account's flows end too: logins in progress, an activation's hand-off, a console.
+    if (status === 'disabled') await this.services.store.flows.removeByAccount(account.id);
     await recordAdminEvent(this.deps, actor, { type: `admin.user.${name}`, outcome: name, accountId });
     return { outcome: name };
   }
@@ -113,6 +115,9 @@ export class AccountSecurityOperations {
     await this.services.store.codes.removeByAccount(account.id);
     await this.services.devices.forgetAll(account.id);
     const { records: revoked } = await this.services.signIns.revokeSignIns(account.id);
+    // Flows in progress may carry proofs of the factors just removed (a login, an activation's
+    // hand-off): they end with them (review of the hand-off).
+    await this.services.store.flows.removeByAccount(account.id);
     const after = account.requiredActions.includes(ENROL_SECOND_FACTOR)
       ? account
       : await this.services.accounts.update(account, { requiredActions: [...account.requiredActions, ENROL_SECOND_FACTOR] });
@@ -127,6 +132,8 @@ export class AccountSecurityOperations {
     const { account } = await this.accounts.loadForChange(actor, accountId);
     const { records: revoked } = await this.services.signIns.revokeSignIns(account.id);
     await this.services.devices.forgetAll(account.id);
+    // "Sign out everywhere" ends what is about to become a sign-in too: logins in progress, a hand-off, a console.
+    await this.services.store.flows.removeByAccount(account.id);
     await recordAdminEvent(this.deps, actor, { type: 'admin.user.sessions_revoked', outcome: 'revoked', accountId, detail: { revoked } });
     return { revoked };
   }

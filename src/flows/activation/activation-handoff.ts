@@ -30,11 +30,17 @@ export async function offerHandoff(services: Services, ctx: Context, handoff: Ha
     id: sha256(secret), kind: HANDOFF_KIND, interactionUid: null, accountId: handoff.accountId, clientId: handoff.clientId,
     state: { proofs: handoff.proofs }, csrf: randomId(16), createdAt: now, expiresAt: now + HANDOFF_MS,
   });
-  ctx.cookies.set(HANDOFF_COOKIE, secret, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, path: LOGIN_PATH, signed: false, maxAge: HANDOFF_MS, overwrite: true });
+  // A session cookie: closing the browser (a practice's desk, a family computer) drops it; the
+  // record itself lasts five minutes at most.
+  ctx.cookies.set(HANDOFF_COOKIE, secret, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, path: LOGIN_PATH, signed: false, overwrite: true });
 }
 
-/** Takes (and ends) the browser's hand-off for this portal, if there is one. */
-export async function takeHandoff(services: Services, ctx: Context, clientId: string): Promise<Handoff | undefined> {
+/**
+ * Takes (and ends) the browser's hand-off for this portal, if there is one, for an active account
+ * whose username is the portal's `login_hint` when it sent one (a hint for someone else: that
+ * person is signing in, not the patient who activated).
+ */
+export async function takeHandoff(services: Services, ctx: Context, clientId: string, loginHint: string | undefined): Promise<Handoff | undefined> {
   const secret = ctx.cookies.get(HANDOFF_COOKIE, { signed: false });
   if (!secret) return undefined;
   ctx.cookies.set(HANDOFF_COOKIE, null, { path: LOGIN_PATH, signed: false });
@@ -43,6 +49,9 @@ export async function takeHandoff(services: Services, ctx: Context, clientId: st
   if (!record || record.kind !== HANDOFF_KIND || !record.accountId) return undefined;
   await services.store.flows.remove(record.id);
   if (record.clientId !== clientId) return undefined;
+  const account = await services.accounts.findById(record.accountId);
+  if (!account || account.status !== 'active') return undefined;
+  if (loginHint !== undefined && loginHint !== account.username && loginHint !== account.email) return undefined;
   const proofs = (record.state as { proofs?: Proof[] }).proofs;
   return Array.isArray(proofs) && proofs.length ? { accountId: record.accountId, proofs } : undefined;
 }

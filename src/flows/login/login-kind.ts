@@ -102,7 +102,8 @@ export class LoginKind implements FlowKind<LoginRun> {
     // Just activated in this browser (flows/activation/activation-handoff.ts): what the activation
     // proved stands, unless the portal wants a fresh login or the browser has a session already.
     if (!accountId && !interaction.sessionAccountId && !interaction.reasons.includes('login_prompt')) {
-      const handoff = await takeHandoff(this.services, ctx, interaction.policy.clientId);
+      const hint = typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : undefined;
+      const handoff = await takeHandoff(this.services, ctx, interaction.policy.clientId, hint);
       const maxAge = interaction.maxAgeSeconds;
       const fresh = handoff && (maxAge === undefined || handoff.proofs.every((p) => p.at >= this.services.clock.now() - maxAge * 1000));
       if (handoff && fresh) {
