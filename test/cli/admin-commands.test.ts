@@ -1,9 +1,8 @@
 // `poortwachter org|admin|dcr` and `client add --service`, run in-process against the data of a
 // running server (same DATA_DIR), through the admin operations the API and the console use.
-import { PassThrough, Writable } from 'node:stream';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/admin/cli/run.ts';
+import { cli as runCliWith, type CliRun } from '../support/cli.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { relyingParty } from '../support/relying-party.ts';
 
@@ -14,19 +13,9 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (text: string) => void) => new Writable({ write(chunk: Buffer, _enc, done) { append(chunk.toString()); done(); } });
-  const stdin = new PassThrough();
-  stdin.end('');
-  const code = await runCli(args, {
-    stdin,
-    stdout: sink((text) => (stdout += text)),
-    stderr: sink((text) => (stderr += text)),
-    env: { NODE_ENV: 'test', DATA_DIR: server.dataDir, PATH: process.env.PATH, ISSUER: server.url, DEV_OUTBOX: 'false' },
-  });
-  return { code, stdout, stderr };
+/** The CLI against this test's server. */
+async function cli(args: string[]): Promise<CliRun> {
+  return runCliWith(args, { DATA_DIR: server.dataDir, PATH: process.env.PATH ?? '', ISSUER: server.url, DEV_OUTBOX: 'false' });
 }
 
 describe('poortwachter org, admin, dcr and service clients', () => {

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.ts';
-import { cli, expectSameRecords, loginWithApp, openConfigured, seedSource, type Source } from '../support/transfer.ts';
+import { cli } from '../support/cli.ts';
+import { expectSameRecords, loginWithApp, openConfigured, seedSource, type Source } from '../support/transfer.ts';
 
 describe('db export and import (SQLite → SQLite)', { timeout: 180_000 }, () => {
   let root: string;

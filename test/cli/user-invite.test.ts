@@ -2,18 +2,11 @@
 // an activation reads (`client add --verify-phone --initiate-login-uri --mail-from`), run in-process
 // against the data of a running server with a real SMTP server: exit codes, JSON, the mails (from
 // the portal's sender, with the username and a link that opens the activation), and the audit trail.
-import { PassThrough, Writable } from 'node:stream';
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/admin/cli/run.ts';
+import { cli as runCliWith, type CliRun } from '../support/cli.ts';
 import { startFactorWorld, type FactorWorld } from '../support/factor-login.ts';
 import { UserAgent, textOf } from '../support/user-agent.ts';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let world: FactorWorld;
 const OPERATOR = `operator:${os.userInfo().username}`;
@@ -23,22 +16,12 @@ beforeAll(async () => {
 });
 afterAll(() => world?.close());
 
-async function cli(args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (text: string) => void) => new Writable({ write(chunk: Buffer, _enc, done) { append(chunk.toString()); done(); } });
-  const stdin = new PassThrough();
-  stdin.end('');
-  const code = await runCli(args, {
-    stdin,
-    stdout: sink((text) => (stdout += text)),
-    stderr: sink((text) => (stderr += text)),
-    env: {
-      NODE_ENV: 'test', DATA_DIR: world.server.dataDir, PATH: process.env.PATH, ISSUER: world.server.url,
-      SMTP_URL: world.smtp.url, MAIL_FROM: 'Poortwachter <no-reply@poortwachter.test>', DEV_OUTBOX: 'false',
-    },
+/** The CLI against this test's server. */
+async function cli(args: string[]): Promise<CliRun> {
+  return runCliWith(args, {
+    DATA_DIR: world.server.dataDir, PATH: process.env.PATH ?? '', ISSUER: world.server.url,
+    SMTP_URL: world.smtp.url, MAIL_FROM: 'Poortwachter <no-reply@poortwachter.test>', DEV_OUTBOX: 'false',
   });
-  return { code, stdout, stderr };
 }
 
 async function json<T>(args: string[]): Promise<T> {

@@ -1,20 +1,13 @@
 // The operator side of issue 8, run in-process against the data of a running server (same
 // DATA_DIR, real SMTP server): password profiles, a portal naming one, user show / update /
 // temp-password / remove. Exit codes, stdout (JSON), the mails and the audit trail are the proof.
-import { PassThrough, Writable } from 'node:stream';
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/admin/cli/run.ts';
+import { cli as runCliWith, type CliRun } from '../support/cli.ts';
 import { auditPseudonym } from '../../src/accounts/erasure.ts';
 import { finishAtPortal, loginUntilSecondFactor, startFactorWorld, submitStep, userWithFactors, type FactorWorld } from '../support/factor-login.ts';
 import { UserAgent, textOf } from '../support/user-agent.ts';
 import { TEST_PASSWORD } from '../support/server.ts';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let world: FactorWorld;
 
@@ -23,22 +16,12 @@ beforeAll(async () => {
 });
 afterAll(() => world?.close());
 
-async function cli(args: string[], input = ''): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (text: string) => void) => new Writable({ write(chunk: Buffer, _enc, done) { append(chunk.toString()); done(); } });
-  const stdin = new PassThrough();
-  stdin.end(input);
-  const code = await runCli(args, {
-    stdin,
-    stdout: sink((text) => (stdout += text)),
-    stderr: sink((text) => (stderr += text)),
-    env: {
-      NODE_ENV: 'test', DATA_DIR: world.server.dataDir, PATH: process.env.PATH, ISSUER: world.server.url,
-      SMTP_URL: world.smtp.url, MAIL_FROM: 'Poortwachter <no-reply@poortwachter.test>', DEV_OUTBOX: 'false',
-    },
-  });
-  return { code, stdout, stderr };
+/** The CLI against this test's server. */
+async function cli(args: string[], input = ''): Promise<CliRun> {
+  return runCliWith(args, {
+    DATA_DIR: world.server.dataDir, PATH: process.env.PATH ?? '', ISSUER: world.server.url,
+    SMTP_URL: world.smtp.url, MAIL_FROM: 'Poortwachter <no-reply@poortwachter.test>', DEV_OUTBOX: 'false',
+  }, input);
 }
 
 async function json<T>(args: string[], input?: string): Promise<T> {

@@ -11,7 +11,8 @@ import { openMongoStore } from '../../src/store/mongo/index.ts';
 import { runStoreContract } from './contract.ts';
 import { runLifecycleStoreContract } from './lifecycle-contract.ts';
 import { runAdminStoreContract } from './admin-contract.ts';
-import { cli, expectSameRecords, loginWithApp, openConfigured, seedSource } from '../support/transfer.ts';
+import { cli } from '../support/cli.ts';
+import { expectSameRecords, loginWithApp, openConfigured, seedSource } from '../support/transfer.ts';
 
 const url = process.env.MONGODB_URL ?? '';
 

@@ -2,12 +2,10 @@
 // with every kind of record written by the real server (an app enrolled through its pages,
 // recovery codes, SMS and e-mail factors, a portal with a secret, keys, a remembered device, a
 // lockout, audit events), the CLI run in-process with its own environment, the records of both
-// stores, and a login on the target with the same app and client secret.
-import { Readable, Writable } from 'node:stream';
+// stores (the CLI through ./cli.ts), and a login on the target with the same app and client secret.
 import { expect } from 'vitest';
 import { FakeClock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
-import { runCli } from '../../src/admin/cli/run.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { Store, TransferRecords, TransferType } from '../../src/store/port.ts';
 import { TRANSFER_TYPES, LIVE_TYPES, transferKey } from '../../src/store/transfer.ts';
@@ -17,31 +15,6 @@ import { REDIRECT_URI, relyingParty } from './relying-party.ts';
 import { UserAgent } from './user-agent.ts';
 import { enrolWithApp, loginToSecondFactor, STEP_MS, stepAlignedTime, totpCode } from './totp.ts';
 import { finishAtPortal, giveCredential, userWithFactors } from './factor-login.ts';
-
-export interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The CLI as `poortwachter ...` runs it, with only the environment given. */
-export async function cli(args: string[], env: Record<string, string>, input = ''): Promise<CliRun> {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (text: string) => void) => new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      append(chunk.toString());
-      done();
-    },
-  });
-  const code = await runCli(args, {
-    stdin: Readable.from([input]),
-    stdout: sink((text) => (stdout += text)),
-    stderr: sink((text) => (stderr += text)),
-    env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env },
-  });
-  return { code, stdout, stderr };
-}
 
 export interface Source {
   clientId: string;
