@@ -34,6 +34,7 @@ import { Metrics } from './metrics/metrics.ts';
 import { observeStore, type StoreCallObserver } from './store/observe.ts';
 import type { FlowRecord } from './store/port.ts';
 import { noteFlow } from './request-context.ts';
+import { hasSecondFactors } from './factors/registry.ts';
 
 export interface BuildOptions {
   clock?: Clock;
@@ -76,7 +77,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     passwordProfiles: new PasswordProfiles(store, clock, policy.passwords),
     // It works on the whole bundle (notices, audit, lockout), which it reads when used.
     passwordLifecycle: new PasswordLifecycle(() => services),
-    invitations: new Invitations(() => services),
+    invitations: new Invitations(() => services, hasSecondFactors),
     passwordChange: lifecyclePasswordChange(() => services.passwordLifecycle),
     modelSecrets,
     signIns: new AccountRevocation(store, modelSecrets),

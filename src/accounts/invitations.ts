@@ -21,7 +21,6 @@ import { normalisePhone } from '../delivery/phone.ts';
 import { validateNewAccount } from './accounts.ts';
 import { randomId, safeEqual, sha256 } from './random.ts';
 import { mailInvitation } from './invitation-mail.ts';
-import { allFactors } from '../factors/registry.ts';
 import { isInternalClient } from '../oidc/internal-clients.ts';
 
 export const INVITATION = 'invitation';
@@ -91,22 +90,20 @@ function dataOf(credential: CredentialRecord): InvitationData | undefined {
   return { hash: d.hash, address: d.address, expiresAt: d.expiresAt, clientId: typeof d.clientId === 'string' ? d.clientId : null, usedAt: typeof d.usedAt === 'number' ? d.usedAt : null };
 }
 
-/** Whether the account has a second factor or recovery codes: only a recovery may set its password. */
-async function hasSecondFactors(services: Services, account: AccountRecord): Promise<boolean> {
-  for (const factor of allFactors()) {
-    if ((factor.role === 'second' || factor.role === 'recovery') && await factor.isEnrolled(services, account)) return true;
-  }
-  return false;
-}
+/** Whether the account has a second factor or recovery codes (the factors know: bootstrap.ts passes their registry's answer). */
+export type SecondFactorCheck = (services: Services, account: AccountRecord) => Promise<boolean>;
 
 export class Invitations {
-  constructor(private readonly services: () => Services) {}
+  constructor(
+    private readonly services: () => Services,
+    private readonly hasSecondFactors: SecondFactorCheck,
+  ) {}
 
   /** Refuses an account an invitation must not reach: one with a password or a second factor. */
   private async refuseSetUp(account: AccountRecord): Promise<void> {
     const services = this.services();
     if (await services.passwords.has(account)) throw new InvitationError('has_password', `user ${account.username} already has a password: use a password reset instead`);
-    if (await hasSecondFactors(services, account)) throw new InvitationError('has_factors', `user ${account.username} already has a second factor: use a password reset (recovery), which asks for it`);
+    if (await this.hasSecondFactors(services, account)) throw new InvitationError('has_factors', `user ${account.username} already has a second factor: use a password reset (recovery), which asks for it`);
   }
 
   /** The portal's policy, or an InvitationError when the id names none. */
@@ -240,7 +237,7 @@ export class Invitations {
     const data = dataOf(credential)!;
     const used = await services.store.credentials.compareAndSwap(credential.id, credential.data, { ...data, usedAt: services.clock.now() }, services.clock.now());
     if (!used) return { ok: false, reason: 'used', accountId: account.id, clientId: data.clientId };
-    if (await services.passwords.has(account) || await hasSecondFactors(services, account)) return { ok: false, reason: 'used', accountId: account.id, clientId: data.clientId };
+    if (await services.passwords.has(account) || await this.hasSecondFactors(services, account)) return { ok: false, reason: 'used', accountId: account.id, clientId: data.clientId };
     const verified = account.emailVerified ? account : await services.accounts.update(account, { emailVerified: true });
     await this.audit(verified, data.clientId, who, 'invitation.accepted', { outcome: 'accepted' });
     return { ok: true, account: verified, clientId: data.clientId, credential };

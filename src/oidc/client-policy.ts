@@ -5,6 +5,7 @@ import { isMailSender } from '../delivery/message.ts';
 import { PASSWORD_PROFILE_METADATA } from '../accounts/password-profiles.ts';
 import { BRAND_PROPERTIES, brandFromMetadata, validateBrandProperty, type Brand } from '../brand/brand.ts';
 import { ACCOUNT_CLIENT_ID } from './sessions.ts';
+import { ADMIN_API_SCOPES } from './admin-resource.ts';
 
 export const SECOND_FACTORS = ['sms', 'voice', 'email', 'totp', 'passkey'] as const;
 export type SecondFactorId = (typeof SECOND_FACTORS)[number];
@@ -176,9 +177,9 @@ export function validatePolicyProperty(key: string, value: unknown, metadata: Me
     case 'disabled':
       return typeof value === 'boolean' ? undefined : 'disabled must be a boolean';
     case 'admin_scopes':
-      return Array.isArray(value) && value.length > 0 && value.every((v) => ['admin:clients', 'admin:accounts', 'admin:audit'].includes(v as string))
+      return Array.isArray(value) && value.length > 0 && value.every((v) => (ADMIN_API_SCOPES as readonly unknown[]).includes(v))
         ? undefined
-        : 'admin_scopes must list admin:clients, admin:accounts, admin:audit';
+        : `admin_scopes must list ${ADMIN_API_SCOPES.join(', ')}`;
     case 'previous_client_secret':
       return typeof value === 'string' && value.length >= 32 ? undefined : 'previous_client_secret must be a secret';
     case 'previous_client_secret_expires_at':

@@ -15,14 +15,8 @@ export function userJson(account: AccountRecord) {
   return shown;
 }
 
-export function lockJson(lock: LockStatus) {
-  return {
-    state: lock.state,
-    locked_until: lock.lockedUntil === null ? null : new Date(lock.lockedUntil).toISOString(),
-    failures: lock.failures,
-    locks: lock.locks,
-  };
-}
+/** A lock as the CLI's JSON shows it: the operations' view (one shape for CLI and API). */
+export { lockView as lockJson } from '../operations/account-security.ts';
 
 /** `open`, `locked until 2026-05-04 13:07 UTC`, `hard-locked`: one cell for people. */
 export function lockText(lock: LockStatus): string {

@@ -19,13 +19,11 @@ export interface AdminSession {
   loginSessionUid: string;
   /** The CSRF token every console form carries. */
   csrf: string;
-  startedAt: number;
   lastSeenAt: number;
 }
 
 interface State {
   loginSessionUid: string;
-  startedAt: number;
   lastSeenAt: number;
   [key: string]: unknown;
 }
@@ -44,10 +42,10 @@ export class AdminSessions {
   async start(accountId: string, loginSessionUid: string): Promise<{ token: string; session: AdminSession }> {
     const token = randomId(32);
     const now = this.clock.now();
-    const session: AdminSession = { id: sha256(token), accountId, loginSessionUid, csrf: randomId(24), startedAt: now, lastSeenAt: now };
+    const session: AdminSession = { id: sha256(token), accountId, loginSessionUid, csrf: randomId(24), lastSeenAt: now };
     await this.store.flows.put({
       id: session.id, kind: ADMIN_SESSION_KIND, interactionUid: null, accountId, clientId: null,
-      state: { loginSessionUid, startedAt: now, lastSeenAt: now } satisfies State, csrf: session.csrf, createdAt: now,
+      state: { loginSessionUid, lastSeenAt: now } satisfies State, csrf: session.csrf, createdAt: now,
       expiresAt: now + this.policy.maxSeconds * 1000,
     });
     return { token, session };
@@ -61,13 +59,13 @@ export class AdminSessions {
     if (!record || record.kind !== ADMIN_SESSION_KIND || !record.accountId) return undefined;
     const state = record.state as State;
     const idle = now - state.lastSeenAt > this.policy.idleSeconds * 1000;
-    const tooOld = now - state.startedAt > this.policy.maxSeconds * 1000;
-    if (idle || tooOld || typeof state.loginSessionUid !== 'string') {
+    // The maximum age is the record's expiry (createdAt + maxSeconds): the store returns no expired record.
+    if (idle || typeof state.loginSessionUid !== 'string') {
       await this.store.flows.remove(record.id);
       return undefined;
     }
     if (now - state.lastSeenAt > TOUCH_GRANULARITY_MS) await this.store.flows.put({ ...record, state: { ...state, lastSeenAt: now } });
-    return { id: record.id, accountId: record.accountId, loginSessionUid: state.loginSessionUid, csrf: record.csrf, startedAt: state.startedAt, lastSeenAt: now };
+    return { id: record.id, accountId: record.accountId, loginSessionUid: state.loginSessionUid, csrf: record.csrf, lastSeenAt: now };
   }
 
   end(session: AdminSession): Promise<void> {

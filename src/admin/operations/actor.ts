@@ -3,7 +3,10 @@
 import type { AdminGrantRecord, AdminRole } from '../../store/port.ts';
 
 /** The admin API's scopes (client_credentials tokens carry them). */
-export const ADMIN_SCOPES = ['admin:clients', 'admin:accounts', 'admin:audit'] as const;
+import { ADMIN_API_SCOPES } from '../../oidc/admin-resource.ts';
+
+/** The admin API's scopes: the resource server's own list. */
+export const ADMIN_SCOPES = ADMIN_API_SCOPES;
 export type AdminScope = (typeof ADMIN_SCOPES)[number];
 
 /** Where the request came from, for the audit trail (NEN 7513: network address). */

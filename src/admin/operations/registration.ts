@@ -1,7 +1,7 @@
 // Initial access tokens for dynamic client registration (RFC 7591): operators mint them (CLI
 // `dcr token`, API); a portal that registers itself with one gets no policy or brand fields —
 // those come only from the admin operations (oidc/registration.ts refuses them).
-import type { Actor } from './actor.ts';
+import { confinement, type Actor } from './actor.ts';
 import { requirePermission } from './access.ts';
 import { recordAdminEvent, type AdminDeps } from './context.ts';
 import { OperationError } from './errors.ts';
@@ -15,7 +15,7 @@ export class RegistrationOperations {
     requirePermission(actor, 'registration:mint');
     // An API client with admin:clients may mint too, but never a confined one: a self-registered
     // portal belongs to no organisation.
-    if ((actor.kind === 'admin' && actor.role !== 'operator') || (actor.kind === 'api' && actor.organisations.length)) {
+    if (confinement(actor) !== 'all') {
       throw new OperationError('forbidden', 'only operators (and unconfined API clients) mint registration tokens');
     }
     const input = parseInput(RegistrationTokenCreate, body);

@@ -9,7 +9,7 @@ import type { Context } from 'koa';
 import type { Services } from '../../services.ts';
 import type { Interactions } from '../../oidc/interactions.ts';
 import { policyFromMetadata, type PortalPolicy } from '../../oidc/client-policy.ts';
-import { findFactor } from '../../factors/registry.ts';
+import { allFactors, findFactor } from '../../factors/registry.ts';
 import { allActions, findAction } from '../../actions/registry.ts';
 import type { Decision } from '../../steps/decision.ts';
 import type { Step, StepMode } from '../../steps/step.ts';
@@ -25,11 +25,8 @@ import { newKitState } from '../kit/state.ts';
 import { flowFacts } from '../kit/facts.ts';
 import { auditHook } from '../../hooks/registry.ts';
 import { decideActivationStep, type ActivationFacts } from './decide-activation-step.ts';
-import { offerHandoff } from './activation-handoff.ts';
+import { offerHandoff } from '../kit/handoff.ts';
 import type { Proof } from '../../oidc/assurance.ts';
-
-/** The first factor's id (factors/password): the password set in the activation stands for it. */
-const PASSWORD_FACTOR = 'password';
 import { ACTIVATION_KIND, UPDATE_PASSWORD, VERIFY_PHONE, type ActivationState } from './activation-state.ts';
 
 export interface ActivationRun extends FlowRun<ActivationState> {
@@ -61,13 +58,8 @@ export class ActivationKind implements FlowKind<ActivationRun> {
    */
   async start(ctx: Context, account: AccountRecord, clientId: string | null): Promise<Flow<ActivationState>> {
     const secret = randomId(24);
-    const hasPassword = await this.services.passwords.has(account);
-    const state: ActivationState = {
-      ...newKitState(),
-      browserHash: sha256(secret),
-      provedAddresses: ['email'],
-      ...(hasPassword ? {} : { passwordChange: 'initial' as const }),
-    };
+    // The link was accepted only for an account without a password (accounts/invitations.ts).
+    const state: ActivationState = { ...newKitState(), browserHash: sha256(secret), provedAddresses: ['email'], passwordChange: 'initial' };
     const flow = await this.flows.create<ActivationState>(ACTIVATION_KIND, { accountId: account.id, ...(clientId ? { clientId } : {}), state });
     ctx.cookies.set(browserCookieName(flow.id), secret, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, path: activationBase(flow.id), signed: false, overwrite: true });
     return flow;
@@ -154,8 +146,10 @@ export class ActivationKind implements FlowKind<ActivationRun> {
     await this.flows.remove(flow.id);
     run.ctx.cookies.set(browserCookieName(flow.id), null, { path: activationBase(flow.id) });
     // The portal's next login in this browser takes the new password and the factor just set up.
-    if (portal && account && flow.state.passwordSetAt !== undefined) {
-      const password: Proof = { factor: PASSWORD_FACTOR, amr: ['pwd'], strength: 1, at: flow.state.passwordSetAt };
+    // The password set here stands for the first factor (the registry's, as enrol-second-factor finds it).
+    const first = allFactors().find((f) => f.role === 'first');
+    if (portal && account && first && flow.state.passwordSetAt !== undefined) {
+      const password: Proof = { factor: first.id, amr: ['pwd'], strength: first.strength, at: flow.state.passwordSetAt };
       await offerHandoff(this.services, run.ctx, { accountId: account.id, clientId: portal.clientId, proofs: [password, ...flow.state.proofs] });
     }
     if (portal?.initiateLoginUri) {

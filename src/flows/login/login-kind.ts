@@ -3,7 +3,7 @@
 // completion hands oidc-provider the login — only when the decider says `done`, so a password
 // alone never creates a session when a second factor is due.
 import type { Context } from 'koa';
-import { takeHandoff } from '../activation/activation-handoff.ts';
+import { takeHandoff } from '../kit/handoff.ts';
 import type { Services } from '../../services.ts';
 import { InteractionNotFound, type Interactions, type InteractionView } from '../../oidc/interactions.ts';
 import { acrRank, deriveAssurance, requiredAcr, type Proof } from '../../oidc/assurance.ts';
@@ -99,7 +99,7 @@ export class LoginKind implements FlowKind<LoginRun> {
       state.stepUp = true;
       state.proofs.push(identifying ?? { factor: page.id, amr: [], strength: page.strength, at: 0 });
     }
-    // Just activated in this browser (flows/activation/activation-handoff.ts): what the activation
+    // Just activated in this browser (flows/kit/handoff.ts): what the activation
     // proved stands, unless the portal wants a fresh login or the browser has a session already.
     if (!accountId && !interaction.sessionAccountId && !interaction.reasons.includes('login_prompt')) {
       const hint = typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : undefined;

@@ -301,8 +301,8 @@ auditSchema.index({ at: -1, _id: -1 });
 auditSchema.index({ at: 1, eventId: 1 });
 auditSchema.index({ accountId: 1, at: -1, _id: -1 });
 auditSchema.index({ type: 1, at: -1, _id: -1 });
-// The admin audit log pages newest first by (at, eventId), filtered by actor or portal.
-auditSchema.index({ at: -1, eventId: -1 });
+// The admin audit log pages newest first by (at, eventId) — the export's index above, read
+// backwards — filtered by actor or portal.
 auditSchema.index({ actor: 1, at: -1, eventId: -1 });
 auditSchema.index({ clientId: 1, at: -1, eventId: -1 });
 

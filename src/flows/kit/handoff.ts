@@ -11,8 +11,8 @@ import type { Services } from '../../services.ts';
 import type { Proof } from '../../oidc/assurance.ts';
 import { randomId, sha256 } from '../../accounts/random.ts';
 
-export const HANDOFF_KIND = 'activation-handoff';
-export const HANDOFF_COOKIE = 'pw_activated';
+const HANDOFF_KIND = 'activation-handoff';
+const HANDOFF_COOKIE = 'pw_activated';
 const HANDOFF_MS = 5 * 60_000;
 /** The login's pages (flows/login/login-routes.ts): the only place the cookie is sent. */
 const LOGIN_PATH = '/interaction';
