@@ -5,6 +5,7 @@
 // can be ported away from an admin; e-mail never reaches it), never a remembered device.
 import type { Store } from '../store/port.ts';
 import { ACR } from './assurance.ts';
+import { ensureInternalClient } from './sessions.ts';
 
 export const ADMIN_CLIENT_ID = 'poortwachter-admin';
 
@@ -30,8 +31,5 @@ export async function ensureAdminClient(store: Store, issuer: string, now: numbe
     min_acr: ADMIN_ACR,
     remember_device: false,
   };
-  if (await store.clients.putIfAbsent({ clientId: ADMIN_CLIENT_ID, metadata, createdAt: now, updatedAt: now })) return;
-  const existing = await store.clients.find(ADMIN_CLIENT_ID);
-  if (existing && JSON.stringify(existing.metadata) === JSON.stringify(metadata)) return;
-  await store.clients.put({ clientId: ADMIN_CLIENT_ID, metadata, createdAt: existing?.createdAt ?? now, updatedAt: now });
+  await ensureInternalClient(store, ADMIN_CLIENT_ID, metadata, now);
 }

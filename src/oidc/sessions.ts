@@ -47,10 +47,17 @@ export async function ensureAccountClient(store: Store, issuer: string, now: num
     // The settings pages always want the real second factor, never a remembered device.
     remember_device: false,
   };
-  // Insert-if-absent first: processes starting together create it once; then bring an existing
-  // one in step (a changed ISSUER), which writes the same metadata whichever process does it.
-  if (await store.clients.putIfAbsent({ clientId: ACCOUNT_CLIENT_ID, metadata, createdAt: now, updatedAt: now })) return;
-  const existing = await store.clients.find(ACCOUNT_CLIENT_ID);
+  await ensureInternalClient(store, ACCOUNT_CLIENT_ID, metadata, now);
+}
+
+/**
+ * Writes one of the server's own clients (account pages, admin console) at start. Insert-if-absent
+ * first: processes starting together create it once; then bring an existing one in step (a changed
+ * ISSUER), which writes the same metadata whichever process does it.
+ */
+export async function ensureInternalClient(store: Store, clientId: string, metadata: Record<string, unknown>, now: number): Promise<void> {
+  if (await store.clients.putIfAbsent({ clientId, metadata, createdAt: now, updatedAt: now })) return;
+  const existing = await store.clients.find(clientId);
   if (existing && JSON.stringify(existing.metadata) === JSON.stringify(metadata)) return;
-  await store.clients.put({ clientId: ACCOUNT_CLIENT_ID, metadata, createdAt: existing?.createdAt ?? now, updatedAt: now });
+  await store.clients.put({ clientId, metadata, createdAt: existing?.createdAt ?? now, updatedAt: now });
 }

@@ -12,6 +12,7 @@ import { StoreUnavailableError } from '../../store/errors.ts';
 import type { AdminTokenHolder } from '../../oidc/admin-resource.ts';
 import type { Actor, AdminOperations } from '../operations/index.ts';
 import { OperationError } from '../operations/errors.ts';
+import { ForbiddenError } from '../operations/access.ts';
 import { API_BASE, openApiDocument } from './openapi.ts';
 import { fromOperationError, problem, ProblemError, sendProblem, unauthorized } from './problem.ts';
 import { ROUTES, type RouteDef } from './routes.ts';
@@ -68,8 +69,7 @@ export function adminApi(options: AdminApiOptions): Middleware {
     return async (ctx) => {
       const actor = await actorOf(ctx);
       if (!actor.scopes.includes(route.scope)) {
-        throw new ProblemError({ status: 403, code: 'insufficient_scope', title: 'Forbidden', detail: `this route needs the scope ${route.scope}` },
-          `Bearer realm="poortwachter-admin", error="insufficient_scope", scope="${route.scope}"`);
+        throw fromOperationError(new ForbiddenError(`this route needs the scope ${route.scope}`, route.scope));
       }
       const params = route.params ? validate(route.params, { ...ctx.params }, 'path parameter') as Record<string, string> : {};
       validate(route.query, { ...ctx.query }, 'query parameter');
