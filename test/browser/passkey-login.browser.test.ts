@@ -280,12 +280,21 @@ describe('passkeys on the login and account pages (Chromium, virtual authenticat
     await button(page, t('passkey.confirm')).click();
     await expect.poll(async () => (await world.server.services.store.credentials.listByAccount(account.id, 'passkey')).map((c) => c.data.name)).toEqual(['Telefoon van Fenna']);
     expect((await world.smtp.waitForMail(account.email)).text).toContain('Passkey');
+    // A first strong method brings the recovery codes (the account had none); saving them ends
+    // the enrolment on the overview. Going elsewhere before that page arrives races its redirect.
+    await expect.poll(() => page.title()).toBe('Bewaar uw herstelcodes – Poortwachter');
+    await page.getByLabel('Ik heb de codes bewaard', { exact: true }).check();
+    await button(page, 'Doorgaan').click();
+    await expect.poll(() => page.title()).toBe('Mijn account – Poortwachter');
 
     // Rename it on its settings page. The passkey is now the account's strongest factor: managing
     // passkeys wants a fresh sign-in with it (the binding rule), so the page steps up first.
     await page.goto(`${world.server.url}/account/factor/passkey`);
     await expect.poll(() => page.getByRole('heading', { level: 1 }).innerText()).toBe(t('passkey.second_factor_title'));
-    await Promise.all([page.waitForURL(/\/account/), button(page, t('passkey.sign_in')).click()]);
+    // The step-up ends back on the overview; wait for it, not for any /account URL (the step-up's
+    // own pages match that too, and a goto racing its last redirect is interrupted).
+    await Promise.all([page.waitForURL(`${world.server.url}/account`), button(page, t('passkey.sign_in')).click()]);
+    await expect.poll(() => page.title()).toBe('Mijn account – Poortwachter');
     await page.goto(`${world.server.url}/account/factor/passkey`);
     await expect.poll(() => page.getByRole('heading', { level: 1 }).innerText()).toBe(t('passkey.settings.title'));
     await page.getByRole('button', { name: t('passkey.settings.rename_named', { name: 'Telefoon van Fenna' }) }).click();
@@ -378,7 +387,9 @@ describe('passkeys on the login and account pages (Chromium, virtual authenticat
       await expect.poll(heading).toBe(tr('passkey.second_factor_title'));
       await axeClean('second factor');
       await authenticator.cancelNext();
-      await button(page, tr('passkey.sign_in')).click();
+      // The script says so at once, then posts the failure so the server shows the other methods:
+      // wait for that page, or axe runs in a document that is being replaced.
+      await Promise.all([page.waitForEvent('load'), button(page, tr('passkey.sign_in')).click()]);
       await expect.poll(() => page.getByRole('status').first().innerText()).toBe(tr('passkey.errors.cancelled'));
       await axeClean('second factor after a cancelled dialog');
       await authenticator.resume();
