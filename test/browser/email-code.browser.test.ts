@@ -171,7 +171,7 @@ describe('e-mail session code in Chromium', () => {
       await page.getByLabel(CODE_LABEL, { exact: true }).fill(pasted(first));
       await Promise.all([page.waitForURL(/\/step\/email\/verify$/), submitCode(page)]);
       expect(await page.locator('.error-summary').innerText()).toContain('Deze sessiecode is onjuist.');
-      expect(await describeFocus(page)).toMatch(/^div\.error-summary/);
+      await expect.poll(() => describeFocus(page)).toMatch(/^div\.error-summary/);
     }
     await page.getByLabel(CODE_LABEL, { exact: true }).fill(pasted(second));
     const callback = await arriveAtPortal(page, () => submitCode(page), portal.redirectUri);

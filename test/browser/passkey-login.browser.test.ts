@@ -157,7 +157,13 @@ describe('passkeys on the login and account pages (Chromium, virtual authenticat
     await typePassword(page, 'carla');
     await expect.poll(() => button(page, t('passkey.sign_in')).isVisible()).toBe(true);
     await authenticator.cancelNext();
-    const [response] = await Promise.all([page.waitForResponse(/\/step\/passkey\/signin$/), button(page, t('passkey.sign_in')).click()]);
+    // passkey.js shows the text, then posts the failure: wait for the page that post brings (the
+    // text alone is on the old page too), or axe runs in a document being replaced.
+    const [response] = await Promise.all([
+      page.waitForResponse(/\/step\/passkey\/signin$/),
+      page.waitForURL(/\/step\/passkey\/signin$/),
+      button(page, t('passkey.sign_in')).click(),
+    ]);
     expect(response.status()).toBe(400);
     expect(await page.getByRole('status').first().innerText()).toBe(t('passkey.errors.cancelled'));
     expect(await page.getByRole('button', { name: /herstelcode/i }).count()).toBeGreaterThan(0);

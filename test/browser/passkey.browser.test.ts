@@ -100,7 +100,8 @@ describe('passkeys in Chromium (virtual authenticator, test page)', () => {
 
     // The virtual authenticator answers a conditional request at once, as a patient picking the
     // passkey from the username field's suggestions would: no click on "Inloggen met een passkey".
-    await Promise.all([page.waitForURL(/\/finish$/), page.goto(harness.signInUrl('passwordless'))]);
+    // The page is still at the registration's /finish: wait for the sign-in's own.
+    await Promise.all([page.waitForURL(/\/sign-in\/[^/]+\/finish$/), page.goto(harness.signInUrl('passwordless'))]);
     expect(await outcome(page)).toBe('ok');
     expect(await detail(page)).toMatchObject({ accountId: carla.id, amr: ['hwk', 'user'] });
     expect(requests).toEqual(['conditional']);

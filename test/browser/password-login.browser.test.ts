@@ -140,7 +140,7 @@ describe('hosted password login in Chromium', () => {
     const { page } = tab;
     const request = await openLogin(page);
     // The login field has focus on arrival (autofocus).
-    expect(await describeFocus(page)).toBe('input#login');
+    await expect.poll(() => describeFocus(page)).toBe('input#login');
 
     // Walk back to the start of the page: the skip link is the first focusable element, before
     // it focus leaves the page (or Chromium wraps around to the last element).
@@ -197,7 +197,7 @@ describe('hosted password login in Chromium', () => {
     await Promise.all([page.waitForURL(/\/step\/password\/verify$/), submit(page, DUTCH)]);
     expect(await page.locator('.error-summary').innerText()).toContain('De gebruikersnaam of het wachtwoord is onjuist.');
     // autofocus, not a script, puts the error summary in focus.
-    expect(await describeFocus(page)).toMatch(/^div\.error-summary/);
+    await expect.poll(() => describeFocus(page)).toMatch(/^div\.error-summary/);
     await fillLogin(page, DUTCH, 'pietersen', TEST_PASSWORD);
     const callbackUrl = await toPortal(page, () => submit(page, DUTCH));
     await expectIdToken(rp, callbackUrl, request);

@@ -174,7 +174,12 @@ describe('recovery of a passkey account (Chromium, virtual authenticator, altcha
 
       // A cancelled dialog: a 400 with the explanation on the same page, nothing proved, retry works.
       await authenticator.cancelNext();
-      const [cancelled] = await Promise.all([page.waitForResponse(/\/recovery\/[^/]+\/step\/passkey\/signin$/), button(page, t('passkey.sign_in')).click()]);
+      // passkey.js shows the text, then posts the failure: wait for the page that post brings.
+      const [cancelled] = await Promise.all([
+        page.waitForResponse(/\/recovery\/[^/]+\/step\/passkey\/signin$/),
+        page.waitForURL(/\/recovery\/[^/]+\/step\/passkey\/signin$/),
+        button(page, t('passkey.sign_in')).click(),
+      ]);
       expect(cancelled.status()).toBe(400);
       await expect.poll(() => page.getByRole('status').first().innerText(), SLOW).toBe(t('passkey.errors.cancelled'));
       expect(await page.getByLabel(t('forgot.new_password.new_label'), { exact: true }).count()).toBe(0);

@@ -48,7 +48,7 @@ describe.skipIf(!havePrlimit)('the unavailable page in Chromium', { timeout: 120
     expect(response.headers()['retry-after']).toBe('30');
     await expect.poll(() => page.locator('h1').innerText()).toBe('Tijdelijk niet beschikbaar');
     expect(await page.title()).toContain('Tijdelijk niet beschikbaar');
-    expect(await describeFocus(page)).toContain('h1');
+    await expect.poll(() => describeFocus(page)).toContain('h1');
     expect(await runAxe(page)).toEqual([]);
 
     execFileSync('prlimit', ['--pid', String(server.pid), '--fsize=unlimited:']);
