@@ -1,6 +1,7 @@
 // Security notices: whenever something that can sign in as the patient is added, changed or
 // removed — a new, replaced or removed second factor, a new phone number, a new e-mail address —,
-// and when many wrong codes locked a method (code-guessing-notice.ts), the patient hears of it on
+// when many wrong codes locked a method (code-guessing-notice.ts) and when a copy of a passkey
+// was refused (factors/passkey/passkey-clone-notice.ts), the patient hears of it on
 // the channels they already had — the account's e-mail address (when the address itself changes,
 // the previous one) and, for what lets someone else sign in, a short SMS to the phone number the
 // account had verified before the change (issue 6, finding 1: whoever added an app with the
@@ -20,7 +21,7 @@ import { assertSingleMailAddress } from '../delivery/message.ts';
 import { maskPhone } from '../log.ts';
 import { mailSignature } from '../brand/mail-signature.ts';
 
-export type NoticeKind = 'method_added' | 'method_replaced' | 'method_removed' | 'phone_changed' | 'email_changed' | 'code_guessing' | 'password_changed' | 'second_factors_reset';
+export type NoticeKind = 'method_added' | 'method_replaced' | 'method_removed' | 'phone_changed' | 'email_changed' | 'code_guessing' | 'password_changed' | 'second_factors_reset' | 'passkey_clone';
 
 export interface SecurityNotice {
   kind: NoticeKind;

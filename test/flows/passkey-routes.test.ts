@@ -4,7 +4,8 @@
 // responses, another account's passkey, another flow's (another browser's) challenge, a spent
 // challenge, a replayed post, another origin and another RP ID: each a clear 4xx with the text in
 // the patient's language, counted as a failed attempt (the passkey limit), audited, and nothing
-// stored (no credential, no counter moved).
+// stored (no credential, no counter moved). A copy of a passkey (its counter did not go up) is
+// refused too, and its owner told by mail.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACR } from '../../src/oidc/assurance.ts';
 import { translator, type Language } from '../../src/i18n/i18n.ts';
@@ -263,5 +264,43 @@ describe('passkeys through the flow routes: bad input', () => {
     expectRefused(wrongConfirm, 400, 'passkey.errors.wrong_site');
     expect(await auditReasons(eva, 'login.passkey.failed')).toEqual(['wrong-origin']);
     expect(await allPasskeys(eva)).toEqual([]);
+  });
+
+  it('refuses a copy of a passkey (its counter did not go up): audited on the owner, who is told by mail once per window, never by SMS', async () => {
+    const dians = new SoftAuthenticator();
+    const dian = await patientWithPasskey('dian', dians);
+    expect((await world.smtp.waitForMail(dian.email)).subject).toBe(message('notices.subject.method_added'));
+    // A verified phone number, added after the enrolment: the notice must not text it.
+    await world.server.services.accounts.setPhone(dian, '+31612349901', true);
+    const [stored] = await allPasskeys(dian);
+    const name = String(stored!.data.name);
+    const credentialId = dians.ids()[0]!;
+    const subject = message('notices.subject.passkey_clone');
+
+    // The enrolment's sign-in stored count 1; a copy made before it reports 1 again.
+    const tryCopy = async () => {
+      dians.setSignCount(credentialId, 1);
+      const { agent, page, options } = await atSecondFactor('dian');
+      expectRefused(await postPasskey(agent, page, SIGN_IN, dians.authenticate(options, { origin })), 401, 'passkey.errors.clone');
+    };
+    await tryCopy();
+    expect(await auditReasons(dian, 'login.passkey.failed')).toEqual(['counter-regression']);
+    expect(await store().audit.list({ type: 'passkey.clone_suspected', accountId: dian.id })).toHaveLength(1);
+    const mail = await world.smtp.waitForMail(dian.email);
+    expect(mail.subject).toBe(subject);
+    expect(mail.text).toContain(`‘${name}’`);
+    expect(mail.text).toContain('Sleutelportaal');
+    expect(await allPasskeys(dian)).toEqual([stored]);
+
+    // Tried again within the hour: refused and audited again, but no second mail.
+    await tryCopy();
+    expect(await store().audit.list({ type: 'passkey.clone_suspected', accountId: dian.id })).toHaveLength(2);
+    await expect(world.smtp.waitForMail(dian.email, { timeoutMs: 1_500 })).rejects.toThrow();
+
+    // An hour later the patient hears of it again; no text message ever (whoever holds the copy sets it off).
+    world.clock.advance(61 * 60_000);
+    await tryCopy();
+    expect((await world.smtp.waitForMail(dian.email)).subject).toBe(subject);
+    expect(world.twilio.messages.filter((m) => m.to === '+31612349901')).toEqual([]);
   });
 });

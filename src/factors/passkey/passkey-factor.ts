@@ -27,6 +27,7 @@ import { passkeyRecord, readPasskeyData, type PasskeyCredentialData } from './pa
 import { userHandleFor } from './passkey-store.ts';
 import { PASSKEY_FACTOR_ID } from './passkey-proof.ts';
 import { passkeySettings } from './passkey-settings.ts';
+import { reportPasskeyClone } from './passkey-clone-notice.ts';
 
 const CHALLENGE = 'challenge';
 /** Enrolment: the verified registration, waiting for the sign-in that proves it. */
@@ -112,6 +113,7 @@ async function signIn(ctx: FactorContext, form: Form): Promise<FactorOutcome> {
   const accountId = ctx.account?.id ?? null;
   const outcome = await passkeys.finishAuthentication({ use, flowId: ctx.flowId, accountId, challenge, response: form.passkey_response });
   await audit(ctx, signInAuditEvents(accountId, outcome));
+  if (!outcome.ok && outcome.clone) await reportPasskeyClone(services, outcome.clone, ctx.policy.name);
   if (!outcome.ok) return failed(ctx, outcome.reason, true);
   const account = ctx.account ?? (await services.accounts.findById(outcome.accountId));
   if (!account) return failed(ctx, 'unknown-credential', true);

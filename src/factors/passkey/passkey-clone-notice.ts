@@ -1,0 +1,25 @@
+// A passkey whose signature counter did not go up was refused as a possible copy (two holders of
+// one key). The attempt is audited (passkey-audit.ts); this tells the passkey's owner by mail, in
+// their language, naming the passkey, so they can remove it. Mail only, never SMS: whoever holds
+// the copy can set this off at will. Once per window, like the code-guessing notice, so a copy
+// tried again and again does not flood the patient's mailbox.
+import type { Services } from '../../services.ts';
+import { sendSecurityNotice } from '../../accounts/security-notices.ts';
+import type { CounterRegression } from './verify-authentication.ts';
+import { readPasskeyData } from './passkey-credential.ts';
+import { PASSKEY_FACTOR_ID } from './passkey-proof.ts';
+
+export async function reportPasskeyClone(services: Services, clone: CounterRegression, portal: string | undefined): Promise<void> {
+  const account = await services.accounts.findById(clone.accountId);
+  if (!account) return;
+  const windowMs = services.config.policy.codes.guessingNoticeWindowSeconds * 1000;
+  if ((await services.limits.hit(`notice:passkey-clone:${account.id}`, { max: 1, windowMs })) < 0) return;
+  const records = await services.store.credentials.listByAccount(account.id, PASSKEY_FACTOR_ID);
+  const record = records.find((r) => r.id === clone.recordId);
+  const name = record ? readPasskeyData(record)?.name : undefined;
+  sendSecurityNotice(services, account, {
+    kind: 'passkey_clone',
+    method: async (t) => (name ? t('notices.passkey_named', { name }) : t('settings.method.passkey')),
+    portal,
+  });
+}
