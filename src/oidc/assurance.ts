@@ -47,6 +47,11 @@ export interface Proof {
   at: number;
   /** True when a remembered device stood in for the factor instead of a code typed in this login. */
   replayed?: boolean;
+  /**
+   * The stored credential (record id) that proved it, for factors an account can hold several of
+   * or replace (passkeys, the app): lets a check ask when that very credential was set up.
+   */
+  credential?: string;
 }
 
 export function deriveAssurance(proofs: readonly Proof[]): { acr: Acr; amr: string[] } {

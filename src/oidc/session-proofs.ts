@@ -52,7 +52,7 @@ export interface SessionJudgeInput {
 export type SessionJudge = (input: SessionJudgeInput) => Promise<readonly string[]>;
 
 function toProvenance(proof: Proof): ProofProvenance {
-  return provenanceFields({ factor: proof.factor, amr: [...proof.amr], strength: proof.strength, at: proof.at, replayed: proof.replayed === true, multiFactor: proof.multiFactor, phishingResistant: proof.phishingResistant });
+  return provenanceFields({ factor: proof.factor, amr: [...proof.amr], strength: proof.strength, at: proof.at, replayed: proof.replayed === true, multiFactor: proof.multiFactor, phishingResistant: proof.phishingResistant, credential: proof.credential });
 }
 
 function toProof(stored: ProofProvenance): Proof {
@@ -61,6 +61,7 @@ function toProof(stored: ProofProvenance): Proof {
     ...(stored.multiFactor === true ? { multiFactor: true } : {}),
     // A replayed proof is never phishing-resistant (a remembered device is a cookie).
     ...(stored.phishingResistant === true && !stored.replayed ? { phishingResistant: true } : {}),
+    ...(stored.credential !== undefined ? { credential: stored.credential } : {}),
   };
 }
 

@@ -302,6 +302,8 @@ export interface ProofProvenance {
   multiFactor?: boolean;
   /** Bound to our origin by the ceremony (a passkey): the phishing-resistant level reads it. */
   phishingResistant?: boolean;
+  /** The credential record that proved it (passkey, app): the admin console asks when it was set up. */
+  credential?: string;
 }
 
 /** The fields of a stored proof, and only those (a record never carries more than the port describes). */
@@ -310,6 +312,7 @@ export function provenanceFields(p: ProofProvenance): ProofProvenance {
     factor: p.factor, amr: [...p.amr], strength: p.strength, at: p.at, replayed: p.replayed,
     ...(p.multiFactor === true ? { multiFactor: true } : {}),
     ...(p.phishingResistant === true ? { phishingResistant: true } : {}),
+    ...(typeof p.credential === 'string' ? { credential: p.credential } : {}),
   };
 }
 

@@ -44,14 +44,14 @@ describe('what a passkey proves', () => {
   });
 
   it('with user verification, multi-factor on its own: the phishing-resistant level and mfa without a password', () => {
-    expect(deriveAssurance([passkeyProof({ backupEligible: true, userVerified: true, at: 1 })])).toEqual({ acr: ACR.phishingResistant, amr: ['swk', 'user', 'mfa'] });
+    expect(deriveAssurance([passkeyProof({ credential: 'pk-1', backupEligible: true, userVerified: true, at: 1 })])).toEqual({ acr: ACR.phishingResistant, amr: ['swk', 'user', 'mfa'] });
     // Without user verification a passkey alone is one factor; after a password it is the strong second one.
-    expect(deriveAssurance([passkeyProof({ backupEligible: false, userVerified: false, at: 1 })]).amr).not.toContain('mfa');
+    expect(deriveAssurance([passkeyProof({ credential: 'pk-1', backupEligible: false, userVerified: false, at: 1 })]).amr).not.toContain('mfa');
     const password = { factor: 'password', amr: ['pwd'], strength: 1 as const, at: 1 };
-    expect(deriveAssurance([password, passkeyProof({ backupEligible: false, userVerified: false, at: 2 })])).toEqual({ acr: ACR.phishingResistant, amr: ['pwd', 'hwk', 'mfa'] });
+    expect(deriveAssurance([password, passkeyProof({ credential: 'pk-1', backupEligible: false, userVerified: false, at: 2 })])).toEqual({ acr: ACR.phishingResistant, amr: ['pwd', 'hwk', 'mfa'] });
     // A passkey that was not proved in this login (replayed) is substantial, never phishing-resistant.
-    expect(deriveAssurance([password, { ...passkeyProof({ backupEligible: false, userVerified: false, at: 2 }), replayed: true }]).acr).toBe(ACR.substantial);
-    expect(passkeyProof({ backupEligible: false, userVerified: false, at: 2 })).toMatchObject({ strength: 2, phishingResistant: true });
+    expect(deriveAssurance([password, { ...passkeyProof({ credential: 'pk-1', backupEligible: false, userVerified: false, at: 2 }), replayed: true }]).acr).toBe(ACR.substantial);
+    expect(passkeyProof({ credential: 'pk-1', backupEligible: false, userVerified: false, at: 2 })).toMatchObject({ strength: 2, phishingResistant: true, credential: 'pk-1' });
   });
 });
 
@@ -147,7 +147,7 @@ describe('what the audit trail keeps', () => {
   });
 
   it('writes sign-ins and registrations with the passkey’s record id and what was proved', () => {
-    const proof = passkeyProof({ backupEligible: true, userVerified: true, at: 2 });
+    const proof = passkeyProof({ credential: 'pk-1', backupEligible: true, userVerified: true, at: 2 });
     expect(signInAuditEvents(null, { ok: true, accountId: 'owner', record, proof, challenge })).toEqual([
       { type: 'login.passkey.ok', accountId: 'owner', detail: { passkey: record.id, amr: ['swk', 'user'] } },
     ]);

@@ -197,7 +197,7 @@ describe('passkey sign-in (recorded responses)', () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.accountId).toBe(ALICE);
-    expect(result.proof).toEqual({ factor: 'passkey', amr: ['hwk', 'user'], strength: 2, multiFactor: true, phishingResistant: true, at: at(fixture('device-bound-sign-in-1')) });
+    expect(result.proof).toEqual({ factor: 'passkey', amr: ['hwk', 'user'], strength: 2, multiFactor: true, phishingResistant: true, at: at(fixture('device-bound-sign-in-1')), credential: alice.id });
     expect(result.updated.signCount).toBeGreaterThan(Number(alice.data.signCount));
     expect(result.record).toBe(alice);
   });

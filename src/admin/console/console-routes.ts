@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Services } from '../../services.ts';
 import type { Sessions } from '../../oidc/sessions.ts';
 import type { SessionProofs } from '../../oidc/session-proofs.ts';
+import type { Proof } from '../../oidc/assurance.ts';
 import { ADMIN_ACR, ADMIN_CLIENT_ID, ADMIN_METHODS } from '../../oidc/admin-client.ts';
 import { policyFromMetadata } from '../../oidc/client-policy.ts';
 import { shortfalls } from '../../policy/proof-rules.ts';
@@ -72,15 +73,20 @@ export function adminConsole(options: ConsoleOptions): Router {
   }
 
   /**
-   * Whether the account holds an app or passkey it had when the role was granted (and so before
-   * this login). One set up later — in a refused console login, on /account with a weaker factor
-   * (SMS ranks with the app in the binding rule), after a 2FA reset — never opens the console: a
-   * new app needs a new grant from an operator (review of the console, finding 1 and its sequel).
+   * Whether this login was proved, typed in this login, with an app or passkey the account had when
+   * the role was granted (and so before this login). One set up later — in a refused console
+   * login, on /account with a weaker factor (SMS ranks with the app in the binding rule), after a
+   * 2FA reset — never opens the console: a new app needs a new grant from an operator (review of
+   * the console, finding 1 and its sequel). The proof names its credential, so an old passkey the
+   * account also holds does not vouch for a new one that signed in.
    */
-  async function heldBefore(accountId: string, startedAt: number | undefined, grantedAt: number): Promise<boolean> {
+  async function heldBefore(accountId: string, proofs: readonly Proof[], startedAt: number | undefined, grantedAt: number): Promise<boolean> {
     if (startedAt === undefined) return false;
+    const typedNow = proofs.filter((p) => (ADMIN_METHODS as readonly string[]).includes(p.factor) && !p.replayed && p.at >= startedAt);
+    const used = new Set(typedNow.flatMap((p) => (p.credential === undefined ? [] : [p.credential])));
+    if (used.size === 0) return false;
     const credentials = await services.store.credentials.listByAccount(accountId);
-    return credentials.some((c) => (ADMIN_METHODS as readonly string[]).includes(c.type) && c.createdAt < startedAt && c.createdAt <= grantedAt);
+    return credentials.some((c) => used.has(c.id) && (ADMIN_METHODS as readonly string[]).includes(c.type) && c.createdAt < startedAt && c.createdAt <= grantedAt);
   }
 
   /** The admin behind the request, or a redirect to sign in, or a 403 page for an account without a grant. */
@@ -133,7 +139,7 @@ export function adminConsole(options: ConsoleOptions): Router {
     // strongest is e-mail or SMS, that is the mailbox or the SIM). The console wants one the admin
     // had before this login started (review of the console, finding 1).
     const grant = await services.store.adminGrants.find(account.id);
-    if (grant && !(await heldBefore(account.id, record.login?.startedAt, grant.grantedAt))) {
+    if (grant && !(await heldBefore(account.id, record.proofs, record.login?.startedAt, grant.grantedAt))) {
       await services.audit.record({ type: 'admin.console.refused', accountId: account.id, clientId: ADMIN_CLIENT_ID, ip: ctx.ip || null, userAgent: ctx.get('user-agent') || null, detail: { outcome: 'factor_new' } });
       throw new UserFacingError(403, 'admin.errors.too_weak');
     }

@@ -71,7 +71,7 @@ const schemas: { [K in TransferType]: z.ZodType<TransferRecords[K]> } = {
   oidc: z.strictObject({ model: z.string().regex(/^[^:]+$/), id: text, payload: object, expiresAt: nullableTime, consumedAt: nullableTime }),
   'session-proof': z.strictObject({
     sessionUid: text, accountId: text,
-    proofs: z.array(z.strictObject({ factor: text, amr: z.array(text), strength: z.number(), at: time, replayed: z.boolean(), multiFactor: z.literal(true).optional(), phishingResistant: z.literal(true).optional() })),
+    proofs: z.array(z.strictObject({ factor: text, amr: z.array(text), strength: z.number(), at: time, replayed: z.boolean(), multiFactor: z.literal(true).optional(), phishingResistant: z.literal(true).optional(), credential: text.optional() })),
     login: z.strictObject({ startedAt: time, completedAt: time }).nullable(), expiresAt: time,
   }),
   flow: z.strictObject({

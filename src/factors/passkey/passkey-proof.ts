@@ -21,12 +21,14 @@ export interface PasskeyProof extends Proof {
 }
 
 export interface PasskeyProofFacts {
+  /** The passkey's credential record id. */
+  credential: string;
   backupEligible: boolean;
   userVerified: boolean;
   at: number;
 }
 
-export function passkeyAmr(facts: Omit<PasskeyProofFacts, 'at'>): string[] {
+export function passkeyAmr(facts: Omit<PasskeyProofFacts, 'at' | 'credential'>): string[] {
   return [facts.backupEligible ? 'swk' : 'hwk', ...(facts.userVerified ? ['user'] : [])];
 }
 
@@ -38,5 +40,6 @@ export function passkeyProof(facts: PasskeyProofFacts): PasskeyProof {
     multiFactor: facts.userVerified,
     phishingResistant: true,
     at: facts.at,
+    credential: facts.credential,
   };
 }

@@ -103,6 +103,6 @@ export async function verifyPasskeyAuthentication(input: AuthenticationInput): P
     accountId: record.accountId,
     record,
     updated,
-    proof: passkeyProof({ backupEligible, userVerified: info.userVerified, at: input.now }),
+    proof: passkeyProof({ credential: record.id, backupEligible, userVerified: info.userVerified, at: input.now }),
   };
 }

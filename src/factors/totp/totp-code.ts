@@ -32,7 +32,7 @@ export interface TotpCredentialData {
 }
 
 export type TotpCheck =
-  | { ok: true }
+  | { ok: true; credential: string }
   | {
     ok: false;
     reason: 'malformed' | 'wrong' | 'replayed' | 'locked';
@@ -107,7 +107,7 @@ export async function verifyTotpLogin(services: Services, account: AccountRecord
     const next: TotpCredentialData = { ...data, lastUsedStep: step };
     if (await services.store.credentials.compareAndSwap(credential.id, credential.data, { ...credential.data, ...next }, services.clock.now())) {
       await services.limits.reset(key);
-      return { ok: true };
+      return { ok: true, credential: credential.id };
     }
     // Someone else moved the credential first (the same code in another request, or a newer
     // one): read it again; the step check above then decides.

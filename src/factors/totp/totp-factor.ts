@@ -20,8 +20,9 @@ const ERROR_STATUS: Record<Exclude<TotpCheck, { ok: true }>['reason'], number> =
   locked: 429,
 };
 
-function proof(ctx: FactorContext): Proof {
-  return { factor: 'totp', amr: ['otp'], strength: 2, at: ctx.services.clock.now() };
+/** `credential`: the app's credential record, so a check can ask when this very app was set up. */
+function proof(ctx: FactorContext, credential: string): Proof {
+  return { factor: 'totp', amr: ['otp'], strength: 2, at: ctx.services.clock.now(), credential };
 }
 
 function showError(reason: keyof typeof ERROR_STATUS, enrolling = false): FactorOutcome {
@@ -61,13 +62,14 @@ async function verifyEnrolment(ctx: FactorContext, form: Form): Promise<FactorOu
   const previous = await services.store.credentials.listByAccount(account.id, TOTP_CREDENTIAL);
   // The enrolment code's step counts as used, so it cannot log in a second time.
   const data: TotpCredentialData = { secretSealed: sealed, lastUsedStep: step };
-  await services.store.credentials.put({ id: randomId(), accountId: account.id, type: TOTP_CREDENTIAL, data: { ...data }, createdAt: now, lastUsedAt: now });
+  const credential = randomId();
+  await services.store.credentials.put({ id: credential, accountId: account.id, type: TOTP_CREDENTIAL, data: { ...data }, createdAt: now, lastUsedAt: now });
   // Replacing an app: the old secret stops working only once the new one is proven.
   for (const old of previous) await services.store.credentials.remove(old.id);
   await services.limits.reset(key);
   ctx.scratch.clear();
   await services.audit.record({ type: 'totp.enrolled', accountId: account.id, clientId: ctx.policy.clientId, ip: ctx.ip, detail: { replaced: previous.length > 0 } });
-  return { kind: 'proved', proof: proof(ctx) };
+  return { kind: 'proved', proof: proof(ctx, credential) };
 }
 
 async function verifyLogin(ctx: FactorContext, form: Form): Promise<FactorOutcome> {
@@ -82,7 +84,7 @@ async function verifyLogin(ctx: FactorContext, form: Form): Promise<FactorOutcom
     return showError(check.reason);
   }
   await services.audit.record({ type: 'login.totp.ok', accountId: account.id, clientId: ctx.policy.clientId, ip: ctx.ip });
-  return { kind: 'proved', proof: proof(ctx) };
+  return { kind: 'proved', proof: proof(ctx, check.credential) };
 }
 
 export const totpFactor: Factor = {

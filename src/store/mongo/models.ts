@@ -114,7 +114,7 @@ export interface SessionProofDoc {
   /** oidc-provider's session uid. */
   _id: string;
   accountId: string;
-  proofs: Array<{ factor: string; amr: string[]; strength: number; at: number; replayed: boolean; multiFactor?: boolean; phishingResistant?: boolean }>;
+  proofs: Array<{ factor: string; amr: string[]; strength: number; at: number; replayed: boolean; multiFactor?: boolean; phishingResistant?: boolean; credential?: string }>;
   /** Absent in documents written before the login was kept. */
   login?: { startedAt: number; completedAt: number } | null;
   expiresAt: Date;
