@@ -23,13 +23,18 @@ interface Run {
   stderr: string;
 }
 
-/** Runs src/main.ts on `dataDir` until it exits (it must: every case here refuses to start). */
-async function start(dataDir: string, wrapper: string[] = []): Promise<Run> {
+/**
+ * Runs src/main.ts on `dataDir` until it exits (it must: every case here refuses to start).
+ * `dataDir` null: none in the environment (a `.env` in `cwd` names it).
+ */
+async function start(dataDir: string | null, wrapper: string[] = [], cwd = PROJECT_ROOT): Promise<Run> {
   const port = await freePort();
-  const env = { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, DATA_DIR: dataDir, LOG_LEVEL: 'info', DEV_OUTBOX: 'false' };
-  const argv = [...wrapper, process.execPath, '--import', 'tsx', path.join(PROJECT_ROOT, 'src/main.ts')];
+  const env = { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, LOG_LEVEL: 'info', DEV_OUTBOX: 'false', ...(dataDir === null ? {} : { DATA_DIR: dataDir }) };
+  if (dataDir === null) delete env.DATA_DIR;
+  // tsx by its full address: `--import tsx` resolves from the working directory.
+  const argv = [...wrapper, process.execPath, '--import', import.meta.resolve('tsx'), path.join(PROJECT_ROOT, 'src/main.ts')];
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
@@ -93,6 +98,18 @@ describe('starting on a database that cannot be used', { timeout: 120_000 }, () 
     const file = path.join(dir, DB);
     writeFileSync(file, 'PK\u0003\u0004 this is a zip file, or a text file, or anything else '.repeat(100));
     expectOneLineRefusal(await start(dir), file, /is not a SQLite database.*Restore it from a backup/);
+  });
+
+  it('the server (configured by a .env in its working directory, as npm start runs it) refuses a file that is not a database with the same one line, and says nothing of .env itself', async () => {
+    const dir = path.join(root, 'garbage-env');
+    mkdirSync(dir);
+    const file = path.join(dir, DB);
+    writeFileSync(file, 'not a database at all '.repeat(100));
+    const cwd = path.join(root, 'server-cwd');
+    mkdirSync(cwd);
+    writeFileSync(path.join(cwd, '.env'), `# as an operator would write it\nDATA_DIR=${dir}\n`);
+    // One line naming the file from .env: the .env was read, and nothing else was printed.
+    expectOneLineRefusal(await start(null, [], cwd), file, /is not a SQLite database/);
   });
 
   it('the CLI (configured by a .env in its working directory) refuses a file that is not a database with the same one line', async () => {
