@@ -8,6 +8,7 @@ import { DuplicateError } from '../../store/port.ts';
 import { TRANSFER_TYPES } from '../../store/transfer.ts';
 import { checkRecord, DumpLineError, parseHeader, parseRecordLine, secretsKeyCheck, type ExportHeader } from './format.ts';
 import { recordsOf } from './export.ts';
+import { forgetBoundSecrets } from '../../accounts/bound-secrets.ts';
 
 const BATCH = 500;
 
@@ -153,8 +154,20 @@ export async function importStore(
       delete report.imported[current.type];
       delete report.kept[current.type];
     }
+    await rebindAfterImport(store, report);
     const message = error instanceof Error ? error.message : String(error);
     throw new ImportFailedError(failed ? `${message}; no ${describeType(failed)} were imported` : message, report, { cause: error });
   }
+  await rebindAfterImport(store, report);
   return report;
+}
+
+/**
+ * Records keep their ids, so phone numbers and TOTP secrets sealed bound to them stay valid. An
+ * export from a version before binding carries them sealed unbound, though, and its settings may
+ * (with --merge) leave the target's "already bound" marker in place: the marker is cleared, so
+ * the next start binds whatever is still unbound (accounts/bound-secrets.ts).
+ */
+async function rebindAfterImport(store: Store, report: ImportReport): Promise<void> {
+  if (report.imported.account || report.imported.credential) await forgetBoundSecrets(store, Date.now());
 }
