@@ -7,8 +7,8 @@
 // Every step reads what it finds and writes through a conditional update (a value that changed
 // since it was read is looked at again), so processes starting together may all run it. A marker
 // in the settings store lets later starts skip the scan. `db import` clears the marker when it
-// adds accounts or credentials (an export from before binding carries unbound values), so the
-// next start binds those too. As with the secrets-at-rest migration, processes of the older
+// adds accounts or credentials from an export that does not carry the marker (one from before
+// binding holds unbound values), so the next start binds those too. As with the secrets-at-rest migration, processes of the older
 // version must be stopped first: one still running would keep writing unbound values.
 //
 // Which values there are is passed in (the TOTP factor's part comes from factors/, which accounts/
@@ -64,7 +64,14 @@ export async function bindSealedSecrets(store: Store, rebinders: Record<string, 
   return report;
 }
 
-/** After an import added accounts or credentials: the next start looks at every value again. */
+/** Whether a setting record (of an export) is the marker of an installation whose values are bound. */
+export function isBoundMarker(setting: unknown): boolean {
+  if (typeof setting !== 'object' || setting === null) return false;
+  const { name, value } = setting as { name?: unknown; value?: unknown };
+  return name === BOUND_SECRETS_MARKER && typeof value === 'object' && value !== null && (value as { version?: unknown }).version === VERSION;
+}
+
+/** After an import added accounts or credentials sealed unbound: the next start looks at every value again. */
 export async function forgetBoundSecrets(store: Store, now: number): Promise<void> {
   await store.settings.put(BOUND_SECRETS_MARKER, { version: 0, at: new Date(now).toISOString() } satisfies Marker);
 }
