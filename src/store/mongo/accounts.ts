@@ -126,7 +126,7 @@ export function createAccountStore({ accounts, credentials, codes, devices, acco
     },
     async replaceSealedPhone(id, expected, next) {
       const result = await accounts.updateOne({ _id: { $eq: id }, phoneEncrypted: { $eq: expected } }, { $set: { phoneEncrypted: next } }).exec();
-      return result.modifiedCount === 1;
+      return result.matchedCount === 1;
     },
   };
 }
