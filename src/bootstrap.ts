@@ -65,7 +65,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     clock,
     logger,
     box,
-    accounts: new Accounts(store, box, clock),
+    accounts: new Accounts(store, box, clock, logger),
     passwords,
     limits,
     lockout: new Lockout(store, clock, policy.lockout, new LoginNameKeys(loginNameKey)),

@@ -1,7 +1,11 @@
-// Accounts: the patient's identity record. Phone numbers are sealed before they reach the store;
-// only the last two digits stay readable, for the masked `*****16` hints.
+// Accounts: the patient's identity record. Phone numbers are sealed before they reach the store,
+// bound to their account (phoneContext): someone who can write the database but lacks SECRETS_KEY
+// cannot move a victim's number onto another account, nor theirs onto the victim's (where the
+// victim's codes would then go to them). Only the last two digits stay readable, for the masked
+// `*****16` hints.
 import type { AccountRecord, AccountStatus, Store } from '../store/port.ts';
 import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
 import type { SecretBox } from './secret-box.ts';
 import { randomId } from './random.ts';
 import { accountLockKey } from './lockout.ts';
@@ -30,21 +34,33 @@ export function validateNewAccount(input: NewAccount): AccountProblem[] {
   return problems;
 }
 
+/** What a phone number is sealed for: this account and no other. */
+export function phoneContext(accountId: string): string {
+  return `account-phone:${accountId}`;
+}
+
+/** What the start-up re-seal (bound-secrets.ts) did with one sealed value. */
+export type Rebinding = 'current' | 'rebound' | 'unreadable';
+
+const REBIND_ATTEMPTS = 3;
+
 export class Accounts {
   constructor(
     private readonly store: Store,
     private readonly box: SecretBox,
     private readonly clock: Clock,
+    private readonly logger?: Logger,
   ) {}
 
   async create(input: NewAccount): Promise<AccountRecord> {
     const now = this.clock.now();
+    const id = randomId(16);
     const record: AccountRecord = {
-      id: randomId(16),
+      id,
       username: input.username.normalize('NFKC'),
       email: input.email.trim(),
       emailVerified: input.emailVerified ?? false,
-      phoneEncrypted: input.phoneE164 ? this.box.seal(input.phoneE164) : null,
+      phoneEncrypted: input.phoneE164 ? this.box.seal(input.phoneE164, phoneContext(id)) : null,
       phoneHint: input.phoneE164 ? input.phoneE164.slice(-2) : null,
       phoneVerified: input.phoneVerified ?? false,
       givenName: input.givenName ?? null,
@@ -74,8 +90,39 @@ export class Accounts {
     return this.store.accounts.list();
   }
 
+  /**
+   * The account's phone number, or null when it has none. A sealed value that does not open as
+   * this account's (copied from another account, damaged, or sealed unbound after the start-up
+   * re-seal) counts as no number: no code is sent to it, and the steps that need one say that
+   * there is no number (the care provider sets a new one). Logged, without the value.
+   */
   phoneOf(account: AccountRecord): string | null {
-    return account.phoneEncrypted ? this.box.open(account.phoneEncrypted) : null;
+    if (!account.phoneEncrypted) return null;
+    const phone = this.box.tryOpenBound(account.phoneEncrypted, phoneContext(account.id));
+    if (phone !== undefined) return phone;
+    this.logger?.warn({ accountId: account.id }, 'the sealed phone number of an account does not open as its own: treated as no number');
+    return null;
+  }
+
+  /**
+   * The start-up re-seal's step for one account: a phone number sealed unbound (by a version before
+   * binding, or v1) is sealed again bound to the account. Idempotent: a bound value is left alone.
+   * The write replaces only that field and only while it still holds what was read, so two
+   * processes doing this at once, or a patient changing the number meanwhile, lose nothing.
+   */
+  async rebindPhone(read: AccountRecord): Promise<Rebinding> {
+    let account: AccountRecord | undefined = read;
+    for (let attempt = 0; attempt < REBIND_ATTEMPTS && account?.phoneEncrypted; attempt += 1) {
+      const sealed: string = account.phoneEncrypted;
+      const context = phoneContext(account.id);
+      if (this.box.tryOpenBound(sealed, context) !== undefined) return 'current';
+      const phone = this.box.tryOpenUnbound(sealed);
+      if (phone === undefined) return 'unreadable';
+      if (await this.store.accounts.replaceSealedPhone(account.id, sealed, this.box.seal(phone, context))) return 'rebound';
+      // Changed since it was read (another process re-sealed it, or a new number): look again.
+      account = await this.store.accounts.findById(account.id);
+    }
+    return 'current';
   }
 
   async update(account: AccountRecord, changes: Partial<Omit<AccountRecord, 'id' | 'createdAt'>>): Promise<AccountRecord> {
@@ -85,13 +132,13 @@ export class Accounts {
   }
 
   setPhone(account: AccountRecord, phoneE164: string | null, verified: boolean): Promise<AccountRecord> {
-    return this.update(account, this.sealedPhone(phoneE164, verified));
+    return this.update(account, this.sealedPhone(account.id, phoneE164, verified));
   }
 
-  /** The account fields that hold a phone number: sealed, with its hint. */
-  sealedPhone(phoneE164: string | null, verified: boolean): Pick<AccountRecord, 'phoneEncrypted' | 'phoneHint' | 'phoneVerified'> {
+  /** The fields of account `accountId` that hold a phone number: sealed for that account, with its hint. */
+  sealedPhone(accountId: string, phoneE164: string | null, verified: boolean): Pick<AccountRecord, 'phoneEncrypted' | 'phoneHint' | 'phoneVerified'> {
     return {
-      phoneEncrypted: phoneE164 ? this.box.seal(phoneE164) : null,
+      phoneEncrypted: phoneE164 ? this.box.seal(phoneE164, phoneContext(accountId)) : null,
       phoneHint: phoneE164 ? phoneE164.slice(-2) : null,
       phoneVerified: phoneE164 ? verified : false,
     };

@@ -82,7 +82,38 @@ export class SecretBox {
     const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: TAG_BYTES });
     decipher.setAAD(aad(context));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    return decipher.update(body, 'base64url', 'utf8') + decipher.final('utf8');
+    return authenticated(() => decipher.update(body, 'base64url', 'utf8') + decipher.final('utf8'));
+  }
+
+  /**
+   * Opens a value that must be bound to `context` (a phone number to its account, a TOTP secret to
+   * its credential). A v1 value authenticates no context at all, so it opens under any: it is
+   * refused here like a value sealed for another context (the start-up re-seal binds old values).
+   */
+  openBound(sealed: string, context: string): string {
+    if (!context) throw new Error('openBound needs a context');
+    if (sealed.startsWith(`${LEGACY_VERSION}.`)) throw new UnreadableSecretError('sealed before contexts existed');
+    return this.open(sealed, context);
+  }
+
+  /** `openBound`, or undefined when the value does not open as `context`'s (other failures throw). */
+  tryOpenBound(sealed: string, context: string): string | undefined {
+    try {
+      return this.openBound(sealed, context);
+    } catch (error) {
+      if (error instanceof UnreadableSecretError) return undefined;
+      throw error;
+    }
+  }
+
+  /** `open` with the empty context (values sealed before binding), or undefined when that fails. */
+  tryOpenUnbound(sealed: string): string | undefined {
+    try {
+      return this.open(sealed);
+    } catch (error) {
+      if (error instanceof UnreadableSecretError) return undefined;
+      throw error;
+    }
   }
 
   /** Whether a string is something this box sealed (of any version), rather than plain text. */
@@ -106,6 +137,19 @@ export class SecretBox {
     if (!iv || body === undefined || !tag) throw new UnreadableSecretError('not a sealed value');
     const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+    return authenticated(() => Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8'));
+  }
+}
+
+/**
+ * A value that fails GCM's check (damaged, or sealed for another context: another account's phone
+ * number copied onto this one) is an UnreadableSecretError like any other, so callers can tell it
+ * from a programming error and answer it without a 500.
+ */
+function authenticated(open: () => string): string {
+  try {
+    return open();
+  } catch (error) {
+    throw new UnreadableSecretError(error instanceof Error ? error.message : 'does not authenticate');
   }
 }

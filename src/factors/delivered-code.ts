@@ -64,6 +64,14 @@ type Phase = 'phone' | 'code';
 /** Scratch keys: the enrolment phase, the number being enrolled (sealed), this flow's code. */
 const PHASE = 'phase';
 const PENDING_PHONE = 'pendingPhone';
+
+/**
+ * The number being enrolled waits in the flow sealed for that flow: one planted in another
+ * patient's flow (to make their enrolment save the planter's number) does not open there.
+ */
+function pendingPhoneContext(flowId: string): string {
+  return `phone-pending:${flowId}`;
+}
 const SENT_AT = 'sentAt';
 
 const MAX_PHONE_INPUT = 32;
@@ -101,7 +109,8 @@ export function deliveredCodeFactor(channel: CodeChannel): Factor {
   function destinationOf(ctx: FactorContext, account: AccountRecord, mode: FactorMode): string | undefined {
     if (channel.address === 'email') return isSingleMailAddress(account.email) ? account.email : undefined;
     const pending = mode === 'enrol' ? ctx.scratch.get<string>(PENDING_PHONE) : undefined;
-    if (pending) return ctx.services.box.open(pending);
+    // One that does not open as this flow's counts as none; never the account's number instead.
+    if (pending) return ctx.services.box.tryOpenBound(pending, pendingPhoneContext(ctx.flowId));
     return ctx.services.accounts.phoneOf(account) ?? undefined;
   }
 
@@ -239,7 +248,7 @@ export function deliveredCodeFactor(channel: CodeChannel): Factor {
     const { sent, outcome } = await sendCode(ctx, account, 'enrol', phone.e164, { field: 'phone', entering: false });
     if (!sent) return { ...outcome, locals: { ...outcome.locals, ...keep } };
     // Kept sealed in the flow, like every phone number at rest.
-    ctx.scratch.set(PENDING_PHONE, ctx.services.box.seal(phone.e164));
+    ctx.scratch.set(PENDING_PHONE, ctx.services.box.seal(phone.e164, pendingPhoneContext(ctx.flowId)));
     ctx.scratch.set(PHASE, 'code');
     return outcome;
   }

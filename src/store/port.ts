@@ -115,6 +115,12 @@ export interface AccountStore {
    * continues after the last account of the previous page.
    */
   search(filter: AccountSearch): Promise<AccountRecord[]>;
+  /**
+   * Sets the sealed phone number to `next` only while it still is `expected`, touching no other
+   * field (not even updatedAt); false when it changed first. The start-up re-seal of phone
+   * numbers (accounts/bound-secrets.ts) uses it, so processes starting together lose nothing.
+   */
+  replaceSealedPhone(id: string, expected: string, next: string): Promise<boolean>;
 }
 
 export interface AccountSearch {

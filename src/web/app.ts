@@ -8,6 +8,8 @@ import { loadCookieKeys, loadSigningKeys, toProviderJwks } from '../oidc/keys.ts
 import { LiveSigningKeys } from '../oidc/live-keys.ts';
 import { Interactions } from '../oidc/interactions.ts';
 import { migrateSecretsAtRest } from '../oidc/secrets-at-rest.ts';
+import { bindSealedSecrets, phoneRebinder } from '../accounts/bound-secrets.ts';
+import { rebindTotpSecrets } from '../factors/totp/totp-binding.ts';
 import { LoginKind } from '../flows/login/login-kind.ts';
 import { loginRoutes } from '../flows/login/login-routes.ts';
 import { FlowRunner } from '../flows/kit/runner.ts';
@@ -74,6 +76,8 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const sessionProofs = new SessionProofs(store, clock, config.ttl.session);
   const { modelSecrets } = services;
   await migrateSecretsAtRest(store, services.box, modelSecrets, clock.now(), services.logger);
+  // Before the first request: from here on phone numbers and TOTP secrets open bound only.
+  await bindSealedSecrets(store, { phones: phoneRebinder(store, services.accounts), totp: () => rebindTotpSecrets(store, services.box) }, clock.now(), services.logger);
   const signingKeys = await loadSigningKeys(store, services.box, clock.now());
   const provider = createProvider({
     issuer: config.issuer,

@@ -3,7 +3,7 @@
 // sign-in gate, roles, CSRF, organisation scoping, the auditor's read-only access and CSV export,
 // the short session, and a portal registered with its policy and brand.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFactorWorld, giveCredential, AMSTERDAM_1150, type FactorWorld } from '../support/factor-login.ts';
+import { startFactorWorld, giveTotp, AMSTERDAM_1150, type FactorWorld } from '../support/factor-login.ts';
 import { adminAccount, CLI, csrfOf, postForm, signInToConsole } from '../support/admin-console.ts';
 import { UserAgent, findForm, textOf } from '../support/user-agent.ts';
 import { sha256 } from '../../src/accounts/random.ts';
@@ -177,7 +177,7 @@ describe('the /admin console', () => {
       zuid = (await ops.accounts.create(CLI, { username: 'patient-zuid', email: 'patient-zuid@example.nl', organisations: ['praktijk-zuid'] })).account;
       for (const id of [noord.id, zuid.id]) {
         const account = (await world.server.services.accounts.findById(id))!;
-        await giveCredential(world.server, account, 'totp', { secretSealed: world.server.services.box.seal('JBSWY3DPEHPK3PXP'), lastUsedStep: 0 });
+        await giveTotp(world.server, account, 'JBSWY3DPEHPK3PXP');
       }
       await adminAccount(world.server, 'praktijk-admin', 'practice', ['praktijk-noord']);
       await adminAccount(world.server, 'auditor-admin', 'auditor');

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { TEST_PASSWORD } from '../support/server.ts';
 import { relyingParty } from '../support/relying-party.ts';
-import { giveCredential, loginUntilSecondFactor, startFactorWorld, AMSTERDAM_1150, type FactorWorld } from '../support/factor-login.ts';
+import { giveTotp, loginUntilSecondFactor, startFactorWorld, AMSTERDAM_1150, type FactorWorld } from '../support/factor-login.ts';
 import { enrolWithApp, STEP_MS, totpCode } from '../support/totp.ts';
 import { ADMIN_TOTP_KEY, adminAccount, CLI } from '../support/admin-console.ts';
 import { UserAgent, textOf } from '../support/user-agent.ts';
@@ -106,7 +106,7 @@ describe('the /admin console in Chromium', { timeout: 90_000 }, () => {
 
     // The portal works: a patient with the app signs in at it, on its branded pages.
     const patient = await world.server.addUser({ username: 'mtd-patient', emailVerified: true });
-    await giveCredential(world.server, patient, 'totp', { secretSealed: world.server.services.box.seal(PATIENT_KEY), lastUsedStep: 0 });
+    await giveTotp(world.server, patient, PATIENT_KEY);
     const rp = await relyingParty(world.server.url, 'mtd-portaal', secret, stub.redirectUri);
     const patientTab = await chromium.newPage();
     const request = await rp.authorize();
@@ -124,7 +124,7 @@ describe('the /admin console in Chromium', { timeout: 90_000 }, () => {
     const { account } = await world.server.app.operations.accounts.create(CLI, { username: 'oost-patient', email: 'oost-patient@example.nl', organisations: ['praktijk-oost'] });
     const patient = (await world.server.services.accounts.findById(account.id))!;
     await world.server.services.passwords.set(patient, TEST_PASSWORD);
-    await giveCredential(world.server, patient, 'totp', { secretSealed: world.server.services.box.seal(PATIENT_KEY), lastUsedStep: 0 });
+    await giveTotp(world.server, patient, PATIENT_KEY);
 
     const tab = await chromium.newPage();
     const { page } = tab;

@@ -9,6 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.ts';
 import { cli } from '../support/cli.ts';
 import { expectSameRecords, loginWithApp, openConfigured, seedSource, type Source } from '../support/transfer.ts';
+import { startTestServer } from '../support/server.ts';
+import { loadConfig } from '../../src/config.ts';
+import { SecretBox } from '../../src/accounts/secret-box.ts';
+import { BOUND_SECRETS_MARKER } from '../../src/accounts/bound-secrets.ts';
+import { phoneContext } from '../../src/accounts/accounts.ts';
 
 describe('db export and import (SQLite → SQLite)', { timeout: 180_000 }, () => {
   let root: string;
@@ -154,5 +159,48 @@ describe('db export and import (SQLite → SQLite)', { timeout: 180_000 }, () =>
     expect(JSON.parse(run.stdout)).toEqual({ store: 'sqlite', from: SCHEMA_VERSION, to: SCHEMA_VERSION });
     const fresh = await cli(['db', 'migrate'], dir('fresh'));
     expect(fresh.stdout).toBe(`Database migrated from schema version 0 to ${SCHEMA_VERSION} (sqlite).\n`);
+  });
+
+  it('an export from before binding (values sealed unbound, no marker) merged into an installation that bound its own: the next start binds them too', async () => {
+    const box = new SecretBox(loadConfig({ NODE_ENV: 'test', ...dir('source') }).secretsKey);
+    // The dump as a version before binding wrote it: TOTP secrets and phone numbers sealed with the
+    // empty context, and no marker among the settings.
+    const old = dump.trimEnd().split('\n').flatMap((line) => {
+      const parsed = JSON.parse(line) as { type?: string; record?: Record<string, unknown> };
+      const record = parsed.record;
+      if (parsed.type === 'setting' && record?.name === BOUND_SECRETS_MARKER) return [];
+      if (parsed.type === 'credential' && record?.type === 'totp') {
+        return [JSON.stringify({ ...parsed, record: { ...record, data: { ...(record.data as object), secretSealed: box.seal(source.totpKey) } } })];
+      }
+      if (parsed.type === 'account' && typeof record?.phoneEncrypted === 'string') {
+        const phone = box.open(record.phoneEncrypted, phoneContext(record.id as string));
+        return [JSON.stringify({ ...parsed, record: { ...record, phoneEncrypted: box.seal(phone) } })];
+      }
+      return [line];
+    }).join('\n') + '\n';
+    expect(old).not.toContain(BOUND_SECRETS_MARKER);
+
+    // The target has run this version already: its marker says its values are bound.
+    const started = await startTestServer({ env: dir('bound-target') });
+    await started.close();
+    const before = await openConfigured(dir('bound-target'));
+    try {
+      expect(await before.settings.get(BOUND_SECRETS_MARKER)).toMatchObject({ version: 1 });
+    } finally {
+      await before.close();
+    }
+    const merged = await cli(['db', 'import', '--merge', '--json'], dir('bound-target'), old);
+    expect(merged.stderr).toBe('');
+    expect(JSON.parse(merged.stdout)).toMatchObject({ imported: { account: 2, credential: 6 } });
+    // The app's secret opens again once bound: the login proves the next start did it.
+    await loginWithApp(dir('bound-target'), source);
+    const after = await openConfigured(dir('bound-target'));
+    try {
+      expect(await after.settings.get(BOUND_SECRETS_MARKER)).toMatchObject({ version: 1 });
+      const anna = (await after.accounts.findByLogin('anna'))!;
+      expect(box.open(anna.phoneEncrypted!, phoneContext(anna.id))).toBe('+31612345678');
+    } finally {
+      await after.close();
+    }
   });
 });

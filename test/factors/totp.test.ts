@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.ts';
 import { loadCatalog } from '../../src/i18n/i18n.ts';
 import { verifyTotpLogin } from '../../src/factors/totp/totp-code.ts';
+import { totpContext } from '../../src/factors/totp/totp-binding.ts';
 import { startTestServer, TEST_PASSWORD, type TestServer } from '../support/server.ts';
 import { UserAgent, textOf, type Page } from '../support/user-agent.ts';
 import { relyingParty, REDIRECT_URI, type RelyingParty } from '../support/relying-party.ts';
@@ -116,7 +117,9 @@ describe('authenticator app (TOTP) on a portal that requires it', () => {
     const [totp] = await server.services.store.credentials.listByAccount(account.id, 'totp');
     expect(Object.keys(totp!.data).sort()).toEqual(['lastUsedStep', 'secretSealed']);
     expect(totp!.data.lastUsedStep).toBe(Math.floor(clock.now() / STEP_MS));
-    expect(server.services.box.open(totp!.data.secretSealed as string)).toBe(key);
+    // Bound to its account and credential: it opens as theirs only.
+    expect(server.services.box.open(totp!.data.secretSealed as string, totpContext(account.id, totp!.id))).toBe(key);
+    expect(() => server.services.box.open(totp!.data.secretSealed as string)).toThrow();
     const [recovery] = await server.services.store.credentials.listByAccount(account.id, 'recovery');
     const stored = recovery!.data.codes as Array<{ hash: string; usedAt: number | null }>;
     expect(stored).toHaveLength(6);

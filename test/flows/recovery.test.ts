@@ -10,6 +10,7 @@ import { REDIRECT_URI, type RelyingParty } from '../support/relying-party.ts';
 import { TEST_PASSWORD } from '../support/server.ts';
 import { backLink, choose, identify, linkFromMail, newPassword, recoveryFromLogin, recoveryPolicyFile, solvedCaptcha, typeNumber } from '../support/recovery.ts';
 import { totpCode } from '../support/totp.ts';
+import { totpContext } from '../../src/factors/totp/totp-binding.ts';
 import type { AccountRecord, AuditEvent } from '../../src/store/port.ts';
 import { generateRecoveryCodes } from '../../src/factors/recovery/recovery-codes.ts';
 import { accountLockKey } from '../../src/accounts/lockout.ts';
@@ -48,7 +49,7 @@ async function until(check: () => Promise<boolean>): Promise<void> {
 /** An authenticator app set up on the account (the credential the app's enrolment stores). */
 async function giveApp(account: AccountRecord): Promise<void> {
   const { store, box } = world.server.services;
-  await store.credentials.put({ id: `totp-${account.id}`, accountId: account.id, type: 'totp', data: { secretSealed: box.seal(APP_KEY), lastUsedStep: 0 }, createdAt: 0, lastUsedAt: null });
+  await store.credentials.put({ id: `totp-${account.id}`, accountId: account.id, type: 'totp', data: { secretSealed: box.seal(APP_KEY, totpContext(account.id, `totp-${account.id}`)), lastUsedStep: 0 }, createdAt: 0, lastUsedAt: null });
 }
 
 /** Five wrong passwords at the portal: the account's temporary lock (Flynth's "account vergrendeld"). */

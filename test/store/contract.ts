@@ -358,6 +358,18 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(await store.accounts.findById(`${p}-unknown`)).toBeUndefined();
       });
 
+      it('replaces the sealed phone number only while it is the one expected, touching nothing else', async () => {
+        const record = account('phone-cas', { phoneEncrypted: 'v2.k.old.body.tag', phoneHint: '16', phoneVerified: true });
+        await store.accounts.create(record);
+        expect(await store.accounts.replaceSealedPhone(record.id, 'v2.k.other.body.tag', 'v2.k.new.body.tag')).toBe(false);
+        expect(await store.accounts.findById(record.id)).toEqual(record);
+        expect(await store.accounts.replaceSealedPhone(record.id, 'v2.k.old.body.tag', 'v2.k.new.body.tag')).toBe(true);
+        expect(await store.accounts.findById(record.id)).toEqual({ ...record, phoneEncrypted: 'v2.k.new.body.tag' });
+        // The second of two processes doing the same finds it changed.
+        expect(await store.accounts.replaceSealedPhone(record.id, 'v2.k.old.body.tag', 'v2.k.newer.body.tag')).toBe(false);
+        expect(await store.accounts.replaceSealedPhone(`${p}-unknown`, 'v2.k.old.body.tag', 'v2.k.new.body.tag')).toBe(false);
+      });
+
       it('keeps the required actions an update sets and clears', async () => {
         const record = await createAccount('actions');
         expect((await store.accounts.findById(record.id))?.requiredActions).toEqual([]);

@@ -5,7 +5,7 @@ import { expect } from 'vitest';
 import type { AccountRecord } from '../../src/store/port.ts';
 import type { AdminRole } from '../../src/store/port.ts';
 import type { FakeClock } from '../../src/clock.ts';
-import { giveCredential } from './factor-login.ts';
+import { giveTotp } from './factor-login.ts';
 import type { TestServer } from './server.ts';
 import { TEST_PASSWORD } from './server.ts';
 import { totpCode, STEP_MS } from './totp.ts';
@@ -18,7 +18,7 @@ export const CLI = { kind: 'cli', operator: 'test' } as const;
 /** An account with the app enrolled; with a role when `role` is given. */
 export async function adminAccount(server: TestServer, username: string, role?: AdminRole, organisations: string[] = []): Promise<AccountRecord> {
   const account = await server.addUser({ username, emailVerified: true });
-  await giveCredential(server, account, 'totp', { secretSealed: server.services.box.seal(ADMIN_TOTP_KEY), lastUsedStep: 0 });
+  await giveTotp(server, account, ADMIN_TOTP_KEY);
   if (role) await server.app.operations.admins.grant(CLI, { username, role, organisations });
   return account;
 }

@@ -14,6 +14,7 @@ import { startFakeTwilio, type FakeTwilio } from './fake-twilio.ts';
 import { relyingParty, REDIRECT_URI, type RelyingParty } from './relying-party.ts';
 import { textOf, type Page, type UserAgent } from './user-agent.ts';
 import type { ClientInput } from '../../src/oidc/client-registry.ts';
+import { totpContext } from '../../src/factors/totp/totp-binding.ts';
 
 /** The number Twilio sends from by default (TWILIO_FROM): a number, so calls can be placed. */
 export const TWILIO_NUMBER = '+3197010000001';
@@ -71,6 +72,14 @@ export async function startFactorWorld(options: { now?: number; env?: Record<str
 export async function giveCredential(server: TestServer, account: AccountRecord, type: string, data: Record<string, unknown> = {}): Promise<void> {
   const now = server.services.clock.now();
   await server.services.store.credentials.put({ id: randomId(16), accountId: account.id, type, data, createdAt: now, lastUsedAt: null });
+}
+
+/** An authenticator app with `key` set up on `account`: the credential, its secret sealed for it as enrolment does. */
+export async function giveTotp(server: TestServer, account: AccountRecord, key: string): Promise<void> {
+  const id = randomId(16);
+  const now = server.services.clock.now();
+  const secretSealed = server.services.box.seal(key, totpContext(account.id, id));
+  await server.services.store.credentials.put({ id, accountId: account.id, type: 'totp', data: { secretSealed, lastUsedStep: 0 }, createdAt: now, lastUsedAt: null });
 }
 
 /** A patient with the given factors enrolled (phone factors need `phoneE164`). */

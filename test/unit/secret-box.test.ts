@@ -67,4 +67,23 @@ describe('SecretBox', () => {
     flipped[0]! ^= 1;
     expect(() => box.open([version, kid, iv, flipped.toString('base64url'), tag].join('.'))).toThrow();
   });
+
+  it('answers a value sealed for another context, or tampered, with an UnreadableSecretError', () => {
+    const sealed = box.seal('+31612345616', 'account-phone:a');
+    expect(() => box.open(sealed, 'account-phone:b')).toThrow(UnreadableSecretError);
+    expect(() => box.open(sealed)).toThrow(UnreadableSecretError);
+    expect(() => box.open(sealV1('x', other))).toThrow(UnreadableSecretError);
+  });
+
+  it('opens bound values only as their own context, never unbound or v1 ones (those open under any context)', () => {
+    const bound = box.seal('+31612345616', 'account-phone:a');
+    expect(box.openBound(bound, 'account-phone:a')).toBe('+31612345616');
+    expect(box.tryOpenBound(bound, 'account-phone:b')).toBeUndefined();
+    expect(box.tryOpenBound(box.seal('+31612345616'), 'account-phone:a')).toBeUndefined();
+    const legacy = sealV1('+31612345616', key);
+    expect(box.open(legacy, 'account-phone:a')).toBe('+31612345616');
+    expect(() => box.openBound(legacy, 'account-phone:a')).toThrow(UnreadableSecretError);
+    expect(box.tryOpenUnbound(legacy)).toBe('+31612345616');
+    expect(() => box.openBound(bound, '')).toThrow('context');
+  });
 });

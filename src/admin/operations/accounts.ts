@@ -169,7 +169,7 @@ export class AccountOperations {
     if (input.phone !== undefined) {
       const phone = input.phone === null ? null : phoneOrRefuse(input.phone);
       if (phone !== this.services.accounts.phoneOf(before)) {
-        Object.assign(changes, this.services.accounts.sealedPhone(phone, false));
+        Object.assign(changes, this.services.accounts.sealedPhone(before.id, phone, false));
         phoneChanged = true;
       }
     }

@@ -29,6 +29,11 @@ export const RECOVERY_AMR = ['otp'] as const;
 /** The codes being shown at enrolment, sealed (they must not sit in the flow store in clear). */
 const PENDING_CODES = 'pendingCodesSealed';
 
+/** Sealed for their flow: codes planted in another patient's flow (codes the planter knows) do not open there. */
+function pendingCodesContext(flowId: string): string {
+  return `recovery-pending:${flowId}`;
+}
+
 const ERROR_STATUS: Record<Exclude<RecoveryUse, { ok: true }>['reason'], number> = {
   malformed: 400,
   wrong: 401,
@@ -49,7 +54,10 @@ function codeLocals(t: Translate, brand: Brand, username: string, codes: readonl
 function pendingCodes(ctx: FactorContext): string[] | undefined {
   const sealed = ctx.scratch.get<string>(PENDING_CODES);
   if (!sealed) return undefined;
-  const codes: unknown = JSON.parse(ctx.services.box.open(sealed));
+  // Not this flow's (or sealed unbound before the upgrade): as if expired, the patient starts again.
+  const text = ctx.services.box.tryOpenBound(sealed, pendingCodesContext(ctx.flowId));
+  if (text === undefined) return undefined;
+  const codes: unknown = JSON.parse(text);
   return Array.isArray(codes) && codes.every((c) => typeof c === 'string') ? codes : undefined;
 }
 
@@ -105,7 +113,7 @@ export const recoveryFactor: Factor = {
   describe: async (_services, _account, t) => t('recovery.describe'),
 
   async enter(ctx, mode) {
-    if (mode === 'enrol') ctx.scratch.set(PENDING_CODES, ctx.services.box.seal(JSON.stringify(newRecoveryCodes())));
+    if (mode === 'enrol') ctx.scratch.set(PENDING_CODES, ctx.services.box.seal(JSON.stringify(newRecoveryCodes()), pendingCodesContext(ctx.flowId)));
     return { kind: 'show' };
   },
 

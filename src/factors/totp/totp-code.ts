@@ -8,8 +8,9 @@ import type { AccountRecord, CredentialRecord } from '../../store/port.ts';
 import { limitRule, type LimitRule } from '../../accounts/limits.ts';
 import { normaliseCodeInput } from '../../accounts/one-time-codes.ts';
 import { TOTP_DIGITS, TOTP_PERIOD_SECONDS } from './totp-secret.ts';
+import { openTotpSecret, TOTP_CREDENTIAL } from './totp-binding.ts';
 
-export const TOTP_CREDENTIAL = 'totp';
+export { TOTP_CREDENTIAL };
 /**
  * Wrong or malformed codes per account, in a fixed window (policy.totp.failures). With ±1 step
  * three codes are live, so one guess wins with p = 3/10^6; ten an hour hold an attacker who
@@ -25,7 +26,7 @@ export function totpEnrolFailures(services: Services): LimitRule {
 }
 
 export interface TotpCredentialData {
-  /** The Base32 secret, sealed with services.box (AES-256-GCM). */
+  /** The Base32 secret, sealed with services.box (AES-256-GCM) for its credential (totp-binding.ts). */
   secretSealed: string;
   /** RFC 6238 time step of the last accepted code; codes of this step or earlier are refused. */
   lastUsedStep: number;
@@ -35,7 +36,8 @@ export type TotpCheck =
   | { ok: true; credential: string }
   | {
     ok: false;
-    reason: 'malformed' | 'wrong' | 'replayed' | 'locked';
+    /** `unreadable`: the stored secret does not open as this credential's (copied from another, damaged). */
+    reason: 'malformed' | 'wrong' | 'replayed' | 'locked' | 'unreadable';
     /** This wrong code used up the account's budget: app codes are refused until the window ends. */
     budgetSpent?: true;
   };
@@ -97,7 +99,12 @@ export async function verifyTotpLogin(services: Services, account: AccountRecord
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt += 1) {
     const credential = await totpCredential(services, account.id);
     const data = credential && readTotpData(credential);
-    const step = data ? await matchingStep(services.box.open(data.secretSealed), code, services.clock.now()) : undefined;
+    const secret = data && openTotpSecret(services.box, credential, data.secretSealed);
+    if (data && secret === undefined) {
+      services.logger.warn({ accountId: account.id, credentialId: credential.id }, 'the sealed TOTP secret of a credential does not open as its own');
+      return { ok: false, reason: 'unreadable' };
+    }
+    const step = secret === undefined ? undefined : await matchingStep(secret, code, services.clock.now());
     if (!credential || !data || step === undefined) {
       return failed();
     }

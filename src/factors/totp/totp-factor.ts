@@ -1,6 +1,7 @@
 // Authenticator app (TOTP, RFC 6238), Minddistrict's "Code van authenticatie-applicatie".
-// Enrolment: a new secret lives sealed in the flow scratch while the QR code is shown, and only
-// becomes a credential once a first code from the app verifies. Login: a code, accepted once.
+// Enrolment: a new secret lives sealed in the flow scratch (bound to the flow) while the QR code is
+// shown, and only becomes a credential once a first code from the app verifies: it is then sealed
+// anew, bound to its account and credential (totp-binding.ts). Login: a code, accepted once.
 import type { Factor, FactorContext, FactorOutcome, Form } from '../factor.ts';
 import type { Proof } from '../../oidc/assurance.ts';
 import { randomId } from '../../accounts/random.ts';
@@ -10,6 +11,7 @@ import {
   matchingStep, normaliseTotpInput, totpCredential, verifyTotpLogin,
   TOTP_CREDENTIAL, totpEnrolFailures, type TotpCheck, type TotpCredentialData,
 } from './totp-code.ts';
+import { pendingTotpContext, totpContext } from './totp-binding.ts';
 
 const PENDING_SECRET = 'pendingSecretSealed';
 
@@ -18,6 +20,9 @@ const ERROR_STATUS: Record<Exclude<TotpCheck, { ok: true }>['reason'], number> =
   wrong: 401,
   replayed: 401,
   locked: 429,
+  // The stored secret does not open as this credential's: no code can match; the care provider
+  // removes the app so it can be set up again.
+  unreadable: 409,
 };
 
 /** `credential`: the app's credential record, so a check can ask when this very app was set up. */
@@ -34,14 +39,24 @@ function showError(reason: keyof typeof ERROR_STATUS, enrolling = false): Factor
 }
 
 function startEnrolment(ctx: FactorContext): void {
-  ctx.scratch.set(PENDING_SECRET, ctx.services.box.seal(newTotpSecret()));
+  ctx.scratch.set(PENDING_SECRET, ctx.services.box.seal(newTotpSecret(), pendingTotpContext(ctx.flowId)));
+}
+
+/**
+ * The secret being enrolled, or undefined when there is none, or it does not open as this flow's
+ * (copied from another flow; or sealed unbound by the version before binding, for a flow that was
+ * in progress during the upgrade: set-up then starts again with a new QR code).
+ */
+function pendingSecret(ctx: FactorContext): string | undefined {
+  const sealed = ctx.scratch.get<string>(PENDING_SECRET);
+  return sealed ? ctx.services.box.tryOpenBound(sealed, pendingTotpContext(ctx.flowId)) : undefined;
 }
 
 async function verifyEnrolment(ctx: FactorContext, form: Form): Promise<FactorOutcome> {
   const { services, account } = ctx;
   if (!account) return { kind: 'fail', status: 409, messageKey: 'totp.errors.no_account' };
-  const sealed = ctx.scratch.get<string>(PENDING_SECRET);
-  if (!sealed) {
+  const secret = pendingSecret(ctx);
+  if (secret === undefined) {
     startEnrolment(ctx);
     return { kind: 'show', status: 400, locals: { errors: { code: 'totp.errors.enrol_expired' } } };
   }
@@ -52,7 +67,7 @@ async function verifyEnrolment(ctx: FactorContext, form: Form): Promise<FactorOu
     await services.limits.hit(key, totpEnrolFailures(services));
     return showError('malformed', true);
   }
-  const step = await matchingStep(services.box.open(sealed), code, services.clock.now());
+  const step = await matchingStep(secret, code, services.clock.now());
   if (step === undefined) {
     await services.limits.hit(key, totpEnrolFailures(services));
     await services.audit.record({ type: 'totp.enrol_failed', accountId: account.id, clientId: ctx.policy.clientId, ip: ctx.ip });
@@ -61,8 +76,8 @@ async function verifyEnrolment(ctx: FactorContext, form: Form): Promise<FactorOu
   const now = services.clock.now();
   const previous = await services.store.credentials.listByAccount(account.id, TOTP_CREDENTIAL);
   // The enrolment code's step counts as used, so it cannot log in a second time.
-  const data: TotpCredentialData = { secretSealed: sealed, lastUsedStep: step };
   const credential = randomId();
+  const data: TotpCredentialData = { secretSealed: services.box.seal(secret, totpContext(account.id, credential)), lastUsedStep: step };
   await services.store.credentials.put({ id: credential, accountId: account.id, type: TOTP_CREDENTIAL, data: { ...data }, createdAt: now, lastUsedAt: now });
   // Replacing an app: the old secret stops working only once the new one is proven.
   for (const old of previous) await services.store.credentials.remove(old.id);
@@ -106,9 +121,10 @@ export const totpFactor: Factor = {
 
   async present(ctx, mode) {
     if (mode !== 'enrol') return {};
-    const sealed = ctx.scratch.get<string>(PENDING_SECRET);
-    if (!sealed || !ctx.account) return { errors: { code: 'totp.errors.enrol_expired' } };
-    const secret = ctx.services.box.open(sealed);
+    // No pending secret that opens (see pendingSecret): the page says set-up starts again, and the
+    // next code posted gets a new QR code.
+    const secret = pendingSecret(ctx);
+    if (secret === undefined || !ctx.account) return { errors: { code: 'totp.errors.enrol_expired' } };
     const issuer = ctx.policy.brand.totpIssuer;
     const uri = otpauthUri(ctx.account.username, secret, issuer);
     return { qrDataUrl: await qrDataUrl(uri), groupedKey: groupedKey(secret), otpauthUri: uri, issuer, username: ctx.account.username };

@@ -124,5 +124,9 @@ export function createAccountStore({ accounts, credentials, codes, devices, acco
         organisationMembers.deleteMany({ kind: 'account', memberId: { $eq: id } }).exec(),
       ]);
     },
+    async replaceSealedPhone(id, expected, next) {
+      const result = await accounts.updateOne({ _id: { $eq: id }, phoneEncrypted: { $eq: expected } }, { $set: { phoneEncrypted: next } }).exec();
+      return result.matchedCount === 1;
+    },
   };
 }

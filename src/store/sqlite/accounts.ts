@@ -115,6 +115,8 @@ export function createAccountStore(db: Database.Database): Synchronous<AccountSt
   const list = db.prepare<[number, number], Row>(
     `SELECT ${COLUMNS} FROM accounts ORDER BY created_at, id LIMIT ? OFFSET ?`);
   const remove = db.prepare<[string]>('DELETE FROM accounts WHERE id = ?');
+  const replaceSealedPhone = db.prepare<{ id: string; expected: string; next: string }>(
+    'UPDATE accounts SET phone_encrypted = @next WHERE id = @id AND phone_encrypted = @expected');
   // SQLite's lower() folds ASCII only; names are matched as loginKey folds them (`Jörg` = `JÖRG`).
   db.function('pw_fold', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? loginKey(value) : null));
   const searches = new Map<string, Database.Statement<SearchParams, Row>>();
@@ -177,6 +179,9 @@ export function createAccountStore(db: Database.Database): Synchronous<AccountSt
     remove(id) {
       // Credentials, one-time codes and remembered devices go with it (ON DELETE CASCADE).
       remove.run(id);
+    },
+    replaceSealedPhone(id, expected, next) {
+      return replaceSealedPhone.run({ id, expected, next }).changes === 1;
     },
   };
 }

@@ -138,7 +138,7 @@ function createStore(db: Database.Database, file: string, durability: SqliteSync
     file,
     writes,
     oidc: queued(sync.oidc, writes, ['upsert', 'consume', 'rotate', 'destroy', 'revokeByGrantId', 'revokeByAccount', 'rewriteAll'], busy),
-    accounts: queued(sync.accounts, writes, ['create', 'update', 'remove'], busy),
+    accounts: queued(sync.accounts, writes, ['create', 'update', 'remove', 'replaceSealedPhone'], busy),
     credentials: queued(sync.credentials, writes, ['put', 'remove', 'removeByAccount', 'compareAndSwap'], busy),
     flows: queued(sync.flows, writes, ['put', 'remove', 'removeByAccount'], busy),
     codes: queued(sync.codes, writes, ['replace', 'recordAttempt', 'consume', 'removeByAccount'], busy),
