@@ -161,6 +161,14 @@ describe('admin operations', () => {
     expect((await refused(ops.admins.grant(cli, { username: 'anna', role: 'practice' }))).code).toBe('invalid_input');
     expect((await refused(ops.admins.grant(practiceA, { username: 'anna', role: 'operator' }))).code).toBe('forbidden');
     expect((await ops.admins.list(cli)).map((a) => a.username)).toEqual(['anna']);
+    // A changed role keeps the first grant's time (the console takes only methods held then);
+    // revoking and granting again is what moves it.
+    const stored = (await server.services.store.adminGrants.find(anna.id))!;
+    await server.services.store.adminGrants.put({ ...stored, grantedAt: 1_000 });
+    expect(await ops.admins.grant(cli, { username: 'anna', role: 'auditor' })).toMatchObject({ role: 'auditor', granted_at: new Date(1_000).toISOString() });
+    await ops.admins.revoke(cli, 'anna');
+    expect((await ops.admins.grant(cli, { username: 'anna', role: 'auditor' })).granted_at).not.toBe(new Date(1_000).toISOString());
+    expect((await ops.admins.list(cli)).map((a) => a.username)).toEqual(['anna']);
     await ops.admins.revoke(cli, 'anna');
     expect(await ops.admins.list(cli)).toEqual([]);
     const events = (await ops.audit.search(cli, { account_id: accountA })).items.map((e) => e.type);

@@ -301,6 +301,7 @@ describe('passkeys through the flow routes: bad input', () => {
     world.clock.advance(61 * 60_000);
     await tryCopy();
     expect((await world.smtp.waitForMail(dian.email)).subject).toBe(subject);
+    await expect(world.twilio.waitForNotice('+31612349901', { timeoutMs: 1_000 })).rejects.toThrow();
     expect(world.twilio.messages.filter((m) => m.to === '+31612349901')).toEqual([]);
   });
 });

@@ -86,7 +86,7 @@ export function adminConsole(options: ConsoleOptions): Router {
     const used = new Set(typedNow.flatMap((p) => (p.credential === undefined ? [] : [p.credential])));
     if (used.size === 0) return false;
     const credentials = await services.store.credentials.listByAccount(accountId);
-    return credentials.some((c) => used.has(c.id) && (ADMIN_METHODS as readonly string[]).includes(c.type) && c.createdAt < startedAt && c.createdAt <= grantedAt);
+    return credentials.some((c) => used.has(c.id) && typedNow.some((p) => p.credential === c.id && p.factor === c.type) && c.createdAt < startedAt && c.createdAt <= grantedAt);
   }
 
   /** The admin behind the request, or a redirect to sign in, or a 403 page for an account without a grant. */

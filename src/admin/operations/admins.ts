@@ -42,7 +42,12 @@ export class AdminRoleOperations {
       throw new OperationError('conflict', `user ${input.username} has no authenticator app or passkey: admins sign in with one; let them set it up on /account first`);
     }
     const before = await this.deps.services.store.adminGrants.find(account.id);
-    const grant: AdminGrantRecord = { accountId: account.id, role: input.role, organisations: [...new Set(input.organisations)], grantedAt: this.deps.services.clock.now(), grantedBy: auditActor(actor) };
+    // A changed role or organisation list keeps the first grant's time: the console accepts only
+    // methods held at that time, and a routine edit must not vouch for an app or passkey added
+    // since (review: an intruder's passkey would open the console after the next edit). Vouching
+    // for a new method is explicit: revoke, then grant.
+    const grantedAt = before?.grantedAt ?? this.deps.services.clock.now();
+    const grant: AdminGrantRecord = { accountId: account.id, role: input.role, organisations: [...new Set(input.organisations)], grantedAt, grantedBy: auditActor(actor) };
     await this.deps.services.store.adminGrants.put(grant);
     await recordAdminEvent(this.deps, actor, {
       type: 'admin.role.granted', outcome: before ? 'replaced' : 'granted', accountId: account.id,

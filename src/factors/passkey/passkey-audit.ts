@@ -27,8 +27,8 @@ export function signInAuditEvents(accountId: string | null, outcome: PasskeySign
   if (outcome.ok) return [{ type: PASSKEY_AUDIT.signedIn, accountId: outcome.accountId, detail: { passkey: outcome.record.id, amr: [...outcome.proof.amr] } }];
   const events: PasskeyAuditEvent[] = [{ type: PASSKEY_AUDIT.signInFailed, accountId: accountId ?? outcome.clone?.accountId ?? null, detail: { reason: outcome.reason } }];
   if (outcome.clone) {
-    const { recordId, accountId: owner, storedCount, receivedCount } = outcome.clone;
-    events.push({ type: PASSKEY_AUDIT.cloneSuspected, accountId: owner, detail: { passkey: recordId, storedCount, receivedCount } });
+    const { recordId, accountId: owner, storedCount, receivedCount, raced } = outcome.clone;
+    events.push({ type: PASSKEY_AUDIT.cloneSuspected, accountId: owner, detail: { passkey: recordId, storedCount, receivedCount, ...(raced ? { raced: true } : {}) } });
   }
   return events;
 }

@@ -2,7 +2,10 @@
 // one key). The attempt is audited (passkey-audit.ts); this tells the passkey's owner by mail, in
 // their language, naming the passkey, so they can remove it. Mail only, never SMS: whoever holds
 // the copy can set this off at will. Once per window, like the code-guessing notice, so a copy
-// tried again and again does not flood the patient's mailbox.
+// tried again and again does not flood the patient's mailbox. Not for a regression found only on
+// saving, after a simultaneous sign-in stored its count first: the same key in two tabs does
+// that too, and a false alarm would teach patients to ignore the real one. A failure here never
+// fails the refusal it follows (logged, without the passkey's name).
 import type { Services } from '../../services.ts';
 import { sendSecurityNotice } from '../../accounts/security-notices.ts';
 import type { CounterRegression } from './verify-authentication.ts';
@@ -10,6 +13,15 @@ import { readPasskeyData } from './passkey-credential.ts';
 import { PASSKEY_FACTOR_ID } from './passkey-proof.ts';
 
 export async function reportPasskeyClone(services: Services, clone: CounterRegression, portal: string | undefined): Promise<void> {
+  if (clone.raced) return;
+  try {
+    await notifyOwner(services, clone, portal);
+  } catch (error) {
+    services.logger.warn({ accountId: clone.accountId, error: error instanceof Error ? error.name : 'unknown' }, 'passkey copy notice not sent');
+  }
+}
+
+async function notifyOwner(services: Services, clone: CounterRegression, portal: string | undefined): Promise<void> {
   const account = await services.accounts.findById(clone.accountId);
   if (!account) return;
   const windowMs = services.config.policy.codes.guessingNoticeWindowSeconds * 1000;

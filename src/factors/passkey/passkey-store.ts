@@ -95,7 +95,7 @@ export class PasskeyCredentials {
       const data = current && readPasskeyData(current);
       if (!current || !data || current.accountId !== use.accountId) return { ok: false, reason: 'unknown-credential' };
       if (counterRegressed(data.signCount, use.updated.signCount)) {
-        return { ok: false, reason: 'counter-regression', clone: { recordId: current.id, accountId: current.accountId, storedCount: data.signCount, receivedCount: use.updated.signCount } };
+        return { ok: false, reason: 'counter-regression', clone: { recordId: current.id, accountId: current.accountId, storedCount: data.signCount, receivedCount: use.updated.signCount, raced: true } };
       }
       // Keep what changed meanwhile (a new name) and apply this use on top.
       use = { ...use, updated: { ...data, signCount: use.updated.signCount, backupEligible: use.updated.backupEligible, backedUp: use.updated.backedUp } };

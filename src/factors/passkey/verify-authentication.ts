@@ -37,6 +37,11 @@ export interface CounterRegression {
   accountId: string;
   storedCount: number;
   receivedCount: number;
+  /**
+   * Found only on saving, after another sign-in with the same passkey was stored first: a copy, or
+   * the same security key in two tabs at once. Refused and audited, but the owner is not mailed.
+   */
+  raced?: true;
 }
 
 export type AuthenticationResult =
