@@ -92,7 +92,7 @@ describe('sealed phone numbers and TOTP secrets are bound to their owner', () =>
     const check = await verifyTotpLogin(world.server.services, other, await totpCode(VICTIM_KEY, world.clock.now()));
     expect(check).toEqual({ ok: false, reason: 'unreadable' });
     // The victim's own credential still works for the victim.
-    expect(await verifyTotpLogin(world.server.services, victim, await totpCode(VICTIM_KEY, world.clock.now() + 30_000))).toEqual({ ok: true });
+    expect(await verifyTotpLogin(world.server.services, victim, await totpCode(VICTIM_KEY, world.clock.now() + 30_000))).toMatchObject({ ok: true });
   });
 });
 
@@ -194,7 +194,7 @@ describe('the start-up re-seal of values sealed before binding', () => {
     await expectAllBound(before, legacy);
     expect(await before.store.settings.get(BOUND_SECRETS_MARKER)).toMatchObject({ version: 1 });
     const { account } = legacy.accounts[0]!;
-    expect(await verifyTotpLogin(before, account, await totpCode(legacy.credentials[0]!.key, before.clock.now()))).toEqual({ ok: true });
+    expect(await verifyTotpLogin(before, account, await totpCode(legacy.credentials[0]!.key, before.clock.now()))).toMatchObject({ ok: true });
 
     // Written unbound after the re-seal (a copy from an old backup, say): refused, now and later.
     const planted = { ...(await before.store.accounts.findById(account.id))!, phoneEncrypted: unbound(before, '+31699999999') };

@@ -18,6 +18,7 @@ import { createApp } from '../../src/web/app.ts';
 import { createLogger } from '../../src/log.ts';
 import { ClientRegistry } from '../../src/oidc/client-registry.ts';
 import { newTotpSecret } from '../../src/factors/totp/totp-secret.ts';
+import { totpContext } from '../../src/factors/totp/totp-binding.ts';
 import { randomId } from '../../src/accounts/random.ts';
 import { freePort, PROJECT_ROOT, startServerProcess, type ServerProcess } from '../support/server-process.ts';
 import { startRoundRobinProxy, type RoundRobinProxy } from '../support/round-robin-proxy.ts';
@@ -68,7 +69,9 @@ describe('two processes behind a round-robin proxy', () => {
     totpSecret = newTotpSecret();
     for (const username of ['tom', 'tessa']) {
       const account = await patient(username);
-      await services.store.credentials.put({ id: randomId(16), accountId: account.id, type: 'totp', data: { secretSealed: services.box.seal(totpSecret), lastUsedStep: 0 }, createdAt: now, lastUsedAt: null });
+      // Sealed bound to its credential, as the TOTP factor stores it.
+      const id = randomId(16);
+      await services.store.credentials.put({ id, accountId: account.id, type: 'totp', data: { secretSealed: services.box.seal(totpSecret, totpContext(account.id, id)), lastUsedStep: 0 }, createdAt: now, lastUsedAt: null });
     }
     for (const username of ['lotte', 'rik', 'roos']) await patient(username);
     await services.delivery.close();
