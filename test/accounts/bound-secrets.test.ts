@@ -19,6 +19,7 @@ import { BOUND_SECRETS_MARKER } from '../../src/accounts/bound-secrets.ts';
 import { totpContext } from '../../src/factors/totp/totp-binding.ts';
 import { verifyTotpLogin } from '../../src/factors/totp/totp-code.ts';
 import { randomId } from '../../src/accounts/random.ts';
+import { migrateSecretsAtRest } from '../../src/oidc/secrets-at-rest.ts';
 import { textOf, UserAgent } from '../support/user-agent.ts';
 import { type RelyingParty } from '../support/relying-party.ts';
 import { giveTotp, loginUntilSecondFactor, startFactorWorld, submitStep, userWithFactors, type FactorWorld } from '../support/factor-login.ts';
@@ -92,7 +93,7 @@ describe('sealed phone numbers and TOTP secrets are bound to their owner', () =>
     const check = await verifyTotpLogin(world.server.services, other, await totpCode(VICTIM_KEY, world.clock.now()));
     expect(check).toEqual({ ok: false, reason: 'unreadable' });
     // The victim's own credential still works for the victim.
-    expect(await verifyTotpLogin(world.server.services, victim, await totpCode(VICTIM_KEY, world.clock.now() + 30_000))).toEqual({ ok: true });
+    expect(await verifyTotpLogin(world.server.services, victim, await totpCode(VICTIM_KEY, world.clock.now() + 30_000))).toMatchObject({ ok: true });
   });
 });
 
@@ -158,8 +159,8 @@ describe('the start-up re-seal of values sealed before binding', () => {
   const dirs: string[] = [];
   const open: Services[] = [];
 
-  async function servicesOn(dataDir: string): Promise<Services> {
-    const services = await buildServices(loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ISSUER: 'http://127.0.0.1:1', LOG_LEVEL: 'silent' }));
+  async function servicesOn(dataDir: string, env: Record<string, string> = {}): Promise<Services> {
+    const services = await buildServices(loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ISSUER: 'http://127.0.0.1:1', LOG_LEVEL: 'silent', ...env }));
     open.push(services);
     return services;
   }
@@ -174,6 +175,8 @@ describe('the start-up re-seal of values sealed before binding', () => {
     dirs.push(dataDir);
     const services = await servicesOn(dataDir);
     const legacy = await writeLegacyRows(services, count);
+    // The older version had run: its signing and cookie keys are there, sealed with SECRETS_KEY.
+    await migrateSecretsAtRest(services.store, services.box, services.modelSecrets, services.clock.now());
     await close(services);
     return { dataDir, legacy };
   }
@@ -194,7 +197,7 @@ describe('the start-up re-seal of values sealed before binding', () => {
     await expectAllBound(before, legacy);
     expect(await before.store.settings.get(BOUND_SECRETS_MARKER)).toMatchObject({ version: 1 });
     const { account } = legacy.accounts[0]!;
-    expect(await verifyTotpLogin(before, account, await totpCode(legacy.credentials[0]!.key, before.clock.now()))).toEqual({ ok: true });
+    expect(await verifyTotpLogin(before, account, await totpCode(legacy.credentials[0]!.key, before.clock.now()))).toMatchObject({ ok: true });
 
     // Written unbound after the re-seal (a copy from an old backup, say): refused, now and later.
     const planted = { ...(await before.store.accounts.findById(account.id))!, phoneEncrypted: unbound(before, '+31699999999') };
@@ -214,6 +217,17 @@ describe('the start-up re-seal of values sealed before binding', () => {
     const owner = legacy.accounts[1]!.account;
     expect(await verifyTotpLogin(after, owner, await totpCode(VICTIM_KEY, after.clock.now()))).toEqual({ ok: false, reason: 'unreadable' });
     await close(after);
+  });
+
+  it('a start with a mistyped SECRETS_KEY stops before the re-seal: the start with the right key binds every value', async () => {
+    const { dataDir, legacy } = await legacyDatabase(2);
+    const mistyped = await servicesOn(dataDir, { SECRETS_KEY: randomBytes(32).toString('base64') });
+    await expect(createApp(mistyped)).rejects.toThrow();
+    await close(mistyped);
+    const fixed = await servicesOn(dataDir);
+    await createApp(fixed);
+    await expectAllBound(fixed, legacy);
+    await close(fixed);
   });
 
   it('two processes starting on one file at once both leave every value bound once', async () => {
