@@ -81,7 +81,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   // Before the first request: from here on phone numbers and TOTP secrets open bound only. After
   // the keys: they open only with the right SECRETS_KEY, so a mistyped one stops the start before
   // the re-seal could take every value for unreadable and record that it ran.
-  await bindSealedSecrets(store, { phones: phoneRebinder(store, services.accounts), totp: () => rebindTotpSecrets(store, services.box) }, clock.now(), services.logger);
+  await bindSealedSecrets(store, services.box, { phones: phoneRebinder(store, services.accounts), totp: (write) => rebindTotpSecrets(store, services.box, write) }, clock.now(), services.logger);
   const provider = createProvider({
     issuer: config.issuer,
     store,
