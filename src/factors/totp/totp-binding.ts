@@ -10,8 +10,9 @@ import type { CredentialRecord, Store } from '../../store/port.ts';
 
 export const TOTP_CREDENTIAL = 'totp';
 
+/** Both ids as a JSON array: joined with a separator, ids containing it would name another pair. */
 export function totpContext(accountId: string, credentialId: string): string {
-  return `totp:${accountId}:${credentialId}`;
+  return `totp:${JSON.stringify([accountId, credentialId])}`;
 }
 
 /**
