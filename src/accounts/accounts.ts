@@ -39,8 +39,12 @@ export function phoneContext(accountId: string): string {
   return `account-phone:${accountId}`;
 }
 
-/** What the start-up re-seal (bound-secrets.ts) did with one sealed value. */
-export type Rebinding = 'current' | 'rebound' | 'unreadable';
+/**
+ * What the start-up re-seal (bound-secrets.ts) found or did with one sealed value: already bound,
+ * unbound (found while only counting), re-sealed bound, not openable at all, or still changing
+ * after every attempt (the next start tries again).
+ */
+export type Rebinding = 'current' | 'unbound' | 'rebound' | 'unreadable' | 'contended';
 
 const REBIND_ATTEMPTS = 3;
 
@@ -109,8 +113,9 @@ export class Accounts {
    * binding, or v1) is sealed again bound to the account. Idempotent: a bound value is left alone.
    * The write replaces only that field and only while it still holds what was read, so two
    * processes doing this at once, or a patient changing the number meanwhile, lose nothing.
+   * Without `write` it only says what it would do.
    */
-  async rebindPhone(read: AccountRecord): Promise<Rebinding> {
+  async rebindPhone(read: AccountRecord, write = true): Promise<Rebinding> {
     let account: AccountRecord | undefined = read;
     for (let attempt = 0; attempt < REBIND_ATTEMPTS && account?.phoneEncrypted; attempt += 1) {
       const sealed: string = account.phoneEncrypted;
@@ -118,11 +123,12 @@ export class Accounts {
       if (this.box.tryOpenBound(sealed, context) !== undefined) return 'current';
       const phone = this.box.tryOpenUnbound(sealed);
       if (phone === undefined) return 'unreadable';
+      if (!write) return 'unbound';
       if (await this.store.accounts.replaceSealedPhone(account.id, sealed, this.box.seal(phone, context))) return 'rebound';
       // Changed since it was read (another process re-sealed it, or a new number): look again.
       account = await this.store.accounts.findById(account.id);
     }
-    return 'current';
+    return account?.phoneEncrypted ? 'contended' : 'current';
   }
 
   async update(account: AccountRecord, changes: Partial<Omit<AccountRecord, 'id' | 'createdAt'>>): Promise<AccountRecord> {

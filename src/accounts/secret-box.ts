@@ -79,10 +79,13 @@ export class SecretBox {
     if (version !== VERSION || !keyId || !iv || body === undefined || !tag || parts.length !== 5) throw new UnreadableSecretError('not a sealed value');
     const key = this.keys.get(keyId);
     if (!key) throw new UnreadableSecretError(`sealed with another SECRETS_KEY (key id ${keyId})`);
-    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: TAG_BYTES });
-    decipher.setAAD(aad(context));
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    return authenticated(() => decipher.update(body, 'base64url', 'utf8') + decipher.final('utf8'));
+    const [ivBytes, tagBytes] = ivAndTag(iv, tag);
+    return authenticated(() => {
+      const decipher = createDecipheriv('aes-256-gcm', key, ivBytes, { authTagLength: TAG_BYTES });
+      decipher.setAAD(aad(context));
+      decipher.setAuthTag(tagBytes);
+      return decipher.update(body, 'base64url', 'utf8') + decipher.final('utf8');
+    });
   }
 
   /**
@@ -135,10 +138,24 @@ export class SecretBox {
 
   private openLegacy([, iv, body, tag]: string[]): string {
     if (!iv || body === undefined || !tag) throw new UnreadableSecretError('not a sealed value');
-    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    return authenticated(() => Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8'));
+    const [ivBytes, tagBytes] = ivAndTag(iv, tag);
+    return authenticated(() => {
+      const decipher = createDecipheriv('aes-256-gcm', this.key, ivBytes);
+      decipher.setAuthTag(tagBytes);
+      return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+    });
   }
+}
+
+/**
+ * The IV and tag of a sealed value, checked: Node throws a TypeError for a tag of another length
+ * (a damaged row), which must be an UnreadableSecretError like any unreadable value, not a 500.
+ */
+function ivAndTag(iv: string, tag: string): [Buffer, Buffer] {
+  const ivBytes = Buffer.from(iv, 'base64url');
+  const tagBytes = Buffer.from(tag, 'base64url');
+  if (ivBytes.length !== IV_BYTES || tagBytes.length !== TAG_BYTES) throw new UnreadableSecretError('not a sealed value (IV or tag of the wrong length)');
+  return [ivBytes, tagBytes];
 }
 
 /**

@@ -76,9 +76,12 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const sessionProofs = new SessionProofs(store, clock, config.ttl.session);
   const { modelSecrets } = services;
   await migrateSecretsAtRest(store, services.box, modelSecrets, clock.now(), services.logger);
-  // Before the first request: from here on phone numbers and TOTP secrets open bound only.
-  await bindSealedSecrets(store, { phones: phoneRebinder(store, services.accounts), totp: () => rebindTotpSecrets(store, services.box) }, clock.now(), services.logger);
   const signingKeys = await loadSigningKeys(store, services.box, clock.now());
+  const cookieKeys = await loadCookieKeys(store, services.box);
+  // Before the first request: from here on phone numbers and TOTP secrets open bound only. After
+  // the keys: they open only with the right SECRETS_KEY, so a mistyped one stops the start before
+  // the re-seal could take every value for unreadable and record that it ran.
+  await bindSealedSecrets(store, services.box, { phones: phoneRebinder(store, services.accounts), totp: (write) => rebindTotpSecrets(store, services.box, write) }, clock.now(), services.logger);
   const provider = createProvider({
     issuer: config.issuer,
     store,
@@ -87,7 +90,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     modelSecrets,
     accounts: services.accounts,
     jwks: toProviderJwks(signingKeys),
-    cookieKeys: await loadCookieKeys(store, services.box),
+    cookieKeys,
     pages: providerPages,
     ttl: { session: config.ttl.session, accessToken: config.ttl.accessToken, refreshToken: config.ttl.refreshToken, interaction: Math.min(3600, config.policy.flows.ttlSeconds) },
     allowLoopbackFetch: config.env !== 'production',

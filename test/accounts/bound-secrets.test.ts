@@ -15,10 +15,14 @@ import { createApp } from '../../src/web/app.ts';
 import type { Services } from '../../src/services.ts';
 import type { AccountRecord, CredentialRecord } from '../../src/store/port.ts';
 import { phoneContext } from '../../src/accounts/accounts.ts';
-import { BOUND_SECRETS_MARKER } from '../../src/accounts/bound-secrets.ts';
+import { BOUND_SECRETS_MARKER, bindSealedSecrets, phoneRebinder, readBoundMarker, writeBoundMarker } from '../../src/accounts/bound-secrets.ts';
+import { Accounts } from '../../src/accounts/accounts.ts';
+import { createLogger } from '../../src/log.ts';
+import type { Store } from '../../src/store/port.ts';
 import { totpContext } from '../../src/factors/totp/totp-binding.ts';
 import { verifyTotpLogin } from '../../src/factors/totp/totp-code.ts';
 import { randomId } from '../../src/accounts/random.ts';
+import { migrateSecretsAtRest } from '../../src/oidc/secrets-at-rest.ts';
 import { textOf, UserAgent } from '../support/user-agent.ts';
 import { type RelyingParty } from '../support/relying-party.ts';
 import { giveTotp, loginUntilSecondFactor, startFactorWorld, submitStep, userWithFactors, type FactorWorld } from '../support/factor-login.ts';
@@ -158,8 +162,10 @@ describe('the start-up re-seal of values sealed before binding', () => {
   const dirs: string[] = [];
   const open: Services[] = [];
 
-  async function servicesOn(dataDir: string): Promise<Services> {
-    const services = await buildServices(loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ISSUER: 'http://127.0.0.1:1', LOG_LEVEL: 'silent' }));
+  let logLines: string[] = [];
+  async function servicesOn(dataDir: string, env: Record<string, string> = {}): Promise<Services> {
+    const logger = createLogger('info', { write: (line: string) => void logLines.push(line) });
+    const services = await buildServices(loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ISSUER: 'http://127.0.0.1:1', LOG_LEVEL: 'silent', ...env }), { logger });
     open.push(services);
     return services;
   }
@@ -174,6 +180,8 @@ describe('the start-up re-seal of values sealed before binding', () => {
     dirs.push(dataDir);
     const services = await servicesOn(dataDir);
     const legacy = await writeLegacyRows(services, count);
+    // The older version had run: its signing and cookie keys are there, sealed with SECRETS_KEY.
+    await migrateSecretsAtRest(services.store, services.box, services.modelSecrets, services.clock.now());
     await close(services);
     return { dataDir, legacy };
   }
@@ -192,7 +200,7 @@ describe('the start-up re-seal of values sealed before binding', () => {
 
     await createApp(before);
     await expectAllBound(before, legacy);
-    expect(await before.store.settings.get(BOUND_SECRETS_MARKER)).toMatchObject({ version: 1 });
+    expect(await readBoundMarker(before.store, before.box)).toMatchObject({ version: 1, state: 'done' });
     const { account } = legacy.accounts[0]!;
     expect(await verifyTotpLogin(before, account, await totpCode(legacy.credentials[0]!.key, before.clock.now()))).toMatchObject({ ok: true });
 
@@ -216,6 +224,17 @@ describe('the start-up re-seal of values sealed before binding', () => {
     await close(after);
   });
 
+  it('a start with a mistyped SECRETS_KEY stops before the re-seal: the start with the right key binds every value', async () => {
+    const { dataDir, legacy } = await legacyDatabase(2);
+    const mistyped = await servicesOn(dataDir, { SECRETS_KEY: randomBytes(32).toString('base64') });
+    await expect(createApp(mistyped)).rejects.toThrow();
+    await close(mistyped);
+    const fixed = await servicesOn(dataDir);
+    await createApp(fixed);
+    await expectAllBound(fixed, legacy);
+    await close(fixed);
+  });
+
   it('two processes starting on one file at once both leave every value bound once', async () => {
     const { dataDir, legacy } = await legacyDatabase(40);
     const first = await servicesOn(dataDir);
@@ -223,8 +242,100 @@ describe('the start-up re-seal of values sealed before binding', () => {
     await Promise.all([createApp(first), createApp(second)]);
     await expectAllBound(first, legacy);
     await expectAllBound(second, legacy);
-    expect(await second.store.settings.get(BOUND_SECRETS_MARKER)).toMatchObject({ version: 1 });
+    expect(await readBoundMarker(second.store, second.box)).toMatchObject({ version: 1, state: 'done' });
     await close(first);
     await close(second);
+  });
+
+  /** A bound installation whose marker a database writer replaced, and an unbound value planted on a victim's row. */
+  async function boundThenPlanted(marker: unknown): Promise<{ dataDir: string; legacy: Legacy; planted: AccountRecord; plantedSecret: CredentialRecord['data'] }> {
+    const { dataDir, legacy } = await legacyDatabase(2);
+    const services = await servicesOn(dataDir);
+    await createApp(services);
+    await expectAllBound(services, legacy);
+    // The attacker's own number and app secret, sealed unbound (as an older version did), on the victim's rows.
+    const planted = { ...(await services.store.accounts.findById(legacy.accounts[0]!.account.id))!, phoneEncrypted: sealV1('+31699999999', services.config.secretsKey) };
+    await services.store.accounts.update(planted);
+    const plantedSecret = { secretSealed: unbound(services, ATTACKER_KEY), lastUsedStep: 0 };
+    await services.store.credentials.put({ ...legacy.credentials[1]!.credential, data: plantedSecret });
+    await services.store.settings.put(BOUND_SECRETS_MARKER, marker);
+    await close(services);
+    return { dataDir, legacy, planted, plantedSecret };
+  }
+
+  for (const [how, marker] of [
+    ['replaced by the old plain marker', { version: 0, at: '2026-01-01T00:00:00.000Z' }],
+    ['replaced by a forged sealed one', { sealed: 'v2.AAAAAAAA.AAAAAAAAAAAAAAAA.AAAA.AAAAAAAAAAAAAAAAAAAAAA' }],
+  ] as const) {
+    it(`a marker ${how} while values are bound: the next start re-seals none of the planted unbound values, names their accounts in the log, and records that it is done`, async () => {
+      const { dataDir, legacy, planted, plantedSecret } = await boundThenPlanted(marker);
+      logLines = [];
+      const next = await servicesOn(dataDir);
+      await createApp(next);
+      const stored = (await next.store.accounts.findById(planted.id))!;
+      expect(stored.phoneEncrypted).toBe(planted.phoneEncrypted);
+      expect(next.accounts.phoneOf(stored)).toBeNull();
+      const { credential } = legacy.credentials[1]!;
+      expect((await next.store.credentials.findById(credential.id))!.data).toEqual(plantedSecret);
+      expect(await verifyTotpLogin(next, legacy.accounts[1]!.account, await totpCode(ATTACKER_KEY, next.clock.now()))).toEqual({ ok: false, reason: 'unreadable' });
+      expect(await readBoundMarker(next.store, next.box)).toMatchObject({ state: 'done' });
+      const log = logLines.join('');
+      expect(log).toContain('stay unreadable');
+      expect(log).toContain(planted.id);
+      expect(log).toContain(credential.id);
+      expect(log).not.toContain('31699999999');
+      await close(next);
+    });
+  }
+
+  it("a start that finds the marker in state 'binding' (a crash part-way) goes on re-sealing", async () => {
+    const { dataDir, legacy } = await legacyDatabase(3);
+    const services = await servicesOn(dataDir);
+    // Part-way: the first account's number was bound, the rest not yet.
+    const first = legacy.accounts[0]!;
+    await services.store.accounts.update({ ...first.account, phoneEncrypted: services.box.seal(first.phone, phoneContext(first.account.id)) });
+    await writeBoundMarker(services.store, services.box, 'binding', services.clock.now());
+    await createApp(services);
+    await expectAllBound(services, legacy);
+    expect(await readBoundMarker(services.store, services.box)).toMatchObject({ state: 'done' });
+    await close(services);
+  });
+
+  it('values that do not open are named in the log by account and credential id (never the value), and the start still records that it is done', async () => {
+    const { dataDir, legacy } = await legacyDatabase(2);
+    const services = await servicesOn(dataDir);
+    const elsewhere = await servicesOn(dataDir, { SECRETS_KEY: randomBytes(32).toString('base64') });
+    const damaged = { ...legacy.accounts[1]!.account, phoneEncrypted: elsewhere.box.seal('+31688888888') };
+    await services.store.accounts.update(damaged);
+    const { credential } = legacy.credentials[0]!;
+    await services.store.credentials.put({ ...credential, data: { ...credential.data, secretSealed: 'v2.x.AAAAAAAAAAAAAAAA.x.AAAA' } });
+    await close(elsewhere);
+    logLines = [];
+    await createApp(services);
+    const log = logLines.join('');
+    expect(log).toContain('could not be opened');
+    expect(log).toContain(damaged.id);
+    expect(log).toContain(credential.id);
+    expect(log).not.toContain('31688888888');
+    expect(services.accounts.phoneOf(legacy.accounts[0]!.account)).toBeNull();
+    expect(services.accounts.phoneOf((await services.store.accounts.findById(legacy.accounts[0]!.account.id))!)).toBe(legacy.accounts[0]!.phone);
+    expect(await readBoundMarker(services.store, services.box)).toMatchObject({ state: 'done' });
+    await close(services);
+  });
+
+  it("a number that keeps changing under the re-seal is 'contended': the marker stays 'binding', so the next start tries again", async () => {
+    const { dataDir, legacy } = await legacyDatabase(1);
+    const services = await servicesOn(dataDir);
+    // Every conditional write loses (another writer changed the number each time).
+    const losing: Store = { ...services.store, accounts: Object.assign(Object.create(services.store.accounts) as Store['accounts'], { replaceSealedPhone: async () => false }) };
+    const accounts = new Accounts(losing, services.box, services.clock);
+    expect(await accounts.rebindPhone(legacy.accounts[0]!.account)).toBe('contended');
+    const report = await bindSealedSecrets(losing, services.box, { phones: phoneRebinder(losing, accounts) }, services.clock.now());
+    expect(report?.phones?.counts.contended).toBe(1);
+    expect(await readBoundMarker(services.store, services.box)).toMatchObject({ state: 'binding' });
+    // The next start (whose writes succeed) binds it.
+    await createApp(services);
+    await expectAllBound(services, legacy);
+    await close(services);
   });
 });

@@ -12,7 +12,8 @@ import { expectSameRecords, loginWithApp, openConfigured, seedSource, type Sourc
 import { startTestServer } from '../support/server.ts';
 import { loadConfig } from '../../src/config.ts';
 import { SecretBox } from '../../src/accounts/secret-box.ts';
-import { BOUND_SECRETS_MARKER } from '../../src/accounts/bound-secrets.ts';
+import { BOUND_SECRETS_MARKER, readBoundMarker } from '../../src/accounts/bound-secrets.ts';
+import { totpContext } from '../../src/factors/totp/totp-binding.ts';
 import { phoneContext } from '../../src/accounts/accounts.ts';
 
 describe('db export and import (SQLite → SQLite)', { timeout: 180_000 }, () => {
@@ -161,7 +162,7 @@ describe('db export and import (SQLite → SQLite)', { timeout: 180_000 }, () =>
     expect(fresh.stdout).toBe(`Database migrated from schema version 0 to ${SCHEMA_VERSION} (sqlite).\n`);
   });
 
-  it('an export from before binding (values sealed unbound, no marker) merged into an installation that bound its own: the next start binds them too', async () => {
+  it('an export from before binding (values sealed unbound, no marker) merged into an installation that bound its own: the import binds them, usable without a re-seal at start', async () => {
     const box = new SecretBox(loadConfig({ NODE_ENV: 'test', ...dir('source') }).secretsKey);
     // The dump as a version before binding wrote it: TOTP secrets and phone numbers sealed with the
     // empty context, and no marker among the settings.
@@ -184,23 +185,28 @@ describe('db export and import (SQLite → SQLite)', { timeout: 180_000 }, () =>
     const started = await startTestServer({ env: dir('bound-target') });
     await started.close();
     const before = await openConfigured(dir('bound-target'));
+    let marker: unknown;
     try {
-      expect(await before.settings.get(BOUND_SECRETS_MARKER)).toMatchObject({ version: 1 });
+      expect(await readBoundMarker(before, box)).toMatchObject({ state: 'done' });
+      marker = await before.settings.get(BOUND_SECRETS_MARKER);
     } finally {
       await before.close();
     }
     const merged = await cli(['db', 'import', '--merge', '--json'], dir('bound-target'), old);
     expect(merged.stderr).toBe('');
     expect(JSON.parse(merged.stdout)).toMatchObject({ imported: { account: 2, credential: 6 } });
-    // The app's secret opens again once bound: the login proves the next start did it.
-    await loginWithApp(dir('bound-target'), source);
+    // Bound by the import itself, before any start: the marker is left as it was.
     const after = await openConfigured(dir('bound-target'));
     try {
-      expect(await after.settings.get(BOUND_SECRETS_MARKER)).toMatchObject({ version: 1 });
+      expect(await after.settings.get(BOUND_SECRETS_MARKER)).toEqual(marker);
       const anna = (await after.accounts.findByLogin('anna'))!;
       expect(box.open(anna.phoneEncrypted!, phoneContext(anna.id))).toBe('+31612345678');
+      const [app] = await after.credentials.listByAccount(anna.id, 'totp');
+      expect(box.open(app!.data.secretSealed as string, totpContext(anna.id, app!.id))).toBe(source.totpKey);
     } finally {
       await after.close();
     }
+    // And the app works at the next start (whose re-seal, done already, re-seals nothing).
+    await loginWithApp(dir('bound-target'), source);
   });
 });

@@ -86,4 +86,19 @@ describe('SecretBox', () => {
     expect(box.tryOpenUnbound(legacy)).toBe('+31612345616');
     expect(() => box.openBound(bound, '')).toThrow('context');
   });
+
+  it('a malformed sealed value (an IV or tag of the wrong length) is unreadable, never a TypeError: try-opens answer undefined', () => {
+    const iv = randomBytes(12).toString('base64url');
+    const malformed = [
+      `v2.${box.keyId}.${iv}.x.AAAA`,
+      `v2.${box.keyId}.AAAA.x.${randomBytes(16).toString('base64url')}`,
+      `v1.${iv}.x.AAAA`,
+      `v1.AAAA.x.${randomBytes(16).toString('base64url')}`,
+    ];
+    for (const sealed of malformed) {
+      expect(() => box.open(sealed)).toThrow(UnreadableSecretError);
+      expect(box.tryOpenBound(sealed, 'account-phone:a')).toBeUndefined();
+      expect(box.tryOpenUnbound(sealed)).toBeUndefined();
+    }
+  });
 });

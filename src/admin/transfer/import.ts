@@ -8,7 +8,8 @@ import { DuplicateError } from '../../store/port.ts';
 import { TRANSFER_TYPES } from '../../store/transfer.ts';
 import { checkRecord, DumpLineError, parseHeader, parseRecordLine, secretsKeyCheck, type ExportHeader } from './format.ts';
 import { recordsOf } from './export.ts';
-import { forgetBoundSecrets, isBoundMarker } from '../../accounts/bound-secrets.ts';
+import { SecretBox } from '../../accounts/secret-box.ts';
+import { bindImported } from './bind-imported.ts';
 
 const BATCH = 500;
 
@@ -101,8 +102,8 @@ export async function importStore(
   }
 
   const report: ImportReport = { header, imported: {}, kept: {} };
-  /** The export says its installation's phone numbers and TOTP secrets are bound (bound-secrets.ts). */
-  let sourceBound = false;
+  // The export's key (checked above): binds phone numbers and TOTP secrets sealed unbound by older versions.
+  const box = new SecretBox(secretsKey);
   let current: { type: TransferType; session: TransferImport<TransferType>; batch: TransferRecords[TransferType][]; firstLine: number } | undefined;
 
   const flush = async () => {
@@ -142,9 +143,7 @@ export async function importStore(
         current = { type, session: await store.transfer.begin(type), batch: [], firstLine: number };
         report.imported[type] = 0;
       }
-      const checked = checkRecord(number, type, record);
-      if (type === 'setting' && isBoundMarker(checked)) sourceBound = true;
-      current.batch.push(checked);
+      current.batch.push(bindImported(box, type, checkRecord(number, type, record)));
       if (current.batch.length >= BATCH) {
         await flush();
         current.firstLine = number + 1;
@@ -158,20 +157,8 @@ export async function importStore(
       delete report.imported[current.type];
       delete report.kept[current.type];
     }
-    await rebindAfterImport(store, report, sourceBound);
     const message = error instanceof Error ? error.message : String(error);
     throw new ImportFailedError(failed ? `${message}; no ${describeType(failed)} were imported` : message, report, { cause: error });
   }
-  await rebindAfterImport(store, report, sourceBound);
   return report;
-}
-
-/**
- * Records keep their ids, so phone numbers and TOTP secrets sealed bound to them stay valid. An
- * export without the "bound" marker (from a version before binding) carries them sealed unbound,
- * though, while the target may (with --merge) hold the marker already: it is cleared, so the next
- * start binds whatever is still unbound (accounts/bound-secrets.ts).
- */
-async function rebindAfterImport(store: Store, report: ImportReport, sourceBound: boolean): Promise<void> {
-  if (!sourceBound && (report.imported.account || report.imported.credential)) await forgetBoundSecrets(store, Date.now());
 }

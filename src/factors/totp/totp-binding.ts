@@ -5,12 +5,14 @@
 // flow, and is sealed anew for its credential when the first code proves it.
 import type { SecretBox } from '../../accounts/secret-box.ts';
 import type { Rebinding } from '../../accounts/accounts.ts';
+import { Tally } from '../../accounts/bound-secrets.ts';
 import type { CredentialRecord, Store } from '../../store/port.ts';
 
 export const TOTP_CREDENTIAL = 'totp';
 
+/** Both ids as a JSON array: joined with a separator, ids containing it would name another pair. */
 export function totpContext(accountId: string, credentialId: string): string {
-  return `totp:${accountId}:${credentialId}`;
+  return `totp:${JSON.stringify([accountId, credentialId])}`;
 }
 
 /**
@@ -34,20 +36,20 @@ const REBIND_ATTEMPTS = 3;
  * by an earlier version is sealed again for its credential, through the store's compare-and-swap,
  * so two processes starting at once cannot overwrite each other or a login's used step.
  */
-export async function rebindTotpSecrets(store: Store, box: SecretBox): Promise<Record<Rebinding, number>> {
-  const counts: Record<Rebinding, number> = { current: 0, rebound: 0, unreadable: 0 };
+export async function rebindTotpSecrets(store: Store, box: SecretBox, write = true): Promise<Tally> {
+  const tally = new Tally();
   let after: CredentialRecord | undefined;
   for (;;) {
     const page = await store.transfer.page('credential', after, PAGE);
     for (const credential of page) {
-      if (credential.type === TOTP_CREDENTIAL) counts[await rebindOne(store, box, credential)] += 1;
+      if (credential.type === TOTP_CREDENTIAL) tally.add(await rebindOne(store, box, credential, write), { accountId: credential.accountId, credentialId: credential.id });
     }
-    if (page.length < PAGE) return counts;
+    if (page.length < PAGE) return tally;
     after = page.at(-1);
   }
 }
 
-async function rebindOne(store: Store, box: SecretBox, read: CredentialRecord): Promise<Rebinding> {
+async function rebindOne(store: Store, box: SecretBox, read: CredentialRecord, write: boolean): Promise<Rebinding> {
   let credential: CredentialRecord | undefined = read;
   for (let attempt = 0; attempt < REBIND_ATTEMPTS && credential; attempt += 1) {
     const sealed = credential.data.secretSealed;
@@ -55,10 +57,11 @@ async function rebindOne(store: Store, box: SecretBox, read: CredentialRecord): 
     if (openTotpSecret(box, credential, sealed) !== undefined) return 'current';
     const secret = box.tryOpenUnbound(sealed);
     if (secret === undefined) return 'unreadable';
+    if (!write) return 'unbound';
     const next = { ...credential.data, secretSealed: box.seal(secret, totpContext(credential.accountId, credential.id)) };
     // compareAndSwap also sets lastUsedAt: the value it had is kept (its creation when never used).
     if (await store.credentials.compareAndSwap(credential.id, credential.data, next, credential.lastUsedAt ?? credential.createdAt)) return 'rebound';
     credential = await store.credentials.findById(credential.id);
   }
-  return 'current';
+  return credential ? 'contended' : 'current';
 }

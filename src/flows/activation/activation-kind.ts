@@ -82,7 +82,8 @@ export class ActivationKind implements FlowKind<ActivationRun> {
 
   async facts(run: ActivationRun): Promise<ActivationFacts> {
     const account = run.account;
-    const phoneToVerify = run.portal?.verifyPhone === true && account !== undefined && account.phoneEncrypted !== null && !account.phoneVerified;
+    // A number that does not open as the account's (copied, damaged) is no number: asking to verify it would be a dead end.
+    const phoneToVerify = run.portal?.verifyPhone === true && account !== undefined && !account.phoneVerified && this.services.accounts.phoneOf(account) !== null;
     return { ...(await flowFacts(this.services, run, undefined)), phoneToVerify, actions: allActions() };
   }
 
