@@ -128,7 +128,9 @@ export class Accounts {
       // Changed since it was read (another process re-sealed it, or a new number): look again.
       account = await this.store.accounts.findById(account.id);
     }
-    return account?.phoneEncrypted ? 'contended' : 'current';
+    // The last read may be one another process just bound: only a value still unbound is contended.
+    if (!account?.phoneEncrypted || this.box.tryOpenBound(account.phoneEncrypted, phoneContext(account.id)) !== undefined) return 'current';
+    return 'contended';
   }
 
   async update(account: AccountRecord, changes: Partial<Omit<AccountRecord, 'id' | 'createdAt'>>): Promise<AccountRecord> {

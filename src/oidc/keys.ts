@@ -116,6 +116,11 @@ async function updateSigningKeys(store: Store, change: (keys: StoredSigningKey[]
   throw new Error('the signing keys kept changing while being read; try again');
 }
 
+/** Whether the store holds signing keys: an installation that has started at least once. */
+export async function hasSigningKeys(store: Store): Promise<boolean> {
+  return (await store.settings.get(SIGNING_KEYS)) !== undefined;
+}
+
 export async function loadSigningKeys(store: Store, box: SecretBox, now: number): Promise<SigningKey[]> {
   await refuseUnsealedSigningKeys(store);
   const keys = await updateSigningKeys(store, (stored) => {

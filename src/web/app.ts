@@ -4,12 +4,10 @@ import serve from 'koa-static';
 import { fileURLToPath } from 'node:url';
 import type { Services } from '../services.ts';
 import { createProvider, type Provider } from '../oidc/provider.ts';
-import { loadCookieKeys, loadSigningKeys, toProviderJwks } from '../oidc/keys.ts';
+import { toProviderJwks } from '../oidc/keys.ts';
 import { LiveSigningKeys } from '../oidc/live-keys.ts';
 import { Interactions } from '../oidc/interactions.ts';
-import { migrateSecretsAtRest } from '../oidc/secrets-at-rest.ts';
-import { bindSealedSecrets, phoneRebinder } from '../accounts/bound-secrets.ts';
-import { rebindTotpSecrets } from '../factors/totp/totp-binding.ts';
+import { prepareSealedStore } from '../sealed-store.ts';
 import { LoginKind } from '../flows/login/login-kind.ts';
 import { loginRoutes } from '../flows/login/login-routes.ts';
 import { FlowRunner } from '../flows/kit/runner.ts';
@@ -75,13 +73,8 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const https = config.issuer.startsWith('https://');
   const sessionProofs = new SessionProofs(store, clock, config.ttl.session);
   const { modelSecrets } = services;
-  await migrateSecretsAtRest(store, services.box, modelSecrets, clock.now(), services.logger);
-  const signingKeys = await loadSigningKeys(store, services.box, clock.now());
-  const cookieKeys = await loadCookieKeys(store, services.box);
-  // Before the first request: from here on phone numbers and TOTP secrets open bound only. After
-  // the keys: they open only with the right SECRETS_KEY, so a mistyped one stops the start before
-  // the re-seal could take every value for unreadable and record that it ran.
-  await bindSealedSecrets(store, services.box, { phones: phoneRebinder(store, services.accounts), totp: (write) => rebindTotpSecrets(store, services.box, write) }, clock.now(), services.logger);
+  // Before the first request: from here on phone numbers and TOTP secrets open bound only.
+  const { signingKeys, cookieKeys } = await prepareSealedStore(services);
   const provider = createProvider({
     issuer: config.issuer,
     store,

@@ -23,6 +23,7 @@ import { totpContext } from '../../src/factors/totp/totp-binding.ts';
 import { verifyTotpLogin } from '../../src/factors/totp/totp-code.ts';
 import { randomId } from '../../src/accounts/random.ts';
 import { migrateSecretsAtRest } from '../../src/oidc/secrets-at-rest.ts';
+import { cli } from '../support/cli.ts';
 import { textOf, UserAgent } from '../support/user-agent.ts';
 import { type RelyingParty } from '../support/relying-party.ts';
 import { giveTotp, loginUntilSecondFactor, startFactorWorld, submitStep, userWithFactors, type FactorWorld } from '../support/factor-login.ts';
@@ -222,6 +223,18 @@ describe('the start-up re-seal of values sealed before binding', () => {
     const owner = legacy.accounts[1]!.account;
     expect(await verifyTotpLogin(after, owner, await totpCode(VICTIM_KEY, after.clock.now()))).toEqual({ ok: false, reason: 'unreadable' });
     await close(after);
+  });
+
+  it('a CLI command that seals a new number before the first start of this version binds the older values first: none is left unbound', async () => {
+    const { dataDir, legacy } = await legacyDatabase(2);
+    const added = await cli(['user', 'add', '--username', 'nieuw', '--email', 'nieuw@example.nl', '--phone', '06 12345699', '--password-stdin'], { DATA_DIR: dataDir, ISSUER: 'http://127.0.0.1:1' }, 'Zeilboot-Haven-2026\n');
+    expect(added.code, added.stderr).toBe(0);
+    const server = await servicesOn(dataDir);
+    await createApp(server);
+    await expectAllBound(server, legacy);
+    const fresh = (await server.accounts.findByLogin('nieuw'))!;
+    expect(server.accounts.phoneOf(fresh)).toBe('+31612345699');
+    await close(server);
   });
 
   it('a start with a mistyped SECRETS_KEY stops before the re-seal: the start with the right key binds every value', async () => {

@@ -5,6 +5,8 @@
 import os from 'node:os';
 import { loadConfig, type Config } from '../../config.ts';
 import { buildServices } from '../../bootstrap.ts';
+import { prepareSealedStore } from '../../sealed-store.ts';
+import { hasSigningKeys } from '../../oidc/keys.ts';
 import { createLogger } from '../../log.ts';
 import { createApp } from '../../web/app.ts';
 import { ClientRegistry } from '../../oidc/client-registry.ts';
@@ -73,7 +75,12 @@ export class CliSession implements CliContext {
       const config = this.config();
       // Logs go to stderr (stdout belongs to the result) and stay quiet unless asked for.
       const logger = createLogger(this.env.LOG_LEVEL ? config.logLevel : 'warn', this.stderr);
-      return buildServices(config, { logger });
+      const services = await buildServices(config, { logger });
+      // An installation that has started before is brought up to date first, as the server does at
+      // its start (sealed-store.ts): a value this command seals bound must never be the first. An
+      // empty store (a `db import` target, say) is left as it is: its first start does this.
+      if (await hasSigningKeys(services.store)) await prepareSealedStore(services);
+      return services;
     })();
     return this.built;
   }

@@ -63,5 +63,8 @@ async function rebindOne(store: Store, box: SecretBox, read: CredentialRecord, w
     if (await store.credentials.compareAndSwap(credential.id, credential.data, next, credential.lastUsedAt ?? credential.createdAt)) return 'rebound';
     credential = await store.credentials.findById(credential.id);
   }
-  return credential ? 'contended' : 'current';
+  // The last read may be one another process just bound: only a value still unbound is contended.
+  const last = credential?.data.secretSealed;
+  if (!credential || typeof last !== 'string' || openTotpSecret(box, credential, last) !== undefined) return 'current';
+  return 'contended';
 }
