@@ -100,26 +100,26 @@ describe('starting on a database that cannot be used', { timeout: 120_000 }, () 
     expectOneLineRefusal(await start(dir), file, /is not a SQLite database.*Restore it from a backup/);
   });
 
-  it('the server (configured by a .env in its working directory, as npm start runs it) refuses a file that is not a database with the same one line, and says nothing of .env itself', async () => {
-    const dir = path.join(root, 'garbage-env');
+  /** A data directory holding a file that is not a database, and a working directory whose .env names it. */
+  function garbageNamedByEnv(name: string, extra = ''): { file: string; cwd: string } {
+    const dir = path.join(root, `garbage-${name}`);
     mkdirSync(dir);
     const file = path.join(dir, DB);
     writeFileSync(file, 'not a database at all '.repeat(100));
-    const cwd = path.join(root, 'server-cwd');
+    const cwd = path.join(root, `${name}-cwd`);
     mkdirSync(cwd);
-    writeFileSync(path.join(cwd, '.env'), `# as an operator would write it\nDATA_DIR=${dir}\n`);
+    writeFileSync(path.join(cwd, '.env'), `# as an operator would write it\nDATA_DIR=${dir}\n${extra}`);
+    return { file, cwd };
+  }
+
+  it('the server (configured by a .env in its working directory, as npm start runs it) refuses a file that is not a database with the same one line, and says nothing of .env itself', async () => {
+    const { file, cwd } = garbageNamedByEnv('server');
     // One line naming the file from .env: the .env was read, and nothing else was printed.
     expectOneLineRefusal(await start(null, [], cwd), file, /is not a SQLite database/);
   });
 
   it('the CLI (configured by a .env in its working directory) refuses a file that is not a database with the same one line', async () => {
-    const dir = path.join(root, 'garbage-cli');
-    mkdirSync(dir);
-    const file = path.join(dir, DB);
-    writeFileSync(file, 'not a database at all '.repeat(100));
-    const cwd = path.join(root, 'cli-cwd');
-    mkdirSync(cwd);
-    writeFileSync(path.join(cwd, '.env'), `# as an operator would write it\nDATA_DIR=${dir}\nNODE_ENV=test\n`);
+    const { file, cwd } = garbageNamedByEnv('cli', 'NODE_ENV=test\n');
     const run = await new Promise<Run>((resolve, reject) => {
       const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/poortwachter.js'), 'client', 'list'], {
         cwd,
