@@ -8,6 +8,7 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { SecretBox } from './secret-box.ts';
 import { randomId } from './random.ts';
+import { rebindRecord, type Rebinding } from './rebind.ts';
 import { accountLockKey } from './lockout.ts';
 
 export interface NewAccount {
@@ -38,15 +39,6 @@ export function validateNewAccount(input: NewAccount): AccountProblem[] {
 export function phoneContext(accountId: string): string {
   return `account-phone:${accountId}`;
 }
-
-/**
- * What the start-up re-seal (bound-secrets.ts) found or did with one sealed value: already bound,
- * unbound (found while only counting), re-sealed bound, not openable at all, or still changing
- * after every attempt (the next start tries again).
- */
-export type Rebinding = 'current' | 'unbound' | 'rebound' | 'unreadable' | 'contended';
-
-const REBIND_ATTEMPTS = 3;
 
 export class Accounts {
   constructor(
@@ -115,22 +107,13 @@ export class Accounts {
    * processes doing this at once, or a patient changing the number meanwhile, lose nothing.
    * Without `write` it only says what it would do.
    */
-  async rebindPhone(read: AccountRecord, write = true): Promise<Rebinding> {
-    let account: AccountRecord | undefined = read;
-    for (let attempt = 0; attempt < REBIND_ATTEMPTS && account?.phoneEncrypted; attempt += 1) {
-      const sealed: string = account.phoneEncrypted;
-      const context = phoneContext(account.id);
-      if (this.box.tryOpenBound(sealed, context) !== undefined) return 'current';
-      const phone = this.box.tryOpenUnbound(sealed);
-      if (phone === undefined) return 'unreadable';
-      if (!write) return 'unbound';
-      if (await this.store.accounts.replaceSealedPhone(account.id, sealed, this.box.seal(phone, context))) return 'rebound';
-      // Changed since it was read (another process re-sealed it, or a new number): look again.
-      account = await this.store.accounts.findById(account.id);
-    }
-    // The last read may be one another process just bound: only a value still unbound is contended.
-    if (!account?.phoneEncrypted || this.box.tryOpenBound(account.phoneEncrypted, phoneContext(account.id)) !== undefined) return 'current';
-    return 'contended';
+  rebindPhone(read: AccountRecord, write = true): Promise<Rebinding> {
+    return rebindRecord(this.box, read, {
+      sealedOf: (account) => account.phoneEncrypted,
+      contextOf: (account) => phoneContext(account.id),
+      replace: (account, sealed, next) => this.store.accounts.replaceSealedPhone(account.id, sealed, next),
+      reread: (account) => this.store.accounts.findById(account.id),
+    }, write);
   }
 
   async update(account: AccountRecord, changes: Partial<Omit<AccountRecord, 'id' | 'createdAt'>>): Promise<AccountRecord> {

@@ -23,10 +23,11 @@
 //
 // Which values there are is passed in (the TOTP factor's part comes from factors/, which accounts/
 // does not import).
-import type { Store, AccountRecord } from '../store/port.ts';
+import type { Store, TransferRecords } from '../store/port.ts';
 import type { Logger } from '../log.ts';
 import type { SecretBox } from './secret-box.ts';
-import type { Accounts, Rebinding } from './accounts.ts';
+import type { Accounts } from './accounts.ts';
+import type { Rebinding } from './rebind.ts';
 
 export const BOUND_SECRETS_MARKER = 'bound-secrets';
 const MARKER_CONTEXT = 'bound-secrets';
@@ -64,18 +65,26 @@ export type BindingReport = Record<string, Tally>;
 
 /** The accounts' phone numbers, page by page in the store's stable order. */
 export function phoneRebinder(store: Store, accounts: Accounts): Rebinder {
-  return async (write) => {
-    const tally = new Tally();
-    let after: AccountRecord | undefined;
-    for (;;) {
-      const page = await store.transfer.page('account', after, PAGE);
-      for (const account of page) {
-        if (account.phoneEncrypted) tally.add(await accounts.rebindPhone(account, write), { accountId: account.id });
-      }
-      if (page.length < PAGE) return tally;
-      after = page.at(-1);
+  return (write) => tallyRecords(store, 'account', async (account) => (account.phoneEncrypted ? [await accounts.rebindPhone(account, write), { accountId: account.id }] : undefined));
+}
+
+/**
+ * Every record of `type`, page by page in the store's stable order (keyset paging: a large
+ * installation is never read at once), tallied by `visit`: undefined for a record without a value
+ * to bind.
+ */
+export async function tallyRecords<K extends 'account' | 'credential'>(store: Store, type: K, visit: (record: TransferRecords[K]) => Promise<[Rebinding, Owner] | undefined>): Promise<Tally> {
+  const tally = new Tally();
+  let after: TransferRecords[K] | undefined;
+  for (;;) {
+    const page = await store.transfer.page(type, after, PAGE);
+    for (const record of page) {
+      const seen = await visit(record);
+      if (seen) tally.add(...seen);
     }
-  };
+    if (page.length < PAGE) return tally;
+    after = page.at(-1);
+  }
 }
 
 /** The marker if it opens as one (sealed with this SECRETS_KEY, for this use); else undefined. */

@@ -101,22 +101,12 @@ export class SecretBox {
 
   /** `openBound`, or undefined when the value does not open as `context`'s (other failures throw). */
   tryOpenBound(sealed: string, context: string): string | undefined {
-    try {
-      return this.openBound(sealed, context);
-    } catch (error) {
-      if (error instanceof UnreadableSecretError) return undefined;
-      throw error;
-    }
+    return unlessUnreadable(() => this.openBound(sealed, context));
   }
 
   /** `open` with the empty context (values sealed before binding), or undefined when that fails. */
   tryOpenUnbound(sealed: string): string | undefined {
-    try {
-      return this.open(sealed);
-    } catch (error) {
-      if (error instanceof UnreadableSecretError) return undefined;
-      throw error;
-    }
+    return unlessUnreadable(() => this.open(sealed));
   }
 
   /** Whether a string is something this box sealed (of any version), rather than plain text. */
@@ -144,6 +134,16 @@ export class SecretBox {
       decipher.setAuthTag(tagBytes);
       return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
     });
+  }
+}
+
+/** What `open` gives, or undefined for an unreadable value; other errors (programming ones) are thrown. */
+function unlessUnreadable(open: () => string): string | undefined {
+  try {
+    return open();
+  } catch (error) {
+    if (error instanceof UnreadableSecretError) return undefined;
+    throw error;
   }
 }
 

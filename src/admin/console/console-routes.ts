@@ -82,11 +82,10 @@ export function adminConsole(options: ConsoleOptions): Router {
    */
   async function heldBefore(accountId: string, proofs: readonly Proof[], startedAt: number | undefined, grantedAt: number): Promise<boolean> {
     if (startedAt === undefined) return false;
-    const typedNow = proofs.filter((p) => (ADMIN_METHODS as readonly string[]).includes(p.factor) && !p.replayed && p.at >= startedAt);
-    const used = new Set(typedNow.flatMap((p) => (p.credential === undefined ? [] : [p.credential])));
-    if (used.size === 0) return false;
+    const typedNow = proofs.filter((p) => (ADMIN_METHODS as readonly string[]).includes(p.factor) && !p.replayed && p.at >= startedAt && p.credential !== undefined);
+    if (typedNow.length === 0) return false;
     const credentials = await services.store.credentials.listByAccount(accountId);
-    return credentials.some((c) => used.has(c.id) && typedNow.some((p) => p.credential === c.id && p.factor === c.type) && c.createdAt < startedAt && c.createdAt <= grantedAt);
+    return credentials.some((c) => typedNow.some((p) => p.credential === c.id && p.factor === c.type) && c.createdAt < startedAt && c.createdAt <= grantedAt);
   }
 
   /** The admin behind the request, or a redirect to sign in, or a 403 page for an account without a grant. */

@@ -4,26 +4,20 @@
 // (which, once done, re-seals nothing: an unbound value would stay unreadable).
 import type { SecretBox } from '../../accounts/secret-box.ts';
 import { phoneContext } from '../../accounts/accounts.ts';
+import { boundForm } from '../../accounts/rebind.ts';
 import { TOTP_CREDENTIAL, totpContext } from '../../factors/totp/totp-binding.ts';
 import type { AccountRecord, CredentialRecord, TransferRecords, TransferType } from '../../store/port.ts';
 
-/** `sealed` bound to `context`: as it is when it opens so (or not at all), re-sealed when it opens only unbound. */
-function bound(box: SecretBox, sealed: string, context: string): string {
-  if (box.tryOpenBound(sealed, context) !== undefined) return sealed;
-  const value = box.tryOpenUnbound(sealed);
-  return value === undefined ? sealed : box.seal(value, context);
-}
-
 function bindAccount(box: SecretBox, account: AccountRecord): AccountRecord {
   if (!account.phoneEncrypted) return account;
-  const phoneEncrypted = bound(box, account.phoneEncrypted, phoneContext(account.id));
+  const phoneEncrypted = boundForm(box, account.phoneEncrypted, phoneContext(account.id));
   return phoneEncrypted === account.phoneEncrypted ? account : { ...account, phoneEncrypted };
 }
 
 function bindCredential(box: SecretBox, credential: CredentialRecord): CredentialRecord {
   const sealed = credential.data.secretSealed;
   if (credential.type !== TOTP_CREDENTIAL || typeof sealed !== 'string') return credential;
-  const secretSealed = bound(box, sealed, totpContext(credential.accountId, credential.id));
+  const secretSealed = boundForm(box, sealed, totpContext(credential.accountId, credential.id));
   return secretSealed === sealed ? credential : { ...credential, data: { ...credential.data, secretSealed } };
 }
 

@@ -26,9 +26,8 @@ async function notifyOwner(services: Services, clone: CounterRegression, portal:
   if (!account) return;
   const windowMs = services.config.policy.codes.guessingNoticeWindowSeconds * 1000;
   if ((await services.limits.hit(`notice:passkey-clone:${account.id}`, { max: 1, windowMs })) < 0) return;
-  const records = await services.store.credentials.listByAccount(account.id, PASSKEY_FACTOR_ID);
-  const record = records.find((r) => r.id === clone.recordId);
-  const name = record ? readPasskeyData(record)?.name : undefined;
+  const record = await services.store.credentials.findById(clone.recordId);
+  const name = record?.accountId === account.id && record.type === PASSKEY_FACTOR_ID ? readPasskeyData(record)?.name : undefined;
   sendSecurityNotice(services, account, {
     kind: 'passkey_clone',
     method: async (t) => (name ? t('notices.passkey_named', { name }) : t('settings.method.passkey')),
